@@ -1,0 +1,76 @@
+/**
+ * The registry of every error the gateway itself produces. Codes are stable English identifiers;
+ * messages are Vietnamese templates with `{name}` placeholders filled from the error's params.
+ * `hop` says which hop failed, so an admin knows whom to call (seed 003, common error 3).
+ * test/unit/error-codes.test.ts fails when a code here is not documented in README.md.
+ */
+export type Hop = 'caller' | 'gateway' | 'token-endpoint' | 'upstream';
+
+export interface ErrorCodeSpec {
+  readonly status: number;
+  readonly hop: Hop;
+  readonly message: string;
+}
+
+export const errorCodes = {
+  GW_ROUTE_NOT_FOUND: { status: 404, hop: 'caller', message: 'Không có tuyến nào cho {method} {path}' },
+  GW_METHOD_NOT_ALLOWED: {
+    status: 405,
+    hop: 'caller',
+    message: 'Tuyến {path} không nhận phương thức {method}; chỉ nhận: {allow}',
+  },
+  GW_UNAUTHENTICATED: {
+    status: 401,
+    hop: 'caller',
+    message: 'Chưa xác thực hệ thống gọi: {reason}',
+  },
+  GW_FORBIDDEN: { status: 403, hop: 'caller', message: 'Hệ thống {consumer} không được phép dùng tuyến {route}' },
+  GW_RATE_LIMITED: {
+    status: 429,
+    hop: 'caller',
+    message: 'Vượt hạn mức gọi của {consumer} trên tuyến {route}; thử lại sau {retryAfter} giây',
+  },
+  GW_PAYLOAD_TOO_LARGE: { status: 413, hop: 'caller', message: 'Dữ liệu gửi lên vượt giới hạn {limit} byte' },
+  GW_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    hop: 'caller',
+    message: 'Tuyến {route} chỉ nhận Content-Type application/json (nhận được: {contentType})',
+  },
+  GW_MALFORMED_JSON: { status: 400, hop: 'caller', message: 'JSON không hợp lệ: {reason}' },
+  GW_VALIDATION_FAILED: {
+    status: 400,
+    hop: 'caller',
+    message: 'Dữ liệu không hợp lệ ({count} lỗi): {summary}',
+  },
+  GW_BAD_REQUEST: { status: 400, hop: 'caller', message: 'Yêu cầu không hợp lệ: {reason}' },
+  GW_TOKEN_ENDPOINT_FAILED: {
+    status: 502,
+    hop: 'token-endpoint',
+    message: 'Không lấy được token từ điểm cấp token của {upstream}: {reason}',
+  },
+  GW_UPSTREAM_CONNECT_FAILED: {
+    status: 502,
+    hop: 'upstream',
+    message: 'Không kết nối được tới {upstream}: {reason}',
+  },
+  GW_UPSTREAM_RESET: {
+    status: 502,
+    hop: 'upstream',
+    message: 'Kết nối tới {upstream} bị ngắt giữa chừng: {reason}',
+  },
+  GW_UPSTREAM_TIMEOUT: {
+    status: 504,
+    hop: 'upstream',
+    message: '{upstream} không trả lời trong {timeoutMs} ms ({phase})',
+  },
+  GW_UPSTREAM_TLS: { status: 502, hop: 'upstream', message: 'Lỗi TLS khi kết nối tới {upstream}: {reason}' },
+  GW_UPSTREAM_BAD_RESPONSE: {
+    status: 502,
+    hop: 'upstream',
+    message: 'Phản hồi của {upstream} không hợp lệ: {reason}',
+  },
+  GW_SERVICE_UNAVAILABLE: { status: 503, hop: 'gateway', message: 'Cổng đang dừng hoặc chưa sẵn sàng: {reason}' },
+  GW_INTERNAL: { status: 500, hop: 'gateway', message: 'Lỗi nội bộ của cổng LGSP (mã yêu cầu {requestId})' },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof errorCodes;

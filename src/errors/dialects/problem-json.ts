@@ -1,0 +1,23 @@
+import type { Plugin } from '../../plugin/plugin.ts';
+import type { ErrorRenderer } from './dialect.ts';
+
+/** RFC 9457 problem details, the default dialect. */
+export const problemJsonDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> = {
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  create: () => (err, ctx) => ({
+    status: err.status,
+    contentType: 'application/problem+json; charset=utf-8',
+    body: JSON.stringify({
+      type: `urn:lgsp-gateway:error:${err.code}`,
+      title: err.code,
+      status: err.status,
+      detail: err.message,
+      instance: ctx.path,
+      code: err.code,
+      hop: err.hop,
+      ...(err.upstream === undefined ? {} : { upstream: err.upstream }),
+      requestId: ctx.requestId,
+      ...(err.details.length > 0 ? { errors: err.details } : {}),
+    }),
+  }),
+};
