@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { describeRoute } from './admin/admin-router.ts';
+import { ConfigError, formatIssue } from './config/config-error.ts';
+import { issuesFrom, loadConfig } from './config/load-config.ts';
+import { errorDialects } from './errors/dialects/index.ts';
+import { createLogger } from './logging/logger.ts';
+import { defaultFactories } from './runtime/default-factories.ts';
+import { buildRuntime, closeRuntime } from './runtime/runtime.ts';
+import { startServer } from './server.ts';
+import { systemClock } from './config/types.ts';
+
+const USAGE = `lgsp-gateway <command>
+
+  start                 start the gateway (PORT, LGSP_CONFIG_DIR, LOG_LEVEL)
+  validate [dir]        check a config directory; exit 0 when valid, 1 with every error
+  routes [dir]          list the route table: method, path, upstream, credentials, mappings, schemas
+`;
+
+/** Runs one CLI command; returns the exit code (start resolves when the server is up). */
+export async function runCli(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...args] = argv;
+  const dirArg = () => path.resolve(args.find((a) => !a.startsWith('-')) ?? process.env.LGSP_CONFIG_DIR ?? 'config');
+  switch (command) {
+    case 'start': {
+      try {
+        await startServer({ signals: true });
+        return 0;
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          io.stderr.write(`lgsp-gateway: the configuration is invalid, not starting:\n${err.message}\n`);
+          return 1;
+        }
+        throw err;
+      }
+    }
+    case 'validate':
+    case 'routes': {
+      const dir = dirArg();
+      const logger = createLogger({ silent: true });
+      let loaded;
+      try {
+        loaded = loadConfig(dir, { dialects: Object.keys(errorDialects) });
+        const runtime = buildRuntime(loaded, { factories: defaultFactories(), logger, clock: systemClock });
+        closeRuntime(runtime);
+        if (command === 'validate') {
+          io.stdout.write(
+            `${dir}: valid (${runtime.routeList.length} routes, ${runtime.upstreams.size} upstreams, hash ${runtime.hash.slice(0, 12)})\n`,
+          );
+        } else {
+          printRoutes(runtime.routeList.map(describeRoute), io.stdout);
+        }
+        return 0;
+      } catch (err) {
+        const issues = err instanceof ConfigError ? err.issues : loaded ? issuesFrom(err, loaded) : [];
+        if (issues.length === 0) throw err;
+        io.stderr.write(`${dir}: ${issues.length} error(s)\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);
+        return 1;
+      }
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      io.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      io.stderr.write(`unknown command "${command}"\n${USAGE}`);
+      return 1;
+  }
+}
+
+function printRoutes(routes: ReturnType<typeof describeRoute>[], out: NodeJS.WritableStream): void {
+  const rows = routes.map((r) => [
+    r.methods.join(','),
+    r.path,
+    `${r.upstream} ${r.upstreamPath}`,
+    r.credentials.join('+') || '-',
+    [...r.requestMapping, ...r.responseMapping.map((m) => `resp:${m}`)].join(',') || '-',
+    [r.requestSchema, r.responseSchema && `resp:${r.responseSchema}`].filter(Boolean).join(' ') || '-',
+    r.consumers.join(',') || '(closed)',
+  ]);
+  const header = ['METHODS', 'PATH', 'UPSTREAM', 'CREDENTIALS', 'MAPPINGS', 'SCHEMAS', 'CONSUMERS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [header, ...rows])
+    out.write(
+      `${row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+}
+
+const isMain = process.argv[1] && /(cli\.(ts|js)|lgsp-gateway(\.js)?)$/.test(process.argv[1]);
+if (isMain) {
+  const code = await runCli(process.argv.slice(2));
+  if (code !== 0 || process.argv[2] !== 'start') process.exitCode = code;
+}

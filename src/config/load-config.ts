@@ -1,0 +1,404 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { ConfigError, ConfigPathError, formatPath, type ConfigIssue } from './config-error.ts';
+import { buildConfigSchema, type ConfigSchemaExtensions } from './config-schema.ts';
+import { interpolate, type Env } from './interpolate.ts';
+import type { GatewayConfig } from './types.ts';
+
+type PathSeg = string | number;
+
+/** A parsed YAML file with what is needed to turn a YAML path into `line:column`. */
+interface SourceFile {
+  readonly name: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+}
+
+/** Where a top-level entry of the merged config came from: `routes[7]` may be `routes/molisa.yaml` item 2. */
+interface Origin {
+  readonly file: SourceFile;
+  readonly docPath: readonly PathSeg[];
+}
+
+export interface LoadedConfig {
+  readonly config: GatewayConfig;
+  /** SHA-256 over the config files and the schema and catalog files they reference. */
+  readonly hash: string;
+  readonly dir: string;
+  readonly files: readonly string[];
+  /** Turns a path of the merged config into a located issue. */
+  locate(configPath: readonly PathSeg[], rule: string, message: string): ConfigIssue;
+}
+
+export interface LoadOptions {
+  env?: Env;
+  /** Names of known error dialects, to check references at load. */
+  dialects?: readonly string[];
+  schemaExtensions?: ConfigSchemaExtensions;
+}
+
+const MERGED_MAPS = new Set(['upstreams', 'consumers']);
+
+/** Reads, merges, interpolates, validates and freezes the YAML config of `dir`. Throws ConfigError. */
+export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig {
+  const absDir = path.resolve(dir);
+  const env = options.env ?? process.env;
+  const names = listConfigFiles(absDir);
+  const issues: ConfigIssue[] = [];
+  const hash = createHash('sha256');
+  const sources: SourceFile[] = [];
+
+  for (const name of names) {
+    let text: string;
+    try {
+      text = readFileSync(path.join(absDir, name), 'utf8');
+    } catch (err) {
+      issues.push({ file: name, path: '', rule: 'read', message: `cannot read file: ${(err as Error).message}` });
+      continue;
+    }
+    hash.update(name).update('\0').update(text).update('\0');
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const pos = e.linePos?.[0];
+        issues.push({
+          file: name,
+          line: pos?.line,
+          column: pos?.col,
+          path: '',
+          rule: 'yaml-syntax',
+          message: e.message.split('\n')[0],
+        });
+      }
+      continue;
+    }
+    sources.push({ name, doc, lines });
+  }
+  if (names.length === 0) issues.push({ path: '', rule: 'files', message: `no *.yaml file in ${absDir}` });
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  // Merge the files into one document, remembering where each top-level entry came from.
+  const merged: Record<string, unknown> = {};
+  const origins = new Map<string, Origin>();
+  for (const file of sources) {
+    const value: unknown = file.doc.toJS();
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      issues.push(
+        locateIn({ file, docPath: [] }, [], 'type', 'a config file must be a YAML mapping of top-level keys'),
+      );
+      continue;
+    }
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      if (key === 'routes' && Array.isArray(v)) {
+        const routes = (merged.routes ??= []) as unknown[];
+        v.forEach((route, i) => {
+          origins.set(`routes/${routes.length}`, { file, docPath: ['routes', i] });
+          routes.push(route);
+        });
+      } else if (MERGED_MAPS.has(key) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        const target = (merged[key] ??= {}) as Record<string, unknown>;
+        for (const [id, entry] of Object.entries(v)) {
+          const previous = origins.get(`${key}/${id}`);
+          if (previous) {
+            issues.push(
+              locateIn(
+                { file, docPath: [key, id] },
+                [],
+                'duplicate',
+                `${key}.${id} is also defined in ${previous.file.name}`,
+              ),
+            );
+            continue;
+          }
+          origins.set(`${key}/${id}`, { file, docPath: [key, id] });
+          target[id] = entry;
+        }
+      } else {
+        const previous = origins.get(key);
+        if (previous) {
+          issues.push(
+            locateIn(
+              { file, docPath: [key] },
+              [],
+              'duplicate',
+              `top-level key ${key} is also defined in ${previous.file.name}`,
+            ),
+          );
+          continue;
+        }
+        origins.set(key, { file, docPath: [key] });
+        merged[key] = v;
+      }
+    }
+  }
+
+  const locate = (configPath: readonly PathSeg[], rule: string, message: string): ConfigIssue => {
+    const two = configPath.length >= 2 ? origins.get(`${configPath[0]}/${configPath[1]}`) : undefined;
+    if (two) return locateIn(two, configPath.slice(2), rule, message, configPath);
+    const one = configPath.length >= 1 ? origins.get(String(configPath[0])) : undefined;
+    if (one) return locateIn(one, configPath.slice(1), rule, message, configPath);
+    return { path: formatPath(configPath), rule, message };
+  };
+
+  const interpolationIssues: ConfigIssue[] = [];
+  const resolved = interpolate(merged, env, interpolationIssues) as Record<string, unknown>;
+  for (const issue of interpolationIssues) issues.push(locate(parsePath(issue.path), issue.rule, issue.message));
+
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  const validate = ajv.compile(buildConfigSchema(options.schemaExtensions));
+  if (!validate(resolved)) {
+    for (const e of pruneErrors(validate.errors ?? [])) issues.push(ajvIssue(e, locate));
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const config = resolved as unknown as GatewayConfig & { paths: { schemas: string; catalogs: string } };
+  const paths = {
+    schemas: path.resolve(absDir, config.paths.schemas),
+    catalogs: path.resolve(absDir, config.paths.catalogs),
+  };
+  (resolved as { paths: unknown }).paths = paths;
+  checkReferences(config, options, locate, issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  for (const dirPath of [paths.schemas, paths.catalogs]) hashTree(dirPath, hash);
+  return {
+    config: deepFreeze(config),
+    hash: hash.digest('hex'),
+    dir: absDir,
+    files: names,
+    locate,
+  };
+}
+
+/** Converts anything a runtime builder threw into located issues. */
+export function issuesFrom(err: unknown, loaded: LoadedConfig): ConfigIssue[] {
+  if (err instanceof ConfigError) return [...err.issues];
+  if (err instanceof ConfigPathError) return [loaded.locate(err.path, err.rule, err.message)];
+  return [{ path: '', rule: 'build', message: err instanceof Error ? err.message : String(err) }];
+}
+
+/** Top-level `*.yaml`/`*.yml` (not dot-files: Kubernetes keeps `..data` there) and `routes/**` files. */
+export function listConfigFiles(dir: string): string[] {
+  const out: string[] = [];
+  const isYaml = (n: string) => /\.ya?ml$/i.test(n) && !n.startsWith('.');
+  for (const name of readdirSync(dir).sort()) {
+    if (isYaml(name) && isFile(path.join(dir, name))) out.push(name);
+  }
+  const routesDir = path.join(dir, 'routes');
+  if (isDirectory(routesDir)) {
+    for (const name of walk(routesDir)) if (isYaml(path.basename(name))) out.push(path.join('routes', name));
+  }
+  return out;
+}
+
+function walk(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const full = path.join(dir, name);
+    if (isDirectory(full)) out.push(...walk(full, path.join(prefix, name)));
+    else if (isFile(full)) out.push(path.join(prefix, name));
+  }
+  return out;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function hashTree(dir: string, hash: ReturnType<typeof createHash>): void {
+  if (!isDirectory(dir)) return;
+  for (const name of walk(dir)) {
+    if (!/\.(json|ya?ml)$/i.test(name)) continue;
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(path.join(dir, name)))
+      .update('\0');
+  }
+}
+
+function checkReferences(
+  config: GatewayConfig,
+  options: LoadOptions,
+  locate: LoadedConfig['locate'],
+  issues: ConfigIssue[],
+): void {
+  const dialects = options.dialects;
+  const checkDialect = (ref: unknown, at: PathSeg[]) => {
+    if (ref === undefined || !dialects) return;
+    const name = typeof ref === 'string' ? ref : (ref as { name: string }).name;
+    if (!dialects.includes(name)) {
+      issues.push(locate(at, 'reference', `unknown error dialect "${name}" (known: ${dialects.join(', ')})`));
+    }
+  };
+  for (const [id, upstream] of Object.entries(config.upstreams)) {
+    checkDialect(upstream.errorDialect, ['upstreams', id, 'errorDialect']);
+  }
+  const seenIds = new Map<string, number>();
+  const seenMatch = new Map<string, number>();
+  config.routes.forEach((route, i) => {
+    const previous = seenIds.get(route.id);
+    if (previous !== undefined)
+      issues.push(
+        locate(['routes', i, 'id'], 'unique', `route id "${route.id}" is already used by routes[${previous}]`),
+      );
+    seenIds.set(route.id, i);
+    if (!Object.hasOwn(config.upstreams, route.upstream)) {
+      const known = Object.keys(config.upstreams).join(', ') || 'none';
+      issues.push(
+        locate(
+          ['routes', i, 'upstream'],
+          'reference',
+          `route "${route.id}" names upstream "${route.upstream}", which is not defined (defined: ${known})`,
+        ),
+      );
+    }
+    route.consumers.forEach((consumer, j) => {
+      if (!Object.hasOwn(config.consumers, consumer)) {
+        issues.push(
+          locate(
+            ['routes', i, 'consumers', j],
+            'reference',
+            `route "${route.id}" allows consumer "${consumer}", which is not defined`,
+          ),
+        );
+      }
+    });
+    checkDialect(route.errorDialect, ['routes', i, 'errorDialect']);
+    const headerKey = JSON.stringify(
+      Object.entries(route.headers ?? {})
+        .map(([k, v]) => [k.toLowerCase(), v])
+        .sort(),
+    );
+    for (const method of route.methods) {
+      const key = `${method} ${route.path} ${headerKey}`;
+      const other = seenMatch.get(key);
+      if (other !== undefined) {
+        issues.push(
+          locate(
+            ['routes', i, 'path'],
+            'unique',
+            `${method} ${route.path} is already routed by routes[${other}] (${config.routes[other].id})`,
+          ),
+        );
+      }
+      seenMatch.set(key, i);
+    }
+  });
+}
+
+/** Drops the noise ajv produces for `oneOf` branches when a more specific error exists at a deeper path. */
+function pruneErrors(errors: ErrorObject[]): ErrorObject[] {
+  const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+  return specific.length > 0 ? dedupe(specific) : errors;
+}
+
+function dedupe(errors: ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function ajvIssue(e: ErrorObject, locate: LoadedConfig['locate']): ConfigIssue {
+  const at = parsePath(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      return locate([...at, key], 'additionalProperties', `unknown key "${key}"`);
+    }
+    case 'required': {
+      const key = (e.params as { missingProperty: string }).missingProperty;
+      return locate(at, 'required', `missing required key "${key}"`);
+    }
+    case 'enum':
+      return locate(
+        at,
+        'enum',
+        `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`,
+      );
+    case 'const':
+      return locate(at, 'const', `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`);
+    default:
+      return locate(at, e.keyword, e.message ?? e.keyword);
+  }
+}
+
+/** `/routes/3/upstream` or `routes[3].upstream` -> ['routes', 3, 'upstream'] */
+function parsePath(p: string): PathSeg[] {
+  if (!p) return [];
+  const parts = p.startsWith('/')
+    ? p
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    : p.split(/\.|\[|\]/).filter((s) => s !== '');
+  return parts.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function locateIn(
+  origin: Origin,
+  rest: readonly PathSeg[],
+  rule: string,
+  message: string,
+  fullPath?: readonly PathSeg[],
+): ConfigIssue {
+  const { file } = origin;
+  const docPath = [...origin.docPath, ...rest];
+  let node: unknown = file.doc.contents;
+  let offset: number | undefined = (node as YamlNode | null)?.range?.[0];
+  for (const seg of docPath) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      if (!pair) break;
+      const keyNode = pair.key as YamlNode | null;
+      offset = keyNode?.range?.[0] ?? offset;
+      node = pair.value;
+      if (pair.value && (pair.value as YamlNode).range && !isMap(pair.value) && !isSeq(pair.value)) {
+        offset = (pair.value as YamlNode).range?.[0] ?? offset;
+      }
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
+      node = node.items[seg];
+      offset = (node as YamlNode).range?.[0] ?? offset;
+    } else break;
+  }
+  const pos = offset === undefined ? undefined : file.lines.linePos(offset);
+  return {
+    file: file.name,
+    line: pos?.line,
+    column: pos?.col,
+    path: formatPath(fullPath ?? docPath),
+    rule,
+    message,
+  };
+}
+
+/** Freezes a plain-data tree so nothing can edit a loaded config. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,36 @@
+/**
+ * The shapes the request pipeline relies on. Implementations live in their own modules
+ * (src/credentials, src/transform, src/consumers); these structural types keep the pipeline
+ * independent of them.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FieldError } from '../errors/gateway-error.ts';
+
+export interface OutgoingCall {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  json?: unknown;
+  form?: URLSearchParams;
+}
+
+export interface CredentialChainLike {
+  readonly bodyNeed?: 'json' | 'form';
+  apply(call: OutgoingCall): Promise<void>;
+  isTokenRejected(status: number, body: unknown): boolean;
+  invalidate(): void;
+  describe?(): unknown;
+  close?(): void;
+}
+
+export type MappingFn = (body: unknown) => { body: unknown; errors: FieldError[] };
+export type ValidateFn = (body: unknown) => FieldError[];
+
+export interface ConsumerIdentity {
+  readonly id: string;
+  readonly name?: string;
+  readonly via: 'api-key' | 'jwt' | 'mtls';
+}
+
+export interface AuthenticatorLike {
+  authenticate(req: IncomingMessage): Promise<ConsumerIdentity>;
+}

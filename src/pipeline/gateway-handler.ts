@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../config/types.ts';
+import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
+import { GatewayError, toGatewayError, type FieldError } from '../errors/gateway-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import { maskUrl } from '../logging/mask.ts';
+import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
+import { callUpstream, readResponseBody } from '../proxy/upstream-call.ts';
+import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
+import type { ConsumerIdentity, OutgoingCall } from './contracts.ts';
+import {
+  checkDeclaredLength,
+  hasNoBody,
+  isFormContentType,
+  isJsonContentType,
+  isSafePath,
+  readRequestBody,
+} from './read-body.ts';
+
+/** What one exchange produced; the access log, metrics and audit trail read it when the response closes. */
+export interface ExchangeRecord {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  route?: string;
+  consumer?: string;
+  upstream?: string;
+  status?: number;
+  errorCode?: string;
+  bytes: number;
+  upstreamMs?: number;
+  durationMs?: number;
+  /** The request body as the upstream received it (parsed routes only), for audit business keys. */
+  body?: unknown;
+  validationRejected?: boolean;
+}
+
+/** Optional stages that other modules plug in (rate limits, audit, metrics). */
+export interface PipelineHooks {
+  rateLimit?(consumer: ConsumerIdentity, route: RouteRuntime): Promise<Record<string, string> | void>;
+  onExchange?(record: ExchangeRecord, runtime: Runtime): void;
+}
+
+export type JsonParser = (
+  buf: Buffer,
+  limits: { maxDepth: number },
+) => { ok: true; value: unknown } | { ok: false; error: GatewayError };
+
+export interface PipelineDeps {
+  current(): Runtime;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly parseJson?: JsonParser;
+  readonly hooks?: PipelineHooks;
+  /** Largest upstream JSON body read to look for a "token expired" signal or to map a response. */
+  readonly maxResponseBytes?: number;
+}
+
+const SNIFF_LIMIT = 256 * 1024;
+
+/** The gateway's request pipeline: match, authenticate, authorize, adapt, inject credentials, forward. */
+export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const parseJson = deps.parseJson ?? parseJsonPlain;
+  const maxResponseBytes = deps.maxResponseBytes ?? 16 * 1024 * 1024;
+  const { logger, hooks } = deps;
+
+  return (req, res) => {
+    const runtime = deps.current();
+    runtime.inFlight++;
+    const started = performance.now();
+    const requestId = acceptableRequestId(req.headers['x-request-id']) ?? randomUUID();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = q === -1 ? '' : url.slice(q);
+    const record: ExchangeRecord = { requestId, method: req.method ?? 'GET', path, bytes: 0 };
+    res.setHeader('x-request-id', requestId);
+    let render: ErrorRenderer = runtime.rendererForPath(path);
+
+    res.once('close', () => {
+      record.durationMs = performance.now() - started;
+      record.status ??= res.statusCode;
+      if (--runtime.inFlight === 0 && runtime.retiredBy) releaseRetired(runtime, runtime.retiredBy);
+      logger.info('access', {
+        requestId,
+        route: record.route,
+        consumer: record.consumer,
+        upstream: record.upstream,
+        method: record.method,
+        path: maskUrl(url),
+        status: res.writableFinished ? record.status : `${record.status} (aborted)`,
+        errorCode: record.errorCode,
+        bytes: record.bytes,
+        durationMs: round(record.durationMs),
+        upstreamMs: record.upstreamMs === undefined ? undefined : round(record.upstreamMs),
+      });
+      hooks?.onExchange?.(record, runtime);
+    });
+
+    const fail = (err: unknown) => {
+      const gwErr = toGatewayError(err, requestId);
+      record.errorCode = gwErr.code;
+      if (gwErr.code === 'GW_INTERNAL') logger.error('internal error', { requestId, error: err });
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (!req.complete) {
+        // The body was not (fully) read: discard what still comes, close the connection after the answer,
+        // and cut a caller that keeps sending past the grace period.
+        res.setHeader('connection', 'close');
+        req.resume();
+        const cut = setTimeout(() => req.socket.destroy(), 5000);
+        cut.unref();
+        req.once('end', () => clearTimeout(cut));
+      }
+      const out = render(gwErr, { requestId, path });
+      record.status = out.status;
+      record.bytes = Buffer.byteLength(out.body);
+      res.writeHead(out.status, {
+        ...gwErr.headers,
+        'content-type': out.contentType,
+        'content-length': String(record.bytes),
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-request-id': requestId,
+      });
+      res.end(out.body);
+    };
+
+    const handle = async () => {
+      if (!isSafePath(path))
+        throw new GatewayError('GW_BAD_REQUEST', { reason: 'đường dẫn chứa đoạn không được phép (.., %2F, \\)' });
+      const match = runtime.routes.match(record.method, path, req.headers);
+      if (match.kind === 'none') throw new GatewayError('GW_ROUTE_NOT_FOUND', { method: record.method, path });
+      if (match.kind === 'method') {
+        throw new GatewayError(
+          'GW_METHOD_NOT_ALLOWED',
+          { method: record.method, path, allow: match.allow.join(', ') },
+          { headers: { allow: match.allow.join(', ') } },
+        );
+      }
+      const { route, params } = match;
+      const { upstream } = route;
+      render = route.render;
+      record.route = route.id;
+      record.upstream = upstream.id;
+
+      const consumer = await runtime.authenticator.authenticate(req);
+      record.consumer = consumer.id;
+      runtime.authorize(route, consumer);
+      const limitHeaders = await hooks?.rateLimit?.(consumer, route);
+      if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) res.setHeader(k, v);
+
+      const limit = runtime.config.limits.bodyBytes;
+      checkDeclaredLength(req, limit);
+      const headers = outgoingHeaders(req, {
+        requestId,
+        remoteAddress: req.socket.remoteAddress,
+        proto: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+        dropAuthorization: consumer.via === 'jwt',
+      });
+      const upstreamPath = route.upstreamPath(params) + query;
+      const call: OutgoingCall = { method: record.method, headers };
+      const noBody = hasNoBody(req);
+
+      if (route.parseJson || route.parseForm) {
+        let body: Buffer | undefined;
+        if (!noBody) body = await readRequestBody(req, limit);
+        if (route.parseJson && body !== undefined && body.length > 0) {
+          if (!isJsonContentType(req.headers['content-type'])) {
+            throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', {
+              route: route.id,
+              contentType: req.headers['content-type'] ?? '(none)',
+            });
+          }
+          const parsed = parseJson(body, { maxDepth: runtime.config.limits.jsonDepth });
+          if (!parsed.ok) throw parsed.error;
+          call.json = adaptRequest(route, parsed.value, record);
+          record.body = call.json;
+        } else if (route.parseJson && route.request) {
+          throw new GatewayError('GW_BAD_REQUEST', { reason: `tuyến ${route.id} cần dữ liệu JSON trong thân yêu cầu` });
+        } else if (route.parseForm && body !== undefined) {
+          if (!isFormContentType(req.headers['content-type'])) {
+            throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', {
+              route: route.id,
+              contentType: req.headers['content-type'] ?? '(none)',
+            });
+          }
+          call.form = new URLSearchParams(body.toString('utf8'));
+        } else if (body !== undefined) {
+          call.json = undefined;
+          return forwardBuffered(route, call, upstreamPath, body);
+        }
+        return forwardBuffered(route, call, upstreamPath, undefined);
+      }
+      if (noBody) return forwardBuffered(route, call, upstreamPath, undefined);
+      return forwardStream(route, call, upstreamPath);
+    };
+
+    /** Body in memory (or none): the call can be replayed once after a token refresh. */
+    const forwardBuffered = async (
+      route: RouteRuntime,
+      base: OutgoingCall,
+      upstreamPath: string,
+      raw: Buffer | undefined,
+    ) => {
+      const { upstream } = route;
+      const abort = new AbortController();
+      res.once('close', () => abort.abort());
+      for (let attempt = 0; ; attempt++) {
+        const call: OutgoingCall = {
+          method: base.method,
+          headers: { ...base.headers },
+          json: base.json,
+          form: base.form,
+        };
+        await upstream.credentials.apply(call);
+        const body = serialiseBody(call, raw);
+        if (call.json !== undefined) call.headers['content-type'] ??= 'application/json; charset=utf-8';
+        if (route.response) call.headers['accept-encoding'] = 'identity';
+        const upstreamStarted = performance.now();
+        const upstreamRes = await callUpstream(upstream, {
+          method: call.method,
+          path: upstreamPath,
+          headers: call.headers as Record<string, string | string[]>,
+          body,
+          responseTimeoutMs: route.responseTimeoutMs,
+          signal: abort.signal,
+        });
+        const status = upstreamRes.statusCode ?? 502;
+        const length = Number(upstreamRes.headers['content-length'] ?? NaN);
+        const sniffable =
+          isJsonContentType(upstreamRes.headers['content-type']) &&
+          !upstreamRes.headers['content-encoding'] &&
+          length <= SNIFF_LIMIT;
+        if (!route.response && !sniffable) {
+          if (attempt === 0 && upstream.credentials.isTokenRejected(status, undefined)) {
+            upstream.credentials.invalidate();
+            upstreamRes.resume();
+            continue;
+          }
+          relayStream(upstreamRes, upstreamStarted);
+          return;
+        }
+        const buf = await readResponseBody(upstreamRes, maxResponseBytes, upstream.id);
+        record.upstreamMs = performance.now() - upstreamStarted;
+        const parsed = tryParse(buf);
+        if (attempt === 0 && upstream.credentials.isTokenRejected(status, parsed)) {
+          upstream.credentials.invalidate();
+          continue;
+        }
+        if (route.response && parsed === undefined && buf.length > 0 && route.response.mode === 'enforce') {
+          throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', {
+            upstream: upstream.id,
+            reason: 'phản hồi không phải JSON hợp lệ',
+          });
+        }
+        const outBody = route.response && parsed !== undefined ? adaptResponse(route, parsed) : undefined;
+        const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
+        const headers = relayableResponseHeaders(upstreamRes.headers);
+        headers['content-length'] = String(payload.length);
+        headers['x-request-id'] = requestId;
+        record.status = status;
+        record.bytes = payload.length;
+        res.writeHead(status, headers);
+        res.end(payload);
+        return;
+      }
+    };
+
+    const relayStream = (upstreamRes: IncomingMessage, upstreamStarted: number) => {
+      const headers = relayableResponseHeaders(upstreamRes.headers);
+      headers['x-request-id'] = requestId;
+      record.status = upstreamRes.statusCode;
+      res.writeHead(upstreamRes.statusCode ?? 502, headers);
+      upstreamRes.on('data', (chunk: Buffer) => (record.bytes += chunk.length));
+      upstreamRes.once('end', () => (record.upstreamMs = performance.now() - upstreamStarted));
+      upstreamRes.once('error', () => res.destroy());
+      upstreamRes.once('aborted', () => res.destroy());
+      upstreamRes.pipe(res);
+    };
+
+    /** Streamed body: http-proxy-middleware pipes it untouched. */
+    const forwardStream = async (route: RouteRuntime, call: OutgoingCall, upstreamPath: string) => {
+      const { upstream } = route;
+      await upstream.credentials.apply(call);
+      req.headers = call.headers as IncomingMessage['headers'];
+      const upstreamStarted = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        upstream.stream(
+          req,
+          res,
+          {
+            path: upstreamPath,
+            responseTimeoutMs: route.responseTimeoutMs,
+            maxBodyBytes: runtime.config.limits.bodyBytes,
+            onResponse: (upstreamRes) => {
+              record.status = upstreamRes.statusCode;
+              if (upstream.credentials.isTokenRejected(upstreamRes.statusCode ?? 0, undefined))
+                upstream.credentials.invalidate();
+              upstreamRes.on('data', (chunk: Buffer) => (record.bytes += chunk.length));
+              upstreamRes.once('end', () => (record.upstreamMs = performance.now() - upstreamStarted));
+            },
+          },
+          (err) => {
+            if (settled) return;
+            settled = true;
+            if (err) reject(err);
+            else resolve();
+          },
+        );
+      });
+    };
+
+    const adaptRequest = (route: RouteRuntime, body: unknown, rec: ExchangeRecord): unknown => {
+      const stage = route.request;
+      if (!stage) return body;
+      let current = body;
+      const errors: FieldError[] = [];
+      if (stage.mapping) {
+        const mapped = stage.mapping(current);
+        current = mapped.body;
+        errors.push(...mapped.errors);
+      }
+      if (errors.length === 0 && stage.validate) errors.push(...stage.validate(current));
+      if (errors.length > 0) {
+        rec.validationRejected = true;
+        throw validationError(errors);
+      }
+      return current;
+    };
+
+    const adaptResponse = (route: RouteRuntime, body: unknown): unknown => {
+      const stage = route.response;
+      if (!stage) return body;
+      let current = body;
+      const errors: FieldError[] = [];
+      if (stage.mapping) {
+        const mapped = stage.mapping(current);
+        current = mapped.body;
+        errors.push(...mapped.errors);
+      }
+      if (stage.validate) errors.push(...stage.validate(current));
+      if (errors.length > 0) {
+        if (stage.mode === 'enforce') {
+          throw new GatewayError(
+            'GW_UPSTREAM_BAD_RESPONSE',
+            { upstream: route.upstream.id, reason: `${errors.length} lỗi so với lược đồ phản hồi` },
+            { details: errors },
+          );
+        }
+        logger.warn('response schema violation (report mode)', { requestId, route: route.id, errors });
+      }
+      return current;
+    };
+
+    handle().catch(fail);
+  };
+}
+
+function validationError(errors: FieldError[]): GatewayError {
+  const summary = errors
+    .slice(0, 3)
+    .map((e) => e.message)
+    .join('; ');
+  return new GatewayError('GW_VALIDATION_FAILED', { count: errors.length, summary }, { details: errors });
+}
+
+function serialiseBody(call: OutgoingCall, raw: Buffer | undefined): Buffer | undefined {
+  if (call.json !== undefined) return Buffer.from(JSON.stringify(call.json));
+  if (call.form !== undefined) return Buffer.from(call.form.toString());
+  return raw;
+}
+
+function tryParse(buf: Buffer): unknown {
+  if (buf.length === 0) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Plain JSON.parse with the position of the fault; the transform module supplies a stricter parser. */
+export const parseJsonPlain: JsonParser = (buf) => {
+  try {
+    return { ok: true, value: JSON.parse(buf.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, error: new GatewayError('GW_MALFORMED_JSON', { reason: (err as Error).message }) };
+  }
+};
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,63 @@
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from '../errors/gateway-error.ts';
+
+/** True when the request announces no body (no Content-Length, or 0, and no Transfer-Encoding). */
+export function hasNoBody(req: IncomingMessage): boolean {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) return false;
+  const cl = req.headers['content-length'];
+  return cl === undefined || cl === '0';
+}
+
+/** Content-Length over the limit: answer 413 before reading a byte. */
+export function checkDeclaredLength(req: IncomingMessage, limit: number): void {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined && Number(cl) > limit) throw new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit });
+}
+
+/** Reads the whole request body, answering 413 as soon as it passes `limit`. */
+export function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  checkDeclaredLength(req, limit);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        reject(new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit }));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.once('error', (err) =>
+      reject(new GatewayError('GW_BAD_REQUEST', { reason: `đọc dữ liệu gửi lên thất bại (${err.message})` })),
+    );
+    req.once('aborted', () =>
+      reject(new GatewayError('GW_BAD_REQUEST', { reason: 'bên gọi ngắt kết nối khi đang gửi dữ liệu' })),
+    );
+  });
+}
+
+/** application/json and any `+json` type. */
+export function isJsonContentType(value: string | string[] | undefined): boolean {
+  if (typeof value !== 'string') return false;
+  const type = value.split(';')[0].trim().toLowerCase();
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+export function isFormContentType(value: string | string[] | undefined): boolean {
+  return typeof value === 'string' && value.split(';')[0].trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
+/**
+ * Rejects paths that could escape a path rewrite: dot segments, encoded slashes or dots, backslashes,
+ * NUL. Legitimate provincial and national API paths never contain them.
+ */
+export function isSafePath(path: string): boolean {
+  if (/%2f|%5c|%2e|%00|\\/i.test(path)) return false;
+  return !/(^|\/)\.\.?(\/|$)/.test(path);
+}

@@ -1,0 +1,102 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
+import { GatewayError } from '../errors/gateway-error.ts';
+import { stripHopByHop } from './headers.ts';
+import type { UpstreamTarget } from './upstream-call.ts';
+import { timeoutError } from './upstream-error.ts';
+
+/** What the pipeline hands the stream forwarder for one request (kept on the request object). */
+export interface StreamCall {
+  /** Upstream path and query, without the upstream's base path (httpxy prepends it). */
+  readonly path: string;
+  readonly responseTimeoutMs: number;
+  /** A chunked body passing this many bytes is cut off and answered 413. */
+  readonly maxBodyBytes: number;
+  /** Called with the upstream response head, before it is relayed (token-rejection check, metrics). */
+  readonly onResponse?: (res: IncomingMessage) => void;
+}
+
+const CALL = Symbol('lgsp.streamCall');
+const DONE = Symbol('lgsp.streamDone');
+type WithCall = IncomingMessage & { [CALL]?: StreamCall; [DONE]?: (err?: unknown) => void };
+
+export type StreamForwarder = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: StreamCall,
+  done: (err?: unknown) => void,
+) => void;
+
+/**
+ * Streams a request body to the upstream untouched (JSON, SOAP, multipart, binary, chunked) with
+ * http-proxy-middleware, over the upstream's keep-alive agent. The caller's headers must already be the
+ * outgoing ones (req.headers replaced by the pipeline).
+ */
+export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
+  // With an 'error' listener registered, httpxy emits upstream failures (refused, reset, our own timeout
+  // and size errors passed to proxyReq.destroy) as events and resolves proxy.web(): route each one to
+  // the request's own completion callback, which renders it in the caller's dialect.
+  const routeErrorsToRequest: HpmPlugin = (proxyServer) => {
+    proxyServer.on('error', (err: Error, req?: IncomingMessage) => (req as WithCall | undefined)?.[DONE]?.(err));
+  };
+  const middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target: target.url.href,
+    agent: target.agent,
+    changeOrigin: true,
+    ejectPlugins: true,
+    // proxyEventsPlugin wires the `on:` hooks below; the default logger and error-response plugins are
+    // left out: errors are rendered by the pipeline in the caller's dialect.
+    plugins: [routeErrorsToRequest, proxyEventsPlugin],
+    pathRewrite: (_path, req) => (req as WithCall)[CALL]?.path,
+    on: {
+      proxyReq: (proxyReq: ClientRequest, req) => {
+        const call = (req as WithCall)[CALL];
+        if (!call) return;
+        const socket = proxyReq.socket;
+        if (socket && (socket as { connecting?: boolean }).connecting) {
+          const t = setTimeout(
+            () => proxyReq.destroy(timeoutError(target.id, target.connectTimeoutMs, 'connect')),
+            target.connectTimeoutMs,
+          );
+          socket.once('connect', () => clearTimeout(t));
+          proxyReq.once('close', () => clearTimeout(t));
+        }
+        const t = setTimeout(
+          () => proxyReq.destroy(timeoutError(target.id, call.responseTimeoutMs, 'response')),
+          call.responseTimeoutMs,
+        );
+        proxyReq.once('response', () => clearTimeout(t));
+        proxyReq.once('close', () => clearTimeout(t));
+        if (req.headers['content-length'] === undefined) {
+          // Chunked body: count as it flows (the listener joins the pipe httpxy sets up in this same tick).
+          let size = 0;
+          const onData = (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > call.maxBodyBytes) {
+              req.off('data', onData);
+              proxyReq.destroy(new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit: call.maxBodyBytes }));
+            }
+          };
+          req.on('data', onData);
+        }
+      },
+      proxyRes: (proxyRes, req) => {
+        stripHopByHop(proxyRes.headers);
+        (req as WithCall)[CALL]?.onResponse?.(proxyRes);
+      },
+    },
+  });
+  return (req, res, call, done) => {
+    let settled = false;
+    const once = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      done(err);
+    };
+    (req as WithCall)[CALL] = call;
+    (req as WithCall)[DONE] = once;
+    res.once('finish', () => once());
+    res.once('close', () => once());
+    middleware(req, res, (err?: unknown) => once(err ?? new Error('request was not proxied'))).catch(once);
+  };
+}

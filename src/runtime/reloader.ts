@@ -1,0 +1,104 @@
+import { EventEmitter } from 'node:events';
+import { ConfigError, formatIssue, type ConfigIssue } from '../config/config-error.ts';
+import { issuesFrom, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load-config.ts';
+import type { Clock } from '../config/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import { releaseRetired, type Runtime } from './runtime.ts';
+
+export type ReloadResult =
+  | { readonly result: 'success'; readonly hash: string; readonly reason: string }
+  | { readonly result: 'unchanged'; readonly hash: string; readonly reason: string }
+  | { readonly result: 'failure'; readonly issues: readonly ConfigIssue[]; readonly reason: string };
+
+export interface ReloaderOptions {
+  readonly dir: string;
+  readonly load: LoadOptions;
+  readonly build: (loaded: LoadedConfig, previous?: Runtime) => Runtime;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/**
+ * Holds the current runtime and swaps it whole. A reload loads and builds a complete new runtime; only
+ * when that succeeds is the reference swapped, so a broken file keeps the old table running. In-flight
+ * requests keep the runtime they started with. Emits 'reload' with a ReloadResult.
+ */
+export class Reloader extends EventEmitter {
+  #current: Runtime;
+  #lastError: { at: string; issues: readonly ConfigIssue[] } | undefined;
+  #lastAttempt: string | undefined;
+  readonly counts = { success: 0, failure: 0, unchanged: 0 };
+  readonly #options: ReloaderOptions;
+
+  /** Loads the first config; throws ConfigError when it is invalid (the gateway refuses to start). */
+  constructor(options: ReloaderOptions) {
+    super();
+    this.#options = options;
+    const loaded = loadConfig(options.dir, options.load);
+    try {
+      this.#current = options.build(loaded);
+    } catch (err) {
+      throw new ConfigError(issuesFrom(err, loaded));
+    }
+  }
+
+  get current(): Runtime {
+    return this.#current;
+  }
+
+  /** Reloads now. `force` rebuilds even when the files did not change (SIGHUP, POST /admin/reload). */
+  reload(reason: string, force = false): ReloadResult {
+    const { logger, clock } = this.#options;
+    this.#lastAttempt = new Date(clock.now()).toISOString();
+    let result: ReloadResult;
+    let loaded: LoadedConfig | undefined;
+    try {
+      loaded = loadConfig(this.#options.dir, this.#options.load);
+      if (!force && loaded.hash === this.#current.hash) {
+        result = { result: 'unchanged', hash: loaded.hash, reason };
+      } else {
+        const next = this.#options.build(loaded, this.#current);
+        const old = this.#current;
+        this.#current = next;
+        old.retiredBy = next;
+        if (old.inFlight === 0) releaseRetired(old, next);
+        result = { result: 'success', hash: next.hash, reason };
+        this.#lastError = undefined;
+      }
+    } catch (err) {
+      const issues =
+        err instanceof ConfigError || !loaded
+          ? ((err as ConfigError).issues ?? [{ path: '', rule: 'load', message: String(err) }])
+          : issuesFrom(err, loaded);
+      this.#lastError = { at: this.#lastAttempt, issues };
+      result = { result: 'failure', issues, reason };
+    }
+    this.counts[result.result]++;
+    if (result.result === 'failure') {
+      logger.error('config reload failed; the previous route table stays active', {
+        reason,
+        dir: this.#options.dir,
+        errors: result.issues.map(formatIssue),
+      });
+    } else if (result.result === 'success') {
+      logger.info('config reloaded', { reason, hash: result.hash, routes: this.#current.routeList.length });
+    } else {
+      logger.debug('config unchanged; reload skipped', { reason });
+    }
+    this.emit('reload', result);
+    return result;
+  }
+
+  status() {
+    return {
+      hash: this.#current.hash,
+      loadedAt: this.#current.loadedAt.toISOString(),
+      environment: this.#current.config.environment,
+      routes: this.#current.routeList.length,
+      upstreams: this.#current.upstreams.size,
+      lastAttemptAt: this.#lastAttempt,
+      lastError: this.#lastError ? { at: this.#lastError.at, errors: this.#lastError.issues.map(formatIssue) } : null,
+      reloads: { ...this.counts },
+    };
+  }
+}

@@ -1,0 +1,293 @@
+import type { Agent } from 'node:http';
+import type { AgentOptions } from 'node:https';
+import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config-error.ts';
+import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
+import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, UpstreamConfig } from '../config/types.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
+import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
+import type { Logger } from '../logging/logger.ts';
+import type {
+  AuthenticatorLike,
+  ConsumerIdentity,
+  CredentialChainLike,
+  MappingFn,
+  ValidateFn,
+} from '../pipeline/contracts.ts';
+import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern.ts';
+import { createStreamForwarder, type StreamForwarder } from '../proxy/stream-forwarder.ts';
+import { createUpstreamAgent } from '../proxy/upstream-agent.ts';
+import type { UpstreamTarget } from '../proxy/upstream-call.ts';
+import { RouteTable, type MatchableRoute } from './route-table.ts';
+
+/** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
+export interface RuntimeFactories {
+  createCredentials(
+    refs: readonly PluginRef[],
+    deps: CredentialFactoryDeps,
+    path: (string | number)[],
+  ): CredentialChainLike;
+  createAuthenticator(config: GatewayConfig): AuthenticatorLike;
+  /** Throws GatewayError GW_FORBIDDEN when the consumer may not use the route. */
+  authorize?(route: RouteRuntime, consumer: ConsumerIdentity): void;
+  compileMapping?(ops: readonly PluginRef[], config: GatewayConfig, path: (string | number)[]): MappingFn;
+  compileSchema?(file: string, config: GatewayConfig, path: (string | number)[]): ValidateFn;
+  tlsOptions?(upstream: UpstreamConfig, path: (string | number)[]): AgentOptions | undefined;
+  /** Called once per build before routes compile (load catalogs, create an ajv instance...). */
+  beginBuild?(config: GatewayConfig): void;
+}
+
+export interface CredentialFactoryDeps {
+  readonly upstreamId: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly tls?: AgentOptions;
+}
+
+export interface UpstreamRuntime extends UpstreamTarget {
+  readonly config: UpstreamConfig;
+  readonly render: ErrorRenderer;
+  readonly credentials: CredentialChainLike;
+  readonly stream: StreamForwarder;
+  /** JSON of the config block: an unchanged upstream keeps its agent and tokens across reloads. */
+  readonly key: string;
+}
+
+export interface BodyStage {
+  readonly mapping?: MappingFn;
+  readonly validate?: ValidateFn;
+  readonly mode: 'enforce' | 'report';
+}
+
+export interface RouteRuntime extends MatchableRoute {
+  readonly config: RouteConfig;
+  readonly upstream: UpstreamRuntime;
+  readonly render: ErrorRenderer;
+  readonly consumers: ReadonlySet<string>;
+  readonly upstreamPath: (params: Record<string, string>) => string;
+  readonly request?: BodyStage;
+  readonly response?: BodyStage;
+  /** The request body must be read and parsed as JSON (mapping, validation or body-injected credentials). */
+  readonly parseJson: boolean;
+  readonly parseForm: boolean;
+  readonly responseTimeoutMs: number;
+}
+
+export interface Runtime {
+  readonly config: GatewayConfig;
+  readonly hash: string;
+  readonly loadedAt: Date;
+  readonly routes: RouteTable<RouteRuntime>;
+  readonly routeList: readonly RouteRuntime[];
+  readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
+  readonly authenticator: AuthenticatorLike;
+  readonly authorize: (route: RouteRuntime, consumer: ConsumerIdentity) => void;
+  /** Renders errors for requests that matched no route: the dialect of the upstream named by the first path segment. */
+  rendererForPath(path: string): ErrorRenderer;
+  /** Requests in flight on this runtime; a retired runtime releases its resources at zero. */
+  inFlight: number;
+  /** Set when a newer runtime replaced this one. */
+  retiredBy?: Runtime;
+}
+
+export interface BuildDeps {
+  readonly factories: RuntimeFactories;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** Builds a complete runtime from a loaded config, reusing unchanged upstreams of `previous`. */
+export function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previous?: Runtime): Runtime {
+  const { config } = loaded;
+  const issues: ConfigIssue[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      issues.push(...issuesFrom(err, loaded));
+      return undefined;
+    }
+  };
+  attempt(() => deps.factories.beginBuild?.(config));
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const upstreams = new Map<string, UpstreamRuntime>();
+  for (const [id, upstream] of Object.entries(config.upstreams)) {
+    const built = attempt(() => buildUpstream(id, upstream, deps, previous));
+    if (built) upstreams.set(id, built);
+  }
+  const authenticator = attempt(() => deps.factories.createAuthenticator(config));
+  const routes: RouteRuntime[] = [];
+  config.routes.forEach((route, i) => {
+    const upstream = upstreams.get(route.upstream);
+    if (!upstream) return; // the loader already reported the missing upstream, or the upstream failed to build
+    const built = attempt(() => buildRoute(route, i, upstream, config, deps));
+    if (built) routes.push(built);
+  });
+  if (issues.length > 0 || !authenticator) throw new ConfigError(issues);
+
+  const authorize = deps.factories.authorize ?? defaultAuthorize;
+  const fallbackRender = createRenderer(undefined, ['errorDialect']);
+  return {
+    config,
+    hash: loaded.hash,
+    loadedAt: new Date(deps.clock.now()),
+    routes: new RouteTable(routes),
+    routeList: routes,
+    upstreams,
+    authenticator,
+    authorize,
+    rendererForPath(path: string) {
+      const slash = path.indexOf('/', 1);
+      const first = path.slice(1, slash === -1 ? undefined : slash);
+      return upstreams.get(first)?.render ?? fallbackRender;
+    },
+    inFlight: 0,
+  };
+}
+
+/** Fail closed: a route allows only the consumers it lists; an empty list allows no one. */
+function defaultAuthorize(route: RouteRuntime, consumer: ConsumerIdentity): void {
+  if (!route.consumers.has(consumer.id))
+    throw new GatewayError('GW_FORBIDDEN', { consumer: consumer.id, route: route.id });
+}
+
+function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, previous?: Runtime): UpstreamRuntime {
+  const key = JSON.stringify(config);
+  const reused = previous?.upstreams.get(id);
+  if (reused && reused.key === key) return reused;
+  const path = ['upstreams', id];
+  let url: URL;
+  try {
+    url = new URL(config.url);
+  } catch {
+    throw new ConfigPathError([...path, 'url'], 'format', `"${config.url}" is not a valid URL`);
+  }
+  const tls = deps.factories.tlsOptions?.(config, [...path, 'tls']);
+  if (config.tls?.rejectUnauthorized === false) {
+    deps.logger.warn('TLS certificate verification is OFF for this upstream: only for test environments', {
+      upstream: id,
+    });
+  }
+  const agent: Agent = createUpstreamAgent(url, { maxSockets: config.maxSockets, tls });
+  const target: UpstreamTarget = {
+    id,
+    url,
+    agent,
+    connectTimeoutMs: config.timeouts.connectMs,
+    responseTimeoutMs: config.timeouts.responseMs,
+  };
+  const credentials = deps.factories.createCredentials(
+    config.credentials,
+    { upstreamId: id, logger: deps.logger, clock: deps.clock, tls },
+    [...path, 'credentials'],
+  );
+  return {
+    ...target,
+    config,
+    key,
+    render: createRenderer(config.errorDialect, [...path, 'errorDialect']),
+    credentials,
+    stream: createStreamForwarder(target),
+  };
+}
+
+function buildRoute(
+  route: RouteConfig,
+  index: number,
+  upstream: UpstreamRuntime,
+  config: GatewayConfig,
+  deps: BuildDeps,
+): RouteRuntime {
+  const path = ['routes', index];
+  let pattern;
+  try {
+    pattern = compilePathPattern(route.path);
+  } catch (err) {
+    throw new ConfigPathError([...path, 'path'], 'pattern', (err as Error).message);
+  }
+  let upstreamPath: (params: Record<string, string>) => string;
+  if (route.upstreamPath) {
+    try {
+      upstreamPath = compilePathTemplate(route.upstreamPath, pattern.paramNames, pattern.hasWildcard);
+    } catch (err) {
+      throw new ConfigPathError([...path, 'upstreamPath'], 'template', (err as Error).message);
+    }
+  } else {
+    upstreamPath = defaultUpstreamPath(route, upstream.id, pattern.paramNames, pattern.hasWildcard);
+  }
+  const request = buildStage(route.request, [...path, 'request'], config, deps);
+  const response = buildStage(route.response, [...path, 'response'], config, deps);
+  const bodyNeed = upstream.credentials.bodyNeed;
+  return {
+    id: route.id,
+    config: route,
+    methods: new Set(route.methods),
+    pattern,
+    headerMatch: Object.entries(route.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const),
+    upstream,
+    render: route.errorDialect ? createRenderer(route.errorDialect, [...path, 'errorDialect']) : upstream.render,
+    consumers: new Set(route.consumers),
+    upstreamPath,
+    request,
+    response,
+    parseJson: request !== undefined || bodyNeed === 'json',
+    parseForm: bodyNeed === 'form',
+    responseTimeoutMs: route.timeoutMs ?? upstream.responseTimeoutMs,
+  };
+}
+
+/** Default: the gateway path without its leading `/<upstream-id>`, so legacy systems change only the base URL. */
+function defaultUpstreamPath(route: RouteConfig, upstreamId: string, names: readonly string[], wildcard: boolean) {
+  const prefix = `/${upstreamId}`;
+  const template =
+    route.path === prefix ? '/' : route.path.startsWith(`${prefix}/`) ? route.path.slice(prefix.length) : route.path;
+  return compilePathTemplate(template, names, wildcard);
+}
+
+function buildStage(
+  stage: RouteConfig['request'],
+  path: (string | number)[],
+  config: GatewayConfig,
+  deps: BuildDeps,
+): BodyStage | undefined {
+  if (!stage || (!stage.mapping?.length && !stage.schema)) return undefined;
+  let mapping: MappingFn | undefined;
+  let validate: ValidateFn | undefined;
+  if (stage.mapping?.length) {
+    if (!deps.factories.compileMapping)
+      throw new ConfigPathError([...path, 'mapping'], 'unsupported', 'mappings are not available in this build');
+    mapping = deps.factories.compileMapping(stage.mapping as PluginRef[], config, [...path, 'mapping']);
+  }
+  if (stage.schema) {
+    if (!deps.factories.compileSchema)
+      throw new ConfigPathError([...path, 'schema'], 'unsupported', 'schema validation is not available in this build');
+    validate = deps.factories.compileSchema(stage.schema, config, [...path, 'schema']);
+  }
+  return { mapping, validate, mode: stage.mode ?? 'enforce' };
+}
+
+function createRenderer(ref: DialectRef | undefined, path: (string | number)[]): ErrorRenderer {
+  const name = ref === undefined ? defaultDialect : typeof ref === 'string' ? ref : ref.name;
+  const options = typeof ref === 'object' ? (ref.options ?? {}) : {};
+  const plugin = errorDialects[name];
+  if (!plugin) throw new ConfigPathError(path, 'reference', `unknown error dialect "${name}"`);
+  return plugin.create(options as never, {});
+}
+
+/** Releases what `old` holds that `current` no longer uses (agents of changed upstreams). */
+export function releaseRetired(old: Runtime, current: Runtime): void {
+  for (const [id, upstream] of old.upstreams) {
+    if (current.upstreams.get(id) === upstream) continue;
+    upstream.credentials.close?.();
+    upstream.agent.destroy();
+  }
+}
+
+/** Closes everything a runtime holds (shutdown). */
+export function closeRuntime(runtime: Runtime): void {
+  for (const upstream of runtime.upstreams.values()) {
+    upstream.credentials.close?.();
+    upstream.agent.destroy();
+  }
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+
+export interface TestGateway {
+  gateway: Gateway;
+  url: string;
+  dir: string;
+  /** Every log line written so far, parsed. */
+  logs: Record<string, unknown>[];
+  write(file: string, content: string): void;
+  close(): Promise<void>;
+}
+
+/** Admin key used by test configs; its SHA-256 is ADMIN_KEY_SHA256. */
+export const ADMIN_KEY = 'admin-test-key-0123456789abcdef';
+export const ADMIN_KEY_SHA256 = '231f02618ecf0a08b732bc17dfc03ae8cfcb6c8db1db704f51a2fde28290beaa';
+export const CONSUMER_KEY = 'consumer-test-key-0123456789abcdef';
+export const CONSUMER_KEY_SHA256 = '59de312dbf759b10204c7770adb47956b9fd7a2a0485bb13b2c36a80427d26f4';
+
+/** Writes a config directory from `files` (name -> YAML) and starts a gateway on 127.0.0.1:0. */
+export async function startGateway(
+  files: Record<string, string>,
+  options: Partial<GatewayOptions> = {},
+): Promise<TestGateway> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-gw-'));
+  const write = (file: string, content: string) => {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), content);
+  };
+  for (const [name, content] of Object.entries(files)) write(name, content);
+  const logs: Record<string, unknown>[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+  });
+  const gateway = createGateway({
+    configDir: dir,
+    env: {},
+    logger: createLogger({ stream, level: 'debug' }),
+    watch: false,
+    ...options,
+  });
+  const { url } = await gateway.listen(0, '127.0.0.1');
+  return {
+    gateway,
+    url,
+    dir,
+    logs,
+    write,
+    async close() {
+      await gateway.close(1000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
