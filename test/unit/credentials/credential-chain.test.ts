@@ -71,20 +71,25 @@ describe('credentials: chain and registry', () => {
       buildChain([{ ...base, tokenRejected: { when: [{ path: 'error_code', notIn: [0] }, { messageMatches: 'x' }] } }]),
     );
     expect(err.path).to.deep.equal([...P, 0, 'tokenRejected', 'when', 1]);
-    err = configError(() => buildChain([{ ...base, tokenRejected: { when: [{ messagePath: 'm', messageMatches: '(' }] } }]));
+    err = configError(() =>
+      buildChain([{ ...base, tokenRejected: { when: [{ messagePath: 'm', messageMatches: '(' }] } }]),
+    );
     expect(err.path).to.deep.equal([...P, 0, 'tokenRejected', 'when', 0, 'messageMatches']);
   });
 
   it('a missing secret names itself, its env var and its path', () => {
     const err = configError(() =>
-      buildChain([
-        {
-          type: 'oauth2-client-credentials',
-          tokenUrl: 'https://t/x',
-          consumerKey: { env: 'UPSTREAM_NDXP_CONSUMER_KEY' },
-          consumerSecret: { env: 'UPSTREAM_NDXP_CONSUMER_SECRET' },
-        },
-      ], { env: { UPSTREAM_NDXP_CONSUMER_KEY: 'k' } }),
+      buildChain(
+        [
+          {
+            type: 'oauth2-client-credentials',
+            tokenUrl: 'https://t/x',
+            consumerKey: { env: 'UPSTREAM_NDXP_CONSUMER_KEY' },
+            consumerSecret: { env: 'UPSTREAM_NDXP_CONSUMER_SECRET' },
+          },
+        ],
+        { env: { UPSTREAM_NDXP_CONSUMER_KEY: 'k' } },
+      ),
     );
     expect(err.rule).to.equal('secret');
     expect(err.path).to.deep.equal([...P, 0, 'consumerSecret']);
@@ -144,7 +149,12 @@ describe('credentials: chain and registry', () => {
   it('refuses a chain needing both a JSON and a form body', () => {
     const err = configError(() =>
       buildChain([
-        { type: 'login-token', tokenUrl: 'http://m/t', secrets: { username: 'u', password: 'p' }, inject: { jsonField: 'AcceptKey' } },
+        {
+          type: 'login-token',
+          tokenUrl: 'http://m/t',
+          secrets: { username: 'u', password: 'p' },
+          inject: { jsonField: 'AcceptKey' },
+        },
         { type: 'client-secret', clientId: 'i', clientSecret: 's' },
       ]),
     );

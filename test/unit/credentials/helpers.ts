@@ -1,6 +1,11 @@
 import { PassThrough } from 'node:stream';
 import type { PluginRef } from '../../../src/config/types.ts';
-import { createCredentialChain, createTokenCache, type OutgoingCall, type TokenCache } from '../../../src/credentials/index.ts';
+import {
+  createCredentialChain,
+  createTokenCache,
+  type OutgoingCall,
+  type TokenCache,
+} from '../../../src/credentials/index.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 
 /** A clock tests move by hand. */
@@ -25,7 +30,11 @@ export function capturingLogger() {
 /** Builds a chain for one upstream with a fake clock, a fresh token cache and a capturing logger. */
 export function buildChain(
   refs: PluginRef[],
-  extra: { env?: Record<string, string | undefined>; tokenCache?: TokenCache; clock?: ReturnType<typeof fakeClock> } = {},
+  extra: {
+    env?: Record<string, string | undefined>;
+    tokenCache?: TokenCache;
+    clock?: ReturnType<typeof fakeClock>;
+  } = {},
 ) {
   const clock = extra.clock ?? fakeClock();
   const tokenCache = extra.tokenCache ?? createTokenCache();

@@ -71,13 +71,17 @@ describe('credentials: login-token', () => {
     nock('http://molisa.test').post('/api/v1/Service/GetToken').reply(200, { error_code: 0, message: 'ok' });
     expect((await failure(chain.apply(call()))).params.reason).to.equal('answer has no token at token');
     clock.advance(1000);
-    nock('http://molisa.test').post('/api/v1/Service/GetToken').reply(500, { error_code: 500, message: 'Lỗi hệ thống' });
+    nock('http://molisa.test')
+      .post('/api/v1/Service/GetToken')
+      .reply(500, { error_code: 500, message: 'Lỗi hệ thống' });
     expect((await failure(chain.apply(call()))).params.reason).to.equal('HTTP 500: Lỗi hệ thống');
     clock.advance(1000);
     nock('http://molisa.test')
       .post('/api/v1/Service/GetToken')
       .reply(200, '<!DOCTYPE html><html><body>IIS error</body></html>', { 'content-type': 'text/html; charset=utf-8' });
-    expect((await failure(chain.apply(call()))).params.reason).to.equal('HTTP 200 answered non-JSON (text/html): IIS error');
+    expect((await failure(chain.apply(call()))).params.reason).to.equal(
+      'HTTP 200 answered non-JSON (text/html): IIS error',
+    );
   });
 
   it('reads the token and lifetime from configured dot paths; status == "1" success (civil status)', async () => {
@@ -86,19 +90,22 @@ describe('credentials: login-token', () => {
       .post('/api/auth/token', { tenDangNhap: 'hotich-user', matKhau: 'hotich-pass', maTinh: '52' })
       .times(2)
       .reply(200, () => ({ status: '1', value: { accessToken: `ht-${++issued}`, expiresIn: '600' } }));
-    const { chain, clock } = buildChain([
-      {
-        type: 'login-token',
-        tokenUrl: 'https://hotich.test/api/auth/token',
-        secrets: { user: { env: 'HT_USER' }, pass: { env: 'HT_PASS' } },
-        body: { tenDangNhap: '{{user}}', matKhau: '{{pass}}', maTinh: '52' },
-        success: { path: 'status', in: ['1'] },
-        messagePath: 'statusDescription',
-        tokenPath: 'value.accessToken',
-        lifetimePath: 'value.expiresIn',
-        refreshSkewSeconds: 30,
-      },
-    ], { env: { HT_USER: 'hotich-user', HT_PASS: 'hotich-pass' } });
+    const { chain, clock } = buildChain(
+      [
+        {
+          type: 'login-token',
+          tokenUrl: 'https://hotich.test/api/auth/token',
+          secrets: { user: { env: 'HT_USER' }, pass: { env: 'HT_PASS' } },
+          body: { tenDangNhap: '{{user}}', matKhau: '{{pass}}', maTinh: '52' },
+          success: { path: 'status', in: ['1'] },
+          messagePath: 'statusDescription',
+          tokenPath: 'value.accessToken',
+          lifetimePath: 'value.expiresIn',
+          refreshSkewSeconds: 30,
+        },
+      ],
+      { env: { HT_USER: 'hotich-user', HT_PASS: 'hotich-pass' } },
+    );
     const c = call();
     await chain.apply(c);
     expect(c.headers.authorization).to.equal('Bearer ht-1');
@@ -136,7 +143,9 @@ describe('credentials: login-token', () => {
 
   it('signals a MOLISA "token expired" 200 answer as rejected, but not a business error', () => {
     const { chain } = buildChain([molisa()]);
-    expect(chain.isTokenRejected(200, { error_code: 401, message: 'Token không hợp lệ hoặc đã hết hạn' })).to.equal(true);
+    expect(chain.isTokenRejected(200, { error_code: 401, message: 'Token không hợp lệ hoặc đã hết hạn' })).to.equal(
+      true,
+    );
     expect(chain.isTokenRejected(200, JSON.stringify({ error_code: '1', message: 'TOKEN het han' }))).to.equal(true);
     expect(chain.isTokenRejected(200, Buffer.from('{"error_code":2,"message":"Token expired"}'))).to.equal(true);
     expect(chain.isTokenRejected(200, { error_code: 0, message: 'Thành công, token ok' })).to.equal(false);
@@ -162,11 +171,16 @@ describe('credentials: login-token', () => {
   });
 
   it('fails after timeoutMs on a slow GetToken, then backs off for minRetryIntervalMs', async () => {
-    const slow = nock('http://molisa.test').post('/api/v1/Service/GetToken').delay(300).reply(200, { error_code: 0, token: 'late' });
+    const slow = nock('http://molisa.test')
+      .post('/api/v1/Service/GetToken')
+      .delay(300)
+      .reply(200, { error_code: 0, token: 'late' });
     const { chain, clock } = buildChain([molisa({ timeoutMs: 15, minRetryIntervalMs: 5000 })]);
     expect((await failure(chain.apply(call()))).params.reason).to.equal('no answer within 15 ms');
     expect(slow.isDone()).to.equal(true);
-    const fresh = nock('http://molisa.test').post('/api/v1/Service/GetToken').reply(200, { error_code: 0, token: 'now' });
+    const fresh = nock('http://molisa.test')
+      .post('/api/v1/Service/GetToken')
+      .reply(200, { error_code: 0, token: 'now' });
     clock.advance(4999);
     expect((await failure(chain.apply(call()))).params.reason).to.equal('no answer within 15 ms');
     expect(fresh.isDone()).to.equal(false);
@@ -196,7 +210,9 @@ describe('credentials: login-token', () => {
   });
 
   it('describe() reports secrets as set and the last error, never values', async () => {
-    nock('http://molisa.test').post('/api/v1/Service/GetToken').reply(200, { error_code: 3, message: `bad ${USER}/${PASS}` });
+    nock('http://molisa.test')
+      .post('/api/v1/Service/GetToken')
+      .reply(200, { error_code: 3, message: `bad ${USER}/${PASS}` });
     const { chain, log } = buildChain([molisa()]);
     await failure(chain.apply(call()));
     const status = chain.describe();

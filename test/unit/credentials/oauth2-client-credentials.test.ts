@@ -252,7 +252,10 @@ describe('credentials: oauth2-client-credentials', () => {
     const again = buildChain([ref()], { tokenCache: first.tokenCache, clock: first.clock });
     await again.chain.apply(call());
     expect(issued).to.equal(1);
-    const rotated = buildChain([ref({ consumerSecret: 'rotated-secret' })], { tokenCache: first.tokenCache, clock: first.clock });
+    const rotated = buildChain([ref({ consumerSecret: 'rotated-secret' })], {
+      tokenCache: first.tokenCache,
+      clock: first.clock,
+    });
     await rotated.chain.apply(call());
     expect(issued).to.equal(2);
   });

@@ -8,7 +8,12 @@ describe('credentials: static', () => {
       [
         {
           type: 'static',
-          secrets: { accessKey: { env: 'LGSP_ACCESS_KEY' }, secretKey: 'sk-inline-value', user: 'svc', pass: 'pw-basic' },
+          secrets: {
+            accessKey: { env: 'LGSP_ACCESS_KEY' },
+            secretKey: 'sk-inline-value',
+            user: 'svc',
+            pass: 'pw-basic',
+          },
           headers: { 'X-API-Key': '{{accessKey}}', 'X-App': 'motcua' },
           base64Json: {
             lgspaccesstoken: {
@@ -86,7 +91,9 @@ describe('credentials: client-secret', () => {
   });
 
   it('clientAuth: basic sends RFC 6749 Basic credentials and needs no body', async () => {
-    const { chain } = buildChain([{ type: 'client-secret', clientId: 'app:1', clientSecret: 's/p', clientAuth: 'basic' }]);
+    const { chain } = buildChain([
+      { type: 'client-secret', clientId: 'app:1', clientSecret: 's/p', clientAuth: 'basic' },
+    ]);
     expect(chain.bodyNeed).to.equal(undefined);
     const c = call();
     await chain.apply(c);
