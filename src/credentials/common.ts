@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import type { SecretSource } from './secrets.ts';
+import type { StrategyDeps } from './types.ts';
+
+/** Options every token-fetching strategy shares, with their defaults. */
+export interface TokenTimingOptions {
+  /** Refresh this long before the token expires. Default 60. */
+  refreshSkewSeconds?: number;
+  /** Whole token call, connect to last byte. Default 10000. */
+  timeoutMs?: number;
+  /** While the endpoint fails, at most one token call per this interval. Default 1000. */
+  minRetryIntervalMs?: number;
+}
+
+export const DEFAULT_REFRESH_SKEW_SECONDS = 60;
+export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
+export const DEFAULT_MIN_RETRY_INTERVAL_MS = 1000;
+
+export const tokenTimingSchemaProperties = {
+  refreshSkewSeconds: { type: 'integer', minimum: 0 },
+  timeoutMs: { type: 'integer', minimum: 1 },
+  minRetryIntervalMs: { type: 'integer', minimum: 0 },
+} as const;
+
+/** Header name syntax (RFC 9110 token). */
+export const headerNameSchema = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" } as const;
+
+export function secretSource(deps: StrategyDeps): SecretSource {
+  return { env: deps.env ?? process.env, configDir: deps.configDir ?? process.cwd() };
+}
+
+/**
+ * Token cache key: upstream, strategy and a digest of the options and resolved secrets, so two credential
+ * sets for one upstream never share a token, a reload with the same credentials keeps its token, and a
+ * rotated secret gets a fresh one. The digest is one-way; the key never shows a secret.
+ */
+export function tokenCacheKey(upstreamId: string, strategy: string, material: unknown): string {
+  const digest = createHash('sha256').update(JSON.stringify(material)).digest('hex').slice(0, 16);
+  return `${upstreamId}|${strategy}|${digest}`;
+}
+
+/** Sets a header on the call, overwriting what the caller sent under any casing. */
+export function setHeader(headers: Record<string, string | string[] | undefined>, name: string, value: string): void {
+  const lower = name.toLowerCase();
+  for (const existing of Object.keys(headers)) if (existing.toLowerCase() === lower) delete headers[existing];
+  headers[lower] = value;
+}
+
+/** Reads a lifetime field: a number or a numeric string of seconds; anything else is undefined. */
+export function toSeconds(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * Parses a token endpoint's answer as JSON, or returns a reason saying what came back instead (an HTML
+ * error page from a reverse proxy, an empty body). `scrub` removes secrets from any text quoted.
+ */
+export function parseJsonAnswer(
+  res: { status: number; contentType: string; text: string },
+  scrub: (text: string) => string,
+): { ok: true; json: unknown } | { ok: false; reason: string } {
+  if (res.text.trim() === '') return { ok: false, reason: `HTTP ${res.status} with an empty answer` };
+  try {
+    return { ok: true, json: JSON.parse(res.text) };
+  } catch {
+    const kind = res.contentType ? res.contentType.split(';')[0] : 'no content type';
+    const excerpt = /html/i.test(kind) || /^\s*</.test(res.text) ? htmlTitle(res.text) : res.text;
+    return { ok: false, reason: `HTTP ${res.status} answered non-JSON (${kind}): ${scrub(excerpt)}` };
+  }
+}
+
+function htmlTitle(html: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1];
+  return title ?? html.replace(/<[^>]*>/g, ' ');
+}

@@ -1,0 +1,128 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { ConfigPathError } from '../config/config-error.ts';
+import type { PluginRef } from '../config/types.ts';
+import type { Registry } from '../plugin/plugin.ts';
+import { clientSecret } from './strategies/client-secret.ts';
+import { loginToken } from './strategies/login-token.ts';
+import { oauth2ClientCredentials } from './strategies/oauth2-client-credentials.ts';
+import { staticCredentials } from './strategies/static.ts';
+import type { CredentialDeps, CredentialStatus, CredentialStrategy, OutgoingCall, StrategyDeps } from './types.ts';
+
+export type { CredentialDeps, CredentialStatus, CredentialStrategy, OutgoingCall, StrategyDeps } from './types.ts';
+export { createTokenCache, type TokenCache, type CachedToken } from './token-cache.ts';
+export { createMolisaCompatTokenResponder } from './molisa-compat-token.ts';
+
+/** Every upstream credential strategy, by the `type` used in YAML. */
+export const credentialStrategies: Registry<StrategyDeps, CredentialStrategy> = {
+  'oauth2-client-credentials': oauth2ClientCredentials,
+  'login-token': loginToken,
+  static: staticCredentials,
+  'client-secret': clientSecret,
+};
+
+type Path = readonly (string | number)[];
+
+/**
+ * Builds an upstream's credential chain from its `credentials:` list, applied in order (a platform token,
+ * then a provincial access header). Each entry's options are checked against its strategy's schema.
+ */
+export function createCredentialChain(
+  refs: readonly PluginRef[],
+  deps: CredentialDeps,
+  path: Path,
+): CredentialStrategy & { strategies: readonly CredentialStrategy[] } {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const strategies = refs.map((ref, index) => {
+    const entryPath = [...path, index];
+    const plugin = Object.hasOwn(credentialStrategies, ref.type) ? credentialStrategies[ref.type] : undefined;
+    if (!plugin) {
+      throw new ConfigPathError(
+        [...entryPath, 'type'],
+        'enum',
+        `unknown credential strategy "${ref.type}" (known: ${Object.keys(credentialStrategies).join(', ')})`,
+      );
+    }
+    const { type: _type, ...options } = ref;
+    const validate = ajv.compile(plugin.schema);
+    if (!validate(options)) throw optionsError(validate.errors ?? [], entryPath);
+    return plugin.create(options as never, { ...deps, path: entryPath });
+  });
+
+  const needs = new Set(strategies.map((s) => s.bodyNeed).filter((n) => n !== undefined));
+  if (needs.size > 1) {
+    throw new ConfigPathError(
+      path,
+      'bodyNeed',
+      'one strategy needs a JSON body and another a form body: they cannot both apply',
+    );
+  }
+  const bodyNeed = [...needs][0];
+
+  return {
+    strategies,
+    ...(bodyNeed ? { bodyNeed } : {}),
+    async apply(call: OutgoingCall) {
+      for (const strategy of strategies) await strategy.apply(call);
+    },
+    isTokenRejected: (status, body) => strategies.some((s) => s.isTokenRejected(status, body)),
+    invalidate() {
+      for (const strategy of strategies) strategy.invalidate();
+    },
+    describe(): CredentialStatus {
+      const parts = strategies.map((s) => s.describe());
+      const validUntil = parts
+        .map((p) => p.validUntil)
+        .filter((v) => v !== undefined)
+        .sort()[0];
+      const lastRefresh = parts
+        .map((p) => p.lastRefresh)
+        .filter((v) => v !== undefined)
+        .sort()
+        .reverse()[0];
+      const lastError = parts.find((p) => p.lastError !== undefined)?.lastError;
+      const secrets: CredentialStatus['secrets'] = {};
+      parts.forEach((p, i) => {
+        for (const [name, state] of Object.entries(p.secrets)) secrets[`${i}.${p.strategy}.${name}`] = state;
+      });
+      return {
+        strategy: parts.map((p) => p.strategy).join('+') || 'none',
+        ...(validUntil ? { validUntil } : {}),
+        ...(lastRefresh ? { lastRefresh } : {}),
+        ...(lastError ? { lastError } : {}),
+        secrets,
+      };
+    },
+    close() {
+      for (const strategy of strategies) strategy.close?.();
+    },
+  };
+}
+
+/** The first schema violation as a ConfigPathError at the exact option path. */
+function optionsError(errors: readonly ErrorObject[], entryPath: Path): ConfigPathError {
+  // oneOf (SecretRef) reports every branch; the most specific error is the deepest one.
+  const error = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
+  if (!error) return new ConfigPathError(entryPath, 'schema', 'invalid options');
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const params = error.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
+  if (error.keyword === 'required' && params.missingProperty) {
+    return new ConfigPathError(
+      [...entryPath, ...segments, params.missingProperty],
+      'required',
+      `${params.missingProperty} is required`,
+    );
+  }
+  if (error.keyword === 'additionalProperties' && params.additionalProperty) {
+    return new ConfigPathError(
+      [...entryPath, ...segments, params.additionalProperty],
+      'additionalProperties',
+      `unknown option ${params.additionalProperty}`,
+    );
+  }
+  const allowed = params.allowedValues ? `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : '';
+  return new ConfigPathError([...entryPath, ...segments], error.keyword, `${error.message ?? 'invalid'}${allowed}`);
+}

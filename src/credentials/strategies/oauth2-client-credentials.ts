@@ -1,0 +1,154 @@
+import type { SecretRef } from '../../config/types.ts';
+import type { Plugin } from '../../plugin/plugin.ts';
+import {
+  DEFAULT_MIN_RETRY_INTERVAL_MS,
+  DEFAULT_REFRESH_SKEW_SECONDS,
+  DEFAULT_TOKEN_TIMEOUT_MS,
+  headerNameSchema,
+  parseJsonAnswer,
+  secretSource,
+  setHeader,
+  toSeconds,
+  tokenCacheKey,
+  tokenTimingSchemaProperties,
+  type TokenTimingOptions,
+} from '../common.ts';
+import { resolveSecret, scrubSecrets, secretRefSchema } from '../secrets.ts';
+import { sendTokenRequest } from '../token-http.ts';
+import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
+import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';
+import type { CredentialStrategy, StrategyDeps } from '../types.ts';
+
+/**
+ * OAuth 2.0 client credentials (RFC 6749 §4.4), as API-manager platforms run it: NDXP, VDXP and many
+ * provincial LGSPs (domain.md §2.1, §4). The consumer-key/consumer-secret pair differs per environment
+ * (seed 003, "consumer-key / consumer-secret (thử nghiệm)" vs "(chính thức)").
+ */
+export interface OAuth2ClientCredentialsOptions extends TokenTimingOptions {
+  tokenUrl: string;
+  consumerKey: SecretRef;
+  consumerSecret: SecretRef;
+  /** `basic` (default): HTTP Basic key:secret; `body`: client_id/client_secret in the form. */
+  clientAuth?: 'basic' | 'body';
+  scope?: string;
+  /** Extra form fields of the token call (non-secret), e.g. `{ audience: ... }`. */
+  extraParams?: Record<string, string>;
+  /** Lifetime when the answer has no `expires_in`. Default 300. */
+  defaultLifetimeSeconds?: number;
+  /** Header carrying the token. Default `Authorization`. */
+  header?: string;
+  /** Scheme before the token; empty string for the bare token. Default `Bearer`. */
+  scheme?: string;
+  tokenRejected?: TokenRejectedOptions;
+}
+
+export const DEFAULT_OAUTH2_LIFETIME_SECONDS = 300;
+
+export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, StrategyDeps, CredentialStrategy> = {
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['tokenUrl', 'consumerKey', 'consumerSecret'],
+    properties: {
+      tokenUrl: { type: 'string', pattern: '^https?://' },
+      consumerKey: secretRefSchema,
+      consumerSecret: secretRefSchema,
+      clientAuth: { enum: ['basic', 'body'] },
+      scope: { type: 'string' },
+      extraParams: { type: 'object', additionalProperties: { type: 'string' } },
+      defaultLifetimeSeconds: { type: 'integer', minimum: 1 },
+      header: headerNameSchema,
+      scheme: { type: 'string' },
+      tokenRejected: tokenRejectedSchema,
+      ...tokenTimingSchemaProperties,
+    },
+  },
+
+  create(options, deps) {
+    const source = secretSource(deps);
+    const consumerKey = resolveSecret(options.consumerKey, 'consumerKey', [...deps.path, 'consumerKey'], source);
+    const consumerSecret = resolveSecret(
+      options.consumerSecret,
+      'consumerSecret',
+      [...deps.path, 'consumerSecret'],
+      source,
+    );
+    const clientAuth = options.clientAuth ?? 'basic';
+    const basic = Buffer.from(`${consumerKey}:${consumerSecret}`).toString('base64');
+    // Anything quoted back from the endpoint is scrubbed of the secret and of the Basic header built from it.
+    const scrub = (text: string): string => scrubSecrets(text, [consumerSecret, basic]);
+    const header = options.header ?? 'authorization';
+    const scheme = options.scheme ?? 'Bearer';
+    const defaultLifetime = options.defaultLifetimeSeconds ?? DEFAULT_OAUTH2_LIFETIME_SECONDS;
+    const isTokenRejected = compileTokenRejected(options.tokenRejected, [...deps.path, 'tokenRejected']);
+
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (options.scope) form.set('scope', options.scope);
+    for (const [name, value] of Object.entries(options.extraParams ?? {})) form.set(name, value);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (clientAuth === 'basic') headers.authorization = `Basic ${basic}`;
+    else {
+      form.set('client_id', consumerKey);
+      form.set('client_secret', consumerSecret);
+    }
+    const body = form.toString();
+
+    const fetchToken = async (): Promise<FetchedToken> => {
+      let res;
+      try {
+        res = await sendTokenRequest({
+          url: options.tokenUrl,
+          method: 'POST',
+          headers,
+          body,
+          timeoutMs: options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
+          tls: deps.tls,
+        });
+      } catch (err) {
+        throw tokenEndpointFailed(deps.upstreamId, scrub((err as Error).message), err);
+      }
+      const parsed = parseJsonAnswer(res, scrub);
+      if (!parsed.ok) throw tokenEndpointFailed(deps.upstreamId, parsed.reason);
+      const answer = (parsed.json ?? {}) as Record<string, unknown>;
+      if (res.status < 200 || res.status > 299) {
+        // RFC 6749 §5.2 error answer: `error` and `error_description`; API managers also use `message`.
+        const said = [answer.error, answer.error_description ?? answer.message].filter((v) => typeof v === 'string');
+        throw tokenEndpointFailed(
+          deps.upstreamId,
+          scrub(`HTTP ${res.status}${said.length ? `: ${said.join(': ')}` : ''}`),
+        );
+      }
+      const token = answer.access_token;
+      if (typeof token !== 'string' || token === '') {
+        throw tokenEndpointFailed(deps.upstreamId, `HTTP ${res.status} answer has no access_token`);
+      }
+      return { token, lifetimeSeconds: toSeconds(answer.expires_in) ?? defaultLifetime };
+    };
+
+    const tokens = createTokenSource(
+      {
+        key: tokenCacheKey(deps.upstreamId, 'oauth2-client-credentials', [options, consumerKey, consumerSecret]),
+        upstreamId: deps.upstreamId,
+        strategy: 'oauth2-client-credentials',
+        refreshSkewSeconds: options.refreshSkewSeconds ?? DEFAULT_REFRESH_SKEW_SECONDS,
+        minRetryIntervalMs: options.minRetryIntervalMs ?? DEFAULT_MIN_RETRY_INTERVAL_MS,
+        fetchToken,
+      },
+      deps,
+    );
+
+    return {
+      async apply(call) {
+        const token = await tokens.get();
+        setHeader(call.headers, header, scheme ? `${scheme} ${token}` : token);
+      },
+      isTokenRejected,
+      invalidate: () => tokens.invalidate(),
+      describe: () => ({
+        strategy: 'oauth2-client-credentials',
+        ...tokens.status(),
+        secrets: { consumerKey: 'set', consumerSecret: 'set' },
+      }),
+    };
+  },
+};

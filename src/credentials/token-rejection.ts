@@ -1,0 +1,96 @@
+import { ConfigPathError } from '../config/config-error.ts';
+import { getPath } from './json-path.ts';
+
+/**
+ * YAML `tokenRejected:` block: when an upstream answer means "your token is no good" so the pipeline
+ * drops it and replays once. HTTP 401 by default; some upstreams answer 200 with a failure code instead
+ * (MOLISA: `error_code` non-zero with a message about the token, seed 004 §IV.1).
+ */
+export interface TokenRejectedOptions {
+  statuses?: number[];
+  when?: BodySignal[];
+}
+
+/** Every condition given must hold. */
+export interface BodySignal {
+  /** Dot path of a code field, e.g. `error_code`. */
+  path?: string;
+  in?: (string | number | boolean)[];
+  notIn?: (string | number | boolean)[];
+  /** Dot path of a message field and a case-insensitive regular expression it must match. */
+  messagePath?: string;
+  messageMatches?: string;
+}
+
+const scalar = { type: ['string', 'number', 'boolean'] };
+
+export const tokenRejectedSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    statuses: { type: 'array', items: { type: 'integer', minimum: 100, maximum: 599 } },
+    when: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        dependencies: { in: ['path'], notIn: ['path'], messageMatches: ['messagePath'] },
+        properties: {
+          path: { type: 'string', minLength: 1 },
+          in: { type: 'array', items: scalar, minItems: 1 },
+          notIn: { type: 'array', items: scalar, minItems: 1 },
+          messagePath: { type: 'string', minLength: 1 },
+          messageMatches: { type: 'string', minLength: 1 },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Builds `isTokenRejected(status, body)`; the body may be parsed JSON, a JSON string or a Buffer. */
+export function compileTokenRejected(
+  options: TokenRejectedOptions | undefined,
+  path: readonly (string | number)[],
+): (status: number, body: unknown) => boolean {
+  const statuses = new Set(options?.statuses ?? [401]);
+  const signals = (options?.when ?? []).map((signal, i) => {
+    let pattern: RegExp | undefined;
+    if (signal.messageMatches !== undefined) {
+      try {
+        pattern = new RegExp(signal.messageMatches, 'i');
+      } catch (err) {
+        throw new ConfigPathError([...path, 'when', i, 'messageMatches'], 'pattern', (err as Error).message);
+      }
+    }
+    return (body: unknown): boolean => {
+      if (signal.path !== undefined) {
+        const code = getPath(body, signal.path);
+        if (code === undefined) return false;
+        if (signal.in && !signal.in.includes(code as string)) return false;
+        if (signal.notIn && signal.notIn.includes(code as string)) return false;
+      }
+      if (pattern && signal.messagePath !== undefined) {
+        const message = getPath(body, signal.messagePath);
+        if (typeof message !== 'string' || !pattern.test(message)) return false;
+      }
+      return true;
+    };
+  });
+  return (status, body) => {
+    if (statuses.has(status)) return true;
+    if (signals.length === 0) return false;
+    const parsed = parseBody(body);
+    return parsed !== undefined && signals.some((matches) => matches(parsed));
+  };
+}
+
+function parseBody(body: unknown): unknown {
+  if (Buffer.isBuffer(body)) body = body.toString('utf8');
+  if (typeof body !== 'string') return body ?? undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,57 @@
+import type https from 'node:https';
+import type { Clock } from '../config/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { TokenCache } from './token-cache.ts';
+
+/** The outgoing request as credential strategies see it, before it leaves for the upstream. */
+export interface OutgoingCall {
+  method: string;
+  /** Outgoing headers, lower-case names; strategies set/overwrite. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body when the route buffers it (strategies may set a field). */
+  json?: unknown;
+  /** Parsed form body when the route buffers it. */
+  form?: URLSearchParams;
+}
+
+/** What /admin shows about one strategy: never a secret value, only whether each secret is set. */
+export interface CredentialStatus {
+  strategy: string;
+  validUntil?: string;
+  lastRefresh?: string;
+  lastError?: string;
+  secrets: Record<string, 'set' | 'missing'>;
+}
+
+/** One credential scheme toward one upstream, built from validated YAML options. */
+export interface CredentialStrategy {
+  /** The route must buffer+parse the body for this strategy. */
+  readonly bodyNeed?: 'json' | 'form';
+  /** Adds the credentials to the call; throws GatewayError GW_TOKEN_ENDPOINT_FAILED. */
+  apply(call: OutgoingCall): Promise<void>;
+  /** True when the upstream's answer says the injected token was refused (401 or a configured signal). */
+  isTokenRejected(status: number, body: unknown): boolean;
+  /** Drops the cached token so the next apply() fetches a new one. */
+  invalidate(): void;
+  describe(): CredentialStatus;
+  close?(): void;
+}
+
+/** What a credential chain needs from the gateway. */
+export interface CredentialDeps {
+  upstreamId: string;
+  logger: Logger;
+  clock: Clock;
+  tokenCache: TokenCache;
+  /** TLS options toward the upstream (src/upstream/tls.ts); token calls to https URLs use them too. */
+  tls?: https.AgentOptions;
+  /** Environment for `{ env: NAME }` secrets; defaults to process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Directory relative `{ file: PATH }` secrets are resolved from; defaults to the process's cwd. */
+  configDir?: string;
+}
+
+/** What each strategy factory receives: the chain's deps plus the config path of its own options. */
+export interface StrategyDeps extends CredentialDeps {
+  path: readonly (string | number)[];
+}
