@@ -41,7 +41,9 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
       let loaded;
       try {
         loaded = loadConfig(dir, { dialects: Object.keys(errorDialects) });
-        const runtime = buildRuntime(loaded, { factories: defaultFactories(), logger, clock: systemClock });
+        const factories = defaultFactories({ configDir: dir, env: process.env, logger });
+        const runtime = buildRuntime(loaded, { factories, logger, clock: systemClock });
+        factories.tokenCache.close();
         closeRuntime(runtime);
         if (command === 'validate') {
           io.stdout.write(

@@ -40,7 +40,8 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
-  const factories = options.factories ?? defaultFactories();
+  const factories =
+    options.factories ?? defaultFactories({ configDir: options.configDir, env: options.env ?? process.env, logger });
   const dialectNames = Object.keys(errorDialects);
   const reloader = new Reloader({
     dir: options.configDir,
@@ -136,6 +137,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       } else {
         closeRuntime(reloader.current);
       }
+      (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
     },
   };
 }

@@ -66,6 +66,15 @@ export const routeSchema = {
     request: bodyStage,
     response: bodyStage,
     timeoutMs: { type: 'integer', minimum: 1 },
+    answer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: {
+        type: { enum: ['molisa-compat-token'] },
+        lifetimeSeconds: { type: 'integer', minimum: 1 },
+      },
+    },
   },
 } as const;
 

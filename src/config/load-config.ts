@@ -61,7 +61,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     }
     hash.update(name).update('\0').update(text).update('\0');
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const pos = e.linePos?.[0];
@@ -154,7 +154,15 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
   if (!validate(resolved)) {
     for (const e of pruneErrors(validate.errors ?? [])) issues.push(ajvIssue(e, locate));
   }
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) {
+    // Report broken references too, so one run shows every fault, when the shape allows checking them.
+    try {
+      checkReferences(resolved as unknown as GatewayConfig, options, locate, issues);
+    } catch {
+      // the structure is too broken to follow references; the schema errors say why
+    }
+    throw new ConfigError(issues);
+  }
 
   const config = resolved as unknown as GatewayConfig & { paths: { schemas: string; catalogs: string } };
   const paths = {
@@ -375,9 +383,6 @@ function locateIn(
       const keyNode = pair.key as YamlNode | null;
       offset = keyNode?.range?.[0] ?? offset;
       node = pair.value;
-      if (pair.value && (pair.value as YamlNode).range && !isMap(pair.value) && !isSeq(pair.value)) {
-        offset = (pair.value as YamlNode).range?.[0] ?? offset;
-      }
     } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
       node = node.items[seg];
       offset = (node as YamlNode).range?.[0] ?? offset;

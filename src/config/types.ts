@@ -85,6 +85,8 @@ export interface RouteConfig {
   readonly request?: BodyStageConfig;
   readonly response?: BodyStageConfig;
   readonly timeoutMs?: number;
+  /** Answered by the gateway itself instead of the upstream (MOLISA GetToken for legacy clients). */
+  readonly answer?: { readonly type: 'molisa-compat-token'; readonly lifetimeSeconds?: number };
   readonly description?: string;
   readonly [extension: string]: unknown;
 }

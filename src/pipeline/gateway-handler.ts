@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
 import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
 import { callUpstream, readResponseBody } from '../proxy/upstream-call.ts';
+import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
 import type { ConsumerIdentity, OutgoingCall } from './contracts.ts';
 import {
@@ -156,6 +157,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 
       const limit = runtime.config.limits.bodyBytes;
       checkDeclaredLength(req, limit);
+      if (route.answer) return answerLocally(route.answer, limit);
       const headers = outgoingHeaders(req, {
         requestId,
         remoteAddress: req.socket.remoteAddress,
@@ -198,6 +200,27 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       }
       if (noBody) return forwardBuffered(route, call, upstreamPath, undefined);
       return forwardStream(route, call, upstreamPath);
+    };
+
+    /** Routes the gateway answers itself (MOLISA GetToken compatibility): no upstream call. */
+    const answerLocally = async (answer: NonNullable<RouteRuntime['answer']>, limit: number) => {
+      const raw = hasNoBody(req) ? Buffer.alloc(0) : await readRequestBody(req, limit);
+      let body: unknown;
+      if (raw.length > 0) {
+        const parsed = parseJson(raw, { maxDepth: runtime.config.limits.jsonDepth });
+        if (!parsed.ok) throw parsed.error;
+        body = parsed.value;
+      }
+      const out = answer(body);
+      const payload = JSON.stringify(out.body);
+      record.status = out.status;
+      record.bytes = Buffer.byteLength(payload);
+      res.writeHead(out.status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(record.bytes),
+        'cache-control': 'no-store',
+      });
+      res.end(payload);
     };
 
     /** Body in memory (or none): the call can be replayed once after a token refresh. */
@@ -309,7 +332,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           (err) => {
             if (settled) return;
             settled = true;
-            if (err) reject(err);
+            if (err) reject(upstreamError(err, upstream.id));
             else resolve();
           },
         );

@@ -1,24 +1,26 @@
 import { createApiKeyAuthenticator } from '../consumers-builtin.ts';
-import { ConfigPathError } from '../config/config-error.ts';
-import type { PluginRef } from '../config/types.ts';
-import type { CredentialChainLike } from '../pipeline/contracts.ts';
+import type { Env } from '../config/interpolate.ts';
+import { createCredentialChain, createTokenCache, type TokenCache } from '../credentials/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import { buildTlsOptions } from '../upstream/tls.ts';
 import type { RuntimeFactories } from './runtime.ts';
 
-const noCredentials: CredentialChainLike = {
-  apply: async () => undefined,
-  isTokenRejected: () => false,
-  invalidate: () => undefined,
-  describe: () => ({ strategies: [] }),
-};
+export interface FactoryDeps {
+  readonly configDir: string;
+  readonly env: Env;
+  readonly logger: Logger;
+  /** Shared across reloads so an unchanged credential set keeps its token. */
+  readonly tokenCache?: TokenCache;
+}
 
-/** The factories the gateway is built with: one place that wires the pluggable modules together. */
-export function defaultFactories(): RuntimeFactories {
+/** The factories the gateway is built with: the one place that wires the pluggable modules together. */
+export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenCache: TokenCache } {
+  const tokenCache = deps.tokenCache ?? createTokenCache();
   return {
-    createCredentials(refs: readonly PluginRef[], _deps, path) {
-      if (refs.length > 0)
-        throw new ConfigPathError(path, 'unsupported', 'credential strategies are not available in this build');
-      return noCredentials;
-    },
+    tokenCache,
+    createCredentials: (refs, strategyDeps, path) =>
+      createCredentialChain(refs, { ...strategyDeps, tokenCache, env: deps.env, configDir: deps.configDir }, path),
     createAuthenticator: (config) => createApiKeyAuthenticator(config),
+    tlsOptions: (upstream, path) => buildTlsOptions(upstream.tls, path, deps.logger),
   };
 }

@@ -3,6 +3,7 @@ import type { AgentOptions } from 'node:https';
 import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config-error.ts';
 import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
 import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, UpstreamConfig } from '../config/types.ts';
+import { createMolisaCompatTokenResponder } from '../credentials/molisa-compat-token.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
@@ -71,6 +72,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly parseJson: boolean;
   readonly parseForm: boolean;
   readonly responseTimeoutMs: number;
+  /** Set when the gateway answers the route itself (no upstream call). */
+  readonly answer?: (body: unknown) => { status: number; body: unknown };
 }
 
 export interface Runtime {
@@ -234,6 +237,9 @@ function buildRoute(
     parseJson: request !== undefined || bodyNeed === 'json',
     parseForm: bodyNeed === 'form',
     responseTimeoutMs: route.timeoutMs ?? upstream.responseTimeoutMs,
+    answer: route.answer
+      ? createMolisaCompatTokenResponder({ lifetimeSeconds: route.answer.lifetimeSeconds }, { clock: deps.clock })
+      : undefined,
   };
 }
 
