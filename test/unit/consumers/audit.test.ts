@@ -53,15 +53,19 @@ describe('audit keys', () => {
   });
 
   it('ignores bodies without keys (SOAP strings, null, numbers)', () => {
-    for (const body of ['<soap:Envelope/>', null, 42, undefined, {}]) expect(extractAuditKeys(body, { hmacKey })).to.deep.equal({});
+    for (const body of ['<soap:Envelope/>', null, 42, undefined, {}])
+      expect(extractAuditKeys(body, { hmacKey })).to.deep.equal({});
   });
 
   it('honours configured field lists', () => {
-    const keys = extractAuditKeys({ MaHoSo: 'X', maYeuCau: 'REQ-1', soCMND: CMND9 }, {
-      hmacKey,
-      dossierFields: ['maYeuCau'],
-      subjectFields: ['soCMND'],
-    });
+    const keys = extractAuditKeys(
+      { MaHoSo: 'X', maYeuCau: 'REQ-1', soCMND: CMND9 },
+      {
+        hmacKey,
+        dossierFields: ['maYeuCau'],
+        subjectFields: ['soCMND'],
+      },
+    );
     expect(keys).to.deep.equal({ maYeuCau: 'REQ-1', 'soCMND#hmac': hashSubject(CMND9, hmacKey) });
   });
 });
@@ -80,7 +84,9 @@ describe('audit trail', () => {
   });
 
   it('refuses to start without an HMAC key, or with a short one', () => {
-    expect(() => createAuditTrail(makeConfig({ audit: { enabled: true } }), { logger: memoryLogger() })).to.throw(ConfigPathError);
+    expect(() => createAuditTrail(makeConfig({ audit: { enabled: true } }), { logger: memoryLogger() })).to.throw(
+      ConfigPathError,
+    );
     expect(() =>
       createAuditTrail(makeConfig({ audit: { enabled: true, hmacKey: 'short' } }), { logger: memoryLogger() }),
     ).to.throw(ConfigPathError);
@@ -104,7 +110,10 @@ describe('audit trail', () => {
     expect(text).to.contain('H52.21-250701-0001');
     expect(text).to.not.match(/(?<!\d)\d{12}(?!\d)/);
     expect(text).to.not.match(/(?<![\d])\d{9}(?![\d])/);
-    const lines = readFileSync(join(dir, files[0]), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, files[0]), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).to.have.length(3);
     expect(lines[0]).to.deep.equal(entry(1, keys));
     expect(lines[0].keys['CMND#hmac'][0]).to.equal(hashSubject(ID1, hmacKey));
@@ -114,10 +123,13 @@ describe('audit trail', () => {
 
   it('writes to stdout for containers, and does nothing when disabled', async () => {
     const out = sink();
-    const trail = createAuditTrail(makeConfig({ audit: { enabled: true, output: 'stdout', hmacKey: 'x'.repeat(32) } }), {
-      logger: memoryLogger(),
-      stdout: out,
-    });
+    const trail = createAuditTrail(
+      makeConfig({ audit: { enabled: true, output: 'stdout', hmacKey: 'x'.repeat(32) } }),
+      {
+        logger: memoryLogger(),
+        stdout: out,
+      },
+    );
     trail.record(entry(1, {}));
     await trail.close();
     expect(JSON.parse(out.text().trim())).to.deep.equal(entry(1, {}));

@@ -41,12 +41,20 @@ describe('authenticator', () => {
 
   it('identifies a consumer by any of its keys (rotation)', async () => {
     expect(await auth.authenticate(fakeRequest({ 'X-API-Key': mcdt.key }))).to.include({ id: 'mcdt', via: 'api-key' });
-    expect(await auth.authenticate(fakeRequest({ 'X-API-Key': mcdtNew.key }))).to.include({ id: 'mcdt', name: 'Một cửa' });
+    expect(await auth.authenticate(fakeRequest({ 'X-API-Key': mcdtNew.key }))).to.include({
+      id: 'mcdt',
+      name: 'Một cửa',
+    });
     expect(await auth.authenticate(fakeRequest({ 'X-API-Key': portal.key }))).to.include({ id: 'portal' });
   });
 
   it('answers 401 with WWW-Authenticate for a missing, wrong or repeated key', async () => {
-    for (const headers of [{}, { 'X-API-Key': 'lgsp_wrong' }, { 'X-API-Key': [mcdt.key, mcdt.key] }, { 'X-API-Key': '' }]) {
+    for (const headers of [
+      {},
+      { 'X-API-Key': 'lgsp_wrong' },
+      { 'X-API-Key': [mcdt.key, mcdt.key] },
+      { 'X-API-Key': '' },
+    ]) {
       const err = await rejection(auth.authenticate(fakeRequest(headers)));
       expect(err.code).to.equal('GW_UNAUTHENTICATED');
       expect(err.status).to.equal(401);
@@ -139,7 +147,10 @@ describe('authenticator', () => {
         { remoteAddress: '192.0.2.10' },
       );
       expect((await auth.authenticate(forged)).clientIp).to.equal('172.16.0.1');
-      const direct = fakeRequest({ 'X-API-Key': portal.key, 'X-Forwarded-For': '10.1.0.7' }, { remoteAddress: '172.16.0.1' });
+      const direct = fakeRequest(
+        { 'X-API-Key': portal.key, 'X-Forwarded-For': '10.1.0.7' },
+        { remoteAddress: '172.16.0.1' },
+      );
       const directId = await auth.authenticate(direct);
       expect(directId.clientIp).to.equal('172.16.0.1');
       expect((await rejection(() => authorize(route, directId, direct))).code).to.equal('GW_IP_NOT_ALLOWED');
@@ -154,7 +165,9 @@ describe('authenticator', () => {
       const err = await rejection(() => authorize({ id: 'r', consumers: ['hotich'] }, plainId, plain));
       expect(err).to.include({ code: 'GW_CLIENT_CERT_MISMATCH', status: 403 });
       const wrongCert = fakeRequest({ 'X-API-Key': key.key }, { authorized: true, cn: 'someone-else' });
-      expect((await rejection(() => authorize({ id: 'r', consumers: ['hotich'] }, plainId, wrongCert))).status).to.equal(403);
+      expect(
+        (await rejection(() => authorize({ id: 'r', consumers: ['hotich'] }, plainId, wrongCert))).status,
+      ).to.equal(403);
       const tls = fakeRequest({ 'X-API-Key': key.key }, { authorized: true, cn: 'hotich' });
       expect(() => authorize({ id: 'r', consumers: ['hotich'] }, plainId, tls)).to.not.throw();
     });

@@ -63,7 +63,9 @@ describe('rate limiter', () => {
 
   it('lets a burst budget absorb requests beyond the steady rate, then refuses', async () => {
     const config = makeConfig({
-      consumers: { a: { apiKeys: [], rateLimit: { requests: 2, windowSeconds: 60, burst: { requests: 2, windowSeconds: 600 } } } },
+      consumers: {
+        a: { apiKeys: [], rateLimit: { requests: 2, windowSeconds: 60, burst: { requests: 2, windowSeconds: 600 } } },
+      },
     });
     const limiter = createRateLimiter(config, { logger: memoryLogger() });
     for (let i = 0; i < 4; i++) await limiter.consume('a', 'r');
@@ -71,7 +73,10 @@ describe('rate limiter', () => {
   });
 
   it('uses defaultConsumer for consumers without a budget of their own', async () => {
-    const config = makeConfig({ consumers, rateLimits: { store: 'memory', onStoreError: 'deny', defaultConsumer: { requests: 1, windowSeconds: 60 } } });
+    const config = makeConfig({
+      consumers,
+      rateLimits: { store: 'memory', onStoreError: 'deny', defaultConsumer: { requests: 1, windowSeconds: 60 } },
+    });
     const limiter = createRateLimiter(config, { logger: memoryLogger() });
     await limiter.consume('portal', 'r');
     expect((await limited(limiter.consume('portal', 'r'))).status).to.equal(429);

@@ -17,7 +17,18 @@ function ecPair() {
 function configWith(keys: unknown[], extra: Record<string, unknown> = {}): GatewayConfig {
   return makeConfig({
     consumers: { mcdt: { apiKeys: [], clientSecrets: [{ sha256: genKey().sha256 }] } },
-    auth: { tokens: { enabled: true, issuer: 'lgsp-test', audience: 'lgsp-test', ttlSeconds: 300, algorithm: 'ES256', clockToleranceSeconds: 5, signingKeys: keys, ...extra } },
+    auth: {
+      tokens: {
+        enabled: true,
+        issuer: 'lgsp-test',
+        audience: 'lgsp-test',
+        ttlSeconds: 300,
+        algorithm: 'ES256',
+        clockToleranceSeconds: 5,
+        signingKeys: keys,
+        ...extra,
+      },
+    },
   });
 }
 
@@ -55,7 +66,11 @@ describe('token issuer verification', () => {
   });
 
   it('accepts a well-formed token signed by the configured key', async () => {
-    expect(await issuer.verify(await sign(k1.privateKey, {}))).to.deep.equal({ id: 'mcdt', name: undefined, via: 'jwt' });
+    expect(await issuer.verify(await sign(k1.privateKey, {}))).to.deep.equal({
+      id: 'mcdt',
+      name: undefined,
+      via: 'jwt',
+    });
   });
 
   it('publishes the public key with kid, alg and use, and no private part', () => {
@@ -126,7 +141,9 @@ describe('token issuer verification', () => {
   it('refuses config keys that do not fit their algorithm, and a key set without a signer', async () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const deps = { clock, logger: memoryLogger(), env: {} };
-    const err = await rejects(createTokenIssuer(configWith([{ kid: 'r', privateKey: pem(rsa.privateKey, 'pkcs8') }]), deps));
+    const err = await rejects(
+      createTokenIssuer(configWith([{ kid: 'r', privateKey: pem(rsa.privateKey, 'pkcs8') }]), deps),
+    );
     expect(err).to.be.instanceOf(ConfigPathError);
     expect((err as ConfigPathError).rule).to.equal('key-type');
     const noSigner = await rejects(createTokenIssuer(configWith([{ kid: 'p', publicKey: k1.publicPem }]), deps));
