@@ -55,7 +55,7 @@ describe('authenticator', () => {
       { 'X-API-Key': [mcdt.key, mcdt.key] },
       { 'X-API-Key': '' },
     ]) {
-      const err = await rejection(auth.authenticate(fakeRequest(headers)));
+      const err = await rejection(auth.authenticate(fakeRequest(headers as Record<string, string | string[]>)));
       expect(err.code).to.equal('GW_UNAUTHENTICATED');
       expect(err.status).to.equal(401);
       expect(err.headers['WWW-Authenticate']).to.match(/^ApiKey header="X-API-Key", Bearer realm="lgsp-gateway"/);

@@ -124,6 +124,7 @@ describe('config schema fragments', () => {
   const validate = new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(schema);
 
   it('fills defaults', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ajv fills defaults into an untyped tree
     const config: Record<string, any> = {
       consumers: { mcdt: { apiKeys: [] } },
       routes: [{ id: 'r', rateLimit: { requests: 1, windowSeconds: 1 } }],
