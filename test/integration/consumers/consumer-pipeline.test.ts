@@ -17,14 +17,18 @@ import {
   genKey,
   hashSubject,
   statusClass,
-  type AuditTrail,
-  type TokenIssuer,
 } from '../../../src/consumers/index.ts';
 import type { GatewayConfig, RouteConfig } from '../../../src/config/types.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { fakeClock, makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';
 
 const ID12 = '001099012345';
+
+/** Parsed JSON body of a response (test-only: shape asserted by the caller). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function body(res: globalThis.Response): Promise<any> {
+  return res.json();
+}
 
 /** A small app wiring the consumer pieces the way the request pipeline will. */
 async function startApp(config: GatewayConfig, env: Record<string, string>) {
@@ -180,7 +184,7 @@ describe('consumer pipeline over HTTP', () => {
   it('403 GW_IP_NOT_ALLOWED for a consumer outside its allow-list', async () => {
     const res = await call('/molisa/DongBoDVC', { 'X-API-Key': farKey.key });
     expect(res.status).to.equal(403);
-    expect((await res.json()).code).to.equal('GW_IP_NOT_ALLOWED');
+    expect((await body(res)).code).to.equal('GW_IP_NOT_ALLOWED');
   });
 
   it('issues a token by HTTP Basic and by form, usable as Bearer and verifiable with the public JWKS', async () => {
@@ -190,7 +194,7 @@ describe('consumer pipeline over HTTP', () => {
     });
     expect(basic.status).to.equal(200);
     expect(basic.headers.get('cache-control')).to.equal('no-store');
-    const issued = await basic.json();
+    const issued = await body(basic);
     expect(issued).to.include({ token_type: 'Bearer', expires_in: 300 });
 
     const form = await token({
@@ -200,9 +204,9 @@ describe('consumer pipeline over HTTP', () => {
 
     const ok = await call('/molisa/DongBoDVC', { authorization: `Bearer ${issued.access_token}` });
     expect(ok.status).to.equal(200);
-    expect((await ok.json()).via).to.equal('jwt');
+    expect((await body(ok)).via).to.equal('jwt');
 
-    const jwks = await (await fetch(`${app.base}/.well-known/jwks.json`)).json();
+    const jwks = await body(await fetch(`${app.base}/.well-known/jwks.json`));
     const { payload, protectedHeader } = await jwtVerify(issued.access_token, createLocalJWKSet(jwks), {
       issuer: 'lgsp-int',
       audience: 'lgsp-int',
@@ -215,13 +219,13 @@ describe('consumer pipeline over HTTP', () => {
   it('refuses bad client credentials per RFC 6749 §5.2', async () => {
     const wrong = await token({ form: { grant_type: 'client_credentials', client_id: 'mcdt', client_secret: 'nope' } });
     expect(wrong.status).to.equal(401);
-    expect(await wrong.json()).to.include({ error: 'invalid_client' });
+    expect(await body(wrong)).to.include({ error: 'invalid_client' });
     const noSecrets = await token({
       form: { grant_type: 'client_credentials', client_id: 'far', client_secret: farKey.key },
     });
     expect(noSecrets.status).to.equal(401);
     const grant = await token({ form: { grant_type: 'password', client_id: 'mcdt', client_secret: mcdtSecret.key } });
-    expect(await grant.json()).to.include({ error: 'unsupported_grant_type' });
+    expect(await body(grant)).to.include({ error: 'unsupported_grant_type' });
     const both = await token({
       headers: { authorization: `Basic ${Buffer.from(`mcdt:${mcdtSecret.key}`).toString('base64')}` },
       form: { grant_type: 'client_credentials', client_secret: mcdtSecret.key },
@@ -235,14 +239,14 @@ describe('consumer pipeline over HTTP', () => {
   it('keeps tokens signed before a key rotation valid, and publishes both keys', async () => {
     const get = async () =>
       (
-        await (
-          await token({ form: { grant_type: 'client_credentials', client_id: 'mcdt', client_secret: mcdtSecret.key } })
-        ).json()
+        await body(
+          await token({ form: { grant_type: 'client_credentials', client_id: 'mcdt', client_secret: mcdtSecret.key } }),
+        )
       ).access_token as string;
     const before = await get();
     await app.issuer.rotate();
     const after = await get();
-    const jwks = await (await fetch(`${app.base}/.well-known/jwks.json`)).json();
+    const jwks = await body(await fetch(`${app.base}/.well-known/jwks.json`));
     expect(jwks.keys).to.have.length(2);
     expect((await call('/molisa/DongBoDVC', { authorization: `Bearer ${before}` })).status).to.equal(200);
     expect((await call('/molisa/DongBoDVC', { authorization: `Bearer ${after}` })).status).to.equal(200);
@@ -260,7 +264,7 @@ describe('consumer pipeline over HTTP', () => {
     expect(last!.status).to.equal(429);
     expect(Number(last!.headers.get('retry-after'))).to.be.within(1, 60);
     expect(last!.headers.get('ratelimit-remaining')).to.equal('0');
-    expect((await last!.json()).code).to.equal('GW_RATE_LIMITED');
+    expect((await body(last!)).code).to.equal('GW_RATE_LIMITED');
   });
 
   it('serves /metrics only with the admin key, with every metric name', async () => {
