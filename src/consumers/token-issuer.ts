@@ -338,6 +338,8 @@ export async function createTokenIssuer(
         currentDate: new Date(deps.clock.now()),
         clockTolerance: options.clockToleranceSeconds,
         requiredClaims: ['exp', 'iat', 'sub'],
+        // RFC 9068 access-token type: a JWT of another kind signed by the same key is not an access token.
+        typ: 'at+jwt',
         maxTokenAge: options.ttlSeconds + options.clockToleranceSeconds,
       });
       const entry = table.byId.get(payload.sub!);

@@ -49,7 +49,7 @@ describe('token issuer verification', () => {
 
   const sign = (key: KeyObject | Uint8Array, header: Record<string, unknown>, claims: Record<string, unknown> = {}) =>
     new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...header })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt', ...header })
       .setIssuer((claims.iss as string) ?? 'lgsp-test')
       .setAudience((claims.aud as string) ?? 'lgsp-test')
       .setSubject('mcdt')
@@ -109,11 +109,15 @@ describe('token issuer verification', () => {
     expect((err as { code?: string }).code).to.equal('ERR_JWT_EXPIRED');
   });
 
+  it('rejects a token of another JWT type (typ must be at+jwt)', async () => {
+    await rejects(issuer.verify(await sign(k1.privateKey, { typ: 'JWT' })));
+  });
+
   it('rejects a wrong audience, a wrong issuer and a subject that is not a consumer', async () => {
     await rejects(issuer.verify(await sign(k1.privateKey, {}, { aud: 'someone-else' })));
     await rejects(issuer.verify(await sign(k1.privateKey, {}, { iss: 'evil' })));
     const ghost = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
       .setIssuer('lgsp-test')
       .setAudience('lgsp-test')
       .setSubject('ghost')
