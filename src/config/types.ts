@@ -51,9 +51,28 @@ export interface ApiKeyRef {
   readonly label?: string;
 }
 
+/** Requests per window for one budget; `burst` adds a second, longer budget spent only once the first is empty. */
+export interface RateLimitConfig {
+  readonly requests: number;
+  readonly windowSeconds: number;
+  readonly burst?: { readonly requests: number; readonly windowSeconds: number };
+}
+
+/** A route's limit: `scope: consumer` (default) gives each consumer its own budget; `route` shares one. */
+export interface RouteRateLimitConfig extends RateLimitConfig {
+  readonly scope?: 'consumer' | 'route';
+}
+
 export interface ConsumerConfig {
   readonly name?: string;
   readonly apiKeys: readonly ApiKeyRef[];
+  /** OAuth2 client secrets for `POST /token` (client_id = consumer id), stored like API keys. */
+  readonly clientSecrets?: readonly ApiKeyRef[];
+  /** Source addresses allowed (CIDR or single address); absent = any. */
+  readonly ipAllow?: readonly string[];
+  /** Client certificate subject CN required on the gateway's own TLS listener (and usable to authenticate). */
+  readonly mtlsSubject?: string;
+  readonly rateLimit?: RateLimitConfig;
   readonly [extension: string]: unknown;
 }
 
@@ -88,7 +107,79 @@ export interface RouteConfig {
   /** Answered by the gateway itself instead of the upstream (MOLISA GetToken for legacy clients). */
   readonly answer?: { readonly type: 'molisa-compat-token'; readonly lifetimeSeconds?: number };
   readonly description?: string;
+  readonly rateLimit?: RouteRateLimitConfig;
+  readonly audit?: RouteAuditConfig;
   readonly [extension: string]: unknown;
+}
+
+/** Per-route audit settings: `keys: false` drops business keys (the record itself is always written). */
+export interface RouteAuditConfig {
+  readonly keys?: boolean;
+  readonly dossierFields?: readonly string[];
+  readonly subjectFields?: readonly string[];
+}
+
+/** One signing key of the token issuer: PEM (PKCS#8 / SPKI) or JWK text, inline, from env or from file. */
+export interface SigningKeyConfig {
+  readonly kid: string;
+  readonly alg?: string;
+  /** Private key: the first entry that has one signs; the others only verify (rotation). */
+  readonly privateKey?: SecretRef;
+  /** Public key alone: a retired key kept in the JWKS until the tokens it signed expire. */
+  readonly publicKey?: SecretRef;
+}
+
+export interface TokenIssuerConfig {
+  readonly enabled: boolean;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly ttlSeconds: number;
+  readonly algorithm: string;
+  readonly clockToleranceSeconds: number;
+  readonly signingKeys?: readonly SigningKeyConfig[];
+}
+
+export interface AuthConfig {
+  /** Proxies (CIDR) whose X-Forwarded-For is believed when finding the caller's address. */
+  readonly trustedProxies?: readonly string[];
+  readonly tokens?: TokenIssuerConfig;
+}
+
+export interface RateLimitsConfig {
+  readonly store: 'memory' | 'redis';
+  readonly redis?: { readonly url: SecretRef; readonly keyPrefix?: string };
+  /** What a call gets when Redis fails: `deny` (503), `allow`, or `memory` (per-replica budget). */
+  readonly onStoreError: 'deny' | 'allow' | 'memory';
+  /** Budget of a consumer that has no `rateLimit` of its own; absent = unlimited. */
+  readonly defaultConsumer?: RateLimitConfig;
+}
+
+export interface AuditConfig {
+  readonly enabled: boolean;
+  readonly output: 'file' | 'stdout';
+  /** Directory of the daily files (resolved by the loader like `paths`). */
+  readonly dir: string;
+  readonly filename: string;
+  readonly retentionDays: number;
+  readonly compress: boolean;
+  /** HMAC-SHA256 key for personal identifiers: required when audit is enabled. */
+  readonly hmacKey?: SecretRef;
+  readonly dossierFields: readonly string[];
+  readonly subjectFields: readonly string[];
+}
+
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  readonly path: string;
+  readonly defaultMetrics: boolean;
+  /** false (default): /metrics answers only admin credentials, like /admin/*. */
+  readonly public: boolean;
+}
+
+export interface AdminConfig {
+  readonly apiKeys: readonly ApiKeyRef[];
+  /** Separate admin listener; bound to 127.0.0.1 by default. */
+  readonly listen?: { readonly port: number; readonly host: string; readonly requireKey?: boolean };
 }
 
 export interface GatewayConfig {
@@ -96,7 +187,11 @@ export interface GatewayConfig {
   /** Free label shown in /admin/status; `production` refuses the sandbox. */
   readonly environment: string;
   readonly listen: ListenConfig;
-  readonly admin: { readonly apiKeys: readonly ApiKeyRef[] };
+  readonly admin: AdminConfig;
+  readonly auth?: AuthConfig;
+  readonly rateLimits?: RateLimitsConfig;
+  readonly audit?: AuditConfig;
+  readonly metrics?: MetricsConfig;
   readonly limits: { readonly bodyBytes: number; readonly jsonDepth: number };
   /** Directories, resolved to absolute paths at load (relative ones from the config directory). */
   readonly paths: { readonly schemas: string; readonly catalogs: string };

@@ -25,6 +25,17 @@ export const errorCodes = {
     message: 'Chưa xác thực hệ thống gọi: {reason}',
   },
   GW_FORBIDDEN: { status: 403, hop: 'caller', message: 'Hệ thống {consumer} không được phép dùng tuyến {route}' },
+  // The old civil-status API answered error 101 "IP not allowed" (domain.md §4): same idea, own code.
+  GW_IP_NOT_ALLOWED: {
+    status: 403,
+    hop: 'caller',
+    message: 'Địa chỉ {ip} không nằm trong danh sách địa chỉ được phép của hệ thống {consumer}',
+  },
+  GW_CLIENT_CERT_MISMATCH: {
+    status: 403,
+    hop: 'caller',
+    message: 'Hệ thống {consumer} phải gọi qua TLS hai chiều với chứng thư số {expected}',
+  },
   GW_RATE_LIMITED: {
     status: 429,
     hop: 'caller',

@@ -1,0 +1,200 @@
+import { createHmac } from 'node:crypto';
+import winston from 'winston';
+import DailyRotateFile from 'winston-daily-rotate-file';
+import { ConfigPathError } from '../config/config-error.ts';
+import type { AuditConfig, GatewayConfig, RouteAuditConfig } from '../config/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import { type Env, resolveSecret } from './api-keys.ts';
+
+/**
+ * The audit trail Decree 47/2020 asks for (who exchanged which data, domain.md §3): one JSON line per
+ * exchange, kept apart from the debug log. A citizen is identified only by an HMAC of the ID number
+ * (Decree 13/2023): an auditor holding the key can check "was citizen X looked up?", nobody can read
+ * the number back, and unlike a plain SHA-256 the 10^12 possible IDs cannot be enumerated without the key.
+ */
+export interface AuditEntry {
+  time: string;
+  requestId: string;
+  consumer?: string;
+  route?: string;
+  upstream?: string;
+  method: string;
+  status: number;
+  durationMs: number;
+  keys?: Record<string, string | string[]>;
+}
+
+export interface AuditTrail {
+  record(entry: AuditEntry): void;
+  /** Business keys of a body, with this trail's HMAC key and the route's field lists. */
+  extractKeys(body: unknown, route?: { readonly audit?: RouteAuditConfig }): Record<string, string | string[]>;
+  /** Flushes and closes the files. */
+  close(): Promise<void>;
+}
+
+/** Dossier codes: MOLISA `MaHoSo` (seed 004), civil-status `maHoSoMCDT` and `maDinhDanhHoSo` (seed 003). */
+export const DEFAULT_DOSSIER_FIELDS = ['MaHoSo', 'maHoSoMCDT', 'maHoSoLT', 'maDinhDanhHoSo'];
+/** Personal identifiers: VNeID `soDinhDanh` (seed 001), MOLISA `CMND` (seed 004), userinfo `SoDinhDanh`. */
+export const DEFAULT_SUBJECT_FIELDS = ['soDinhDanh', 'CMND', 'soCMND'];
+
+export const AUDIT_DEFAULTS: AuditConfig = {
+  enabled: true,
+  output: 'file',
+  dir: 'audit',
+  filename: 'audit-%DATE%.jsonl',
+  retentionDays: 365,
+  compress: false,
+  dossierFields: DEFAULT_DOSSIER_FIELDS,
+  subjectFields: DEFAULT_SUBJECT_FIELDS,
+};
+
+/** Suffix of a hashed subject key in `keys`, e.g. `soDinhDanh#hmac`. */
+export const HMAC_SUFFIX = '#hmac';
+const MAX_DEPTH = 4;
+const MAX_VALUES = 100;
+const MAX_NESTED_JSON = 1_000_000;
+
+export interface ExtractOptions {
+  hmacKey: Buffer;
+  dossierFields?: readonly string[];
+  subjectFields?: readonly string[];
+}
+
+/**
+ * HMAC-SHA256 of an identifier (trimmed), base64url without padding. Not hex: 64 hex characters hold a
+ * run of 12 digits in about one hash in five, which ID scanners (and mask.ts) would flag as a citizen ID.
+ */
+export function hashSubject(value: string, hmacKey: Buffer): string {
+  return createHmac('sha256', hmacKey).update(value.trim(), 'utf8').digest('base64url');
+}
+
+/**
+ * Pulls business keys from a (possibly array) body: dossier codes as they are, personal identifiers as
+ * HMACs under `<field>#hmac`. Field names match case-insensitively, up to 4 levels deep; a string field
+ * holding JSON (the civil-status push carries `data` as a JSON string, domain.md §4) is looked into too.
+ */
+export function extractAuditKeys(body: unknown, options: ExtractOptions): Record<string, string | string[]> {
+  const dossier = new Map((options.dossierFields ?? DEFAULT_DOSSIER_FIELDS).map((f) => [f.toLowerCase(), f]));
+  const subject = new Map((options.subjectFields ?? DEFAULT_SUBJECT_FIELDS).map((f) => [f.toLowerCase(), f]));
+  const found = new Map<string, Set<string>>();
+  const add = (name: string, value: string) => {
+    const set = found.get(name) ?? new Set<string>();
+    if (set.size < MAX_VALUES) set.add(value);
+    found.set(name, set);
+  };
+  const scalars = (value: unknown): string[] => {
+    if (typeof value === 'string') return value.trim() === '' ? [] : [value.trim()];
+    if (typeof value === 'number' && Number.isFinite(value)) return [String(value)];
+    if (Array.isArray(value))
+      return value.flatMap((v) => (typeof v === 'string' || typeof v === 'number' ? scalars(v) : []));
+    return [];
+  };
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > MAX_DEPTH || node === null) return;
+    if (typeof node === 'string') {
+      const t = node.trim();
+      if ((t.startsWith('{') || t.startsWith('[')) && t.length < MAX_NESTED_JSON) {
+        try {
+          walk(JSON.parse(t), depth + 1);
+        } catch {
+          // not JSON after all: an ordinary string
+        }
+      }
+      return;
+    }
+    if (typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, depth + 1);
+      return;
+    }
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      const lower = key.trim().toLowerCase();
+      const subjectName = subject.get(lower);
+      const dossierName = dossier.get(lower);
+      if (subjectName) for (const v of scalars(value)) add(subjectName + HMAC_SUFFIX, hashSubject(v, options.hmacKey));
+      else if (dossierName) for (const v of scalars(value)) add(dossierName, v);
+      else walk(value, depth + 1);
+    }
+  };
+  walk(body, 0);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, values] of found) out[name] = values.size === 1 ? [...values][0] : [...values];
+  return out;
+}
+
+/**
+ * Builds the audit trail of one config: daily files (`audit-YYYY-MM-DD.jsonl`, kept `retentionDays`)
+ * or stdout for containers. Throws ConfigPathError when enabled without `hmacKey` (fail closed: without
+ * the key the trail could not say whose data was exchanged without exposing it).
+ */
+export function createAuditTrail(
+  config: GatewayConfig,
+  deps: { logger: Logger; env?: Env; stdout?: NodeJS.WritableStream },
+): AuditTrail {
+  const options: AuditConfig = { ...AUDIT_DEFAULTS, ...config.audit };
+  if (!options.enabled) {
+    return { record() {}, extractKeys: () => ({}), close: async () => {} };
+  }
+  if (options.hmacKey === undefined) {
+    throw new ConfigPathError(['audit', 'hmacKey'], 'required', 'audit needs hmacKey (32+ bytes) to hash citizen IDs');
+  }
+  const hmacKey = Buffer.from(
+    resolveSecret(options.hmacKey, ['audit', 'hmacKey'], deps.env ?? process.env).trim(),
+    'utf8',
+  );
+  if (hmacKey.length < 32) {
+    throw new ConfigPathError(['audit', 'hmacKey'], 'key-strength', 'hmacKey must be at least 32 bytes');
+  }
+
+  let transport: winston.transport;
+  if (options.output === 'stdout') {
+    transport = new winston.transports.Stream({ stream: deps.stdout ?? process.stdout });
+  } else {
+    const file = new DailyRotateFile({
+      dirname: options.dir,
+      filename: options.filename,
+      datePattern: 'YYYY-MM-DD',
+      utc: true,
+      maxFiles: `${options.retentionDays}d`,
+      zippedArchive: options.compress,
+      auditFile: `${options.dir}/.audit-rotation.json`,
+    });
+    file.on('error', (err: Error) => deps.logger.error('audit file error', { error: err.message }));
+    transport = file;
+  }
+  // The line is the entry itself: no level, no extra timestamp, nothing a report would have to strip.
+  const writer = winston.createLogger({
+    level: 'info',
+    format: winston.format.printf((info) => JSON.stringify(info.audit)),
+    transports: [transport],
+  });
+
+  const baseOptions = { hmacKey, dossierFields: options.dossierFields, subjectFields: options.subjectFields };
+  return {
+    record(entry) {
+      writer.log({ level: 'info', message: 'audit', audit: entry });
+    },
+    extractKeys(body, route) {
+      const r = route?.audit;
+      if (r?.keys === false) return {};
+      return extractAuditKeys(body, {
+        ...baseOptions,
+        dossierFields: r?.dossierFields ?? baseOptions.dossierFields,
+        subjectFields: r?.subjectFields ?? baseOptions.subjectFields,
+      });
+    },
+    async close() {
+      // 1) every record has reached the transport; 2) the daily file's stream has written it out.
+      const drained = new Promise<void>((resolve) => writer.once('finish', () => resolve()));
+      writer.end();
+      await drained;
+      if (transport instanceof DailyRotateFile) {
+        const file = transport;
+        await new Promise<void>((resolve) => {
+          file.once('finish', () => resolve());
+          file.close?.();
+        });
+      }
+    },
+  };
+}

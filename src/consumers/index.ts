@@ -1,0 +1,30 @@
+/**
+ * Consumers of the gateway (issue 5): who may call, with which credential, how often, and the trail
+ * of what they exchanged. Each concern lives in its own file; this one only re-exports.
+ */
+export type { ConsumerIdentity } from './identity.ts';
+export { type Authenticator, createAuthenticator, peerCommonName } from './authenticator.ts';
+export { authorize } from './authorize.ts';
+export {
+  ALLOWED_ALGORITHMS,
+  createTokenIssuer,
+  type IssuerKeyState,
+  TOKEN_DEFAULTS,
+  type TokenIssuer,
+} from './token-issuer.ts';
+export { createRateLimiter, RATE_LIMIT_DEFAULTS, type RateLimiter, type RedisClient } from './rate-limiter.ts';
+export {
+  AUDIT_DEFAULTS,
+  type AuditEntry,
+  type AuditTrail,
+  createAuditTrail,
+  extractAuditKeys,
+  type ExtractOptions,
+  hashSubject,
+} from './audit.ts';
+export { createMetrics, type GatewayMetrics, statusClass } from './metrics.ts';
+export { type AdminListener, createAdminGuard } from './admin-guard.ts';
+export { genKey, matchDigest, resolveKeyDigests, sha256 } from './api-keys.ts';
+export { runGenKey } from './gen-key.ts';
+export { runReport } from './report.ts';
+export { consumerConfigSchema } from './config-schema.ts';

@@ -1,0 +1,167 @@
+import { Redis } from 'ioredis';
+import {
+  BurstyRateLimiter,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { GatewayConfig, RateLimitConfig, RateLimitsConfig } from '../config/types.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import { type Env, resolveSecret } from './api-keys.ts';
+import type { GatewayMetrics } from './metrics.ts';
+
+/**
+ * Per-consumer and per-route budgets. Headers follow draft-ietf-httpapi-ratelimit-headers-07:
+ * `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds until the window resets) and
+ * `RateLimit-Policy` (`<requests>;w=<window seconds>`), describing the tightest budget of the call.
+ */
+export interface RateLimiter {
+  /** Spends one request from every budget that applies; returns headers to set; throws GW_RATE_LIMITED. */
+  consume(consumerId: string, routeId: string): Promise<Record<string, string>>;
+  /** Quits the Redis connection when this limiter opened it. */
+  close(): Promise<void>;
+}
+
+export const RATE_LIMIT_DEFAULTS: RateLimitsConfig = { store: 'memory', onStoreError: 'deny' };
+
+interface Budget {
+  readonly limiter: RateLimiterAbstract | BurstyRateLimiter;
+  readonly config: RateLimitConfig;
+  /** Key within the limiter, e.g. the consumer id. */
+  readonly key: (consumerId: string) => string;
+}
+
+/** Minimal subset of an ioredis client the limiter needs (tests may pass a real one). */
+export type RedisClient = Redis;
+
+/**
+ * Builds the limiter of one config. `store: redis` makes every replica share one budget; when Redis
+ * fails, `rateLimits.onStoreError` decides: `deny` (default: 503, fail closed as domain.md §3 asks),
+ * `allow` (no limit while Redis is down), or `memory` (each replica falls back to its own in-memory budget).
+ */
+export function createRateLimiter(
+  config: GatewayConfig,
+  deps: { logger: Logger; redis?: RedisClient; env?: Env; metrics?: GatewayMetrics },
+): RateLimiter {
+  const options: RateLimitsConfig = { ...RATE_LIMIT_DEFAULTS, ...config.rateLimits };
+  let ownRedis: Redis | undefined;
+  let redis: Redis | undefined = deps.redis;
+  if (options.store === 'redis' && !redis) {
+    if (!options.redis) throw new Error('rateLimits.redis.url is required when store is redis');
+    const url = resolveSecret(options.redis.url, ['rateLimits', 'redis', 'url'], deps.env ?? process.env);
+    // No offline queue: while Redis is down a call must fail at once (then onStoreError decides), not hang.
+    ownRedis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+    ownRedis.on('error', (err: Error) => deps.logger.warn('rate limit store error', { error: err.message }));
+    redis = ownRedis;
+  }
+  const prefix = options.redis?.keyPrefix ?? 'lgsp:rl';
+
+  const makeLimiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    if (options.store !== 'redis') return new RateLimiterMemory({ keyPrefix, points, duration });
+    return new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${prefix}:${keyPrefix}`,
+      points,
+      duration,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter:
+        options.onStoreError === 'memory' ? new RateLimiterMemory({ keyPrefix, points, duration }) : undefined,
+    });
+  };
+
+  const makeBudget = (name: string, limit: RateLimitConfig, key: Budget['key']): Budget => {
+    // The window is part of the key prefix: changing a limit in config starts fresh counters.
+    const base = makeLimiter(`${name}:${limit.requests}/${limit.windowSeconds}`, limit.requests, limit.windowSeconds);
+    const limiter = limit.burst
+      ? new BurstyRateLimiter(
+          base,
+          makeLimiter(
+            `${name}:burst:${limit.burst.requests}/${limit.burst.windowSeconds}`,
+            limit.burst.requests,
+            limit.burst.windowSeconds,
+          ),
+        )
+      : base;
+    return { limiter, config: limit, key };
+  };
+
+  const consumerBudgets = new Map<string, Budget>();
+  for (const [id, consumer] of Object.entries(config.consumers ?? {})) {
+    const limit = consumer.rateLimit ?? options.defaultConsumer;
+    if (limit)
+      consumerBudgets.set(
+        id,
+        makeBudget(`c:${id}`, limit, () => id),
+      );
+  }
+  const routeBudgets = new Map<string, Budget>();
+  for (const route of config.routes ?? []) {
+    const limit = route.rateLimit;
+    if (!limit) continue;
+    const shared = limit.scope === 'route';
+    routeBudgets.set(
+      route.id,
+      makeBudget(`r:${route.id}`, limit, (consumerId) => (shared ? '*' : consumerId)),
+    );
+  }
+
+  const headersFor = (budget: Budget, res: RateLimiterRes) => ({
+    'RateLimit-Limit': String(budget.config.requests),
+    'RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),
+    'RateLimit-Reset': String(Math.ceil(res.msBeforeNext / 1000)),
+  });
+
+  return {
+    async consume(consumerId, routeId) {
+      const budgets = [consumerBudgets.get(consumerId), routeBudgets.get(routeId)].filter((b): b is Budget => !!b);
+      if (budgets.length === 0) return {};
+      const policy = budgets.map((b) => `${b.config.requests};w=${b.config.windowSeconds}`).join(', ');
+      let tightest: { budget: Budget; res: RateLimiterRes } | undefined;
+      for (const budget of budgets) {
+        let res: RateLimiterRes;
+        try {
+          res = await budget.limiter.consume(budget.key(consumerId));
+        } catch (err) {
+          if (err instanceof RateLimiterRes) {
+            const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+            deps.metrics?.rateLimited.inc({ route: routeId, consumer: consumerId });
+            throw new GatewayError(
+              'GW_RATE_LIMITED',
+              { consumer: consumerId, route: routeId, retryAfter },
+              {
+                headers: {
+                  'Retry-After': String(retryAfter),
+                  ...headersFor(budget, err),
+                  'RateLimit-Remaining': '0',
+                  'RateLimit-Policy': policy,
+                },
+              },
+            );
+          }
+          // The store failed (Redis down) and no insurance limiter took over.
+          deps.logger.warn('rate limit store unavailable', { onStoreError: options.onStoreError, error: String(err) });
+          if (options.onStoreError === 'allow') return {};
+          throw new GatewayError(
+            'GW_SERVICE_UNAVAILABLE',
+            { reason: 'không kiểm tra được hạn mức gọi (kho đếm không phản hồi)' },
+            { headers: { 'Retry-After': '1' }, cause: err },
+          );
+        }
+        if (!tightest || res.remainingPoints < tightest.res.remainingPoints) tightest = { budget, res };
+      }
+      return { ...headersFor(tightest!.budget, tightest!.res), 'RateLimit-Policy': policy };
+    },
+
+    async close() {
+      if (ownRedis) {
+        try {
+          await ownRedis.quit();
+        } catch {
+          ownRedis.disconnect();
+        }
+      }
+    },
+  };
+}

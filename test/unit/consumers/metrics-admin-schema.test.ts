@@ -1,0 +1,194 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { createAdminGuard } from '../../../src/consumers/admin-guard.ts';
+import { genKey } from '../../../src/consumers/api-keys.ts';
+import { consumerConfigSchema } from '../../../src/consumers/config-schema.ts';
+import { createMetrics, statusClass } from '../../../src/consumers/metrics.ts';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
+import { fakeRequest, makeConfig } from './helpers.ts';
+
+export const METRIC_NAMES = [
+  'lgsp_requests_total',
+  'lgsp_request_duration_seconds',
+  'lgsp_upstream_duration_seconds',
+  'lgsp_upstream_token_fetches_total',
+  'lgsp_upstream_token_failures_total',
+  'lgsp_validation_rejections_total',
+  'lgsp_config_reloads_total',
+  'lgsp_in_flight_requests',
+  'lgsp_auth_failures_total',
+  'lgsp_rate_limited_total',
+  'lgsp_tokens_issued_total',
+];
+
+describe('metrics', () => {
+  it('registers every metric in a registry of its own', async () => {
+    const a = createMetrics({ defaultMetrics: false });
+    const b = createMetrics({ defaultMetrics: false });
+    a.requests.inc({ route: 'r', consumer: 'c', upstream: 'u', status_class: statusClass(204) });
+    const text = await a.registry.metrics();
+    for (const name of METRIC_NAMES) expect(text, name).to.contain(`# TYPE ${name} `);
+    expect(text).to.contain('lgsp_requests_total{route="r",consumer="c",upstream="u",status_class="2xx"} 1');
+    expect(await b.registry.metrics()).to.not.contain('status_class="2xx"');
+    expect(statusClass(99)).to.equal('other');
+  });
+
+  it('adds process metrics to its own registry when asked', async () => {
+    const m = createMetrics({ defaultMetrics: true });
+    expect(await m.registry.metrics()).to.contain('lgsp_process_cpu_user_seconds_total');
+  });
+
+  it('the Grafana dashboard queries only metrics that exist', () => {
+    const dashboard = readFileSync(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const used = new Set(dashboard.match(/lgsp_[a-z_]+/g));
+    expect(used.size).to.be.greaterThan(5);
+    const known = (n: string) =>
+      METRIC_NAMES.some((m) => n === m || n === `${m}_bucket` || n === `${m}_count` || n === `${m}_sum`);
+    for (const name of used) expect(known(name), name).to.equal(true);
+  });
+});
+
+describe('admin guard', () => {
+  const admin = genKey();
+  const consumerKey = genKey();
+  const config = makeConfig({
+    admin: { apiKeys: [{ sha256: admin.sha256 }], listen: { port: 9091, host: '127.0.0.1' } },
+    consumers: { mcdt: { apiKeys: [{ sha256: consumerKey.sha256 }] } },
+  });
+  const status = (guard: (req: never) => void, headers: Record<string, string>) => {
+    try {
+      guard(fakeRequest(headers) as never);
+      return 200;
+    } catch (err) {
+      expect(err).to.be.instanceOf(GatewayError);
+      expect((err as GatewayError).headers['WWW-Authenticate']).to.contain('X-Admin-Key');
+      return (err as GatewayError).status;
+    }
+  };
+
+  it('on the main listener requires an admin key; a consumer key does not open it', () => {
+    const guard = createAdminGuard(config, { env: {} });
+    expect(status(guard, { 'X-Admin-Key': admin.key })).to.equal(200);
+    expect(status(guard, {})).to.equal(401);
+    expect(status(guard, { 'X-Admin-Key': consumerKey.key })).to.equal(401);
+    expect(status(guard, { 'X-API-Key': admin.key })).to.equal(401);
+  });
+
+  it('with no admin key configured, the main listener refuses everyone', () => {
+    const guard = createAdminGuard(makeConfig(), { env: {} });
+    expect(status(guard, { 'X-Admin-Key': admin.key })).to.equal(401);
+  });
+
+  it('on a loopback admin listener needs no key, unless requireKey or a non-loopback host', () => {
+    expect(status(createAdminGuard(config, { listener: 'admin', env: {} }), {})).to.equal(200);
+    const strict = makeConfig({
+      admin: { apiKeys: [{ sha256: admin.sha256 }], listen: { port: 1, host: '127.0.0.1', requireKey: true } },
+    });
+    expect(status(createAdminGuard(strict, { listener: 'admin', env: {} }), {})).to.equal(401);
+    const exposed = makeConfig({
+      admin: { apiKeys: [{ sha256: admin.sha256 }], listen: { port: 1, host: '0.0.0.0' } },
+    });
+    expect(status(createAdminGuard(exposed, { listener: 'admin', env: {} }), {})).to.equal(401);
+    expect(status(createAdminGuard(exposed, { listener: 'admin', env: {} }), { 'X-Admin-Key': admin.key })).to.equal(
+      200,
+    );
+  });
+});
+
+describe('config schema fragments', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      ...consumerConfigSchema.topLevel,
+      consumers: {
+        type: 'object',
+        additionalProperties: {
+          type: 'object',
+          properties: consumerConfigSchema.consumer,
+          required: ['apiKeys'],
+          additionalProperties: false,
+        },
+      },
+      routes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { id: { type: 'string' }, ...consumerConfigSchema.route },
+          additionalProperties: false,
+        },
+      },
+    },
+    additionalProperties: false,
+  };
+  const validate = new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(schema);
+
+  it('fills defaults', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ajv fills defaults into an untyped tree
+    const config: Record<string, any> = {
+      consumers: { mcdt: { apiKeys: [] } },
+      routes: [{ id: 'r', rateLimit: { requests: 1, windowSeconds: 1 } }],
+    };
+    expect(validate(config), JSON.stringify(validate.errors)).to.equal(true);
+    expect(config.auth.tokens).to.include({
+      enabled: true,
+      algorithm: 'ES256',
+      ttlSeconds: 300,
+      issuer: 'lgsp-gateway',
+    });
+    expect(config.rateLimits).to.include({ store: 'memory', onStoreError: 'deny' });
+    expect(config.audit).to.include({ enabled: true, output: 'file', retentionDays: 365 });
+    expect(config.audit.subjectFields).to.include('soDinhDanh');
+    expect(config.metrics).to.include({ path: '/metrics', public: false });
+    expect(config.routes[0].rateLimit.scope).to.equal('consumer');
+  });
+
+  it('accepts a full example', () => {
+    const config = {
+      auth: {
+        trustedProxies: ['10.0.0.0/8'],
+        tokens: {
+          ttlSeconds: 600,
+          signingKeys: [
+            { kid: 'k1', privateKey: { file: '/k.pem' } },
+            { kid: 'k0', publicKey: { env: 'OLD' } },
+          ],
+        },
+      },
+      rateLimits: {
+        store: 'redis',
+        redis: { url: { env: 'REDIS_URL' } },
+        onStoreError: 'memory',
+        defaultConsumer: { requests: 600, windowSeconds: 60 },
+      },
+      audit: { hmacKey: { env: 'AUDIT_HMAC_KEY' }, output: 'stdout' },
+      admin: { apiKeys: [{ sha256: 'a'.repeat(64) }], listen: { port: 9091 } },
+      consumers: {
+        mcdt: {
+          name: 'x',
+          apiKeys: [{ sha256: 'b'.repeat(64), label: '2025-07' }, { env: 'MCDT_KEY' }],
+          clientSecrets: [{ file: '/s' }],
+          ipAllow: ['10.1.0.0/16'],
+          mtlsSubject: 'mcdt',
+          rateLimit: { requests: 10, windowSeconds: 1, burst: { requests: 50, windowSeconds: 60 } },
+        },
+      },
+      routes: [{ id: 'r', rateLimit: { requests: 5, windowSeconds: 1, scope: 'route' }, audit: { keys: false } }],
+    };
+    expect(validate(config), JSON.stringify(validate.errors)).to.equal(true);
+  });
+
+  it('rejects unknown keys, HMAC algorithms, redis without url and keys with two sources', () => {
+    const bad = [
+      { auth: { tokens: { algorithm: 'HS256' } } },
+      { auth: { tokens: { algorithm: 'none' } } },
+      { auth: { tokens: { bogus: 1 } } },
+      { rateLimits: { store: 'redis' } },
+      { consumers: { a: { apiKeys: [{ sha256: 'a'.repeat(64), env: 'X' }] } } },
+      { consumers: { a: { apiKeys: [{ sha256: 'xyz' }] } } },
+      { consumers: { a: { apiKeys: [], rateLimit: { requests: 0, windowSeconds: 1 } } } },
+      { audit: { output: 'syslog' } },
+    ];
+    for (const config of bad) expect(validate(config), JSON.stringify(config)).to.equal(false);
+  });
+});
