@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { Server } from 'node:http';
 import { systemClock, type Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { SandboxContext, SandboxCredentials } from './context.ts';
@@ -41,7 +42,7 @@ export interface SandboxOptions {
 }
 
 export interface Sandbox {
-  app: import('express').Express;
+  app: Express;
   /** What one simulated system (`ndxp`, `vdxp`, `molisa`, `hotich`, `vneid`) received, oldest first. */
   received(system: string): unknown[];
   credentials: SandboxCredentials;
@@ -112,14 +113,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
       if (res.headersSent) return next(err);
       const status = (err as { status?: number }).status ?? 400;
-      res
-        .status(status)
-        .json({
-          maYeuCau: null,
-          responseCode: String(status),
-          responseMessage: 'Dữ liệu gửi lên không phải JSON hợp lệ',
-          data: null,
-        });
+      res.status(status).json({
+        maYeuCau: null,
+        responseCode: String(status),
+        responseMessage: 'Dữ liệu gửi lên không phải JSON hợp lệ',
+        data: null,
+      });
     });
     app.use(`/${platform}`, router);
   }
@@ -239,7 +238,7 @@ export async function startSandbox(
 ): Promise<{ url: string; sandbox: Sandbox; close(): Promise<void> }> {
   const sandbox = createSandbox(options);
   const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
+  const server = await new Promise<Server>((resolve, reject) => {
     const s = sandbox.app.listen(options.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
   });
