@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { postJson, start, type Running } from './helpers.ts';
+import { postJson, start, type Running, type Json } from './helpers.ts';
 
 /** A DongBoDVC record as the gateway should send it after normalisation (seed 004 §IV.3.1 names and layouts). */
 const dossier = (over: Record<string, unknown> = {}) => ({
@@ -68,7 +68,7 @@ describe('sandbox: MOLISA social-protection API (seed 004)', () => {
     const res = await call('DongBoDVC', [dossier(), dossier({ MaHoSo: 'H2' })]);
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({ error_code: 0, message: 'Đồng bộ thành công 2 hồ sơ' });
-    const last = run.sandbox.received('molisa').at(-1) as any;
+    const last = run.sandbox.received('molisa').at(-1) as Json;
     expect(last).to.include({ operation: 'DongBoDVC', client: 'sandbox-molisa' });
     expect(last.body[1].MaHoSo).to.equal('H2');
     expect(JSON.stringify(run.sandbox.received('molisa'))).not.to.contain('sandbox-molisa-password');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createSandbox, DEFAULT_CREDENTIALS, SandboxInProductionError } from '../../../src/sandbox/index.ts';
-import { basic, platformToken, postForm, postJson, start, type Running } from './helpers.ts';
+import { basic, platformToken, postForm, postJson, start, type Running, type Json } from './helpers.ts';
 
 describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => {
   let run: Running;
@@ -103,22 +103,22 @@ describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => 
       client_id: 'sandbox-ndxp-key',
       client_secret: 'sandbox-ndxp-secret',
     });
-    const listed = (await (await fetch(`${run.url}/__sandbox/ndxp/received`)).json()) as any[];
+    const listed = (await (await fetch(`${run.url}/__sandbox/ndxp/received`)).json()) as Json[];
     const last = listed[listed.length - 1];
     expect(last).to.include({ operation: 'token', client: 'sandbox-ndxp-key' });
     expect(JSON.stringify(listed)).not.to.contain('sandbox-ndxp-secret');
     expect(run.sandbox.received('ndxp')).to.have.length(listed.length);
     const cleared = await fetch(`${run.url}/__sandbox/ndxp/received`, { method: 'DELETE' });
-    expect((await cleared.json()).cleared).to.equal(listed.length);
+    expect(((await cleared.json()) as Json).cleared).to.equal(listed.length);
     expect(run.sandbox.received('ndxp')).to.deep.equal([]);
     expect((await fetch(`${run.url}/__sandbox/nope/received`)).status).to.equal(404);
   });
 
   it('GET /__sandbox/ lists the systems, credentials and demo data', async () => {
-    const index = (await (await fetch(`${run.url}/__sandbox/`)).json()) as any;
+    const index = (await (await fetch(`${run.url}/__sandbox/`)).json()) as Json;
     expect(Object.keys(index.systems)).to.have.members(['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid']);
     expect(index.systems.ndxp.credentials).to.deep.equal(DEFAULT_CREDENTIALS.ndxp);
-    expect(index.demoCitizens.map((c: any) => c.tinhTrang)).to.include.members(['DA_CHET', 'MAT_TICH']);
+    expect(index.demoCitizens.map((c: Json) => c.tinhTrang)).to.include.members(['DA_CHET', 'MAT_TICH']);
   });
 });
 
