@@ -1,7 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { answer, type SandboxContext } from './context.ts';
-import { bodyParsers } from './platform.ts';
+import { bodyParsers, redactToken } from './platform.ts';
 import { describeTokenProblem } from './tokens.ts';
 
 /**
@@ -214,7 +214,7 @@ export function molisaRouter(ctx: SandboxContext, options: MolisaOptions = {}): 
         operation: 'GetToken',
         client,
         body: logged,
-        response: { status: 200, body: payload },
+        response: { status: 200, body: redactToken(payload) },
       });
       res.status(200).json(payload);
     };

@@ -24,7 +24,8 @@ export function tokenEndpoint(ctx: SandboxContext, issuer: string, credential: (
         operation: 'token',
         client,
         body: logged,
-        response: { status, body: payload },
+        // The token itself stays out of the log: the log is readable by anyone who can reach the sandbox.
+        response: { status, body: redactToken(payload) },
       });
       res.status(status).json(payload);
     };
@@ -116,4 +117,14 @@ export function bodyParsers(): Router {
   router.use(express.json({ limit: '10mb', strict: false }));
   router.use(express.urlencoded({ extended: false, limit: '1mb' }));
   return router;
+}
+
+/** A copy of a token answer with `access_token` / `token` values replaced, for the received log. */
+export function redactToken(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null) return payload;
+  const out: Record<string, unknown> = { ...(payload as Record<string, unknown>) };
+  for (const key of ['access_token', 'token', 'id_token', 'refresh_token']) {
+    if (typeof out[key] === 'string') out[key] = '[REDACTED]';
+  }
+  return out;
 }

@@ -72,6 +72,7 @@ describe('sandbox: MOLISA social-protection API (seed 004)', () => {
     expect(last).to.include({ operation: 'DongBoDVC', client: 'sandbox-molisa' });
     expect(last.body[1].MaHoSo).to.equal('H2');
     expect(JSON.stringify(run.sandbox.received('molisa'))).not.to.contain('sandbox-molisa-password');
+    expect(JSON.stringify(run.sandbox.received('molisa'))).not.to.contain(token);
   });
 
   it('a missing, unknown or expired AccessKey gets a non-zero error_code with HTTP 200', async () => {

@@ -107,6 +107,7 @@ describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => 
     const last = listed[listed.length - 1];
     expect(last).to.include({ operation: 'token', client: 'sandbox-ndxp-key' });
     expect(JSON.stringify(listed)).not.to.contain('sandbox-ndxp-secret');
+    expect(last.response.body.access_token).to.equal('[REDACTED]');
     expect(run.sandbox.received('ndxp')).to.have.length(listed.length);
     const cleared = await fetch(`${run.url}/__sandbox/ndxp/received`, { method: 'DELETE' });
     expect(((await cleared.json()) as Json).cleared).to.equal(listed.length);
