@@ -1,0 +1,312 @@
+import express from 'express';
+import type { Request, Response, Router } from 'express';
+import { answer, type SandboxContext } from './context.ts';
+import { bodyParsers, requireBearer } from './platform.ts';
+import { MARITAL_STATUS, type Citizen, type PopulationIndex } from './population-data.ts';
+
+/**
+ * Simulated C06 population data services (seed 000 §1: eleven services; seed 002: which platform carries
+ * which), reached through the simulated platforms at `/<platform>/dancu/1.0/<operation>` with a Bearer
+ * token from that platform's `/<platform>/token` (seed 000 §2: Bearer, every transaction authenticated).
+ *
+ * Request: JSON `{ maYeuCau?, maDVC?, maCanBo?, soDinhDanh, ... }` (the JSON variant some provinces call,
+ * domain.md §4). Answer: `{ maYeuCau, responseCode, responseMessage, data }`, HTTP 200 for every business
+ * outcome (responseCode "200" found, "404" not found or not applicable), HTTP 400 responseCode "400" for a
+ * malformed request, HTTP 401 for a missing, unknown, expired or other-platform token.
+ */
+
+type Platform = 'ndxp' | 'vdxp';
+type Body = Record<string, unknown>;
+
+interface Outcome {
+  responseCode: '200' | '400' | '404';
+  responseMessage: string;
+  data: unknown;
+}
+
+interface PopulationService {
+  /** Service number in seed 000 §1. */
+  readonly number: number;
+  readonly operation: string;
+  readonly title: string;
+  /**
+   * Seed 002 §1 puts (1) confirm ID/old card, (2) household, (3) citizen look-up on VDXP and (4) verify
+   * citizen information on NDXP. It is silent on the other services of seed 000: the sandbox offers them
+   * on both platforms. Data, not code: change a row to move a service.
+   */
+  readonly platforms: readonly Platform[];
+  handle(body: Body, people: PopulationIndex): Outcome;
+}
+
+const ok = (data: unknown): Outcome => ({ responseCode: '200', responseMessage: 'Thành công', data });
+const notFound = (message = 'Không tìm thấy thông tin công dân'): Outcome => ({
+  responseCode: '404',
+  responseMessage: message,
+  data: null,
+});
+const badRequest = (message: string): Outcome => ({ responseCode: '400', responseMessage: message, data: null });
+
+/** The ID-number rule every population service keeps (domain.md §2.2): exactly 12 digits. */
+function idOf(body: Body, field = 'soDinhDanh'): string | Outcome {
+  const v = body[field];
+  if (typeof v !== 'string' || !/^\d{12}$/.test(v)) return badRequest(`${field} phải gồm đúng 12 chữ số`);
+  return v;
+}
+
+/** Looks up the citizen named by `soDinhDanh`, or the outcome to answer instead. */
+function citizenOf(body: Body, people: PopulationIndex): Citizen | Outcome {
+  const id = idOf(body);
+  if (typeof id !== 'string') return id;
+  return people.byId(id) ?? notFound();
+}
+
+const isOutcome = (v: unknown): v is Outcome => typeof v === 'object' && v !== null && 'responseCode' in v;
+
+/** The short identity block used for relatives, heads of household and guardians. */
+function brief(c: Citizen | undefined): Record<string, unknown> | null {
+  if (!c) return null;
+  return { soDinhDanh: c.soDinhDanh, hoVaTen: c.hoVaTen, gioiTinh: c.gioiTinh, ngayThangNamSinh: c.ngayThangNamSinh };
+}
+
+/** What service 2 (provide citizen information) returns: the record without sandbox-internal fields. */
+function publicView(c: Citizen): Record<string, unknown> {
+  const { mucDinhDanh: _level, soDinhDanhNguoiGiamHo: _guardian, tinhTrangHonNhan, ...rest } = c;
+  return { ...rest, tinhTrangHonNhan: { ma: tinhTrangHonNhan, ten: MARITAL_STATUS[tinhTrangHonNhan] } };
+}
+
+function lifeStatus(c: Citizen): Record<string, unknown> {
+  switch (c.tinhTrang) {
+    case 'DA_CHET':
+      return { soDinhDanh: c.soDinhDanh, trangThai: 'DA_CHET', moTa: 'Đã chết', ngayChet: c.ngayChet };
+    case 'MAT_TICH':
+      return { soDinhDanh: c.soDinhDanh, trangThai: 'MAT_TICH', moTa: 'Mất tích', ngayMatTich: c.ngayMatTich };
+    default:
+      return { soDinhDanh: c.soDinhDanh, trangThai: 'CON_SONG', moTa: 'Còn sống' };
+  }
+}
+
+/** Finds a citizen by `soDinhDanh` (12 digits) or `soCMND` (old card, 9 or 12 digits). */
+function byIdOrCard(body: Body, people: PopulationIndex): { citizen?: Citizen } | Outcome {
+  if (body.soDinhDanh !== undefined) {
+    const id = idOf(body);
+    return typeof id === 'string' ? { citizen: people.byId(id) } : id;
+  }
+  const card = body.soCMND;
+  if (typeof card !== 'string' || !/^(\d{9}|\d{12})$/.test(card)) {
+    return badRequest('Cần soDinhDanh (12 chữ số) hoặc soCMND (9 hoặc 12 chữ số)');
+  }
+  return { citizen: people.byCard(card) };
+}
+
+const BOTH: readonly Platform[] = ['ndxp', 'vdxp'];
+
+/** The services, one row each. */
+export const POPULATION_SERVICES: readonly PopulationService[] = [
+  {
+    number: 1,
+    operation: 'xacMinhNhanThan',
+    title: 'Xác minh nhân thân (cha, mẹ)',
+    platforms: BOTH,
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      if (isOutcome(c)) return c;
+      const parent = (id: string | undefined, name: string | undefined) =>
+        id ? brief(people.byId(id)) : name ? { soDinhDanh: null, hoVaTen: name } : null;
+      return ok({
+        soDinhDanh: c.soDinhDanh,
+        cha: parent(c.soDinhDanhCha, c.hoVaTenCha),
+        me: parent(c.soDinhDanhMe, c.hoVaTenMe),
+      });
+    },
+  },
+  {
+    number: 2,
+    operation: 'cungCapThongTinCongDan',
+    title: 'Cung cấp thông tin công dân',
+    platforms: ['vdxp'],
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      return isOutcome(c) ? c : ok(publicView(c));
+    },
+  },
+  {
+    number: 3,
+    operation: 'xacThucThongTinCongDan',
+    title: 'Xác thực thông tin công dân (seed 002: dịch vụ (4), qua NDXP)',
+    platforms: ['ndxp'],
+    handle(body, people) {
+      const found = byIdOrCard(body, people);
+      if (isOutcome(found)) return found;
+      const c = found.citizen;
+      // Optional fields to compare, as the SOAP XacThucThongTinCongDan answers TonTai (domain.md §4).
+      const nameGiven = typeof body.hoVaTen === 'string';
+      const birthGiven = typeof body.ngayThangNamSinh === 'string';
+      const matches =
+        c !== undefined &&
+        (!nameGiven || c.hoVaTen.normalize('NFC') === String(body.hoVaTen).normalize('NFC').trim()) &&
+        (!birthGiven || c.ngayThangNamSinh === body.ngayThangNamSinh);
+      return ok({ tonTai: c !== undefined, ...(nameGiven || birthGiven ? { khopThongTin: matches } : {}) });
+    },
+  },
+  {
+    number: 3,
+    operation: 'xacNhanSoDinhDanhCMND',
+    title: 'Xác nhận số định danh cá nhân và CMND (seed 002: dịch vụ (1), qua VDXP)',
+    platforms: ['vdxp'],
+    handle(body, people) {
+      const found = byIdOrCard(body, people);
+      if (isOutcome(found)) return found;
+      const c = found.citizen;
+      if (!c) return ok({ tonTai: false });
+      return ok({ tonTai: true, soDinhDanh: c.soDinhDanh, soCMND: c.soCMND ?? null, hoVaTen: c.hoVaTen });
+    },
+  },
+  {
+    number: 4,
+    operation: 'traCuuThongTinCongDan',
+    title: 'Tra cứu thông tin công dân theo họ tên, năm sinh, họ tên cha, họ tên mẹ',
+    platforms: ['vdxp'],
+    handle(body, people) {
+      const { hoVaTen, namSinh, hoVaTenCha, hoVaTenMe } = body;
+      if (typeof hoVaTen !== 'string' || hoVaTen.trim() === '') return badRequest('Thiếu hoVaTen');
+      if (typeof namSinh !== 'string' || !/^\d{4}$/.test(namSinh)) return badRequest('namSinh phải gồm 4 chữ số');
+      for (const [k, v] of Object.entries({ hoVaTenCha, hoVaTenMe })) {
+        if (v !== undefined && typeof v !== 'string') return badRequest(`${k} phải là chuỗi`);
+      }
+      const found = people.search({
+        hoVaTen,
+        namSinh,
+        hoVaTenCha: hoVaTenCha as string | undefined,
+        hoVaTenMe: hoVaTenMe as string | undefined,
+      });
+      if (found.length === 0) return notFound();
+      return ok(found.map(publicView));
+    },
+  },
+  {
+    number: 5,
+    operation: 'thongTinNguoiGiamHo',
+    title: 'Cung cấp thông tin người giám hộ',
+    platforms: BOTH,
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      if (isOutcome(c)) return c;
+      const guardian = c.soDinhDanhNguoiGiamHo ? people.byId(c.soDinhDanhNguoiGiamHo) : undefined;
+      return ok({ soDinhDanh: c.soDinhDanh, coNguoiGiamHo: guardian !== undefined, nguoiGiamHo: brief(guardian) });
+    },
+  },
+  {
+    number: 6,
+    operation: 'thongTinChuHo',
+    title: 'Cung cấp thông tin chủ hộ',
+    platforms: ['vdxp'],
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      if (isOutcome(c)) return c;
+      const household = people.household(c.maHoGiaDinh);
+      if (!household) return notFound('Công dân không thuộc hộ gia đình nào (đã xóa đăng ký thường trú)');
+      return ok({
+        soDinhDanh: c.soDinhDanh,
+        maHoGiaDinh: household.maHoGiaDinh,
+        quanHeVoiChuHo: c.quanHeVoiChuHo,
+        chuHo: brief(people.byId(household.soDinhDanhChuHo)),
+      });
+    },
+  },
+  {
+    number: 7,
+    operation: 'thongTinNoiOHienTai',
+    title: 'Cung cấp thông tin nơi ở hiện tại',
+    platforms: BOTH,
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      if (isOutcome(c)) return c;
+      if (c.tinhTrang === 'DA_CHET') return notFound('Công dân đã chết');
+      return ok({ soDinhDanh: c.soDinhDanh, noiOHienTai: c.noiOHienTai, noiThuongTru: c.noiThuongTru });
+    },
+  },
+  {
+    number: 8,
+    operation: 'thongTinHoGiaDinh',
+    title: 'Cung cấp thông tin hộ gia đình (theo số định danh của chủ hộ)',
+    platforms: ['vdxp'],
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      if (isOutcome(c)) return c;
+      const household = people.household(c.maHoGiaDinh);
+      if (!household || household.soDinhDanhChuHo !== c.soDinhDanh) {
+        return notFound('Số định danh không phải của chủ hộ');
+      }
+      return ok({
+        maHoGiaDinh: household.maHoGiaDinh,
+        diaChi: household.diaChi,
+        chuHo: brief(c),
+        thanhVien: people.members(household.maHoGiaDinh).map((m) => ({
+          ...brief(m),
+          quanHeVoiChuHo: m.quanHeVoiChuHo,
+          trangThai: m.tinhTrang,
+        })),
+      });
+    },
+  },
+  {
+    number: 9,
+    operation: 'thongTinNhomMau',
+    title: 'Cung cấp thông tin nhóm máu',
+    platforms: BOTH,
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      return isOutcome(c) ? c : ok({ soDinhDanh: c.soDinhDanh, nhomMau: c.nhomMau });
+    },
+  },
+  {
+    number: 10,
+    operation: 'xacMinhTinhTrangHonNhan',
+    title: 'Xác minh tình trạng hôn nhân',
+    platforms: BOTH,
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      if (isOutcome(c)) return c;
+      return ok({
+        soDinhDanh: c.soDinhDanh,
+        tinhTrangHonNhan: { ma: c.tinhTrangHonNhan, ten: MARITAL_STATUS[c.tinhTrangHonNhan] },
+        voChong: c.soDinhDanhVoChong ? brief(people.byId(c.soDinhDanhVoChong)) : null,
+      });
+    },
+  },
+  {
+    number: 11,
+    operation: 'xacMinhTinhTrangChetMatTich',
+    title: 'Xác minh tình trạng chết/mất tích',
+    platforms: BOTH,
+    handle(body, people) {
+      const c = citizenOf(body, people);
+      return isOutcome(c) ? c : ok(lifeStatus(c));
+    },
+  },
+];
+
+/** The population services one platform carries, mounted under `/<platform>/dancu/1.0/`. */
+export function populationRouter(ctx: SandboxContext, platform: Platform, people: PopulationIndex): Router {
+  const router = express.Router();
+  const system = platform;
+  router.use(bodyParsers());
+  for (const service of POPULATION_SERVICES.filter((s) => s.platforms.includes(platform))) {
+    router.post(
+      `/dancu/1.0/${service.operation}`,
+      requireBearer(ctx, system, [platform]),
+      (req: Request, res: Response) => {
+        const body = req.body;
+        const client = (res.locals.client as string | undefined) ?? null;
+        const outcome: Outcome =
+          typeof body === 'object' && body !== null && !Array.isArray(body)
+            ? service.handle(body as Body, people)
+            : badRequest('Thân yêu cầu phải là một đối tượng JSON');
+        const maYeuCau = typeof body?.maYeuCau === 'string' ? body.maYeuCau : null;
+        const status = outcome.responseCode === '400' ? 400 : 200;
+        answer(ctx, system, service.operation, req, res, status, { maYeuCau, ...outcome }, client);
+      },
+    );
+  }
+  return router;
+}
