@@ -3,11 +3,11 @@ import path from 'node:path';
 import { describeRoute } from './admin/admin-router.ts';
 import { ConfigError, formatIssue } from './config/config-error.ts';
 import { issuesFrom, loadConfig } from './config/load-config.ts';
-import { errorDialects } from './errors/dialects/index.ts';
 import { createLogger } from './logging/logger.ts';
-import { defaultFactories } from './runtime/default-factories.ts';
+import { defaultFactories, gatewayLoadOptions } from './runtime/default-factories.ts';
 import { buildRuntime, closeRuntime } from './runtime/runtime.ts';
 import { startServer } from './server.ts';
+import { runGenKey, runReport } from './consumers/index.ts';
 import { systemClock } from './config/types.ts';
 
 const USAGE = `lgsp-gateway <command>
@@ -15,6 +15,9 @@ const USAGE = `lgsp-gateway <command>
   start                 start the gateway (PORT, LGSP_CONFIG_DIR, LOG_LEVEL)
   validate [dir]        check a config directory; exit 0 when valid, 1 with every error
   routes [dir]          list the route table: method, path, upstream, credentials, mappings, schemas
+  gen-key               make a consumer API key (>= 128 bits) and print it with its SHA-256 for the config
+  report --from D --to D [--by consumer|route|day|month] [--format csv|json] [--dir audit]
+                        monthly exchange statistics from the audit trail
 `;
 
 /** Runs one CLI command; returns the exit code (start resolves when the server is up). */
@@ -40,11 +43,11 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
       const logger = createLogger({ silent: true });
       let loaded;
       try {
-        loaded = loadConfig(dir, { dialects: Object.keys(errorDialects) });
-        const factories = defaultFactories({ configDir: dir, env: process.env, logger });
-        const runtime = buildRuntime(loaded, { factories, logger, clock: systemClock });
+        loaded = loadConfig(dir, gatewayLoadOptions(process.env));
+        const factories = defaultFactories({ configDir: dir, env: process.env, logger, clock: systemClock });
+        const runtime = await buildRuntime(loaded, { factories, logger, clock: systemClock });
         factories.tokenCache.close();
-        closeRuntime(runtime);
+        await closeRuntime(runtime);
         if (command === 'validate') {
           io.stdout.write(
             `${dir}: valid (${runtime.routeList.length} routes, ${runtime.upstreams.size} upstreams, hash ${runtime.hash.slice(0, 12)})\n`,
@@ -60,6 +63,10 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
         return 1;
       }
     }
+    case 'gen-key':
+      return runGenKey(args, io);
+    case 'report':
+      return runReport(args, io);
     case undefined:
     case 'help':
     case '--help':

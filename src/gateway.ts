@@ -1,3 +1,4 @@
+import path from 'node:path';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
@@ -6,11 +7,12 @@ import { createAdminRouter } from './admin/admin-router.ts';
 import { watchConfigDir } from './config/config-watcher.ts';
 import type { Env } from './config/interpolate.ts';
 import { systemClock, type Clock } from './config/types.ts';
-import { errorDialects } from './errors/dialects/index.ts';
+import { createAuditTrail, createMetrics, statusClass, type GatewayMetrics } from './consumers/index.ts';
+import type { GatewayConfig } from './config/types.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { createGatewayHandler, type JsonParser, type PipelineHooks } from './pipeline/gateway-handler.ts';
-import { defaultFactories } from './runtime/default-factories.ts';
-import { Reloader } from './runtime/reloader.ts';
+import { defaultFactories, gatewayLoadOptions } from './runtime/default-factories.ts';
+import { Reloader, type ReloadResult } from './runtime/reloader.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from './runtime/runtime.ts';
 
 export interface GatewayOptions {
@@ -21,6 +23,7 @@ export interface GatewayOptions {
   readonly factories?: RuntimeFactories;
   readonly hooks?: PipelineHooks;
   readonly parseJson?: JsonParser;
+  readonly metrics?: GatewayMetrics;
   /** Watch the config directory for changes (default: the config's `reload.watch`). */
   readonly watch?: boolean;
 }
@@ -29,37 +32,82 @@ export interface Gateway {
   readonly app: Express;
   readonly reloader: Reloader;
   readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
   /** Starts listening (port 0 = any free port). */
   listen(port?: number, host?: string): Promise<{ server: Server; url: string; port: number }>;
+  /** Starts the separate admin listener (/admin, /metrics, health), normally on 127.0.0.1. */
+  listenAdmin(port: number, host: string): Promise<{ server: Server; url: string; port: number }>;
   /** Graceful stop: refuse new connections, let in-flight requests finish within `graceMs`, close agents. */
   close(graceMs?: number): Promise<void>;
   readonly ready: boolean;
 }
 
 /** Builds a whole gateway from its dependencies; several can run in one process (tests do). */
-export function createGateway(options: GatewayOptions): Gateway {
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
+  const env = options.env ?? process.env;
+  const metrics = options.metrics ?? createMetrics();
   const factories =
-    options.factories ?? defaultFactories({ configDir: options.configDir, env: options.env ?? process.env, logger });
-  const dialectNames = Object.keys(errorDialects);
-  const reloader = new Reloader({
+    options.factories ?? defaultFactories({ configDir: options.configDir, env, logger, clock, metrics });
+  const reloader = await Reloader.create({
     dir: options.configDir,
-    load: { env: options.env ?? process.env, dialects: dialectNames },
+    load: gatewayLoadOptions(env),
     build: (loaded, previous) => buildRuntime(loaded, { factories, logger, clock }, previous),
     logger,
     clock,
   });
+  reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
+  const initial = reloader.current.config;
+  const audit = createAuditTrail(
+    {
+      ...initial,
+      audit: { ...initial.audit, dir: path.resolve(options.configDir, initial.audit?.dir ?? 'audit') },
+    } as GatewayConfig,
+    { logger, env },
+  );
+  const hooks: PipelineHooks = {
+    onExchange(record, runtime) {
+      const status = record.status ?? 0;
+      const route = record.route ?? '(none)';
+      const upstream = record.upstream ?? '(none)';
+      const statusLabel = statusClass(status);
+      metrics.requests.inc({ route, consumer: record.consumer ?? '(anonymous)', upstream, status_class: statusLabel });
+      metrics.duration.observe({ route, upstream, status_class: statusLabel }, (record.durationMs ?? 0) / 1000);
+      if (record.upstreamMs !== undefined)
+        metrics.upstreamDuration.observe({ route, upstream }, record.upstreamMs / 1000);
+      if (record.validationRejected) metrics.validationRejections.inc({ route, direction: 'request' });
+      if (record.errorCode === 'GW_TOKEN_ENDPOINT_FAILED') metrics.tokenFailures.inc({ upstream });
+      if (record.route === undefined) return; // unknown paths are not exchanges with anyone
+      const routeConfig = runtime.routeList.find((r) => r.id === record.route)?.config;
+      audit.record({
+        time: new Date(clock.now()).toISOString(),
+        requestId: record.requestId,
+        consumer: record.consumer,
+        route: record.route,
+        upstream: record.upstream,
+        method: record.method,
+        status,
+        durationMs: Math.round((record.durationMs ?? 0) * 100) / 100,
+        keys: record.body === undefined ? undefined : audit.extractKeys(record.body, routeConfig),
+      });
+    },
+    ...options.hooks,
+  };
 
   let server: Server | undefined;
+  let adminServer: Server | undefined;
   let shuttingDown = false;
   let listening = false;
   const handler = createGatewayHandler({
     current: () => reloader.current,
     logger,
     clock,
-    hooks: options.hooks,
+    hooks: {
+      ...hooks,
+      onInFlight: (route, delta) => metrics.inFlight.inc({ route }, delta),
+    },
     parseJson: options.parseJson,
   });
 
@@ -82,7 +130,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     const ready = listening && !shuttingDown;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', hash: reloader.current.hash });
   });
-  app.use('/admin', ownResponses, createAdminRouter(reloader));
+  const adminRouter = createAdminRouter(reloader, metrics, 'main');
+  app.use('/admin', ownResponses, adminRouter);
+  app.get(initial.metrics?.path ?? '/metrics', ownResponses, adminRouter);
+  // The gateway's own OAuth2 token endpoint and JWKS (issue 5), when enabled.
+  app.use((req, res, next) => {
+    const router = reloader.current.consumers.tokenRouter;
+    if (router && (req.path === '/token' || req.path === '/.well-known/jwks.json')) router(req, res, next);
+    else next();
+  });
   app.use((req, res) => handler(req, res));
 
   const watch = options.watch ?? reloader.current.config.reload.watch;
@@ -90,7 +146,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ? watchConfigDir(options.configDir, {
         debounceMs: reloader.current.config.reload.debounceMs,
         logger,
-        onChange: () => reloader.reload('file-change'),
+        onChange: () => void reloader.reload('file-change'),
       })
     : undefined;
 
@@ -98,6 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     app,
     reloader,
     logger,
+    metrics,
     get ready() {
       return listening && !shuttingDown;
     },
@@ -121,8 +178,27 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
       });
     },
+    listenAdmin(port, host) {
+      const adminApp = express();
+      adminApp.disable('x-powered-by');
+      const router = createAdminRouter(reloader, metrics, 'admin');
+      adminApp.get('/healthz', ownResponses, (_req, res) => void res.json({ status: 'ok' }));
+      adminApp.use('/admin', ownResponses, router);
+      adminApp.get(initial.metrics?.path ?? '/metrics', ownResponses, router);
+      return new Promise((resolve, reject) => {
+        const s = http.createServer(adminApp);
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          adminServer = s;
+          const address = s.address() as AddressInfo;
+          resolve({ server: s, port: address.port, url: `http://${address.address}:${address.port}` });
+        });
+      });
+    },
     async close(graceMs = reloader.current.config.shutdown.graceMs) {
       shuttingDown = true;
+      adminServer?.closeAllConnections();
+      adminServer?.close();
       watcher?.close();
       if (server) {
         const s = server;
@@ -133,10 +209,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         await closed;
         clearTimeout(timer);
         listening = false;
-        closeRuntime(runtime);
+        await closeRuntime(runtime);
       } else {
-        closeRuntime(reloader.current);
+        await closeRuntime(reloader.current);
       }
+      await audit.close();
       (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
     },
   };

@@ -24,12 +24,16 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
   const configDir = path.resolve(options.configDir ?? env.LGSP_CONFIG_DIR ?? 'config');
-  const gateway = createGateway({ configDir, env, logger });
+  const gateway = await createGateway({ configDir, env, logger });
   const config = gateway.reloader.current.config;
   const closers: (() => Promise<void>)[] = [];
   if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger));
   const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
   const { url } = await gateway.listen(port, options.host ?? env.HOST ?? config.listen.host);
+  if (config.admin.listen) {
+    const admin = await gateway.listenAdmin(config.admin.listen.port, config.admin.listen.host);
+    logger.info('admin listener', { url: admin.url });
+  }
   logger.info('lgsp-gateway listening', {
     url,
     configDir,
@@ -48,7 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
   if (options.signals) {
     process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
     process.once('SIGINT', () => void stop().then(() => process.exit(0)));
-    process.on('SIGHUP', () => gateway.reloader.reload('SIGHUP', true));
+    process.on('SIGHUP', () => void gateway.reloader.reload('SIGHUP', true));
   }
   return { gateway, url, stop };
 }
@@ -67,10 +71,7 @@ async function startSandboxIfAvailable(
       },
     ]);
   }
-  const sandboxModule = './sandbox/index.ts';
-  const { startSandbox } = (await import(sandboxModule)) as {
-    startSandbox(o: object): Promise<{ url: string; close(): Promise<void> }>;
-  };
+  const { startSandbox } = await import('./sandbox/index.ts');
   const started = await startSandbox({
     port: config.sandbox.port,
     host: config.sandbox.host,

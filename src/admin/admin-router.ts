@@ -1,6 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { keyDigest, resolveKeyDigest } from '../consumers-builtin.ts';
+import type { GatewayMetrics } from '../consumers/index.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Reloader } from '../runtime/reloader.ts';
@@ -9,35 +8,30 @@ import type { RouteRuntime } from '../runtime/runtime.ts';
 const render = errorDialects['problem+json'].create({} as never, {});
 
 /**
- * /admin/*: status (hash, loaded at, last error, reload counts), reload, upstream token states and the
- * route table. Only admin credentials: X-Admin-Key checked against the SHA-256 digests in `admin.apiKeys`.
- * No admin key configured = admin closed (fail closed).
+ * /admin/* and /metrics: status (hash, loaded at, last error, reload counts), reload, upstream token
+ * states, the route table, Prometheus metrics. Only admin credentials pass (the guard of the current
+ * config: X-Admin-Key on the main listener; the admin listener bound to loopback may waive it).
  */
-export function createAdminRouter(reloader: Reloader): Router {
+export function createAdminRouter(reloader: Reloader, metrics: GatewayMetrics, listener: 'main' | 'admin'): Router {
   const router = express.Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
-    const config = reloader.current.config;
-    const presented = req.headers['x-admin-key'];
-    const digests = config.admin.apiKeys.map((ref, i) => resolveKeyDigest(ref, ['admin', 'apiKeys', i]));
-    let ok = false;
-    if (typeof presented === 'string' && presented.length > 0) {
-      const digest = keyDigest(presented);
-      for (const d of digests) if (timingSafeEqual(d, digest)) ok = true;
+    try {
+      reloader.current.consumers.adminGuard(req, listener);
+      next();
+    } catch (err) {
+      const gwErr = err instanceof GatewayError ? err : new GatewayError('GW_INTERNAL', { requestId: '' });
+      const out = render(gwErr, { requestId: String(res.getHeader('x-request-id') ?? ''), path: req.originalUrl });
+      res.status(out.status).set(gwErr.headers).type(out.contentType).send(out.body);
     }
-    if (ok) return next();
-    const err = new GatewayError(
-      'GW_UNAUTHENTICATED',
-      { reason: 'cần khóa quản trị X-Admin-Key' },
-      { headers: { 'www-authenticate': 'ApiKey header="X-Admin-Key"' } },
-    );
-    const out = render(err, { requestId: String(res.getHeader('x-request-id') ?? ''), path: req.originalUrl });
-    res.status(out.status).set(err.headers).type(out.contentType).send(out.body);
+  });
+  router.get(['/metrics', reloader.current.config.metrics?.path ?? '/metrics'], async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   router.get('/status', (_req, res) => {
     res.json(reloader.status());
   });
-  router.post('/reload', (_req, res) => {
-    const result = reloader.reload('admin', true);
+  router.post('/reload', async (_req, res) => {
+    const result = await reloader.reload('admin', true);
     res
       .status(result.result === 'failure' ? 422 : 200)
       .json(result.result === 'failure' ? { result: 'failure', errors: result.issues } : result);

@@ -10,7 +10,7 @@ import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '
 import { callUpstream, readResponseBody } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
-import type { ConsumerIdentity, OutgoingCall } from './contracts.ts';
+import type { OutgoingCall } from './contracts.ts';
 import {
   checkDeclaredLength,
   hasNoBody,
@@ -38,10 +38,11 @@ export interface ExchangeRecord {
   validationRejected?: boolean;
 }
 
-/** Optional stages that other modules plug in (rate limits, audit, metrics). */
+/** Observers other modules plug in (audit, metrics). */
 export interface PipelineHooks {
-  rateLimit?(consumer: ConsumerIdentity, route: RouteRuntime): Promise<Record<string, string> | void>;
   onExchange?(record: ExchangeRecord, runtime: Runtime): void;
+  /** +1 when a request matched a route, -1 when its response closed. */
+  onInFlight?(route: string, delta: number): void;
 }
 
 export type JsonParser = (
@@ -81,6 +82,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     let render: ErrorRenderer = runtime.rendererForPath(path);
 
     res.once('close', () => {
+      if (record.route !== undefined) hooks?.onInFlight?.(record.route, -1);
       record.durationMs = performance.now() - started;
       record.status ??= res.statusCode;
       if (--runtime.inFlight === 0 && runtime.retiredBy) releaseRetired(runtime, runtime.retiredBy);
@@ -148,11 +150,13 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       render = route.render;
       record.route = route.id;
       record.upstream = upstream.id;
+      hooks?.onInFlight?.(route.id, 1);
 
-      const consumer = await runtime.authenticator.authenticate(req);
+      const { consumers } = runtime;
+      const consumer = await consumers.authenticator.authenticate(req);
       record.consumer = consumer.id;
-      runtime.authorize(route, consumer);
-      const limitHeaders = await hooks?.rateLimit?.(consumer, route);
+      consumers.authorize(route, consumer, req);
+      const limitHeaders = await consumers.rateLimit?.(consumer, route);
       if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) res.setHeader(k, v);
 
       const limit = runtime.config.limits.bodyBytes;

@@ -13,7 +13,7 @@ export type ReloadResult =
 export interface ReloaderOptions {
   readonly dir: string;
   readonly load: LoadOptions;
-  readonly build: (loaded: LoadedConfig, previous?: Runtime) => Runtime;
+  readonly build: (loaded: LoadedConfig, previous?: Runtime) => Promise<Runtime>;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -24,22 +24,29 @@ export interface ReloaderOptions {
  * requests keep the runtime they started with. Emits 'reload' with a ReloadResult.
  */
 export class Reloader extends EventEmitter {
-  #current: Runtime;
+  #current!: Runtime;
+  /** Reloads run one at a time; a request for another while one runs waits for it. */
+  #queue: Promise<unknown> = Promise.resolve();
   #lastError: { at: string; issues: readonly ConfigIssue[] } | undefined;
   #lastAttempt: string | undefined;
   readonly counts = { success: 0, failure: 0, unchanged: 0 };
   readonly #options: ReloaderOptions;
 
-  /** Loads the first config; throws ConfigError when it is invalid (the gateway refuses to start). */
-  constructor(options: ReloaderOptions) {
+  private constructor(options: ReloaderOptions) {
     super();
     this.#options = options;
+  }
+
+  /** Loads the first config; throws ConfigError when it is invalid (the gateway refuses to start). */
+  static async create(options: ReloaderOptions): Promise<Reloader> {
+    const reloader = new Reloader(options);
     const loaded = loadConfig(options.dir, options.load);
     try {
-      this.#current = options.build(loaded);
+      reloader.#current = await options.build(loaded);
     } catch (err) {
       throw new ConfigError(issuesFrom(err, loaded));
     }
+    return reloader;
   }
 
   get current(): Runtime {
@@ -47,7 +54,13 @@ export class Reloader extends EventEmitter {
   }
 
   /** Reloads now. `force` rebuilds even when the files did not change (SIGHUP, POST /admin/reload). */
-  reload(reason: string, force = false): ReloadResult {
+  reload(reason: string, force = false): Promise<ReloadResult> {
+    const next = this.#queue.then(() => this.#reloadNow(reason, force));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #reloadNow(reason: string, force: boolean): Promise<ReloadResult> {
     const { logger, clock } = this.#options;
     this.#lastAttempt = new Date(clock.now()).toISOString();
     let result: ReloadResult;
@@ -57,7 +70,7 @@ export class Reloader extends EventEmitter {
       if (!force && loaded.hash === this.#current.hash) {
         result = { result: 'unchanged', hash: loaded.hash, reason };
       } else {
-        const next = this.#options.build(loaded, this.#current);
+        const next = await this.#options.build(loaded, this.#current);
         const old = this.#current;
         this.#current = next;
         old.retiredBy = next;

@@ -1,10 +1,9 @@
-import type { Agent } from 'node:http';
+import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentOptions } from 'node:https';
 import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config-error.ts';
 import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
 import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, UpstreamConfig } from '../config/types.ts';
 import { createMolisaCompatTokenResponder } from '../credentials/molisa-compat-token.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -28,9 +27,8 @@ export interface RuntimeFactories {
     deps: CredentialFactoryDeps,
     path: (string | number)[],
   ): CredentialChainLike;
-  createAuthenticator(config: GatewayConfig): AuthenticatorLike;
-  /** Throws GatewayError GW_FORBIDDEN when the consumer may not use the route. */
-  authorize?(route: RouteRuntime, consumer: ConsumerIdentity): void;
+  /** Consumer authentication, authorization, rate limits, the gateway's own token issuer. */
+  createConsumers(config: GatewayConfig, previous?: RuntimeConsumers): Promise<RuntimeConsumers>;
   compileMapping?(ops: readonly PluginRef[], config: GatewayConfig, path: (string | number)[]): MappingFn;
   compileSchema?(file: string, config: GatewayConfig, path: (string | number)[]): ValidateFn;
   tlsOptions?(upstream: UpstreamConfig, path: (string | number)[]): AgentOptions | undefined;
@@ -76,6 +74,22 @@ export interface RouteRuntime extends MatchableRoute {
   readonly answer?: (body: unknown) => { status: number; body: unknown };
 }
 
+export interface RuntimeConsumers {
+  readonly authenticator: AuthenticatorLike;
+  /** Throws GatewayError GW_FORBIDDEN (or GW_IP_NOT_ALLOWED...) when the consumer may not use the route. */
+  authorize(route: RouteRuntime, consumer: ConsumerIdentity, req: IncomingMessage): void;
+  /** Spends the consumer's and the route's budgets; returns headers; throws GW_RATE_LIMITED. */
+  rateLimit?(consumer: ConsumerIdentity, route: RouteRuntime): Promise<Record<string, string>>;
+  /** Guards /admin and /metrics on the main listener. */
+  adminGuard(req: IncomingMessage, listener: 'main' | 'admin'): void;
+  /** `POST /token` and `/.well-known/jwks.json` when the gateway issues tokens. */
+  readonly tokenRouter?: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+  /** JSON of the settings a rate limiter or issuer was built from, to reuse them across reloads. */
+  readonly key: string;
+  /** Closes what `successor` (the runtime replacing this one) did not take over; everything at shutdown. */
+  close(successor?: RuntimeConsumers): Promise<void>;
+}
+
 export interface Runtime {
   readonly config: GatewayConfig;
   readonly hash: string;
@@ -83,8 +97,7 @@ export interface Runtime {
   readonly routes: RouteTable<RouteRuntime>;
   readonly routeList: readonly RouteRuntime[];
   readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
-  readonly authenticator: AuthenticatorLike;
-  readonly authorize: (route: RouteRuntime, consumer: ConsumerIdentity) => void;
+  readonly consumers: RuntimeConsumers;
   /** Renders errors for requests that matched no route: the dialect of the upstream named by the first path segment. */
   rendererForPath(path: string): ErrorRenderer;
   /** Requests in flight on this runtime; a retired runtime releases its resources at zero. */
@@ -100,7 +113,7 @@ export interface BuildDeps {
 }
 
 /** Builds a complete runtime from a loaded config, reusing unchanged upstreams of `previous`. */
-export function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previous?: Runtime): Runtime {
+export async function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previous?: Runtime): Promise<Runtime> {
   const { config } = loaded;
   const issues: ConfigIssue[] = [];
   const attempt = <T>(fn: () => T): T | undefined => {
@@ -119,7 +132,12 @@ export function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previous?: R
     const built = attempt(() => buildUpstream(id, upstream, deps, previous));
     if (built) upstreams.set(id, built);
   }
-  const authenticator = attempt(() => deps.factories.createAuthenticator(config));
+  let consumers: RuntimeConsumers | undefined;
+  try {
+    consumers = await deps.factories.createConsumers(config, previous?.consumers);
+  } catch (err) {
+    issues.push(...issuesFrom(err, loaded));
+  }
   const routes: RouteRuntime[] = [];
   config.routes.forEach((route, i) => {
     const upstream = upstreams.get(route.upstream);
@@ -127,9 +145,10 @@ export function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previous?: R
     const built = attempt(() => buildRoute(route, i, upstream, config, deps));
     if (built) routes.push(built);
   });
-  if (issues.length > 0 || !authenticator) throw new ConfigError(issues);
-
-  const authorize = deps.factories.authorize ?? defaultAuthorize;
+  if (issues.length > 0 || !consumers) {
+    if (consumers) await consumers.close(previous?.consumers);
+    throw new ConfigError(issues);
+  }
   const fallbackRender = createRenderer(undefined, ['errorDialect']);
   return {
     config,
@@ -138,8 +157,7 @@ export function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previous?: R
     routes: new RouteTable(routes),
     routeList: routes,
     upstreams,
-    authenticator,
-    authorize,
+    consumers,
     rendererForPath(path: string) {
       const slash = path.indexOf('/', 1);
       const first = path.slice(1, slash === -1 ? undefined : slash);
@@ -147,12 +165,6 @@ export function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previous?: R
     },
     inFlight: 0,
   };
-}
-
-/** Fail closed: a route allows only the consumers it lists; an empty list allows no one. */
-function defaultAuthorize(route: RouteRuntime, consumer: ConsumerIdentity): void {
-  if (!route.consumers.has(consumer.id))
-    throw new GatewayError('GW_FORBIDDEN', { consumer: consumer.id, route: route.id });
 }
 
 function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, previous?: Runtime): UpstreamRuntime {
@@ -283,6 +295,7 @@ function createRenderer(ref: DialectRef | undefined, path: (string | number)[]):
 
 /** Releases what `old` holds that `current` no longer uses (agents of changed upstreams). */
 export function releaseRetired(old: Runtime, current: Runtime): void {
+  if (old.consumers !== current.consumers) void old.consumers.close(current.consumers);
   for (const [id, upstream] of old.upstreams) {
     if (current.upstreams.get(id) === upstream) continue;
     upstream.credentials.close?.();
@@ -291,7 +304,8 @@ export function releaseRetired(old: Runtime, current: Runtime): void {
 }
 
 /** Closes everything a runtime holds (shutdown). */
-export function closeRuntime(runtime: Runtime): void {
+export async function closeRuntime(runtime: Runtime): Promise<void> {
+  await runtime.consumers.close();
   for (const upstream of runtime.upstreams.values()) {
     upstream.credentials.close?.();
     upstream.agent.destroy();

@@ -32,12 +32,19 @@ export async function startGateway(
     writeFileSync(path.join(dir, file), content);
   };
   for (const [name, content] of Object.entries(files)) write(name, content);
+  if (!Object.values(files).some((text) => /^audit:/m.test(text))) {
+    // Every test gateway keeps an audit trail in its own directory, so tests can read what it wrote.
+    write(
+      'audit.yaml',
+      `audit:\n  dir: ${path.join(dir, 'audit-trail')}\n  hmacKey: "test-audit-hmac-key-0123456789abcdef"\n`,
+    );
+  }
   const logs: Record<string, unknown>[] = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
   });
-  const gateway = createGateway({
+  const gateway = await createGateway({
     configDir: dir,
     env: {},
     logger: createLogger({ stream, level: 'debug' }),

@@ -115,7 +115,7 @@ describe('gateway core: hot reload', () => {
   });
 
   it('skips a reload whose content hash did not change', async () => {
-    const result = gw.gateway.reloader.reload('test');
+    const result = await gw.gateway.reloader.reload('test');
     expect(result.result).to.equal('unchanged');
   });
 
@@ -138,7 +138,7 @@ describe('gateway core: hot reload', () => {
     symlinkSync('..2026_v1', path.join(dir, '..data'));
     unlinkSync(path.join(dir, 'routes.yaml'));
     symlinkSync('..data/routes.yaml', path.join(dir, 'routes.yaml'));
-    gw.gateway.reloader.reload('test', true);
+    await gw.gateway.reloader.reload('test', true);
 
     const reloaded = once(gw.gateway.reloader, 'reload');
     mkdirSync(path.join(dir, '..2026_v2'));

@@ -123,7 +123,7 @@ describe('gateway core: streaming pass-through', () => {
       'upstreams.yaml',
       `upstreams:\n  ndxp: { url: "${failing.url}" }\n  vdxp: { url: "${up2.url}" }\nconsumers:\n  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n  portal: { apiKeys: [{ sha256: "${'0'.repeat(64)}" }] }\n`,
     );
-    expect(gw.gateway.reloader.reload('test').result).to.equal('success');
+    expect((await gw.gateway.reloader.reload('test')).result).to.equal('success');
     try {
       const res = await request(`${gw.url}/ndxp/down`, { headers: auth });
       expect(res.status).to.equal(503);
@@ -133,7 +133,7 @@ describe('gateway core: streaming pass-through', () => {
         'upstreams.yaml',
         `upstreams:\n  ndxp: { url: "${up1.url}/lgsp" }\n  vdxp: { url: "${up2.url}" }\nconsumers:\n  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n  portal: { apiKeys: [{ sha256: "${'0'.repeat(64)}" }] }\n`,
       );
-      gw.gateway.reloader.reload('test');
+      await gw.gateway.reloader.reload('test');
       await failing.close();
     }
   });
