@@ -1,0 +1,496 @@
+/**
+ * `npm run bench [-- --write] [--quick] [--only 1,3]`: the gateway against a bare Node proxy and a direct
+ * call, in one run, on loopback. Each server (upstream + token server, bare proxy, gateway) runs in its own
+ * child process, so CPU per request is the proxy process's own (process.cpuUsage() read over IPC).
+ * Throughput and CPU come from autocannon runs alternating bare/gateway after a warm-up; latency from an
+ * open-loop client at a fixed 1,000 req/s. Any non-2xx answer or transport error fails the scenario.
+ * `--write` puts the results into docs/benchmarks.md (between the bench:results markers).
+ */
+import { execSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { memoryOf, type ChildStats } from './lib/child.ts';
+import { paced, type PacedResult } from './lib/paced.ts';
+import { startChild, type BenchChild } from './lib/procs.ts';
+import { extraScenarios, type ScenarioContext } from './scenarios.ts';
+
+interface CannonResult {
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+  statusCodeStats?: Record<string, { count: number }>;
+}
+type Cannon = (options: Record<string, unknown>) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const write = argv.includes('--write');
+const onlyArg = argv.find((a) => a.startsWith('--only'));
+const only = onlyArg
+  ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(','))
+  : undefined;
+
+/** Run lengths. Full run: about 4 minutes on 2 cores. */
+const T = quick
+  ? { warmS: 1, rounds: 2, cannonS: 2, pacedS: 2, connections: 32, manyS: 3, reloadS: 5 }
+  : { warmS: 2, rounds: 3, cannonS: 3, pacedS: 3, connections: 32, manyS: 4, reloadS: 10 };
+const RATE = 1000;
+
+export const CONSUMER_KEY = 'bench-consumer-key-0123456789abcdef';
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+
+export class ScenarioFailure extends Error {}
+
+/** One way of reaching the upstream: directly, through the bare proxy, through the gateway. */
+export interface Target {
+  readonly name: 'direct' | 'bare' | 'gateway';
+  /** The process whose CPU and memory are measured. */
+  readonly child: BenchChild;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface RequestSpec {
+  readonly method: 'GET' | 'POST';
+  readonly body?: Buffer;
+  readonly contentType?: string;
+}
+
+interface CannonMeasure {
+  rps: number;
+  cpuUs: number;
+  peakRssKb: number;
+  requests: number;
+}
+
+const cpuOf = (s: ChildStats) => s.user + s.system;
+
+function headersFor(target: Target, spec: RequestSpec): Record<string, string> {
+  const h: Record<string, string> = { ...target.headers };
+  if (spec.contentType) h['content-type'] = spec.contentType;
+  return h;
+}
+
+/** autocannon against one target; CPU per request of the target's process; peak RSS sampled every 100 ms. */
+export async function cannon(
+  label: string,
+  target: Target,
+  spec: RequestSpec,
+  seconds: number,
+  connections = T.connections,
+): Promise<CannonMeasure> {
+  const before = await target.child.stats();
+  let peak = memoryOf(target.child.pid).rssKb;
+  const sampler = setInterval(() => (peak = Math.max(peak, memoryOf(target.child.pid).rssKb)), 100);
+  const r = await autocannon({
+    url: target.url,
+    method: spec.method,
+    headers: headersFor(target, spec),
+    body: spec.body,
+    connections,
+    duration: seconds,
+    timeout: 10,
+  });
+  clearInterval(sampler);
+  const after = await target.child.stats();
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
+    const codes = Object.entries(r.statusCodeStats ?? {})
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, v]) => `${v.count}× HTTP ${code}`);
+    throw new ScenarioFailure(
+      `${label}: ${target.name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ${codes.join(', ')}`,
+    );
+  }
+  const n = r['2xx'];
+  if (n === 0) throw new ScenarioFailure(`${label}: ${target.name}: no request completed`);
+  return { rps: n / r.duration, cpuUs: (cpuOf(after) - cpuOf(before)) / n, peakRssKb: peak, requests: n };
+}
+
+/** Fixed-rate run; CPU per request of the target's process too. */
+export async function fixedRate(
+  label: string,
+  target: Target,
+  spec: RequestSpec,
+  seconds: number,
+  during?: { everyMs: number; run(): Promise<void> },
+): Promise<PacedResult & { cpuUs: number }> {
+  const before = await target.child.stats();
+  const r = await paced({
+    url: target.url,
+    rate: RATE,
+    durationMs: seconds * 1000,
+    method: spec.method,
+    headers: headersFor(target, spec),
+    body: spec.body,
+    during,
+  });
+  const after = await target.child.stats();
+  if (r.failed > 0) {
+    throw new ScenarioFailure(
+      `${label}: ${target.name}: ${r.failed} failed at ${RATE} req/s: ${r.failures.join('; ')}`,
+    );
+  }
+  return { ...r, cpuUs: (cpuOf(after) - cpuOf(before)) / r.ok };
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export interface ScenarioRow {
+  scenario: string;
+  target: string;
+  rps?: number;
+  cpuUs?: number;
+  p50Us?: number;
+  p99Us?: number;
+  addedP99Us?: number;
+  peakRssMb?: number;
+  note?: string;
+}
+export interface Check {
+  name: string;
+  measured: string;
+  limit: string;
+  met: boolean;
+}
+
+/**
+ * The comparison of one request shape: warm-up, then `rounds` alternations of bare and gateway under
+ * autocannon (throughput, CPU), then of direct, bare and gateway at a fixed rate (latency).
+ */
+export async function compare(
+  label: string,
+  targets: { direct: Target; bare: Target; gateway: Target },
+  spec: RequestSpec,
+  rows: ScenarioRow[],
+): Promise<{ cpuRatio: number; addedP99Us: number; rpsRatio: number }> {
+  const { direct, bare, gateway } = targets;
+  log(`${label}: warm-up`);
+  for (const t of [direct, bare, gateway]) await cannon(label, t, spec, T.warmS);
+  const thr: Record<string, CannonMeasure[]> = { bare: [], gateway: [] };
+  for (let round = 0; round < T.rounds; round++) {
+    const order = round % 2 === 0 ? [bare, gateway] : [gateway, bare];
+    for (const t of order) thr[t.name].push(await cannon(label, t, spec, T.cannonS));
+    log(
+      `${label}: round ${round + 1}: bare ${fmt(thr.bare[round].rps)} req/s ${fmt(thr.bare[round].cpuUs)} µs/req, ` +
+        `gateway ${fmt(thr.gateway[round].rps)} req/s ${fmt(thr.gateway[round].cpuUs)} µs/req`,
+    );
+  }
+  const lat: Record<string, (PacedResult & { cpuUs: number })[]> = { direct: [], bare: [], gateway: [] };
+  for (let round = 0; round < T.rounds; round++) {
+    const all = [direct, bare, gateway];
+    const order = [...all.slice(round % 3), ...all.slice(0, round % 3)];
+    for (const t of order) lat[t.name].push(await fixedRate(label, t, spec, T.pacedS));
+    log(
+      `${label}: ${RATE} req/s round ${round + 1}: p99 direct ${fmt(lat.direct[round].p99)} µs, ` +
+        `bare ${fmt(lat.bare[round].p99)} µs, gateway ${fmt(lat.gateway[round].p99)} µs`,
+    );
+  }
+  const perRound = (f: (i: number) => number) => median(Array.from({ length: T.rounds }, (_, i) => f(i)));
+  const cpuRatio = perRound((i) => thr.gateway[i].cpuUs / thr.bare[i].cpuUs);
+  const rpsRatio = perRound((i) => thr.gateway[i].rps / thr.bare[i].rps);
+  const added = (name: string) => perRound((i) => lat[name][i].p99 - lat.direct[i].p99);
+  for (const t of [direct, bare, gateway]) {
+    const m = lat[t.name];
+    rows.push({
+      scenario: label,
+      target: t.name,
+      rps: t.name === 'direct' ? undefined : median(thr[t.name].map((x) => x.rps)),
+      cpuUs: t.name === 'direct' ? undefined : median(thr[t.name].map((x) => x.cpuUs)),
+      p50Us: median(m.map((x) => x.p50)),
+      p99Us: median(m.map((x) => x.p99)),
+      addedP99Us: t.name === 'direct' ? undefined : added(t.name),
+      note:
+        t.name === 'gateway'
+          ? `gateway/bare: CPU ${cpuRatio.toFixed(2)}x, req/s ${rpsRatio.toFixed(2)}x, p99 ${perRound((i) => lat.gateway[i].p99 / lat.bare[i].p99).toFixed(2)}x`
+          : undefined,
+    });
+  }
+  return { cpuRatio, addedP99Us: added('gateway'), rpsRatio };
+}
+
+function log(line: string) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+export const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+/** A 2 KB JSON request body (a dossier status update). */
+function jsonBody(bytes: number): Buffer {
+  const records = [];
+  let i = 0;
+  while (JSON.stringify({ records }).length < bytes - 120) {
+    records.push({ maHoSo: `H52.21-250701-${String(i).padStart(4, '0')}`, trangThai: 'DANG_XU_LY', buoc: i++ });
+  }
+  return Buffer.from(JSON.stringify({ records }));
+}
+
+async function main() {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lgsp-bench-'));
+  const configDir = path.join(tmp, 'config');
+  cpSync(path.join(here, 'config'), configDir, { recursive: true });
+  const children: BenchChild[] = [];
+  const failures: string[] = [];
+  const rows: ScenarioRow[] = [];
+  const checks: Check[] = [];
+  try {
+    const upstream = await startChild('upstream', path.join(here, 'servers/upstream.ts'), {});
+    children.push(upstream);
+    const bare = await startChild('bare', path.join(here, 'servers/bare-proxy.ts'), { BENCH_TARGET: upstream.url });
+    children.push(bare);
+    const gatewayLog = path.join(tmp, 'gateway.log');
+    const gw = await startChild(
+      'gateway',
+      path.join(here, 'servers/gateway.ts'),
+      {
+        BENCH_CONFIG_DIR: configDir,
+        BENCH_UPSTREAM_URL: upstream.url,
+        BENCH_AUDIT_DIR: path.join(tmp, 'audit'),
+        BENCH_AUDIT_HMAC_KEY: 'bench-audit-hmac-key-0123456789abcdef-0123456789',
+        LOG_LEVEL: 'info',
+      },
+      gatewayLog,
+    );
+    children.push(gw);
+    log(
+      `upstream ${upstream.url} (pid ${upstream.pid}), bare ${bare.url} (pid ${bare.pid}), gateway ${gw.url} (pid ${gw.pid})`,
+    );
+
+    const path1 = '/svc/1.0/lookup?maTinh=52';
+    const targets = {
+      direct: { name: 'direct', child: upstream, url: `${upstream.url}/plain${path1}`, headers: {} },
+      bare: { name: 'bare', child: bare, url: `${bare.url}/plain${path1}`, headers: {} },
+      gateway: { name: 'gateway', child: gw, url: `${gw.url}/ndxp${path1}`, headers: { 'x-api-key': CONSUMER_KEY } },
+    } satisfies Record<string, Target>;
+
+    const run = async (id: string, name: string, fn: () => Promise<void>) => {
+      if (only && !only.has(id)) return;
+      try {
+        await fn();
+      } catch (err) {
+        if (!(err instanceof ScenarioFailure)) throw err;
+        failures.push(`scenario ${id} (${name}) FAILED: ${err.message}`);
+        log(failures.at(-1)!);
+      }
+    };
+
+    await run('1', 'pass-through', async () => {
+      const get = await compare('1a pass-through GET', targets, { method: 'GET' }, rows);
+      const post = await compare(
+        '1b pass-through POST 2 KB',
+        targets,
+        { method: 'POST', body: jsonBody(2048), contentType: 'application/json' },
+        rows,
+      );
+      for (const [what, r] of [
+        ['GET', get],
+        ['POST 2 KB', post],
+      ] as const) {
+        checks.push({
+          name: `pass-through ${what}: CPU per request, gateway/bare`,
+          measured: `${r.cpuRatio.toFixed(2)}x`,
+          limit: '≤ 1.3x',
+          met: r.cpuRatio <= 1.3,
+        });
+        checks.push({
+          name: `pass-through ${what}: p99 added over direct at ${RATE} req/s`,
+          measured: `${(r.addedP99Us / 1000).toFixed(2)} ms`,
+          limit: '≤ 1 ms',
+          met: r.addedP99Us <= 1000,
+        });
+      }
+    });
+
+    const ctx: ScenarioContext = {
+      upstream,
+      bare,
+      gateway: gw,
+      configDir,
+      tmp,
+      consumerKey: CONSUMER_KEY,
+      rows,
+      checks,
+      compare,
+      T,
+    };
+    for (const extra of extraScenarios) await run(extra.id, extra.name, () => extra.run(ctx));
+
+    await run('3', '1,000 connections', async () => {
+      const label = `3 GET, 1,000 keep-alive connections`;
+      const spec: RequestSpec = { method: 'GET' };
+      log(`${label}: warm-up`);
+      for (const t of [targets.bare, targets.gateway]) await cannon(label, t, spec, T.warmS, 1000);
+      const m: Record<string, CannonMeasure[]> = { bare: [], gateway: [] };
+      for (let round = 0; round < 2; round++) {
+        const order = round === 0 ? [targets.bare, targets.gateway] : [targets.gateway, targets.bare];
+        for (const t of order) m[t.name].push(await cannon(label, t, spec, T.manyS, 1000));
+        log(`${label}: round ${round + 1}: gateway peak RSS ${fmt(m.gateway[round].peakRssKb / 1024, 1)} MB`);
+      }
+      const hwm = (await gw.stats()).hwmKb;
+      const peakMb = Math.max(...m.gateway.map((x) => x.peakRssKb)) / 1024;
+      for (const name of ['bare', 'gateway'] as const) {
+        rows.push({
+          scenario: label,
+          target: name,
+          rps: median(m[name].map((x) => x.rps)),
+          cpuUs: median(m[name].map((x) => x.cpuUs)),
+          peakRssMb: Math.max(...m[name].map((x) => x.peakRssKb)) / 1024,
+          note:
+            name === 'gateway'
+              ? `VmHWM over the whole run ${fmt(hwm / 1024, 1)} MB; CPU gateway/bare ${median(m.gateway.map((x, i) => x.cpuUs / m.bare[i].cpuUs)).toFixed(2)}x`
+              : undefined,
+        });
+      }
+      checks.push({
+        name: 'peak RSS of the gateway with 1,000 connections',
+        measured: `${peakMb.toFixed(1)} MB`,
+        limit: '≤ 150 MB',
+        met: peakMb <= 150,
+      });
+    });
+
+    await run('4', 'hot reload every second', async () => {
+      const label = '4 GET, hot reload every second';
+      const routesFile = path.join(configDir, 'routes.yaml');
+      const original = readFileSync(routesFile, 'utf8');
+      let reloads = 0;
+      const reload = async () => {
+        // A real change every time (a route appears and disappears), so each reload rebuilds the runtime.
+        const extra =
+          reloads % 2 === 0
+            ? `  - { id: bench-extra-${reloads}, methods: [GET], path: /ndxp-extra/${reloads}, upstream: ndxp, consumers: [bench] }\n`
+            : '';
+        writeFileSync(routesFile, original + extra);
+        const res = await post(`${gw.url}/admin/reload`, { 'x-admin-key': ADMIN_KEY });
+        if (res.status !== 200 || JSON.parse(res.body).result !== 'success') {
+          throw new ScenarioFailure(`${label}: reload answered ${res.status} ${res.body.slice(0, 300)}`);
+        }
+        reloads++;
+      };
+      const during = { everyMs: 1000, run: reload };
+      let reloadError: unknown;
+      const guarded = {
+        everyMs: 1000,
+        run: () => during.run().catch((err) => void (reloadError ??= err)),
+      };
+      // Throughput under reloads: autocannon in the foreground, reloads every second in the background.
+      const before = reloads;
+      let stop = false;
+      const loop = (async () => {
+        while (!stop) {
+          await new Promise((r) => setTimeout(r, 1000));
+          if (!stop) await guarded.run();
+        }
+      })();
+      const sat = await cannon(label, targets.gateway, { method: 'GET' }, T.reloadS);
+      stop = true;
+      await loop;
+      const satReloads = reloads - before;
+      const fixed = await fixedRate(label, targets.gateway, { method: 'GET' }, T.reloadS, guarded);
+      if (reloadError) throw reloadError;
+      const direct = await fixedRate(label, targets.direct, { method: 'GET' }, T.reloadS);
+      rows.push({
+        scenario: label,
+        target: 'gateway',
+        rps: sat.rps,
+        cpuUs: sat.cpuUs,
+        p50Us: fixed.p50,
+        p99Us: fixed.p99,
+        addedP99Us: fixed.p99 - direct.p99,
+        note: `${reloads} successful reloads (${satReloads} under saturation, ${reloads - satReloads} at ${RATE} req/s), 0 failed requests`,
+      });
+      writeFileSync(routesFile, original);
+    });
+
+    const report = renderReport(rows, checks, failures);
+    process.stdout.write(`\n${report}\n`);
+    if (write) {
+      if (failures.length > 0) log('not writing docs/benchmarks.md: a scenario failed');
+      else writeResults(report);
+    }
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (failures.length > 0) {
+    process.stderr.write(`\n${failures.join('\n')}\n`);
+    process.exit(1);
+  }
+}
+
+function post(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': '0' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function machine(): string {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
+  let nproc = String(os.availableParallelism());
+  try {
+    nproc = execSync('nproc', { encoding: 'utf8' }).trim();
+  } catch {
+    /* os.availableParallelism() then */
+  }
+  return `nproc ${nproc}, ${cpu}, Node ${process.version}, ${os.type()} ${os.release()}`;
+}
+
+function renderReport(rows: ScenarioRow[], checks: Check[], failures: string[]): string {
+  const ms = (us: number | undefined) => (us === undefined ? '' : (us / 1000).toFixed(2));
+  const lines = [
+    `Machine: ${machine()}  `,
+    `Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC  `,
+    `Command: \`npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}\` (${quick ? 'quick' : 'full'} run: ` +
+      `${T.rounds} alternations, ${T.cannonS} s autocannon runs with ${T.connections} connections, ` +
+      `${T.pacedS} s at ${RATE} req/s)`,
+    '',
+    '| Scenario | Via | req/s (saturated) | CPU µs/req | p50 ms @1k/s | p99 ms @1k/s | p99 added ms | peak RSS MB | Notes |',
+    '|---|---|--:|--:|--:|--:|--:|--:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.target} | ${fmt(r.rps)} | ${fmt(r.cpuUs)} | ${ms(r.p50Us)} | ${ms(r.p99Us)} | ` +
+        `${ms(r.addedP99Us)} | ${r.peakRssMb === undefined ? '' : r.peakRssMb.toFixed(1)} | ${r.note ?? ''} |`,
+    ),
+    '',
+    '| Target | Measured | Limit | Met |',
+    '|---|--:|--:|---|',
+    ...checks.map((c) => `| ${c.name} | ${c.measured} | ${c.limit} | ${c.met ? 'yes' : '**no**'} |`),
+  ];
+  if (failures.length > 0) lines.push('', ...failures.map((f) => `- ${f}`));
+  return lines.join('\n');
+}
+
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+function writeResults(report: string) {
+  const file = path.join(root, 'docs', 'benchmarks.md');
+  const block = `${START}\n${report}\n${END}`;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n## Latest results\n\n${START}\n${END}\n`;
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  text = a === -1 || b === -1 ? `${text}\n${block}\n` : text.slice(0, a) + block + text.slice(b + END.length);
+  writeFileSync(file, text);
+  log(`results written to ${path.relative(process.cwd(), file)}`);
+}
+
+await main();
