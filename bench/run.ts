@@ -34,6 +34,10 @@ const root = path.resolve(here, '..');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const write = argv.includes('--write');
+/** `--profile`: run the gateway under `node --cpu-prof`; the .cpuprofile lands in bench/profiles/. */
+const profile = argv.includes('--profile');
+/** `--cpu-only`: throughput and CPU alternations only, no fixed-rate latency runs (quick checks of a fix). */
+const cpuOnly = argv.includes('--cpu-only');
 const onlyArg = argv.find((a) => a.startsWith('--only'));
 const only = onlyArg
   ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(','))
@@ -189,7 +193,7 @@ export async function compare(
     );
   }
   const lat: Record<string, (PacedResult & { cpuUs: number })[]> = { direct: [], bare: [], gateway: [] };
-  for (let round = 0; round < T.rounds; round++) {
+  for (let round = 0; round < (cpuOnly ? 0 : T.rounds); round++) {
     const all = [direct, bare, gateway];
     const order = [...all.slice(round % 3), ...all.slice(0, round % 3)];
     for (const t of order) lat[t.name].push(await fixedRate(label, t, spec, T.pacedS));
@@ -198,10 +202,11 @@ export async function compare(
         `bare ${fmt(lat.bare[round].p99)} µs, gateway ${fmt(lat.gateway[round].p99)} µs`,
     );
   }
-  const perRound = (f: (i: number) => number) => median(Array.from({ length: T.rounds }, (_, i) => f(i)));
+  const perRound = (f: (i: number) => number) =>
+    median(Array.from({ length: T.rounds }, (_, i) => f(i)).filter((x) => !Number.isNaN(x)));
   const cpuRatio = perRound((i) => thr.gateway[i].cpuUs / thr.bare[i].cpuUs);
   const rpsRatio = perRound((i) => thr.gateway[i].rps / thr.bare[i].rps);
-  const added = (name: string) => perRound((i) => lat[name][i].p99 - lat.direct[i].p99);
+  const added = (name: string) => perRound((i) => (lat[name][i]?.p99 ?? NaN) - (lat.direct[i]?.p99 ?? NaN));
   for (const t of [direct, bare, gateway]) {
     const m = lat[t.name];
     rows.push({
@@ -214,7 +219,7 @@ export async function compare(
       addedP99Us: t.name === 'direct' ? undefined : added(t.name),
       note:
         t.name === 'gateway'
-          ? `gateway/bare: CPU ${cpuRatio.toFixed(2)}x, req/s ${rpsRatio.toFixed(2)}x, p99 ${perRound((i) => lat.gateway[i].p99 / lat.bare[i].p99).toFixed(2)}x`
+          ? `gateway/bare: CPU ${cpuRatio.toFixed(2)}x, req/s ${rpsRatio.toFixed(2)}x, p99 ${perRound((i) => (lat.gateway[i]?.p99 ?? NaN) / (lat.bare[i]?.p99 ?? NaN)).toFixed(2)}x`
           : undefined,
     });
   }
@@ -262,6 +267,7 @@ async function main() {
         LOG_LEVEL: 'info',
       },
       gatewayLog,
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, 'profiles')}`] : [],
     );
     children.push(gw);
     log(

@@ -19,11 +19,13 @@ export async function startChild(
   script: string,
   env: Record<string, string>,
   logFile = '/dev/null',
+  execArgv: string[] = [],
 ): Promise<BenchChild> {
   const out = openSync(logFile, 'a');
   const child: ChildProcess = fork(script, [], {
     env: { ...process.env, ...env },
     stdio: ['ignore', out, 'inherit', 'ipc'],
+    execArgv,
   });
   closeSync(out);
   const port = await new Promise<number>((resolve, reject) => {
