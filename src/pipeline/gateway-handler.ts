@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../config/types.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { GatewayError, toGatewayError, type FieldError } from '../errors/gateway-error.ts';
-import type { Logger } from '../logging/logger.ts';
+import { createLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
 import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
 import { callUpstream, readResponseBody } from '../proxy/upstream-call.ts';
@@ -67,6 +67,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
   const parseJson = deps.parseJson ?? parseJsonPlain;
   const maxResponseBytes = deps.maxResponseBytes ?? 16 * 1024 * 1024;
   const { logger, hooks } = deps;
+  const accessLog = createLineWriter(logger, 'access');
 
   return (req, res) => {
     const runtime = deps.current();
@@ -86,7 +87,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       record.durationMs = performance.now() - started;
       record.status ??= res.statusCode;
       if (--runtime.inFlight === 0 && runtime.retiredBy) releaseRetired(runtime, runtime.retiredBy);
-      logger.info('access', {
+      accessLog({
         requestId,
         route: record.route,
         consumer: record.consumer,
