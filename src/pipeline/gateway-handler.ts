@@ -237,7 +237,11 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     ) => {
       const { upstream } = route;
       const abort = new AbortController();
-      res.once('close', () => abort.abort());
+      // Only a caller that left early cancels the upstream call: aborting after every response built a
+      // DOMException per request for nothing (docs/benchmarks.md).
+      res.once('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
       for (let attempt = 0; ; attempt++) {
         const call: OutgoingCall = {
           method: base.method,
@@ -275,8 +279,10 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         }
         const buf = await readResponseBody(upstreamRes, maxResponseBytes, upstream.id);
         record.upstreamMs = performance.now() - upstreamStarted;
-        const parsed = tryParse(buf);
-        if (attempt === 0 && upstream.credentials.isTokenRejected(status, parsed)) {
+        // Parsed only when the response is mapped or validated; the token-rejection check gets the raw
+        // buffer and parses it only if a strategy looks at bodies (MOLISA error_code), not on every call.
+        const parsed = route.response ? tryParse(buf) : undefined;
+        if (attempt === 0 && upstream.credentials.isTokenRejected(status, parsed ?? buf)) {
           upstream.credentials.invalidate();
           continue;
         }
