@@ -22,7 +22,7 @@ export type MappingFn = ((body: unknown) => { body: unknown; errors: FieldError[
 
 /** Deps for one config load: the catalogues plus a shared Ajv for op options. */
 export function createMappingDeps(catalogs: CatalogSet): MappingDeps {
-  return { catalogs, optionsAjv: new Ajv({ allErrors: true, strict: true }) };
+  return { catalogs, optionsAjv: new Ajv({ allErrors: true, strict: true, strictRequired: false }) };
 }
 
 /**
@@ -36,7 +36,7 @@ export function compileMapping(
   path: readonly (string | number)[],
 ): MappingFn {
   if (!Array.isArray(ops)) throw new ConfigPathError(path, 'type', 'mapping phải là danh sách các phép ánh xạ');
-  const ajv = deps.optionsAjv ?? new Ajv({ allErrors: true, strict: true });
+  const ajv = deps.optionsAjv ?? new Ajv({ allErrors: true, strict: true, strictRequired: false });
   const pre: Step[] = [];
   const post: Step[] = [];
   ops.forEach((raw, i) => {

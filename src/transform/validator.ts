@@ -52,7 +52,7 @@ function compact(s: string, withTime: boolean): boolean {
  * throws ConfigPathError(path, 'schema-compile', ...) naming the file.
  */
 export function createValidatorFactory(schemasDir: string, options: ValidatorOptions = {}): ValidatorFactory {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats.default(ajv);
   for (const [name, f] of Object.entries(DATE_FORMATS)) ajv.addFormat(name, { type: 'string', validate: f.test });
   const cache = new Map<string, (body: unknown) => FieldError[]>();
@@ -102,19 +102,32 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
 
 /** Ajv errors -> FieldErrors with Vietnamese messages; `required`/`additionalProperties` point at the key. */
 export function toFieldErrors(errors: readonly ErrorObject[], maxErrors = Infinity): FieldError[] {
+  // An anyOf whose branches each only miss a field ("send soDinhDanh or SoDinhDanh") reads best as one
+  // error naming the alternatives; other anyOf/oneOf/if errors only summarise branch errors already listed.
+  const suppressed = new Set<ErrorObject>();
+  const combined = new Map<ErrorObject, FieldError>();
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if') continue;
+    const subs = errors.filter((o) => o !== e && o.schemaPath.startsWith(e.schemaPath + '/'));
+    if (subs.length === 0) continue;
+    if (e.keyword === 'anyOf' && subs.every((o) => o.keyword === 'required' && o.instancePath === e.instancePath)) {
+      const names = subs.map(
+        (o) => `${e.instancePath}/${escapeKey(String((o.params as { missingProperty: string }).missingProperty))}`,
+      );
+      combined.set(e, {
+        pointer: e.instancePath,
+        rule: 'anyOf',
+        message: `Cần ít nhất một trong các trường: ${names.join(', ')} (anyOf)`,
+        limit: names,
+      });
+      subs.forEach((o) => suppressed.add(o));
+    } else suppressed.add(e);
+  }
   const out: FieldError[] = [];
   for (const e of errors) {
     if (out.length >= maxErrors) break;
-    // anyOf/oneOf/if summarise errors already listed for their branches.
-    if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if') {
-      if (
-        errors.some(
-          (o) => o !== e && o.instancePath.startsWith(e.instancePath) && o.schemaPath.startsWith(e.schemaPath),
-        )
-      )
-        continue;
-    }
-    out.push(toFieldError(e));
+    if (suppressed.has(e)) continue;
+    out.push(combined.get(e) ?? toFieldError(e));
   }
   return out;
 }
