@@ -57,7 +57,12 @@ export function compileMapping(
     delete options.type;
     const validate = ajv.compile(plugin.schema);
     if (!validate(options)) {
-      const e = validate.errors![0];
+      // The most useful error first: a misspelt key, then anything not inside a oneOf/anyOf branch.
+      const errs = validate.errors!;
+      const e =
+        errs.find((x) => x.keyword === 'additionalProperties') ??
+        errs.find((x) => !/\/(oneOf|anyOf)\//.test(x.schemaPath) && x.keyword !== 'oneOf' && x.keyword !== 'anyOf') ??
+        errs[0];
       const segs = e.instancePath
         .split('/')
         .slice(1)

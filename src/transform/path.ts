@@ -43,11 +43,16 @@ export interface FieldPath {
 }
 
 /** Parses `at` + `field` into a container path and a final key; the field must end in a plain key. */
-export function parseFieldPath(at: string, field: string, path: readonly (string | number)[]): FieldPath {
-  const segs = [...parsePath(at, path), ...parsePath(field, path)];
+export function parseFieldPath(
+  at: string,
+  field: string,
+  atPath: readonly (string | number)[],
+  fieldPath: readonly (string | number)[],
+): FieldPath {
+  const segs = [...parsePath(at, atPath), ...parsePath(field, fieldPath)];
   const last = segs.at(-1);
   if (!last || last.kind !== 'key') {
-    throw new ConfigPathError(path, 'path', `Trường "${field}" phải kết thúc bằng tên khóa (không phải "[]")`);
+    throw new ConfigPathError(fieldPath, 'path', `Trường "${field}" phải kết thúc bằng tên khóa (không phải "[]")`);
   }
   return { container: segs.slice(0, -1), key: last.key };
 }

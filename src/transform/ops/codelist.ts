@@ -109,7 +109,7 @@ export const codelistOp: MappingOp<Options> = {
     const onEmpty = o.onEmpty ?? 'keep';
     const reject = o.unknown === 'reject';
     const columns = from.join(', ');
-    const run = compileFieldStep(o.at ?? '', fieldsOf(o), path, (obj, key, trail, ctx) => {
+    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key, trail, ctx) => {
       if (!Object.hasOwn(obj, key)) return;
       const value = obj[key];
       if (value === undefined) return;

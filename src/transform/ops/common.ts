@@ -61,9 +61,13 @@ export function opSchema(
 
 export const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } as const;
 
+/** A field path (relative to `at`) and the config path of where it was written. */
+export type FieldRef = readonly [field: string, configPath: readonly (string | number)[]];
+
 /** `field` or `fields` of an op's options as one list (schemas require exactly one of them). */
-export function fieldsOf(o: { field?: string; fields?: string[] }): string[] {
-  return o.fields ?? (o.field === undefined ? [] : [o.field]);
+export function fieldsOf(o: { field?: string; fields?: string[] }, path: readonly (string | number)[]): FieldRef[] {
+  if (o.fields) return o.fields.map((f, i) => [f, [...path, 'fields', i]] as const);
+  return o.field === undefined ? [] : [[o.field, [...path, 'field']]];
 }
 
 export const fieldOrFields = {
@@ -81,14 +85,14 @@ export type FieldFn = (obj: Record<string, unknown>, key: string, trail: Trail, 
  */
 export function compileFieldStep(
   at: string,
-  fields: readonly string[],
+  fields: readonly FieldRef[],
   path: readonly (string | number)[],
   fn: FieldFn,
   create = false,
 ): Step {
   const groups = new Map<string, { segs: readonly Segment[]; keys: string[] }>();
-  fields.forEach((f, i) => {
-    const fp = parseFieldPath(at, f, [...path, fields.length === 1 ? 'field' : 'fields', i]);
+  fields.forEach(([f, fieldPath]) => {
+    const fp = parseFieldPath(at, f, [...path, 'at'], fieldPath);
     const id = JSON.stringify(fp.container);
     const g = groups.get(id) ?? { segs: fp.container, keys: [] };
     g.keys.push(fp.key);

@@ -71,7 +71,7 @@ export const dateOp: MappingOp<Options> = {
     const isEmpty = compileEmptyTest(o.emptyValues);
     const onEmpty = o.onEmpty ?? 'keep';
     const accepted = o.from.join(', ');
-    const run = compileFieldStep(o.at ?? '', fieldsOf(o), path, (obj, key, trail, ctx) => {
+    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key, trail, ctx) => {
       if (!Object.hasOwn(obj, key)) return;
       const value = obj[key];
       if (value === undefined) return;

@@ -17,7 +17,7 @@ interface Options extends BaseOptions {
 export const dropOp: MappingOp<Options> = {
   schema: opSchema(fieldOrFields, [], oneOfFieldOrFields),
   create(o, { path }) {
-    const run = compileFieldStep(o.at ?? '', fieldsOf(o), path, (obj, key) => {
+    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key) => {
       if (Object.hasOwn(obj, key)) delete obj[key];
     });
     return { run };

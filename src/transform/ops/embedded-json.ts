@@ -40,7 +40,7 @@ export const embeddedJsonOp: MappingOp<Options> = {
     oneOfFieldOrFields,
   ),
   create(o, { path }) {
-    const fields = fieldsOf(o);
+    const fields = fieldsOf(o, path);
     const at = o.at ?? '';
     const limits = { maxDepth: o.maxDepth ?? 32 };
     const reject = (o.onInvalid ?? 'reject') === 'reject';

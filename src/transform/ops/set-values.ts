@@ -39,8 +39,8 @@ function build(o: Options, { path }: OpDeps, always: boolean) {
     const produce = typeof value === 'object' && value !== null ? () => structuredClone(frozen) : () => frozen;
     return compileFieldStep(
       o.at ?? '',
-      [field],
-      at,
+      [[field, at]],
+      path,
       (obj, key) => {
         if (always || !Object.hasOwn(obj, key) || obj[key] === undefined || (whenEmpty && isEmpty(obj[key]))) {
           obj[key] = produce();

@@ -27,7 +27,7 @@ export const trimOp: MappingOp<Options> = {
   create(o, { path }) {
     const nfc = o.nfc === true;
     const clean = (s: string): string => (nfc ? s.trim().normalize('NFC') : s.trim());
-    const fields = fieldsOf(o);
+    const fields = fieldsOf(o, path);
     if (fields.length > 0) {
       const run = compileFieldStep(o.at ?? '', fields, path, (obj, key) => {
         const v = obj[key];
