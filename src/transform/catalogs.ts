@@ -74,7 +74,7 @@ export function loadCatalogs(dir: string): CatalogSet {
 export function parseCatalog(name: string, file: string, text: string): Catalog {
   const base = ['catalogs', file] as const;
   if (!NAME.test(name)) throw new ConfigPathError(base, 'name', `Tên tệp danh mục không hợp lệ: ${file}`);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
