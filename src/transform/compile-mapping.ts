@@ -2,7 +2,7 @@ import { Ajv } from 'ajv';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
-import type { MapCtx, Step } from './ops/common.ts';
+import { compactRemoved, type MapCtx, type Step } from './ops/common.ts';
 import { mappingOps } from './ops/registry.ts';
 
 /** What compileMapping needs: catalogues, and optionally an Ajv to check op options (one per load). */
@@ -86,12 +86,13 @@ export function compileMapping(
 
 function runner(steps: readonly Step[]): (body: unknown) => { body: unknown; errors: FieldError[] } {
   return (body) => {
-    const ctx: MapCtx = { errors: [], trail: [] };
+    const ctx: MapCtx = { errors: [], trail: [], removed: [] };
     let b = body;
     for (const step of steps) {
       ctx.trail.length = 0;
       b = step(b, ctx);
     }
+    if (ctx.removed.length > 0) compactRemoved(ctx);
     return { body: b, errors: ctx.errors };
   };
 }

@@ -111,7 +111,15 @@ export function compileParser(fmt: string): DateParser {
   if (!fields.has('year') || !fields.has('month') || !fields.has('day')) {
     throw new Error(`định dạng "${fmt}" phải có năm (yyyy), tháng (MM) và ngày (dd)`);
   }
+  // Length bounds reject most non-matching inputs before reading a digit (formats are tried in order).
+  let minLen = 0;
+  let maxLen = 0;
+  for (const tok of tokens) {
+    minLen += tok.t === 'lit' ? tok.text.length : tok.min;
+    maxLen += tok.t === 'lit' ? tok.text.length : tok.max;
+  }
   return (text) => {
+    if (text.length < minLen || text.length > maxLen) return undefined;
     const v = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, ms: 0 };
     let pos = 0;
     for (const tok of tokens) {
@@ -161,6 +169,7 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1
  * can move it to the target offset; without one it is a local (Vietnam) wall-clock time taken as is.
  */
 export function parseIso(text: string): (DateParts & { readonly offsetMin?: number }) | undefined {
+  if (text.length < 10 || text.charCodeAt(4) !== 45 /* '-' */) return undefined;
   const m = ISO.exec(text);
   if (!m) return undefined;
   const parts = {

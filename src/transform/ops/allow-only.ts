@@ -4,6 +4,7 @@ import {
   compileContainerStep,
   fieldError,
   opSchema,
+  removeField,
   stringList,
   toPointer,
   type BaseOptions,
@@ -35,8 +36,8 @@ export const allowOnlyOp: MappingOp<Options> = {
     const drop = o.action === 'drop';
     const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
       for (const key of Object.keys(obj)) {
-        if (allowed.has(key)) continue;
-        if (drop) delete obj[key];
+        if (allowed.has(key) || obj[key] === undefined) continue;
+        if (drop) removeField(obj, key, ctx);
         else ctx.errors.push(fieldError(toPointer(trail, key), 'additionalProperties', 'không được phép gửi', key));
       }
       return obj;

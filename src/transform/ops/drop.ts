@@ -4,6 +4,7 @@ import {
   fieldsOf,
   oneOfFieldOrFields,
   opSchema,
+  removeField,
   type BaseOptions,
   type MappingOp,
 } from './common.ts';
@@ -17,8 +18,8 @@ interface Options extends BaseOptions {
 export const dropOp: MappingOp<Options> = {
   schema: opSchema(fieldOrFields, [], oneOfFieldOrFields),
   create(o, { path }) {
-    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key) => {
-      if (Object.hasOwn(obj, key)) delete obj[key];
+    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key, _trail, ctx) => {
+      if (Object.hasOwn(obj, key)) removeField(obj, key, ctx);
     });
     return { run };
   },

@@ -56,7 +56,10 @@ export const renameOp: MappingOp<Options> = {
         if (tolerant) loose.set(normalizeKey(from), to);
       }
     }
+    // Names already right are the common case: an exact identity hit skips normalisation.
+    for (const to of exact.values()) if (!exact.has(to)) exact.set(to, to);
     (o.canonical ?? []).forEach((name, i) => {
+      if (!exact.has(name)) exact.set(name, name);
       check(!FORBIDDEN_KEYS.has(name), [...path, 'canonical', i], 'forbidden', `Không được dùng khóa "${name}"`);
       const k = normalizeKey(name);
       const prev = loose.get(k);
@@ -85,20 +88,22 @@ export const renameOp: MappingOp<Options> = {
     const onConflict = o.onConflict ?? 'reject';
     const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
       const keys = Object.keys(obj);
-      let first = -1;
+      let targets: (string | undefined)[] | undefined;
       for (let i = 0; i < keys.length; i++) {
         const t = resolve(keys[i]);
         if (t !== undefined && t !== keys[i]) {
-          first = i;
-          break;
+          targets ??= new Array<string | undefined>(keys.length);
+          targets[i] = t;
         }
       }
-      if (first < 0) return obj;
+      if (targets === undefined) return obj;
       const out: Record<string, unknown> = {};
-      for (const key of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
         if (FORBIDDEN_KEYS.has(key)) continue; // never reaches the __proto__ setter (json-body.ts)
         const value = obj[key];
-        const target = resolve(key) ?? key;
+        if (value === undefined) continue; // removed by an earlier op (removeField)
+        const target = targets[i] ?? key;
         if (!Object.hasOwn(out, target)) {
           out[target] = value;
           continue;
