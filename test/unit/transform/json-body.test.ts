@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { GatewayError } from '../../../src/errors/gateway-error.ts';
+import type { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { parseJsonBody } from '../../../src/transform/index.ts';
 
 const limits = { maxDepth: 8 };
