@@ -36,6 +36,7 @@ export interface ExchangeRecord {
   /** The request body as the upstream received it (parsed routes only), for audit business keys. */
   body?: unknown;
   validationRejected?: boolean;
+  responseRejected?: boolean;
 }
 
 /** Observers other modules plug in (audit, metrics). */
@@ -279,13 +280,15 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           upstream.credentials.invalidate();
           continue;
         }
-        if (route.response && parsed === undefined && buf.length > 0 && route.response.mode === 'enforce') {
+        // Response stages check what the upstream accepted (2xx); its own errors pass through unchanged.
+        const adapt = route.response !== undefined && status >= 200 && status < 300;
+        if (adapt && parsed === undefined && buf.length > 0 && route.response?.mode === 'enforce') {
           throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', {
             upstream: upstream.id,
             reason: 'phản hồi không phải JSON hợp lệ',
           });
         }
-        const outBody = route.response && parsed !== undefined ? adaptResponse(route, parsed) : undefined;
+        const outBody = adapt && parsed !== undefined ? adaptResponse(route, parsed) : undefined;
         const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
         const headers = relayableResponseHeaders(upstreamRes.headers);
         headers['content-length'] = String(payload.length);
@@ -346,43 +349,31 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     const adaptRequest = (route: RouteRuntime, body: unknown, rec: ExchangeRecord): unknown => {
       const stage = route.request;
       if (!stage) return body;
-      let current = body;
-      const errors: FieldError[] = [];
-      if (stage.mapping) {
-        const mapped = stage.mapping(current);
-        current = mapped.body;
-        errors.push(...mapped.errors);
-      }
-      if (errors.length === 0 && stage.validate) errors.push(...stage.validate(current));
-      if (errors.length > 0) {
+      const out = stage.run(body);
+      if (out.errors.length > 0) {
         rec.validationRejected = true;
-        throw validationError(errors);
+        throw validationError(out.errors);
       }
-      return current;
+      return out.body;
     };
 
     const adaptResponse = (route: RouteRuntime, body: unknown): unknown => {
       const stage = route.response;
       if (!stage) return body;
-      let current = body;
-      const errors: FieldError[] = [];
-      if (stage.mapping) {
-        const mapped = stage.mapping(current);
-        current = mapped.body;
-        errors.push(...mapped.errors);
-      }
-      if (stage.validate) errors.push(...stage.validate(current));
-      if (errors.length > 0) {
+      const out = stage.run(body);
+      if (out.errors.length > 0) {
+        record.responseRejected = true;
         if (stage.mode === 'enforce') {
           throw new GatewayError(
             'GW_UPSTREAM_BAD_RESPONSE',
-            { upstream: route.upstream.id, reason: `${errors.length} lỗi so với lược đồ phản hồi` },
-            { details: errors },
+            { upstream: route.upstream.id, reason: `${out.errors.length} lỗi so với lược đồ phản hồi` },
+            { details: out.errors },
           );
         }
-        logger.warn('response schema violation (report mode)', { requestId, route: route.id, errors });
+        logger.warn('response schema violation (report mode)', { requestId, route: route.id, errors: out.errors });
+        return body;
       }
-      return current;
+      return out.body;
     };
 
     handle().catch(fail);
