@@ -381,11 +381,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 }
 
 function validationError(errors: FieldError[]): GatewayError {
-  const summary = errors
-    .slice(0, 3)
-    .map((e) => e.message)
-    .join('; ');
-  return new GatewayError('GW_VALIDATION_FAILED', { count: errors.length, summary }, { details: errors });
+  return new GatewayError('GW_VALIDATION_FAILED', { count: errors.length }, { details: errors });
 }
 
 function serialiseBody(call: OutgoingCall, raw: Buffer | undefined): Buffer | undefined {
