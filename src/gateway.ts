@@ -80,7 +80,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         metrics.upstreamDuration.observe({ route, upstream }, record.upstreamMs / 1000);
       if (record.validationRejected) metrics.validationRejections.inc({ route, direction: 'request' });
       if (record.responseRejected) metrics.validationRejections.inc({ route, direction: 'response' });
-      if (record.errorCode === 'GW_TOKEN_ENDPOINT_FAILED') metrics.tokenFailures.inc({ upstream });
       if (record.route === undefined) return; // unknown paths are not exchanges with anyone
       const routeConfig = runtime.routeList.find((r) => r.id === record.route)?.config;
       audit.record({

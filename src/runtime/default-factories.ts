@@ -60,7 +60,20 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
       return compileBodyStage(stage as never, stageDeps, path);
     },
     createCredentials: (refs, strategyDeps, path) =>
-      createCredentialChain(refs, { ...strategyDeps, tokenCache, env: deps.env, configDir: deps.configDir }, path),
+      createCredentialChain(
+        refs,
+        {
+          ...strategyDeps,
+          tokenCache,
+          env: deps.env,
+          configDir: deps.configDir,
+          onTokenCall: (upstream, ok) => {
+            deps.metrics?.tokenFetches.inc({ upstream });
+            if (!ok) deps.metrics?.tokenFailures.inc({ upstream });
+          },
+        },
+        path,
+      ),
     createConsumers: (config, previous) =>
       createRuntimeConsumers(
         config,

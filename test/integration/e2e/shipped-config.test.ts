@@ -221,6 +221,13 @@ describe('shipped config end to end against the sandbox', () => {
     expect(forbidden.status).to.equal(403);
   });
 
+  it('counts requests by route and token fetches by upstream in the metrics', async () => {
+    const text = await gateway.metrics.registry.metrics();
+    expect(text).to.match(/lgsp_upstream_token_fetches_total\{upstream="ndxp"\} [1-9]/);
+    expect(text).to.match(/lgsp_requests_total\{[^}]*route="molisa-dong-bo-dvc"[^}]*\} [1-9]/);
+    expect(text).to.match(/lgsp_validation_rejections_total\{[^}]*route="vdxp-dancu-thongTinNhomMau"/);
+  });
+
   it('no citizen ID number or secret from this run appears in clear in the log or the audit trail', async () => {
     await gateway.close(1000); // flushes the audit files (close is idempotent; after() calls it again)
     const audit = readAll(auditDir);
