@@ -260,11 +260,13 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         });
         const status = upstreamRes.statusCode ?? 502;
         const length = Number(upstreamRes.headers['content-length'] ?? NaN);
+        // A HEAD answer has no body to read, and its Content-Length is the GET's: relay it as is.
         const sniffable =
+          call.method !== 'HEAD' &&
           isJsonContentType(upstreamRes.headers['content-type']) &&
           !upstreamRes.headers['content-encoding'] &&
           length <= SNIFF_LIMIT;
-        if (!route.response && !sniffable) {
+        if ((!route.response || call.method === 'HEAD') && !sniffable) {
           if (attempt === 0 && upstream.credentials.isTokenRejected(status, undefined)) {
             upstream.credentials.invalidate();
             upstreamRes.resume();

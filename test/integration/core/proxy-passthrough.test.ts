@@ -194,3 +194,26 @@ describe('gateway core: streaming pass-through', () => {
     expect(JSON.stringify(gw.logs)).not.to.contain(CONSUMER_KEY);
   });
 });
+
+describe('gateway core: HEAD', () => {
+  it('answers HEAD on a GET route with the upstream Content-Length and no body', async () => {
+    const up = await startServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('content-length', '17');
+      res.end();
+    });
+    const gw = await startGateway({
+      'g.yaml': `version: 1\nupstreams:\n  ndxp: { url: "${up.url}" }\nconsumers:\n  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\nroutes:\n  - { id: r, path: /ndxp/*, upstream: ndxp, consumers: [mcdt] }\n`,
+    });
+    try {
+      const res = await request(`${gw.url}/ndxp/x`, { method: 'HEAD', headers: { 'x-api-key': CONSUMER_KEY } });
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-length']).to.equal('17');
+      expect(res.body.length).to.equal(0);
+      expect(up.requests[0].method).to.equal('HEAD');
+    } finally {
+      await gw.close();
+      await up.close();
+    }
+  });
+});
