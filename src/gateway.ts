@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './config/types.ts';
 import { createAuditTrail, createMetrics, statusClass, type GatewayMetrics } from './consumers/index.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
+import { parseJsonBody } from './transform/index.ts';
 import { createGatewayHandler, type JsonParser, type PipelineHooks } from './pipeline/gateway-handler.ts';
 import { defaultFactories, gatewayLoadOptions } from './runtime/default-factories.ts';
 import { Reloader, type ReloadResult } from './runtime/reloader.ts';
@@ -78,7 +79,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (record.upstreamMs !== undefined)
         metrics.upstreamDuration.observe({ route, upstream }, record.upstreamMs / 1000);
       if (record.validationRejected) metrics.validationRejections.inc({ route, direction: 'request' });
-      if (record.errorCode === 'GW_TOKEN_ENDPOINT_FAILED') metrics.tokenFailures.inc({ upstream });
+      if (record.responseRejected) metrics.validationRejections.inc({ route, direction: 'response' });
       if (record.route === undefined) return; // unknown paths are not exchanges with anyone
       const routeConfig = runtime.routeList.find((r) => r.id === record.route)?.config;
       audit.record({
@@ -97,6 +98,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   let server: Server | undefined;
+  let closing: Promise<void> | undefined;
   let adminServer: Server | undefined;
   let shuttingDown = false;
   let listening = false;
@@ -108,7 +110,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...hooks,
       onInFlight: (route, delta) => metrics.inFlight.inc({ route }, delta),
     },
-    parseJson: options.parseJson,
+    parseJson: options.parseJson ?? parseJsonBody,
   });
 
   const app = express();
@@ -215,26 +217,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         });
       });
     },
-    async close(graceMs = reloader.current.config.shutdown.graceMs) {
-      shuttingDown = true;
-      adminServer?.closeAllConnections();
-      adminServer?.close();
-      watcher?.close();
-      if (server) {
-        const s = server;
-        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeIdleConnections();
-        const runtime = reloader.current;
-        const timer = setTimeout(() => s.closeAllConnections(), graceMs);
-        await closed;
-        clearTimeout(timer);
-        listening = false;
-        await closeRuntime(runtime);
-      } else {
-        await closeRuntime(reloader.current);
-      }
-      await audit.close();
-      (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
+    close(graceMs = reloader.current.config.shutdown.graceMs) {
+      closing ??= closeOnce(graceMs);
+      return closing;
     },
   };
+
+  /** Graceful stop, run once however often close() is called. */
+  async function closeOnce(graceMs: number): Promise<void> {
+    shuttingDown = true;
+    adminServer?.closeAllConnections();
+    adminServer?.close();
+    watcher?.close();
+    if (server) {
+      const s = server;
+      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      s.closeIdleConnections();
+      const runtime = reloader.current;
+      const timer = setTimeout(() => s.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      listening = false;
+      await closeRuntime(runtime);
+    } else {
+      await closeRuntime(reloader.current);
+    }
+    await audit.close();
+    (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
+  }
 }

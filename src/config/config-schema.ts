@@ -44,6 +44,7 @@ const bodyStage = {
     mapping: pluginList('op'),
     schema: { type: 'string', minLength: 1 },
     mode: { enum: ['enforce', 'report'] },
+    use: { type: 'string' },
   },
 };
 
@@ -135,6 +136,8 @@ export function buildConfigSchema(extensions: ConfigSchemaExtensions = {}): Reco
   return {
     type: 'object',
     additionalProperties: false,
+    // `x-…` keys hold YAML anchors shared by the entries of one file (as in docker-compose).
+    patternProperties: { '^x-': {} },
     required: ['version'],
     properties: {
       version: { const: 1 },

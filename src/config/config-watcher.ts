@@ -34,7 +34,7 @@ export function watchConfigDir(dir: string, options: WatchOptions): { close(): v
     for (const w of watchers) w.close();
     watchers = [];
     if (closed) return;
-    for (const d of [dir, path.join(dir, 'routes'), path.join(dir, 'catalogs')]) {
+    for (const d of [dir, path.join(dir, 'routes'), path.join(dir, 'catalogs'), path.join(dir, 'mappings')]) {
       if (!existsSync(d)) continue;
       try {
         const w = watch(d, { persistent: false }, fire);

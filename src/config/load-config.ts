@@ -149,6 +149,8 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
   const resolved = interpolate(merged, env, interpolationIssues) as Record<string, unknown>;
   for (const issue of interpolationIssues) issues.push(locate(parsePath(issue.path), issue.rule, issue.message));
 
+  resolveStageReferences(resolved, absDir, locate, issues, hash);
+
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
   const validate = ajv.compile(buildConfigSchema(options.schemaExtensions));
   if (!validate(resolved)) {
@@ -181,6 +183,71 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     files: names,
     locate,
   };
+}
+
+/**
+ * `request: { use: molisa.DongBoDVC }` takes the `request` block of key `DongBoDVC` in
+ * `mappings/molisa.yaml` (the shipped mapping lists), so one list serves every route that needs it.
+ * Keys written next to `use` (schema, mode, mapping) override the referenced ones.
+ */
+function resolveStageReferences(
+  config: Record<string, unknown>,
+  dir: string,
+  locate: LoadedConfig['locate'],
+  issues: ConfigIssue[],
+  hash: ReturnType<typeof createHash>,
+): void {
+  const routes = config.routes;
+  if (!Array.isArray(routes)) return;
+  const files = new Map<string, Record<string, unknown> | Error>();
+  routes.forEach((route: unknown, i) => {
+    if (route === null || typeof route !== 'object') return;
+    for (const stageName of ['request', 'response'] as const) {
+      const stage = (route as Record<string, unknown>)[stageName] as Record<string, unknown> | undefined;
+      if (!stage || typeof stage !== 'object' || stage.use === undefined) continue;
+      const at = ['routes', i, stageName, 'use'];
+      const ref = String(stage.use);
+      const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_.-]+)$/.exec(ref);
+      if (!m) {
+        issues.push(
+          locate(
+            at,
+            'pattern',
+            `"${ref}" must be <file>.<key>, e.g. molisa.DongBoDVC (mappings/molisa.yaml, key DongBoDVC)`,
+          ),
+        );
+        continue;
+      }
+      const [, fileName, key] = m;
+      let doc = files.get(fileName);
+      if (doc === undefined) {
+        const file = path.join(dir, 'mappings', `${fileName}.yaml`);
+        try {
+          const text = readFileSync(file, 'utf8');
+          hash.update(`mappings/${fileName}.yaml`).update('\0').update(text).update('\0');
+          const parsed = parseDocument(text, { uniqueKeys: true });
+          if (parsed.errors.length > 0)
+            throw new Error(`mappings/${fileName}.yaml: ${parsed.errors[0].message.split('\n')[0]}`);
+          doc = (parsed.toJS() ?? {}) as Record<string, unknown>;
+        } catch (err) {
+          doc = err instanceof Error ? err : new Error(String(err));
+        }
+        files.set(fileName, doc);
+      }
+      if (doc instanceof Error) {
+        issues.push(locate(at, 'reference', `cannot use mappings/${fileName}.yaml: ${doc.message}`));
+        continue;
+      }
+      const block = (doc[key] as Record<string, unknown> | undefined)?.[stageName] as
+        Record<string, unknown> | undefined;
+      if (!block || typeof block !== 'object') {
+        issues.push(locate(at, 'reference', `mappings/${fileName}.yaml has no ${key}.${stageName} block`));
+        continue;
+      }
+      const { use: _use, ...overrides } = stage;
+      (route as Record<string, unknown>)[stageName] = { ...block, ...overrides };
+    }
+  });
 }
 
 /** Converts anything a runtime builder threw into located issues. */

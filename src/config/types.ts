@@ -48,6 +48,11 @@ export interface ApiKeyRef {
   /** Or the key itself from an env var / file, hashed at load and not kept in clear. */
   readonly env?: string;
   readonly file?: string;
+  /**
+   * Demo only: the key used when `env` is unset, so the shipped sandbox config starts with no setup.
+   * Refused when `environment: production`.
+   */
+  readonly sandboxDefault?: string;
   readonly label?: string;
 }
 

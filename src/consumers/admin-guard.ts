@@ -18,7 +18,12 @@ export function createAdminGuard(
   config: GatewayConfig,
   options: { listener?: AdminListener; env?: Env } = {},
 ): (req: IncomingMessage) => void {
-  const digests = resolveKeyDigests(config.admin?.apiKeys, ['admin', 'apiKeys'], options.env ?? process.env);
+  const digests = resolveKeyDigests(
+    config.admin?.apiKeys,
+    ['admin', 'apiKeys'],
+    options.env ?? process.env,
+    config.environment !== 'production',
+  );
   const listen = config.admin?.listen;
   const onAdminListener = options.listener === 'admin';
   const keyRequired = !onAdminListener || listen?.requireKey === true || !LOOPBACK.has(listen?.host ?? '127.0.0.1');

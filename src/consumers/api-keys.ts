@@ -78,6 +78,8 @@ export function resolveKeyDigests(
   refs: readonly ApiKeyRef[] | undefined,
   path: readonly (string | number)[],
   env: Env,
+  /** `sandboxDefault` values are honoured only outside `environment: production`. */
+  allowSandboxDefault = false,
 ) {
   const out: Buffer[] = [];
   (refs ?? []).forEach((ref, i) => {
@@ -86,6 +88,17 @@ export function resolveKeyDigests(
       const hex = ref.sha256.toLowerCase();
       if (!SHA256_HEX.test(hex)) throw new ConfigPathError([...at, 'sha256'], 'pattern', 'must be 64 hex characters');
       out.push(Buffer.from(hex, 'hex'));
+      return;
+    }
+    if (ref.env !== undefined && ref.sandboxDefault !== undefined && !env[ref.env]) {
+      if (!allowSandboxDefault) {
+        throw new ConfigPathError(
+          [...at, 'env'],
+          'secret',
+          `${ref.env} is not set (sandboxDefault is refused in production)`,
+        );
+      }
+      out.push(sha256(ref.sandboxDefault));
       return;
     }
     const source = ref.env !== undefined ? { env: ref.env } : ref.file !== undefined ? { file: ref.file } : undefined;

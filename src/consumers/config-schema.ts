@@ -32,9 +32,11 @@ const apiKeyRef = {
     sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
     env: { type: 'string', minLength: 1 },
     file: { type: 'string', minLength: 1 },
+    sandboxDefault: { type: 'string', minLength: 16 },
     label: { type: 'string' },
   },
   oneOf: [{ required: ['sha256'] }, { required: ['env'] }, { required: ['file'] }],
+  dependencies: { sandboxDefault: ['env'] },
   additionalProperties: false,
 };
 

@@ -31,7 +31,7 @@ export function buildConsumerTable(config: GatewayConfig, env: Env): ConsumerTab
   const seen = new Map<string, string>();
   for (const [id, consumer] of Object.entries(config.consumers ?? {})) {
     const path = ['consumers', id];
-    const keys = resolveKeyDigests(consumer.apiKeys, [...path, 'apiKeys'], env);
+    const keys = resolveKeyDigests(consumer.apiKeys, [...path, 'apiKeys'], env, config.environment !== 'production');
     keys.forEach((digest, i) => {
       const hex = digest.toString('hex');
       const owner = seen.get(hex);
@@ -47,7 +47,12 @@ export function buildConsumerTable(config: GatewayConfig, env: Env): ConsumerTab
       id,
       name: consumer.name,
       apiKeyDigests: keys,
-      secretDigests: resolveKeyDigests(consumer.clientSecrets, [...path, 'clientSecrets'], env),
+      secretDigests: resolveKeyDigests(
+        consumer.clientSecrets,
+        [...path, 'clientSecrets'],
+        env,
+        config.environment !== 'production',
+      ),
       ipAllow: consumer.ipAllow ? buildAddressList(consumer.ipAllow, [...path, 'ipAllow']) : undefined,
       mtlsSubject: consumer.mtlsSubject,
     });

@@ -25,6 +25,8 @@ export interface TokenSourceDeps {
   clock: Clock;
   logger: Logger;
   tokenCache: TokenCache;
+  /** Told of every token call and whether it succeeded (metrics). */
+  onTokenCall?: (upstreamId: string, ok: boolean) => void;
 }
 
 /** The caching, refreshing, single-flight and back-off logic shared by every token strategy. */
@@ -60,6 +62,7 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
         // node-cache drops the entry (real time) a minute after the token's own end: housekeeping only.
         tokenCache.set(key, entry, fetched.lifetimeSeconds + 60);
         tokenCache.clearFailure(key);
+        deps.onTokenCall?.(options.upstreamId, true);
         logger.info('upstream token obtained', {
           event: 'credentials.token_obtained',
           upstream: options.upstreamId,
@@ -77,6 +80,7 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
                 { cause: err },
               );
         tokenCache.setFailure(key, { at: clock.now(), error });
+        deps.onTokenCall?.(options.upstreamId, false);
         logger.warn('upstream token call failed', {
           event: 'credentials.token_failed',
           upstream: options.upstreamId,

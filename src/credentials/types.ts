@@ -49,6 +49,8 @@ export interface CredentialDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** Directory relative `{ file: PATH }` secrets are resolved from; defaults to the process's cwd. */
   configDir?: string;
+  /** Told of every token call and whether it succeeded (the token fetch metrics). */
+  onTokenCall?: (upstreamId: string, ok: boolean) => void;
 }
 
 /** What each strategy factory receives: the chain's deps plus the config path of its own options. */

@@ -51,7 +51,8 @@ export const errorCodes = {
   GW_VALIDATION_FAILED: {
     status: 400,
     hop: 'caller',
-    message: 'Dữ liệu không hợp lệ ({count} lỗi): {summary}',
+    // The dialects append the field errors themselves (errors[] or the message string).
+    message: 'Dữ liệu không hợp lệ ({count} lỗi)',
   },
   GW_BAD_REQUEST: { status: 400, hop: 'caller', message: 'Yêu cầu không hợp lệ: {reason}' },
   GW_TOKEN_ENDPOINT_FAILED: {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Env } from '../config/interpolate.ts';
 import type { LoadOptions } from '../config/load-config.ts';
 import type { Clock } from '../config/types.ts';
@@ -6,6 +7,16 @@ import { createCredentialChain, createTokenCache, type TokenCache } from '../cre
 import { errorDialects } from '../errors/dialects/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { buildTlsOptions } from '../upstream/tls.ts';
+import { ConfigPathError } from '../config/config-error.ts';
+import {
+  compileBodyStage,
+  createMappingDeps,
+  createValidatorFactory,
+  loadCatalogs,
+  type CatalogSet,
+  type MappingDeps,
+  type ValidatorFactory,
+} from '../transform/index.ts';
 import { createRuntimeConsumers } from './consumers-factory.ts';
 import type { RuntimeFactories } from './runtime.ts';
 
@@ -27,10 +38,42 @@ export function gatewayLoadOptions(env: Env): LoadOptions {
 /** The factories the gateway is built with: the one place that wires the pluggable modules together. */
 export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenCache: TokenCache } {
   const tokenCache = deps.tokenCache ?? createTokenCache();
+  // Per build: catalogs and one validator factory (ajv instance with a per-file cache), made fresh by
+  // beginBuild so a reload sees edited catalogs and schemas, and the old build keeps its own.
+  let stageDeps: (MappingDeps & { validators: ValidatorFactory }) | undefined;
   return {
     tokenCache,
+    beginBuild(config) {
+      // No catalog directory is fine for a config without code lists: a codelist op then names the
+      // catalog it cannot find.
+      let catalogs: CatalogSet = { get: () => undefined, names: () => [] };
+      try {
+        if (existsSync(config.paths.catalogs)) catalogs = loadCatalogs(config.paths.catalogs);
+      } catch (err) {
+        if (err instanceof ConfigPathError) throw err;
+        throw new ConfigPathError(['paths', 'catalogs'], 'catalog', (err as Error).message);
+      }
+      stageDeps = { ...createMappingDeps(catalogs), validators: createValidatorFactory(config.paths.schemas) };
+    },
+    compileStage(stage, path) {
+      if (!stageDeps) throw new Error('compileStage called before beginBuild');
+      return compileBodyStage(stage as never, stageDeps, path);
+    },
     createCredentials: (refs, strategyDeps, path) =>
-      createCredentialChain(refs, { ...strategyDeps, tokenCache, env: deps.env, configDir: deps.configDir }, path),
+      createCredentialChain(
+        refs,
+        {
+          ...strategyDeps,
+          tokenCache,
+          env: deps.env,
+          configDir: deps.configDir,
+          onTokenCall: (upstream, ok) => {
+            deps.metrics?.tokenFetches.inc({ upstream });
+            if (!ok) deps.metrics?.tokenFailures.inc({ upstream });
+          },
+        },
+        path,
+      ),
     createConsumers: (config, previous) =>
       createRuntimeConsumers(
         config,

@@ -6,14 +6,9 @@ import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, Upstream
 import { createMolisaCompatTokenResponder } from '../credentials/molisa-compat-token.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
+import type { FieldError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
-import type {
-  AuthenticatorLike,
-  ConsumerIdentity,
-  CredentialChainLike,
-  MappingFn,
-  ValidateFn,
-} from '../pipeline/contracts.ts';
+import type { AuthenticatorLike, ConsumerIdentity, CredentialChainLike } from '../pipeline/contracts.ts';
 import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern.ts';
 import { createStreamForwarder, type StreamForwarder } from '../proxy/stream-forwarder.ts';
 import { createUpstreamAgent } from '../proxy/upstream-agent.ts';
@@ -29,12 +24,15 @@ export interface RuntimeFactories {
   ): CredentialChainLike;
   /** Consumer authentication, authorization, rate limits, the gateway's own token issuer. */
   createConsumers(config: GatewayConfig, previous?: RuntimeConsumers): Promise<RuntimeConsumers>;
-  compileMapping?(ops: readonly PluginRef[], config: GatewayConfig, path: (string | number)[]): MappingFn;
-  compileSchema?(file: string, config: GatewayConfig, path: (string | number)[]): ValidateFn;
+  /** Compiles a body stage (mapping, then schema, then post-validation steps) into one function. */
+  compileStage?(stage: NonNullable<RouteConfig['request']>, path: (string | number)[]): StageFn;
   tlsOptions?(upstream: UpstreamConfig, path: (string | number)[]): AgentOptions | undefined;
   /** Called once per build before routes compile (load catalogs, create an ajv instance...). */
   beginBuild?(config: GatewayConfig): void;
 }
+
+/** A compiled body stage: the adapted body and every problem found (empty = valid). */
+export type StageFn = (body: unknown) => { body: unknown; errors: FieldError[] };
 
 export interface CredentialFactoryDeps {
   readonly upstreamId: string;
@@ -53,8 +51,7 @@ export interface UpstreamRuntime extends UpstreamTarget {
 }
 
 export interface BodyStage {
-  readonly mapping?: MappingFn;
-  readonly validate?: ValidateFn;
+  readonly run: StageFn;
   readonly mode: 'enforce' | 'report';
 }
 
@@ -266,23 +263,14 @@ function defaultUpstreamPath(route: RouteConfig, upstreamId: string, names: read
 function buildStage(
   stage: RouteConfig['request'],
   path: (string | number)[],
-  config: GatewayConfig,
+  _config: GatewayConfig,
   deps: BuildDeps,
 ): BodyStage | undefined {
   if (!stage || (!stage.mapping?.length && !stage.schema)) return undefined;
-  let mapping: MappingFn | undefined;
-  let validate: ValidateFn | undefined;
-  if (stage.mapping?.length) {
-    if (!deps.factories.compileMapping)
-      throw new ConfigPathError([...path, 'mapping'], 'unsupported', 'mappings are not available in this build');
-    mapping = deps.factories.compileMapping(stage.mapping as PluginRef[], config, [...path, 'mapping']);
+  if (!deps.factories.compileStage) {
+    throw new ConfigPathError(path, 'unsupported', 'mappings and schema validation are not available in this build');
   }
-  if (stage.schema) {
-    if (!deps.factories.compileSchema)
-      throw new ConfigPathError([...path, 'schema'], 'unsupported', 'schema validation is not available in this build');
-    validate = deps.factories.compileSchema(stage.schema, config, [...path, 'schema']);
-  }
-  return { mapping, validate, mode: stage.mode ?? 'enforce' };
+  return { run: deps.factories.compileStage(stage, path), mode: stage.mode ?? 'enforce' };
 }
 
 function createRenderer(ref: DialectRef | undefined, path: (string | number)[]): ErrorRenderer {

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { provincialRouter } from './provincial.ts';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
@@ -58,7 +59,7 @@ export const DEFAULT_CREDENTIALS: Readonly<SandboxCredentials> = Object.freeze({
 });
 
 /** The simulated systems and the prefix each lives under. */
-export const SANDBOX_SYSTEMS = ['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid'] as const;
+export const SANDBOX_SYSTEMS = ['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid', 'mcdt', 'dvc'] as const;
 
 /** Thrown when something asks for a sandbox in production. */
 export class SandboxInProductionError extends Error {
@@ -125,6 +126,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use('/molisa', molisaRouter(ctx, options.molisa));
   app.use('/hotich', hotich.router);
   app.use('/vneid', vneid.router);
+  app.use('/tinh/mcdt', provincialRouter(ctx, 'mcdt'));
+  app.use('/tinh/dvc', provincialRouter(ctx, 'dvc'));
 
   // ---- /__sandbox: index, received logs, controls ------------------------------------------------
   app.get('/__sandbox', (req: Request, res: Response) => {

@@ -29,6 +29,8 @@ export interface MolisaFieldRule {
   /** Max length in characters (the "Độ dài tối đa" column). */
   readonly max?: number;
   readonly required: boolean;
+  /** Required but may be empty: MaHuyen, since July 2025 Vietnam has no district level. */
+  readonly emptyAllowed?: boolean;
   /** Allowed values (catalogues of §VI), for optional code fields. */
   readonly oneOf?: readonly string[];
 }
@@ -62,7 +64,8 @@ export const MOLISA_RECORD_RULES: Readonly<
     d('CMND_NgayCap', 'date'),
     s('CMND_NoiCap', 250),
     s('MaTinh', 10, true),
-    s('MaHuyen', 10, true),
+    // Required by the table, but there is no district level since July 2025: present and empty is accepted.
+    { ...s('MaHuyen', 10, true), emptyAllowed: true },
     s('MaXa', 10, true),
     s('HKTT_MaTinh', 10),
     s('HKTT_MaHuyen', 10),
@@ -73,7 +76,9 @@ export const MOLISA_RECORD_RULES: Readonly<
     s('NOHT_MaHuyen', 10),
     s('NOHT_MaXa', 10),
     // The table says 10 here (250 for HKTT_MaThon): kept as printed, the seed wins.
-    s('NOHT_MaThon', 10),
+    // The table prints 10, but the field holds a hamlet name like HKTT_MaThon (250) and the seed's own
+    // example sends 20 characters: 250, as schemas/molisa/DongBoDVC.json (docs/transform.md).
+    s('NOHT_MaThon', 250),
     s('NOHT_ChiTiet', 250),
     s('SoDienThoai', 50),
     s('Email', 200),
@@ -167,7 +172,7 @@ export function checkMolisaRecords(
       const v = r[rule.name];
       const where = `[${i}].${rule.name}`;
       if (v === undefined || v === null || v === '') {
-        if (rule.required) problems.push(`${where}: bắt buộc`);
+        if (rule.required && !(rule.emptyAllowed && v === '')) problems.push(`${where}: bắt buộc`);
         continue;
       }
       if (rule.kind === 'int') {

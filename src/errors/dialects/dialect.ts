@@ -18,5 +18,5 @@ export type ErrorRenderer = (err: GatewayError, ctx: ErrorContext) => RenderedEr
 /** A short one-line list of field errors, for dialects that have only a message string. */
 export function summariseDetails(err: GatewayError): string {
   if (err.details.length === 0) return err.message;
-  return `${err.message} | ${err.details.map((d) => `${d.pointer || '/'}: ${d.message}`).join('; ')}`;
+  return `${err.message}: ${err.details.map((d) => d.message).join('; ')}`;
 }

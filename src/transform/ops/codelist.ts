@@ -1,0 +1,133 @@
+import { ALIASES, type CatalogEntry, type CatalogValue } from '../catalogs.ts';
+import { normalizeCode, scalarToString } from '../text.ts';
+import {
+  applyEmpty,
+  check,
+  compileEmptyTest,
+  compileFieldStep,
+  emptyPolicyProps,
+  fieldError,
+  fieldOrFields,
+  fieldsOf,
+  oneOfFieldOrFields,
+  opSchema,
+  toPointer,
+  type BaseOptions,
+  type EmptyPolicy,
+  type MappingOp,
+} from './common.ts';
+
+/**
+ * codelist: maps a field's value through a catalogue (config/catalogs/<catalog>.yaml), from one or more
+ * columns (`aliases` included) to another column. Values match after normalisation (trim, case, NFC,
+ * leading zeros of digit codes: `"01"` finds GSO code 1, seed 004 §VI.2). `unknown` is required: `reject`
+ * gives a FieldError, `pass` leaves the value for the schema to judge. `as` converts the output.
+ */
+interface Options extends BaseOptions, EmptyPolicy {
+  field?: string;
+  fields?: string[];
+  catalog: string;
+  from: string | string[];
+  to: string;
+  as?: 'string' | 'number';
+  unknown: 'reject' | 'pass';
+}
+
+export const codelistOp: MappingOp<Options> = {
+  schema: opSchema(
+    {
+      ...fieldOrFields,
+      ...emptyPolicyProps,
+      catalog: { type: 'string', minLength: 1 },
+      from: {
+        anyOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', items: { type: 'string' }, minItems: 1 },
+        ],
+      },
+      to: { type: 'string', minLength: 1 },
+      as: { enum: ['string', 'number'] },
+      unknown: { enum: ['reject', 'pass'] },
+    },
+    ['catalog', 'from', 'to', 'unknown'],
+    oneOfFieldOrFields,
+  ),
+  create(o, { catalogs, path }) {
+    const catalog = catalogs.get(o.catalog);
+    check(
+      catalog !== undefined,
+      [...path, 'catalog'],
+      'reference',
+      `Không có danh mục "${o.catalog}" (có: ${catalogs.names().join(', ') || 'không có'})`,
+    );
+    const cat = catalog!;
+    const from = typeof o.from === 'string' ? [o.from] : o.from;
+    from.forEach((c, i) =>
+      check(
+        c === ALIASES || cat.columns.includes(c),
+        [...path, 'from', ...(typeof o.from === 'string' ? [] : [i])],
+        'reference',
+        `Danh mục "${cat.name}" không có cột "${c}" (có: ${[...cat.columns, ALIASES].join(', ')})`,
+      ),
+    );
+    check(cat.columns.includes(o.to), [...path, 'to'], 'reference', `Danh mục "${cat.name}" không có cột "${o.to}"`);
+    const convert = (v: CatalogValue): CatalogValue => {
+      if (o.as === 'string') return String(v);
+      if (o.as === 'number') {
+        const n = typeof v === 'number' ? v : Number(v);
+        check(Number.isFinite(n) && String(v).trim() !== '', [...path, 'as'], 'type', `"${v}" không phải số`);
+        return n;
+      }
+      return v;
+    };
+    // Built once: raw sender value -> output, and normalised value -> output. Two entries answering to one
+    // value across the `from` columns (GSO 29 is not id 29 in the ethnicity catalogue) is a config error.
+    const exact = new Map<string, CatalogValue>();
+    const norm = new Map<string, CatalogValue>();
+    const owner = new Map<string, CatalogEntry>();
+    for (const column of from) {
+      for (const entry of cat.entries) {
+        const raw = entry[column];
+        const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw as CatalogValue];
+        for (const v of values) {
+          const key = normalizeCode(String(v));
+          const prev = owner.get(key);
+          check(
+            prev === undefined || prev === entry,
+            [...path, 'from'],
+            'ambiguous',
+            `Giá trị "${v}" khớp hai mục khác nhau của danh mục "${cat.name}" qua các cột ${from.join(', ')}`,
+          );
+          owner.set(key, entry);
+          const out = convert(entry[o.to] as CatalogValue);
+          norm.set(key, out);
+          if (!exact.has(String(v))) exact.set(String(v), out);
+        }
+      }
+    }
+    const isEmpty = compileEmptyTest(o.emptyValues);
+    const onEmpty = o.onEmpty ?? 'keep';
+    const reject = o.unknown === 'reject';
+    const columns = from.join(', ');
+    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key, trail, ctx) => {
+      if (!Object.hasOwn(obj, key)) return;
+      const value = obj[key];
+      if (value === undefined) return;
+      if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
+      const s = scalarToString(value);
+      const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
+      if (mapped !== undefined) obj[key] = mapped;
+      else if (reject) {
+        ctx.errors.push(
+          fieldError(
+            toPointer(trail, key),
+            'codelist',
+            `có giá trị không có trong danh mục "${cat.name}" (cột ${columns})`,
+            cat.name,
+          ),
+        );
+      }
+    });
+    return { run };
+  },
+};

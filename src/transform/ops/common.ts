@@ -1,0 +1,200 @@
+import { ConfigPathError } from '../../config/config-error.ts';
+import type { FieldError } from '../../errors/gateway-error.ts';
+import type { Plugin } from '../../plugin/plugin.ts';
+import type { CatalogSet } from '../catalogs.ts';
+import { compileWalker, parseFieldPath, parsePath, toPointer, type Segment, type Trail } from '../path.ts';
+
+/** What every mapping op factory receives: catalogues and the config path of its own YAML entry. */
+export interface OpDeps {
+  readonly catalogs: CatalogSet;
+  readonly path: readonly (string | number)[];
+}
+
+/** Per-call state: errors found so far and the walk trail (reused to avoid allocations). */
+export interface MapCtx {
+  readonly errors: FieldError[];
+  readonly trail: Trail;
+  /** Objects in which removeField blanked a key; compacted once after the ops (compile-mapping.ts). */
+  readonly removed: Record<string, unknown>[];
+}
+
+/** One compiled step: takes the body, returns the (possibly replaced) body, pushes FieldErrors. */
+export type Step = (body: unknown, ctx: MapCtx) => unknown;
+
+/** A built op: `run` in its place in the list; `post` (if any) after schema validation. */
+export interface CompiledOp {
+  readonly run: Step;
+  readonly post?: Step;
+}
+
+/** Options every op accepts besides its own. */
+export interface BaseOptions {
+  op: string;
+  /** Container path the op works in (docs/transform.md, "Path syntax"); default the body root. */
+  at?: string;
+  /** `post`: run after schema validation (e.g. serialise embedded JSON again); default `pre`. */
+  phase?: 'pre' | 'post';
+  description?: string;
+}
+
+export type MappingOp<O extends BaseOptions> = Plugin<O, OpDeps, CompiledOp>;
+
+/** JSON Schema of an op's options: the common keys plus `props`, closed to typos. */
+export function opSchema(
+  props: Record<string, unknown>,
+  required: string[] = [],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['op', ...required],
+    properties: {
+      op: { type: 'string' },
+      type: { type: 'string' },
+      at: { type: 'string' },
+      phase: { enum: ['pre', 'post'] },
+      description: { type: 'string' },
+      ...props,
+    },
+    ...extra,
+  };
+}
+
+export const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } as const;
+
+/** A field path (relative to `at`) and the config path of where it was written. */
+export type FieldRef = readonly [field: string, configPath: readonly (string | number)[]];
+
+/** `field` or `fields` of an op's options as one list (schemas require exactly one of them). */
+export function fieldsOf(o: { field?: string; fields?: string[] }, path: readonly (string | number)[]): FieldRef[] {
+  if (o.fields) return o.fields.map((f, i) => [f, [...path, 'fields', i]] as const);
+  return o.field === undefined ? [] : [[o.field, [...path, 'field']]];
+}
+
+export const fieldOrFields = {
+  field: { type: 'string', minLength: 1 },
+  fields: stringList,
+};
+export const oneOfFieldOrFields = { oneOf: [{ required: ['field'] }, { required: ['fields'] }] };
+
+/** Applies `fn` to `key` of an object container: may set, replace or delete it in place. */
+export type FieldFn = (obj: Record<string, unknown>, key: string, trail: Trail, ctx: MapCtx) => void;
+
+/**
+ * Compiles a per-field op: fields (relative to `at`) are grouped by container path so records are walked
+ * once per group, not once per field.
+ */
+export function compileFieldStep(
+  at: string,
+  fields: readonly FieldRef[],
+  path: readonly (string | number)[],
+  fn: FieldFn,
+  create = false,
+): Step {
+  const groups = new Map<string, { segs: readonly Segment[]; keys: string[] }>();
+  fields.forEach(([f, fieldPath]) => {
+    const fp = parseFieldPath(at, f, [...path, 'at'], fieldPath);
+    const id = JSON.stringify(fp.container);
+    const g = groups.get(id) ?? { segs: fp.container, keys: [] };
+    g.keys.push(fp.key);
+    groups.set(id, g);
+  });
+  const walkers = [...groups.values()].map(({ segs, keys }) =>
+    compileWalker<MapCtx>(
+      segs,
+      (obj, trail, ctx) => {
+        for (const key of keys) fn(obj, key, trail, ctx);
+        return obj;
+      },
+      create,
+    ),
+  );
+  if (walkers.length === 1) {
+    const w = walkers[0];
+    return (body, ctx) => w(body, ctx.trail, ctx);
+  }
+  return (body, ctx) => {
+    let b = body;
+    for (const w of walkers) b = w(b, ctx.trail, ctx);
+    return b;
+  };
+}
+
+/** Compiles a per-container op (rename, trim-all, allowOnly) over the objects `at` selects. */
+export function compileContainerStep(
+  at: string,
+  path: readonly (string | number)[],
+  visit: (obj: Record<string, unknown>, trail: Trail, ctx: MapCtx) => Record<string, unknown>,
+): Step {
+  const w = compileWalker<MapCtx>(parsePath(at, [...path, 'at']), visit);
+  return (body, ctx) => w(body, ctx.trail, ctx);
+}
+
+/**
+ * Removes a field: blanks it now (`undefined`, so later ops see it gone) and lets the runner delete the
+ * blanked keys once after the last op. V8's `delete` of a middle key turns a record into a dictionary-mode
+ * object (~2 µs); doing it once per record at the end, and not at all when a later rename rebuilt the
+ * record (the rebuild skips undefined values), keeps it to one such cost per touched record.
+ */
+export function removeField(obj: Record<string, unknown>, key: string, ctx: MapCtx): void {
+  if (obj[key] === undefined && !Object.hasOwn(obj, key)) return;
+  obj[key] = undefined;
+  if (ctx.removed[ctx.removed.length - 1] !== obj) ctx.removed.push(obj);
+}
+
+/** Deletes the keys removeField blanked (runs once per mapping call). */
+export function compactRemoved(ctx: MapCtx): void {
+  for (const obj of ctx.removed) {
+    for (const key of Object.keys(obj)) if (obj[key] === undefined) delete obj[key];
+  }
+  ctx.removed.length = 0;
+}
+
+/** Builds a FieldError; `message` gets the pointer and the rule appended the way validation does. */
+export function fieldError(pointer: string, rule: string, text: string, limit?: unknown): FieldError {
+  const message = `Trường ${pointer || '/'} ${text} (${rule})`;
+  return limit === undefined ? { pointer, rule, message } : { pointer, rule, message, limit };
+}
+
+export { toPointer };
+
+/** Throws ConfigPathError at `path`/`key` when `cond` is false. */
+export function check(cond: boolean, path: readonly (string | number)[], rule: string, message: string): void {
+  if (!cond) throw new ConfigPathError(path, rule, message);
+}
+
+/** Empty-value policy shared by codelist and date: which values count as "no value" and what to do. */
+export interface EmptyPolicy {
+  emptyValues?: string[];
+  onEmpty?: 'keep' | 'drop' | 'reject';
+}
+
+export const emptyPolicyProps = {
+  emptyValues: { type: 'array', items: { type: 'string' } },
+  onEmpty: { enum: ['keep', 'drop', 'reject'] },
+};
+
+/**
+ * Returns a function telling whether a value is "empty" (null, or a string that trims to one of
+ * `emptyValues`, compared case-insensitively; default `['']`).
+ */
+export function compileEmptyTest(values: readonly string[] | undefined): (v: unknown) => boolean {
+  const set = new Set((values ?? ['']).map((s) => s.trim().toLowerCase()));
+  return (v) => v === null || (typeof v === 'string' && set.has(v.trim().toLowerCase()));
+}
+
+/**
+ * Applies onEmpty to `obj[key]`; pushes an error for `reject`. A dropped field is set to `undefined`, not
+ * deleted: see `removeField`.
+ */
+export function applyEmpty(
+  policy: 'keep' | 'drop' | 'reject',
+  obj: Record<string, unknown>,
+  key: string,
+  trail: Trail,
+  ctx: MapCtx,
+): void {
+  if (policy === 'drop') removeField(obj, key, ctx);
+  else if (policy === 'reject') ctx.errors.push(fieldError(toPointer(trail, key), 'required', 'không được để trống'));
+}

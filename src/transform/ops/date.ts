@@ -1,0 +1,99 @@
+import {
+  compileFormatter,
+  compileParser,
+  parseOffset,
+  shiftParts,
+  type DateParser,
+  type DateParts,
+} from '../date-format.ts';
+import {
+  applyEmpty,
+  check,
+  compileEmptyTest,
+  compileFieldStep,
+  emptyPolicyProps,
+  fieldError,
+  fieldOrFields,
+  fieldsOf,
+  oneOfFieldOrFields,
+  opSchema,
+  toPointer,
+  type BaseOptions,
+  type EmptyPolicy,
+  type MappingOp,
+} from './common.ts';
+
+/**
+ * date: parses a field with the first of `from` formats that matches strictly (31/02 is invalid) and
+ * writes it in `to`. Formats are date-fns tokens or `ISO` (see date-format.ts). An ISO value with an offset
+ * is an instant and is moved to `offset` (default `+07:00`, Vietnam has no DST); every other value is a
+ * wall-clock time and is kept as is. Numbers (`20181220221912`) are read as their digits.
+ * An unparseable value is a FieldError naming the field and the accepted formats.
+ */
+interface Options extends BaseOptions, EmptyPolicy {
+  field?: string;
+  fields?: string[];
+  from: string[];
+  to: string;
+  offset?: string;
+}
+
+export const dateOp: MappingOp<Options> = {
+  schema: opSchema(
+    {
+      ...fieldOrFields,
+      ...emptyPolicyProps,
+      from: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+      to: { type: 'string', minLength: 1 },
+      offset: { type: 'string', pattern: '^[+-]\\d{2}:\\d{2}$' },
+    },
+    ['from', 'to'],
+    oneOfFieldOrFields,
+  ),
+  create(o, { path }) {
+    const offset = parseOffset(o.offset ?? '+07:00');
+    check(offset !== undefined, [...path, 'offset'], 'format', `Độ lệch múi giờ không hợp lệ: ${o.offset}`);
+    const parsers: DateParser[] = o.from.map((f, i) => {
+      try {
+        return compileParser(f);
+      } catch (err) {
+        check(false, [...path, 'from', i], 'format', `Định dạng ngày không dùng được: ${(err as Error).message}`);
+        throw err;
+      }
+    });
+    let format: (p: DateParts) => string;
+    try {
+      format = compileFormatter(o.to, offset!);
+    } catch (err) {
+      check(false, [...path, 'to'], 'format', `Định dạng ngày không dùng được: ${(err as Error).message}`);
+      throw err;
+    }
+    const isEmpty = compileEmptyTest(o.emptyValues);
+    const onEmpty = o.onEmpty ?? 'keep';
+    const accepted = o.from.join(', ');
+    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key, trail, ctx) => {
+      if (!Object.hasOwn(obj, key)) return;
+      const value = obj[key];
+      if (value === undefined) return;
+      if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
+      const text =
+        typeof value === 'string'
+          ? value.trim()
+          : typeof value === 'number' && Number.isInteger(value)
+            ? String(value)
+            : undefined;
+      if (text !== undefined) {
+        for (const parse of parsers) {
+          const p = parse(text) as (DateParts & { offsetMin?: number }) | undefined;
+          if (p === undefined) continue;
+          obj[key] = format(p.offsetMin === undefined ? p : shiftParts(p, p.offsetMin, offset!));
+          return;
+        }
+      }
+      ctx.errors.push(
+        fieldError(toPointer(trail, key), 'date', `không phải ngày hợp lệ theo định dạng ${accepted}`, o.from),
+      );
+    });
+    return { run };
+  },
+};

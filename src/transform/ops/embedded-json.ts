@@ -1,0 +1,64 @@
+import { parseJsonText } from '../json-body.ts';
+import {
+  compileFieldStep,
+  fieldError,
+  fieldOrFields,
+  fieldsOf,
+  oneOfFieldOrFields,
+  opSchema,
+  toPointer,
+  type BaseOptions,
+  type MappingOp,
+} from './common.ts';
+
+/**
+ * embeddedJson: some fields carry JSON as a string — VNeID userinfo `loAS` (seed 001 part A §7), the
+ * civil-status push `data` (domain.md §4). `mode: parse` turns the string into a value so later ops and the
+ * schema see inside it (same depth and `__proto__` checks as a body); `mode: stringify` turns it back.
+ * `reserialize: true` on a parse adds the stringify after schema validation, so the upstream still gets
+ * a string. A value that is already an object/array is left alone by parse (and a string by stringify).
+ */
+interface Options extends BaseOptions {
+  field?: string;
+  fields?: string[];
+  mode: 'parse' | 'stringify';
+  reserialize?: boolean;
+  maxDepth?: number;
+  onInvalid?: 'reject' | 'pass';
+}
+
+export const embeddedJsonOp: MappingOp<Options> = {
+  schema: opSchema(
+    {
+      ...fieldOrFields,
+      mode: { enum: ['parse', 'stringify'] },
+      reserialize: { type: 'boolean' },
+      maxDepth: { type: 'integer', minimum: 1, maximum: 1000 },
+      onInvalid: { enum: ['reject', 'pass'] },
+    },
+    ['mode'],
+    oneOfFieldOrFields,
+  ),
+  create(o, { path }) {
+    const fields = fieldsOf(o, path);
+    const at = o.at ?? '';
+    const limits = { maxDepth: o.maxDepth ?? 32 };
+    const reject = (o.onInvalid ?? 'reject') === 'reject';
+    const stringify = compileFieldStep(at, fields, path, (obj, key) => {
+      const v = obj[key];
+      if (Object.hasOwn(obj, key) && typeof v === 'object' && v !== null) obj[key] = JSON.stringify(v);
+    });
+    if (o.mode === 'stringify') return { run: stringify };
+    const parse = compileFieldStep(at, fields, path, (obj, key, trail, ctx) => {
+      const v = obj[key];
+      if (!Object.hasOwn(obj, key) || typeof v !== 'string') return;
+      const r = parseJsonText(v, limits);
+      if (r.ok) obj[key] = r.value;
+      else if (reject) {
+        const reason = String(r.error.params.reason ?? r.error.message);
+        ctx.errors.push(fieldError(toPointer(trail, key), 'embeddedJson', `không chứa JSON hợp lệ: ${reason}`));
+      }
+    });
+    return o.reserialize ? { run: parse, post: stringify } : { run: parse };
+  },
+};

@@ -1,0 +1,125 @@
+import { FORBIDDEN_KEYS } from '../path.ts';
+import { normalizeKey } from '../text.ts';
+import {
+  check,
+  compileContainerStep,
+  fieldError,
+  opSchema,
+  toPointer,
+  type BaseOptions,
+  type MappingOp,
+} from './common.ts';
+
+/**
+ * rename: keys of the objects `at` selects. Seed 004's JSON examples drift from its own tables
+ * (`HKTTC_MaTinh` vs `HKTT_MaTinh`, `PhongBanXuLy` vs `DonViXuLy`, `" UserIdCreated"` vs `UseridCreated`).
+ * - `fields`: `{from: to}`; a trailing `*` on both sides is a prefix pattern (`HKTTC_*: HKTT_*`);
+ * - `canonical`: names whose variants (surrounding spaces, other letter case) are renamed to them;
+ * - `tolerant: true`: `fields` sources also match ignoring surrounding spaces and case.
+ * Key order is kept. Two keys landing on one name with different values is a conflict (`onConflict`).
+ */
+interface Options extends BaseOptions {
+  fields?: Record<string, string>;
+  canonical?: string[];
+  tolerant?: boolean;
+  onConflict?: 'reject' | 'keep' | 'overwrite';
+}
+
+export const renameOp: MappingOp<Options> = {
+  schema: opSchema(
+    {
+      fields: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, minProperties: 1 },
+      canonical: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+      tolerant: { type: 'boolean' },
+      onConflict: { enum: ['reject', 'keep', 'overwrite'] },
+    },
+    [],
+    { anyOf: [{ required: ['fields'] }, { required: ['canonical'] }] },
+  ),
+  create(o, { path }) {
+    const exact = new Map<string, string>();
+    const loose = new Map<string, string>();
+    const prefixes: { from: string; to: string }[] = [];
+    const tolerant = o.tolerant === true;
+    for (const [from, to] of Object.entries(o.fields ?? {})) {
+      const at = [...path, 'fields', from];
+      const fromStar = from.endsWith('*');
+      const toStar = to.endsWith('*');
+      check(fromStar === toStar, at, 'pattern', `"${from}: ${to}": mẫu tiền tố phải có "*" ở cuối cả hai vế`);
+      const f = fromStar ? from.slice(0, -1) : from;
+      const t = toStar ? to.slice(0, -1) : to;
+      check(f !== '' && !f.includes('*') && !t.includes('*'), at, 'pattern', `"${from}": chỉ hỗ trợ "*" ở cuối`);
+      check(!FORBIDDEN_KEYS.has(t) && !FORBIDDEN_KEYS.has(f), at, 'forbidden', `Không được dùng khóa "${t}"`);
+      if (fromStar) prefixes.push({ from: tolerant ? normalizeKey(f) : f, to: t });
+      else {
+        exact.set(from, to);
+        if (tolerant) loose.set(normalizeKey(from), to);
+      }
+    }
+    // Names already right are the common case: an exact identity hit skips normalisation.
+    for (const to of exact.values()) if (!exact.has(to)) exact.set(to, to);
+    (o.canonical ?? []).forEach((name, i) => {
+      if (!exact.has(name)) exact.set(name, name);
+      check(!FORBIDDEN_KEYS.has(name), [...path, 'canonical', i], 'forbidden', `Không được dùng khóa "${name}"`);
+      const k = normalizeKey(name);
+      const prev = loose.get(k);
+      check(
+        prev === undefined || prev === name,
+        [...path, 'canonical', i],
+        'ambiguous',
+        `"${name}" trùng quy tắc khác`,
+      );
+      loose.set(k, name);
+    });
+    const resolve = (key: string): string | undefined => {
+      const e = exact.get(key);
+      if (e !== undefined) return e;
+      if (loose.size > 0) {
+        const l = loose.get(normalizeKey(key));
+        if (l !== undefined) return l;
+      }
+      for (const p of prefixes) {
+        const k = tolerant ? key.trim() : key;
+        const probe = tolerant ? k.slice(0, p.from.length).toLowerCase() : k.slice(0, p.from.length);
+        if (probe === p.from) return p.to + k.slice(p.from.length);
+      }
+      return undefined;
+    };
+    const onConflict = o.onConflict ?? 'reject';
+    const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
+      const keys = Object.keys(obj);
+      let targets: (string | undefined)[] | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const t = resolve(keys[i]);
+        if (t !== undefined && t !== keys[i]) {
+          targets ??= new Array<string | undefined>(keys.length);
+          targets[i] = t;
+        }
+      }
+      if (targets === undefined) return obj;
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (FORBIDDEN_KEYS.has(key)) continue; // never reaches the __proto__ setter (json-body.ts)
+        const value = obj[key];
+        if (value === undefined) continue; // removed by an earlier op (removeField)
+        const target = targets[i] ?? key;
+        if (!Object.hasOwn(out, target)) {
+          out[target] = value;
+          continue;
+        }
+        if (out[target] === value) continue;
+        if (onConflict === 'reject') {
+          ctx.errors.push(
+            fieldError(toPointer(trail, target), 'renameConflict', 'được gửi hai lần dưới hai tên khác nhau', target),
+          );
+        } else if ((onConflict === 'keep') === (key === target)) {
+          // keep: the value already under the target name wins; overwrite: the renamed one wins.
+          out[target] = value;
+        }
+      }
+      return out;
+    });
+    return { run };
+  },
+};

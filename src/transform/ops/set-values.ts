@@ -1,0 +1,70 @@
+import { FORBIDDEN_KEYS } from '../path.ts';
+import {
+  check,
+  compileFieldStep,
+  compileEmptyTest,
+  opSchema,
+  type BaseOptions,
+  type MappingOp,
+  type OpDeps,
+} from './common.ts';
+
+/**
+ * default / constant: `values: {field: value}` (field paths relative to `at`; missing intermediate objects
+ * are created). `default` sets a field only when it is missing (`when: missing`) or also when it is null
+ * or `""` (`when: empty`); `constant` always sets it. Object/array values are copied per request so
+ * compiled state never changes.
+ */
+interface Options extends BaseOptions {
+  values: Record<string, unknown>;
+  when?: 'missing' | 'empty';
+}
+
+const schema = (withWhen: boolean): Record<string, unknown> =>
+  opSchema(
+    {
+      values: { type: 'object', minProperties: 1 },
+      ...(withWhen ? { when: { enum: ['missing', 'empty'] } } : {}),
+    },
+    ['values'],
+  );
+
+function build(o: Options, { path }: OpDeps, always: boolean) {
+  const isEmpty = compileEmptyTest(['']);
+  const whenEmpty = o.when === 'empty';
+  const steps = Object.entries(o.values).map(([field, value]) => {
+    const at = [...path, 'values', field];
+    check(!FORBIDDEN_KEYS.has(field), at, 'forbidden', `Không được dùng khóa "${field}"`);
+    const frozen = deepFreeze(structuredClone(value));
+    const produce = typeof value === 'object' && value !== null ? () => structuredClone(frozen) : () => frozen;
+    return compileFieldStep(
+      o.at ?? '',
+      [[field, at]],
+      path,
+      (obj, key) => {
+        if (always || !Object.hasOwn(obj, key) || obj[key] === undefined || (whenEmpty && isEmpty(obj[key]))) {
+          obj[key] = produce();
+        }
+      },
+      true,
+    );
+  });
+  return {
+    run: (body: unknown, ctx: Parameters<(typeof steps)[number]>[1]) => {
+      let b = body;
+      for (const s of steps) b = s(b, ctx);
+      return b;
+    },
+  };
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+export const defaultOp: MappingOp<Options> = { schema: schema(true), create: (o, deps) => build(o, deps, false) };
+export const constantOp: MappingOp<Options> = { schema: schema(false), create: (o, deps) => build(o, deps, true) };

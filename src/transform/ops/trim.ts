@@ -1,0 +1,57 @@
+import {
+  compileContainerStep,
+  compileFieldStep,
+  fieldOrFields,
+  fieldsOf,
+  opSchema,
+  type BaseOptions,
+  type MappingOp,
+} from './common.ts';
+
+/**
+ * trim: removes surrounding whitespace from string fields (all string fields of the container when no
+ * `field(s)` are given); `nfc: true` also composes Vietnamese to Unicode NFC, so a decomposed name does not
+ * count extra characters against a maxLength. Seed 004's FileQuyetDinh example sends
+ * `"Url": " https://… "` and `"HoVaTen": " Nguyễn Văn An "`.
+ */
+interface Options extends BaseOptions {
+  field?: string;
+  fields?: string[];
+  nfc?: boolean;
+}
+
+const COMBINING = /[\u0300-\u036f]/;
+
+export const trimOp: MappingOp<Options> = {
+  schema: opSchema({ ...fieldOrFields, nfc: { type: 'boolean' } }, [], {
+    not: { required: ['field', 'fields'] },
+  }),
+  create(o, { path }) {
+    const nfc = o.nfc === true;
+    // Decomposed Vietnamese always carries a combining mark (U+0300-U+036F); only then is ICU's
+    // normalize worth its cost (~0.1 µs a string).
+    const clean = (s: string): string => {
+      const t = s.trim();
+      return nfc && COMBINING.test(t) ? t.normalize('NFC') : t;
+    };
+    const fields = fieldsOf(o, path);
+    if (fields.length > 0) {
+      const run = compileFieldStep(o.at ?? '', fields, path, (obj, key) => {
+        const v = obj[key];
+        if (typeof v === 'string' && Object.hasOwn(obj, key)) obj[key] = clean(v);
+      });
+      return { run };
+    }
+    const run = compileContainerStep(o.at ?? '', path, (obj) => {
+      for (const key of Object.keys(obj)) {
+        const v = obj[key];
+        if (typeof v === 'string') {
+          const c = clean(v);
+          if (c !== v) obj[key] = c;
+        }
+      }
+      return obj;
+    });
+    return { run };
+  },
+};

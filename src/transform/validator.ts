@@ -1,0 +1,216 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { ConfigPathError } from '../config/config-error.ts';
+import type { FieldError } from '../errors/gateway-error.ts';
+import { isRealDate } from './date-format.ts';
+
+/** Compiles schema files of one config load; the same file used by many routes compiles once. */
+export interface ValidatorFactory {
+  compile(schemaFile: string, path: readonly (string | number)[]): (body: unknown) => FieldError[];
+}
+
+export interface ValidatorOptions {
+  /** At most this many FieldErrors per body (allErrors on a hostile body could list thousands). */
+  readonly maxErrors?: number;
+}
+
+/**
+ * Date formats the seeds use, checked strictly (a real calendar day, 31/02 fails). The format name is what
+ * a schema writes in `format`; the label is what error messages show.
+ * - `date-dmy` dd/MM/yyyy and `datetime-dmy` dd/MM/yyyy HH:mm:ss: MOLISA DongBoDVC example (seed 004
+ *   Appendix 1 §2a), civil-status `ngayTiepNhan` (domain.md §4);
+ * - `datetime-compact` yyyyMMddHHmmss: MOLISA XuLyHoSo (seed 004 Appendix 1 §2b);
+ * - `date-compact` yyyyMMdd: VNeID `ngayThangNamSinh` / `NgayThangNamSinh` (seed 001).
+ */
+export const DATE_FORMATS: Readonly<Record<string, { label: string; test: (s: string) => boolean }>> = {
+  'date-dmy': { label: 'dd/MM/yyyy', test: (s) => dmy(s, false) },
+  'datetime-dmy': { label: 'dd/MM/yyyy HH:mm:ss', test: (s) => dmy(s, true) },
+  'datetime-compact': { label: 'yyyyMMddHHmmss', test: (s) => compact(s, true) },
+  'date-compact': { label: 'yyyyMMdd', test: (s) => compact(s, false) },
+};
+
+const DMY = /^(\d{2})\/(\d{2})\/(\d{4})(?: (\d{2}):(\d{2}):(\d{2}))?$/;
+const COMPACT = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$/;
+
+function dmy(s: string, withTime: boolean): boolean {
+  const m = DMY.exec(s);
+  if (!m || (m[4] !== undefined) !== withTime) return false;
+  return isRealDate(+m[3], +m[2], +m[1], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+}
+
+function compact(s: string, withTime: boolean): boolean {
+  const m = COMPACT.exec(s);
+  if (!m || (m[4] !== undefined) !== withTime) return false;
+  return isRealDate(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+}
+
+/**
+ * One Ajv (draft-07, allErrors, strict) per config load, with ajv-formats and the seed date formats.
+ * Schema files are resolved inside `schemasDir` only; a file that is missing, not JSON or does not compile
+ * throws ConfigPathError(path, 'schema-compile', ...) naming the file.
+ */
+export function createValidatorFactory(schemasDir: string, options: ValidatorOptions = {}): ValidatorFactory {
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  addFormats.default(ajv);
+  for (const [name, f] of Object.entries(DATE_FORMATS)) ajv.addFormat(name, { type: 'string', validate: f.test });
+  const cache = new Map<string, (body: unknown) => FieldError[]>();
+  const maxErrors = options.maxErrors ?? 100;
+  const root = resolve(schemasDir);
+  return {
+    compile(schemaFile, path) {
+      const file = resolve(root, schemaFile);
+      const rel = relative(root, file);
+      if (rel.startsWith('..') || isAbsolute(rel)) {
+        throw new ConfigPathError(path, 'schema-compile', `Tệp schema ${schemaFile} nằm ngoài thư mục schemas`);
+      }
+      const cached = cache.get(file);
+      if (cached) return cached;
+      let schema: unknown;
+      try {
+        const real = realpathSync(file);
+        const realRel = relative(realpathSync(root), real);
+        if (realRel.startsWith('..') || isAbsolute(realRel)) throw new Error('liên kết trỏ ra ngoài thư mục schemas');
+        schema = JSON.parse(readFileSync(real, 'utf8'));
+      } catch (err) {
+        throw new ConfigPathError(
+          path,
+          'schema-compile',
+          `Không đọc được schema ${schemaFile}: ${(err as Error).message}`,
+        );
+      }
+      let validate: ValidateFunction;
+      try {
+        validate = ajv.compile(schema as object);
+      } catch (err) {
+        throw new ConfigPathError(
+          path,
+          'schema-compile',
+          `Schema ${schemaFile} không biên dịch được: ${(err as Error).message}`,
+        );
+      }
+      const fn = (body: unknown): FieldError[] => {
+        if (validate(body)) return [];
+        return toFieldErrors(validate.errors ?? [], maxErrors);
+      };
+      cache.set(file, fn);
+      return fn;
+    },
+  };
+}
+
+/** Ajv errors -> FieldErrors with Vietnamese messages; `required`/`additionalProperties` point at the key. */
+export function toFieldErrors(errors: readonly ErrorObject[], maxErrors = Infinity): FieldError[] {
+  // An anyOf whose branches each only miss a field ("send soDinhDanh or SoDinhDanh") reads best as one
+  // error naming the alternatives; other anyOf/oneOf/if errors only summarise branch errors already listed.
+  const suppressed = new Set<ErrorObject>();
+  const combined = new Map<ErrorObject, FieldError>();
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if') continue;
+    const subs = errors.filter((o) => o !== e && o.schemaPath.startsWith(e.schemaPath + '/'));
+    if (subs.length === 0) continue;
+    if (e.keyword === 'anyOf' && subs.every((o) => o.keyword === 'required' && o.instancePath === e.instancePath)) {
+      const names = subs.map(
+        (o) => `${e.instancePath}/${escapeKey(String((o.params as { missingProperty: string }).missingProperty))}`,
+      );
+      combined.set(e, {
+        pointer: e.instancePath,
+        rule: 'anyOf',
+        message: `Cần ít nhất một trong các trường: ${names.join(', ')} (anyOf)`,
+        limit: names,
+      });
+      subs.forEach((o) => suppressed.add(o));
+    } else suppressed.add(e);
+  }
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    if (out.length >= maxErrors) break;
+    if (suppressed.has(e)) continue;
+    out.push(combined.get(e) ?? toFieldError(e));
+  }
+  return out;
+}
+
+function escapeKey(k: string): string {
+  return k.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function toFieldError(e: ErrorObject): FieldError {
+  const p = e.params as Record<string, unknown>;
+  let pointer = e.instancePath;
+  const at = () => (pointer === '' ? 'Dữ liệu gốc' : `Trường ${pointer}`);
+  let text: string;
+  let limit: unknown;
+  switch (e.keyword) {
+    case 'required':
+      pointer += '/' + escapeKey(String(p.missingProperty));
+      return {
+        pointer,
+        rule: 'required',
+        message: `Thiếu trường bắt buộc ${pointer} (required)`,
+        limit: p.missingProperty,
+      };
+    case 'additionalProperties':
+      pointer += '/' + escapeKey(String(p.additionalProperty));
+      text = `${at()} không có trong đặc tả, không được gửi`;
+      limit = false;
+      break;
+    case 'maxLength':
+      text = `${at()} dài quá ${p.limit} ký tự`;
+      limit = p.limit;
+      break;
+    case 'minLength':
+      text = Number(p.limit) === 1 ? `${at()} không được để trống` : `${at()} ngắn hơn ${p.limit} ký tự`;
+      limit = p.limit;
+      break;
+    case 'maxItems':
+      text = `${at()} có quá ${p.limit} phần tử`;
+      limit = p.limit;
+      break;
+    case 'minItems':
+      text = `${at()} phải có ít nhất ${p.limit} phần tử`;
+      limit = p.limit;
+      break;
+    case 'maximum':
+    case 'exclusiveMaximum':
+    case 'minimum':
+    case 'exclusiveMinimum':
+      text = `${at()} phải ${p.comparison} ${p.limit}`;
+      limit = p.limit;
+      break;
+    case 'type':
+      text = `${at()} phải có kiểu ${p.type}`;
+      limit = p.type;
+      break;
+    case 'pattern':
+      text = `${at()} không đúng mẫu ${p.pattern}`;
+      limit = p.pattern;
+      break;
+    case 'format': {
+      const label = DATE_FORMATS[String(p.format)]?.label ?? String(p.format);
+      text = `${at()} không đúng định dạng ${label}`;
+      limit = label;
+      break;
+    }
+    case 'enum':
+      text = `${at()} phải là một trong các giá trị: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      limit = p.allowedValues;
+      break;
+    case 'const':
+      text = `${at()} phải bằng ${JSON.stringify(p.allowedValue)}`;
+      limit = p.allowedValue;
+      break;
+    case 'uniqueItems':
+      text = `${at()} có phần tử trùng nhau (vị trí ${p.j} và ${p.i})`;
+      break;
+    case 'anyOf':
+    case 'oneOf':
+      text = `${at()} không khớp cấu trúc nào được chấp nhận`;
+      break;
+    default:
+      text = `${at()} không hợp lệ: ${e.message ?? e.keyword}`;
+  }
+  const message = `${text} (${e.keyword})`;
+  return limit === undefined ? { pointer, rule: e.keyword, message } : { pointer, rule: e.keyword, message, limit };
+}

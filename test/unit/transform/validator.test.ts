@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ConfigPathError } from '../../../src/config/config-error.ts';
+import { createValidatorFactory } from '../../../src/transform/index.ts';
+import { SCHEMAS } from './helpers.ts';
+
+describe('validator factory', () => {
+  it('compiles a schema file once per factory (many routes, one compile)', () => {
+    const f = createValidatorFactory(SCHEMAS);
+    expect(f.compile('molisa/DongBoDVC.json', ['routes', 0])).to.equal(
+      f.compile('molisa/DongBoDVC.json', ['routes', 5]),
+    );
+    expect(f.compile('molisa/DongBoDVC.json', ['r'])).to.not.equal(
+      createValidatorFactory(SCHEMAS).compile('molisa/DongBoDVC.json', ['r']),
+    );
+  });
+
+  it('renders the Vietnamese message the issue asks for', () => {
+    const v = createValidatorFactory(SCHEMAS).compile('molisa/FileQuyetDinh.json', ['r']);
+    expect(v([{ MaHoSo: 'M', HoVaTen: 'A'.repeat(251), CMND: '1', Url: 'https://x.vn/a.pdf' }])).to.deep.equal([
+      {
+        pointer: '/0/HoVaTen',
+        rule: 'maxLength',
+        message: 'Trường /0/HoVaTen dài quá 250 ký tự (maxLength)',
+        limit: 250,
+      },
+    ]);
+    expect(v([{ HoVaTen: 'A', CMND: '1', Url: 'https://x.vn/a.pdf' }])).to.deep.equal([
+      {
+        pointer: '/0/MaHoSo',
+        rule: 'required',
+        message: 'Thiếu trường bắt buộc /0/MaHoSo (required)',
+        limit: 'MaHoSo',
+      },
+    ]);
+  });
+
+  it('caps the number of errors', () => {
+    const v = createValidatorFactory(SCHEMAS, { maxErrors: 5 }).compile('molisa/FileQuyetDinh.json', ['r']);
+    expect(v(Array.from({ length: 50 }, () => ({})))).to.have.length(5);
+  });
+
+  it('throws ConfigPathError (schema-compile) naming the file: missing, not JSON, not a schema, outside the directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'schemas-'));
+    try {
+      writeFileSync(join(dir, 'broken.json'), '{"type": "object",');
+      writeFileSync(join(dir, 'bad.json'), '{"type": "objekt"}');
+      writeFileSync(join(dir, 'unknown-format.json'), '{"type": "string", "format": "dd-mm"}');
+      const f = createValidatorFactory(dir);
+      for (const file of ['missing.json', 'broken.json', 'bad.json', 'unknown-format.json', '../etc/passwd']) {
+        let caught: unknown;
+        try {
+          f.compile(file, ['routes', 1, 'request', 'schema']);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught, file).to.be.instanceOf(ConfigPathError);
+        expect((caught as ConfigPathError).rule).to.equal('schema-compile');
+        expect((caught as ConfigPathError).path).to.deep.equal(['routes', 1, 'request', 'schema']);
+        expect((caught as Error).message).to.contain(file);
+      }
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
