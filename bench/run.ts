@@ -246,6 +246,10 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'lgsp-bench-'));
   const configDir = path.join(tmp, 'config');
   cpSync(path.join(here, 'config'), configDir, { recursive: true });
+  // The shipped MOLISA mapping and its catalogues, as deployed (scenario 2).
+  for (const dir of ['mappings', 'catalogs']) {
+    cpSync(path.join(root, 'config', dir), path.join(configDir, dir), { recursive: true });
+  }
   const children: BenchChild[] = [];
   const failures: string[] = [];
   const rows: ScenarioRow[] = [];
@@ -262,6 +266,7 @@ async function main() {
       {
         BENCH_CONFIG_DIR: configDir,
         BENCH_UPSTREAM_URL: upstream.url,
+        BENCH_SCHEMAS_DIR: path.join(root, 'schemas'),
         BENCH_AUDIT_DIR: path.join(tmp, 'audit'),
         BENCH_AUDIT_HMAC_KEY: 'bench-audit-hmac-key-0123456789abcdef-0123456789',
         LOG_LEVEL: 'info',

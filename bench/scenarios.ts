@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchChild } from './lib/procs.ts';
 import type { Check, RequestSpec, ScenarioRow, Target } from './run.ts';
 
@@ -26,5 +29,63 @@ export interface ExtraScenario {
   run(ctx: ScenarioContext): Promise<void>;
 }
 
-/** Scenarios that need modules merged later (2: the full MOLISA pipeline, once src/transform lands). */
-export const extraScenarios: ExtraScenario[] = [];
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A DongBoDVC body of about 4 KB: the records of the seed fixture (seed 004 Appendix 1, as printed: HKTTC_*
+ * keys, "NA" gender, dd/MM/yyyy dates, so the mapping has real work to do), repeated with distinct MaHoSo.
+ */
+export function dongBoDvcBody(bytes = 4096): Buffer {
+  const seed = JSON.parse(readFileSync(path.join(root, 'test/fixtures/molisa/DongBoDVC.seed.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >[];
+  const records: Record<string, unknown>[] = [];
+  for (let i = 0; Buffer.byteLength(JSON.stringify(records)) < bytes - 600; i++) {
+    const record = { ...seed[i % seed.length] };
+    record.MaHoSo = `000.00.18.G12-250701-${String(i + 1).padStart(4, '0')}`;
+    records.push(record);
+  }
+  return Buffer.from(JSON.stringify(records));
+}
+
+/** Scenarios that need modules merged after the harness: 2, the full MOLISA pipeline (src/transform). */
+export const extraScenarios: ExtraScenario[] = [
+  {
+    id: '2',
+    name: 'full pipeline',
+    async run(ctx) {
+      const body = dongBoDvcBody();
+      const servicePath = '/api/v1/Service/DongBoDVC';
+      const targets = {
+        direct: { name: 'direct', child: ctx.upstream, url: `${ctx.upstream.url}/plain${servicePath}`, headers: {} },
+        bare: { name: 'bare', child: ctx.bare, url: `${ctx.bare.url}/plain${servicePath}`, headers: {} },
+        gateway: {
+          name: 'gateway',
+          child: ctx.gateway,
+          url: `${ctx.gateway.url}/molisa${servicePath}`,
+          headers: { 'x-api-key': ctx.consumerKey },
+        },
+      } satisfies Record<string, Target>;
+      const label = `2 full pipeline: POST DongBoDVC ${(body.length / 1024).toFixed(1)} KB`;
+      const r = await ctx.compare(
+        label,
+        targets,
+        { method: 'POST', body, contentType: 'application/json; charset=utf-8' },
+        ctx.rows,
+      );
+      ctx.checks.push({
+        name: 'full pipeline: CPU per request, gateway/bare',
+        measured: `${r.cpuRatio.toFixed(2)}x`,
+        limit: '≤ 2.0x',
+        met: r.cpuRatio <= 2,
+      });
+      ctx.checks.push({
+        name: 'full pipeline: p99 added over direct at 1000 req/s',
+        measured: `${(r.addedP99Us / 1000).toFixed(2)} ms`,
+        limit: '≤ 1 ms',
+        met: r.addedP99Us <= 1000,
+      });
+    },
+  },
+];
