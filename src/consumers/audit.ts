@@ -74,13 +74,31 @@ export function hashSubject(value: string, hmacKey: Buffer): string {
  * holding JSON (the civil-status push carries `data` as a JSON string, domain.md §4) is looked into too.
  */
 export function extractAuditKeys(body: unknown, options: ExtractOptions): Record<string, string | string[]> {
+  return compileAuditKeyExtractor(options)(body);
+}
+
+/**
+ * extractAuditKeys with the field tables built once: the audit trail compiles one extractor per route, and
+ * remembers how each JSON key name classifies, instead of lower-casing every key of every record of every
+ * body (that walk was ~17% of the gateway's CPU on a 4 KB MOLISA body, docs/benchmarks.md).
+ */
+export function compileAuditKeyExtractor(
+  options: ExtractOptions,
+): (body: unknown) => Record<string, string | string[]> {
   const dossier = new Map((options.dossierFields ?? DEFAULT_DOSSIER_FIELDS).map((f) => [f.toLowerCase(), f]));
   const subject = new Map((options.subjectFields ?? DEFAULT_SUBJECT_FIELDS).map((f) => [f.toLowerCase(), f]));
-  const found = new Map<string, Set<string>>();
-  const add = (name: string, value: string) => {
-    const set = found.get(name) ?? new Set<string>();
-    if (set.size < MAX_VALUES) set.add(value);
-    found.set(name, set);
+  // Key name -> [kind, configured field name]; bounded, since senders choose the key names.
+  const classified = new Map<string, readonly [0 | 1 | 2, string]>();
+  const classify = (key: string): readonly [0 | 1 | 2, string] => {
+    let c = classified.get(key);
+    if (c === undefined) {
+      const lower = key.trim().toLowerCase();
+      const subjectName = subject.get(lower);
+      const dossierName = dossier.get(lower);
+      c = subjectName ? [1, subjectName] : dossierName ? [2, dossierName] : [0, ''];
+      if (classified.size < 10_000) classified.set(key, c);
+    }
+    return c;
   };
   const scalars = (value: unknown): string[] => {
     if (typeof value === 'string') return value.trim() === '' ? [] : [value.trim()];
@@ -89,37 +107,56 @@ export function extractAuditKeys(body: unknown, options: ExtractOptions): Record
       return value.flatMap((v) => (typeof v === 'string' || typeof v === 'number' ? scalars(v) : []));
     return [];
   };
-  const walk = (node: unknown, depth: number): void => {
-    if (depth > MAX_DEPTH || node === null) return;
-    if (typeof node === 'string') {
-      const t = node.trim();
-      if ((t.startsWith('{') || t.startsWith('[')) && t.length < MAX_NESTED_JSON) {
-        try {
-          walk(JSON.parse(t), depth + 1);
-        } catch {
-          // not JSON after all: an ordinary string
+  return (body) => {
+    const found = new Map<string, Set<string>>();
+    const add = (name: string, value: string) => {
+      const set = found.get(name) ?? new Set<string>();
+      if (set.size < MAX_VALUES) set.add(value);
+      found.set(name, set);
+    };
+    const walk = (node: unknown, depth: number): void => {
+      if (depth > MAX_DEPTH || node === null) return;
+      if (typeof node === 'string') {
+        if (!mayBeJson(node)) return;
+        const t = node.trim();
+        if (t.length < MAX_NESTED_JSON) {
+          try {
+            walk(JSON.parse(t), depth + 1);
+          } catch {
+            // not JSON after all: an ordinary string
+          }
         }
+        return;
       }
-      return;
-    }
-    if (typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const item of node) walk(item, depth + 1);
-      return;
-    }
-    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-      const lower = key.trim().toLowerCase();
-      const subjectName = subject.get(lower);
-      const dossierName = dossier.get(lower);
-      if (subjectName) for (const v of scalars(value)) add(subjectName + HMAC_SUFFIX, hashSubject(v, options.hmacKey));
-      else if (dossierName) for (const v of scalars(value)) add(dossierName, v);
-      else walk(value, depth + 1);
-    }
+      if (typeof node !== 'object') return;
+      if (Array.isArray(node)) {
+        for (const item of node) walk(item, depth + 1);
+        return;
+      }
+      const record = node as Record<string, unknown>;
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue;
+        const value = record[key];
+        const [kind, name] = classify(key);
+        if (kind === 1) for (const v of scalars(value)) add(name + HMAC_SUFFIX, hashSubject(v, options.hmacKey));
+        else if (kind === 2) for (const v of scalars(value)) add(name, v);
+        else walk(value, depth + 1);
+      }
+    };
+    walk(body, 0);
+    const out: Record<string, string | string[]> = {};
+    for (const [name, values] of found) out[name] = values.size === 1 ? [...values][0] : [...values];
+    return out;
   };
-  walk(body, 0);
-  const out: Record<string, string | string[]> = {};
-  for (const [name, values] of found) out[name] = values.size === 1 ? [...values][0] : [...values];
-  return out;
+}
+
+/** True when the first non-blank character opens a JSON object or array; trims only strings that start blank. */
+function mayBeJson(text: string): boolean {
+  const c = text.charCodeAt(0);
+  if (c === 0x7b || c === 0x5b) return true; // { [
+  if (c > 0x20 && c < 0x7f) return false; // starts with a printable ASCII character that opens no JSON
+  const t = text.trim();
+  return t.startsWith('{') || t.startsWith('[');
 }
 
 /**
@@ -170,6 +207,9 @@ export function createAuditTrail(
   });
 
   const baseOptions = { hmacKey, dossierFields: options.dossierFields, subjectFields: options.subjectFields };
+  const baseExtractor = compileAuditKeyExtractor(baseOptions);
+  // One extractor per route with its own field lists, built on first use (route configs are frozen objects).
+  const routeExtractors = new WeakMap<RouteAuditConfig, (body: unknown) => Record<string, string | string[]>>();
   return {
     record(entry) {
       writer.log({ level: 'info', message: 'audit', audit: entry });
@@ -177,11 +217,17 @@ export function createAuditTrail(
     extractKeys(body, route) {
       const r = route?.audit;
       if (r?.keys === false) return {};
-      return extractAuditKeys(body, {
-        ...baseOptions,
-        dossierFields: r?.dossierFields ?? baseOptions.dossierFields,
-        subjectFields: r?.subjectFields ?? baseOptions.subjectFields,
-      });
+      if (!r || (!r.dossierFields && !r.subjectFields)) return baseExtractor(body);
+      let extract = routeExtractors.get(r);
+      if (!extract) {
+        extract = compileAuditKeyExtractor({
+          ...baseOptions,
+          dossierFields: r.dossierFields ?? baseOptions.dossierFields,
+          subjectFields: r.subjectFields ?? baseOptions.subjectFields,
+        });
+        routeExtractors.set(r, extract);
+      }
+      return extract(body);
     },
     async close() {
       // 1) every record has reached the transport; 2) the daily file's stream has written it out.
