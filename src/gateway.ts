@@ -9,7 +9,7 @@ import type { Env } from './config/interpolate.ts';
 import { systemClock, type Clock } from './config/types.ts';
 import { createAuditTrail, createMetrics, statusClass, type GatewayMetrics } from './consumers/index.ts';
 import type { GatewayConfig } from './config/types.ts';
-import { createLogger, type Logger } from './logging/logger.ts';
+import { createLogger, flushLines, type Logger } from './logging/logger.ts';
 import { parseJsonBody } from './transform/index.ts';
 import { createGatewayHandler, type JsonParser, type PipelineHooks } from './pipeline/gateway-handler.ts';
 import { defaultFactories, gatewayLoadOptions } from './runtime/default-factories.ts';
@@ -243,6 +243,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await closeRuntime(reloader.current);
     }
     await audit.close();
+    flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
   }
 }

@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { createLineBatcher, type LineBatcher } from './line-batcher.ts';
 import { maskText, maskValue } from './mask.ts';
 
 export type Logger = winston.Logger;
@@ -20,8 +21,8 @@ export interface LoggerOptions {
   silent?: boolean;
 }
 
-/** Where each logger made by createLogger writes, for the access-line fast path. */
-const destinations = new WeakMap<Logger, NodeJS.WritableStream>();
+/** Where each logger made by createLogger writes (batched), for the access-line fast path. */
+const destinations = new WeakMap<Logger, LineBatcher>();
 
 /** Builds the gateway's JSON logger (one JSON object per line, masked). */
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -34,7 +35,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     format: winston.format.combine(maskFormat(), winston.format.timestamp(), winston.format.json()),
     transports: [transport],
   });
-  destinations.set(logger, options.stream ?? process.stdout);
+  const stream = options.stream ?? process.stdout;
+  destinations.set(
+    logger,
+    createLineBatcher((chunk) => stream.write(chunk)),
+  );
   return logger;
 }
 
@@ -59,6 +64,11 @@ export function createLineWriter(logger: Logger, message: string): (fields: Reco
       if (value !== undefined) line[key] = typeof value === 'string' ? maskText(value) : maskValue(value);
     }
     line.timestamp = new Date().toISOString();
-    destination.write(`${JSON.stringify(line)}\n`);
+    destination.push(`${JSON.stringify(line)}\n`);
   };
+}
+
+/** Writes out the access lines a logger still holds (before shutdown). */
+export function flushLines(logger: Logger): void {
+  destinations.get(logger)?.flush();
 }

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
-import { createLineWriter, createLogger } from '../../../src/logging/logger.ts';
+import { createLineWriter, createLogger, flushLines } from '../../../src/logging/logger.ts';
 
 function capture() {
   const stream = new PassThrough();
@@ -26,7 +26,10 @@ describe('logging: access line writer', () => {
   it('writes the same masked fields as logger.info, plus level, message and timestamp', () => {
     const fast = capture();
     const slow = capture();
-    createLineWriter(createLogger({ stream: fast.stream }), 'access')(fields);
+    const fastLogger = createLogger({ stream: fast.stream });
+    createLineWriter(fastLogger, 'access')(fields);
+    expect(fast.lines, 'lines of one event-loop turn are batched').to.have.length(0);
+    flushLines(fastLogger);
     createLogger({ stream: slow.stream }).info('access', fields);
     expect(fast.lines).to.have.length(1);
     const { timestamp: t1, ...a } = fast.lines[0];
