@@ -65,6 +65,7 @@ export function createCredentialChain(
       for (const strategy of strategies) await strategy.apply(call);
     },
     isTokenRejected: (status, body) => strategies.some((s) => s.isTokenRejected(status, body)),
+    inspectsBody: strategies.some((s) => s.inspectsBody === true),
     invalidate() {
       for (const strategy of strategies) strategy.invalidate();
     },

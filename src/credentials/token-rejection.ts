@@ -52,7 +52,7 @@ export const tokenRejectedSchema = {
 export function compileTokenRejected(
   options: TokenRejectedOptions | undefined,
   path: readonly (string | number)[],
-): (status: number, body: unknown) => boolean {
+): ((status: number, body: unknown) => boolean) & { readonly inspectsBody: boolean } {
   const statuses = new Set(options?.statuses ?? [401]);
   const signals = (options?.when ?? []).map((signal, i) => {
     let pattern: RegExp | undefined;
@@ -77,12 +77,14 @@ export function compileTokenRejected(
       return true;
     };
   });
-  return (status, body) => {
+  const check = (status: number, body: unknown): boolean => {
     if (statuses.has(status)) return true;
     if (signals.length === 0) return false;
     const parsed = parseBody(body);
     return parsed !== undefined && signals.some((matches) => matches(parsed));
   };
+  // Tells the pipeline whether answers must be read to look for a signal, or can stream straight through.
+  return Object.assign(check, { inspectsBody: signals.length > 0 });
 }
 
 function parseBody(body: unknown): unknown {

@@ -31,6 +31,8 @@ export interface CredentialStrategy {
   apply(call: OutgoingCall): Promise<void>;
   /** True when the upstream's answer says the injected token was refused (401 or a configured signal). */
   isTokenRejected(status: number, body: unknown): boolean;
+  /** True when isTokenRejected looks at answer bodies (a `tokenRejected.when` signal), so they must be read. */
+  readonly inspectsBody?: boolean;
   /** Drops the cached token so the next apply() fetches a new one. */
   invalidate(): void;
   describe(): CredentialStatus;

@@ -17,6 +17,8 @@ export interface CredentialChainLike {
   readonly bodyNeed?: 'json' | 'form';
   apply(call: OutgoingCall): Promise<void>;
   isTokenRejected(status: number, body: unknown): boolean;
+  /** True when isTokenRejected needs the answer's body (otherwise answers stream straight through). */
+  readonly inspectsBody?: boolean;
   invalidate(): void;
   describe?(): unknown;
   close?(): void;

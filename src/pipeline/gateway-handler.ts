@@ -266,8 +266,11 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         const status = upstreamRes.statusCode ?? 502;
         const length = Number(upstreamRes.headers['content-length'] ?? NaN);
         // A HEAD answer has no body to read, and its Content-Length is the GET's: relay it as is.
+        // Without a response stage, only a credential that reads answer bodies (MOLISA error_code) needs
+        // the body in memory; everything else streams straight through.
         const sniffable =
           call.method !== 'HEAD' &&
+          upstream.credentials.inspectsBody === true &&
           isJsonContentType(upstreamRes.headers['content-type']) &&
           !upstreamRes.headers['content-encoding'] &&
           length <= SNIFF_LIMIT;

@@ -167,6 +167,7 @@ export const loginToken: Plugin<LoginTokenOptions, StrategyDeps, CredentialStrat
         if (inject.jsonField) injectJsonField(call, inject.jsonField, token);
       },
       isTokenRejected,
+      inspectsBody: isTokenRejected.inspectsBody,
       invalidate: () => tokens.invalidate(),
       describe: () => ({
         strategy: 'login-token',

@@ -143,6 +143,7 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
         setHeader(call.headers, header, scheme ? `${scheme} ${token}` : token);
       },
       isTokenRejected,
+      inspectsBody: isTokenRejected.inspectsBody,
       invalidate: () => tokens.invalidate(),
       describe: () => ({
         strategy: 'oauth2-client-credentials',
