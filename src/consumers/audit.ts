@@ -170,8 +170,15 @@ export function createAuditTrail(
   });
 
   const baseOptions = { hmacKey, dossierFields: options.dossierFields, subjectFields: options.subjectFields };
+  let closed = false;
   return {
     record(entry) {
+      // A request aborted by its client during the shutdown drain ends after close(): writing then would
+      // crash the process with "write after end" (seen under load on SIGTERM). Say so, without its keys.
+      if (closed) {
+        deps.logger.warn('audit record after shutdown dropped', { requestId: entry.requestId, route: entry.route });
+        return;
+      }
       writer.log({ level: 'info', message: 'audit', audit: entry });
     },
     extractKeys(body, route) {
@@ -184,6 +191,7 @@ export function createAuditTrail(
       });
     },
     async close() {
+      closed = true;
       // 1) every record has reached the transport; 2) the daily file's stream has written it out.
       const drained = new Promise<void>((resolve) => writer.once('finish', () => resolve()));
       writer.end();
