@@ -115,7 +115,7 @@ describe('deploy: the compose stack (sandbox + gateway + Redis as processes; ski
     const routesFile = path.join(tmp, 'config/routes.yaml');
     const routes = readFileSync(routesFile, 'utf8');
     const reloaded = gateway!.waitForLines((l) => l.message === 'config reloaded' && l.routes === 2, 1);
-    writeFileSync(routesFile, routes.replace(/  - id: molisa-gettoken[\s\S]*?(?=  - id: molisa-dongbo)/, ''));
+    writeFileSync(routesFile, routes.replace(/ {2}- id: molisa-gettoken[\s\S]*?(?= {2}- id: molisa-dongbo)/, ''));
     await reloaded;
     // GetToken now falls to the generic MOLISA route: the real (sandbox) MOLISA answers it.
     const after = (await call()).json<{ error_code: number; token: string | null }>();
