@@ -36,7 +36,7 @@ export async function startRedis(): Promise<RedisProcess> {
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
   });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return { url: `redis://127.0.0.1:${port}`, stop: async () => void (await stopChild(child)) };
 }
 
 export interface GatewayProcess {

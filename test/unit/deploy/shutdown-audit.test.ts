@@ -19,7 +19,14 @@ describe('deploy: audit trail after shutdown', () => {
         logger,
         stdout: out,
       });
-      const entry = { time: new Date(0).toISOString(), requestId: 'r1', route: 'x', status: 200, durationMs: 1 };
+      const entry = {
+        time: new Date(0).toISOString(),
+        requestId: 'r1',
+        route: 'x',
+        method: 'GET',
+        status: 200,
+        durationMs: 1,
+      };
       audit.record(entry);
       await audit.close();
       const errors: Error[] = [];
