@@ -6,7 +6,17 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
-import { hasRedisServer, spawnGateway, startRedis, type GatewayProcess, type RedisProcess } from './processes.ts';
+import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
+import { makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';
+import {
+  freePort,
+  hasRedisServer,
+  spawnGateway,
+  startRedis,
+  type GatewayProcess,
+  type RedisProcess,
+} from './processes.ts';
 
 const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
 
@@ -112,5 +122,53 @@ describe('deploy: two gateway processes share one rate limit through Redis (skip
     expect(audit).to.have.length(12);
     expect(audit.filter((l) => l.status === 429)).to.have.length(2);
     expect(audit.every((l) => l.consumer === 'mcdt' && l.route === 'ndxp-echo')).to.equal(true);
+  });
+});
+
+describe('deploy: a replica that has just started counts in Redis from its first call (skipped without redis-server)', function () {
+  let redis: RedisProcess | undefined;
+
+  before(async function () {
+    if (!hasRedisServer()) this.skip();
+    redis = await startRedis();
+  });
+  after(async () => redis?.stop());
+
+  it('a call made while the Redis connection is still opening waits for it instead of answering 503', async () => {
+    const config = makeConfig({
+      consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 5, windowSeconds: 60 } } },
+      rateLimits: {
+        store: 'redis',
+        redis: { url: redis!.url, keyPrefix: `lgsp-first:${process.pid}` },
+        onStoreError: 'deny',
+      },
+    });
+    const limiter = createRateLimiter(config, { logger: memoryLogger() });
+    try {
+      // Synchronously after creation: the limiter's own connection cannot be ready yet.
+      const headers = await limiter.consume('mcdt', 'r');
+      expect(headers['RateLimit-Remaining']).to.equal('4');
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('a Redis that cannot be reached at start still fails closed (503), once the connection attempt fails', async () => {
+    const port = await freePort();
+    const config = makeConfig({
+      consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 5, windowSeconds: 60 } } },
+      rateLimits: { store: 'redis', redis: { url: `redis://127.0.0.1:${port}` }, onStoreError: 'deny' },
+    });
+    const limiter = createRateLimiter(config, { logger: memoryLogger() });
+    try {
+      const err = await limiter.consume('mcdt', 'r').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(GatewayError);
+      expect((err as GatewayError).code).to.equal('GW_SERVICE_UNAVAILABLE');
+    } finally {
+      await limiter.close();
+    }
   });
 });
