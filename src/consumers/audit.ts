@@ -217,8 +217,15 @@ export function createAuditTrail(
   const batch = createLineBatcher((chunk) =>
     transport.log?.({ level: 'info', message: 'audit', [Symbol.for('message')]: chunk.slice(0, -1) }, () => undefined),
   );
+  let closed = false;
   return {
     record(entry) {
+      // A request aborted by its client during the shutdown drain ends after close(): writing then would
+      // crash the process with "write after end" (seen under load on SIGTERM). Say so, without its keys.
+      if (closed) {
+        deps.logger.warn('audit record after shutdown dropped', { requestId: entry.requestId, route: entry.route });
+        return;
+      }
       batch.push(batchLine(entry));
     },
     extractKeys(body, route) {
@@ -238,6 +245,7 @@ export function createAuditTrail(
     },
     async close() {
       batch.flush();
+      closed = true;
       // 1) every record has reached the transport; 2) the daily file's stream has written it out.
       const drained = new Promise<void>((resolve) => writer.once('finish', () => resolve()));
       writer.end();

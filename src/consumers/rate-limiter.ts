@@ -113,10 +113,26 @@ export function createRateLimiter(
     'RateLimit-Reset': String(Math.ceil(res.msBeforeNext / 1000)),
   });
 
+  // A replica that has just started gets traffic as soon as it listens, while its own Redis connection
+  // may still be opening: those first calls wait for the first outcome (ready, or an error, bounded by
+  // ioredis' connectTimeout) instead of being refused as "store down". Later outages still fail at once.
+  let firstConnect: Promise<void> | undefined =
+    ownRedis && ownRedis.status !== 'ready'
+      ? new Promise<void>((resolve) => {
+          const done = () => {
+            for (const e of ['ready', 'error', 'end']) ownRedis!.off(e, done);
+            firstConnect = undefined;
+            resolve();
+          };
+          for (const e of ['ready', 'error', 'end']) ownRedis!.once(e, done);
+        })
+      : undefined;
+
   return {
     async consume(consumerId, routeId) {
       const budgets = [consumerBudgets.get(consumerId), routeBudgets.get(routeId)].filter((b): b is Budget => !!b);
       if (budgets.length === 0) return {};
+      if (firstConnect) await firstConnect;
       const policy = budgets.map((b) => `${b.config.requests};w=${b.config.windowSeconds}`).join(', ');
       let tightest: { budget: Budget; res: RateLimiterRes } | undefined;
       for (const budget of budgets) {

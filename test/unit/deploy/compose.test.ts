@@ -1,0 +1,72 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the compose file is free-form YAML */
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as Record<
+  string,
+  any
+>;
+const { gateway, sandbox, redis } = compose.services;
+const configOf = (service: Record<string, any>) =>
+  service.volumes.find((v: Record<string, any>) => v.target === service.environment.LGSP_CONFIG_DIR);
+const gatewayYaml = parse(readFileSync(path.join(root, 'deploy/compose/config/gateway.yaml'), 'utf8'));
+const seconds = (duration: string) => Number(/^(\d+)s$/.exec(duration)![1]);
+
+describe('deploy: docker-compose.yml', () => {
+  it('gateway, sandbox and redis services; the gateway waits for both to be healthy', () => {
+    expect(Object.keys(compose.services).sort()).to.deep.equal(['gateway', 'redis', 'sandbox']);
+    expect(gateway.depends_on).to.deep.equal({
+      redis: { condition: 'service_healthy' },
+      sandbox: { condition: 'service_healthy' },
+    });
+    expect(redis.healthcheck.test).to.include('ping');
+  });
+
+  it('mounts each config as a read-only DIRECTORY bind at LGSP_CONFIG_DIR (so saved edits reach the watcher)', () => {
+    for (const service of [gateway, sandbox]) {
+      const mount = configOf(service);
+      expect(mount, 'a mount at LGSP_CONFIG_DIR').to.not.equal(undefined);
+      expect(mount).to.deep.include({ type: 'bind', read_only: true });
+      expect(statSync(path.join(root, mount.source)).isDirectory(), mount.source).to.equal(true);
+    }
+    expect(gateway.environment.LGSP_CONFIG_DIR).to.equal('/etc/lgsp-gateway');
+  });
+
+  it('the gateway runs as production with a read-only root filesystem; only the sandbox service is not production', () => {
+    expect(gateway.environment.NODE_ENV).to.equal('production');
+    expect(gateway.read_only).to.equal(true);
+    expect(gateway.cap_drop).to.deep.equal(['ALL']);
+    expect(sandbox.environment.NODE_ENV).to.not.equal('production');
+    const sandboxYaml = parse(readFileSync(path.join(root, configOf(sandbox).source, 'gateway.yaml'), 'utf8'));
+    expect(sandboxYaml.sandbox).to.deep.include({ enabled: true, host: '0.0.0.0' });
+    expect(sandboxYaml.environment).to.not.equal('production');
+    expect(gatewayYaml.sandbox?.enabled ?? false).to.equal(false);
+    // Upstreams reach the sandbox service on its configured port by default.
+    expect(gateway.environment.UPSTREAM_NDXP_URL).to.include(`http://sandbox:${sandboxYaml.sandbox.port}/`);
+  });
+
+  it('rate limits in the redis service; secrets only as files declared under secrets:', () => {
+    expect(gatewayYaml.rateLimits.store).to.equal('redis');
+    expect(gateway.environment.LGSP_REDIS_URL).to.equal('redis://redis:6379');
+    const declared = Object.keys(compose.secrets);
+    expect(gateway.secrets.sort()).to.deep.equal([...declared].sort());
+    for (const [name, value] of Object.entries(gateway.environment as Record<string, string>)) {
+      if (name.endsWith('_FILE')) expect(declared, name).to.include(path.basename(value));
+      if (/HMAC|SIGNING/.test(name)) expect(name).to.match(/_FILE$/);
+    }
+    for (const secret of Object.values(compose.secrets) as { file: string }[])
+      expect(secret.file).to.match(/^\.\/deploy\/compose\/secrets\//);
+    // The secrets directory is git-ignored except for its .gitignore.
+    expect(readFileSync(path.join(root, 'deploy/compose/secrets/.gitignore'), 'utf8')).to.match(/^\*$/m);
+  });
+
+  it('stop_grace_period is above shutdown.graceMs; the port is published on loopback by default', () => {
+    expect(seconds(gateway.stop_grace_period) * 1000).to.be.greaterThan(gatewayYaml.shutdown.graceMs);
+    expect(gateway.ports[0]).to.match(/^\$\{LGSP_PUBLISH:-127\.0\.0\.1:8080\}:8080$/);
+  });
+});
