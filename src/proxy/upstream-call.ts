@@ -18,8 +18,8 @@ export interface UpstreamCallOptions {
   /** Buffered body, or undefined for none. */
   readonly body?: Buffer;
   readonly responseTimeoutMs?: number;
-  /** Aborts the call when the caller went away. */
-  readonly signal?: AbortSignal;
+  /** Receives each outgoing request, so the caller can destroy it when its own client went away. */
+  readonly onRequest?: (req: http.ClientRequest) => void;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -57,8 +57,8 @@ function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise
       path: basePath + options.path,
       headers,
       agent: target.agent,
-      signal: options.signal,
     });
+    options.onRequest?.(req);
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
     const fail = (err: unknown) => {
