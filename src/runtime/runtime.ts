@@ -299,6 +299,7 @@ export function releaseRetired(old: Runtime, current: Runtime): void {
   for (const [id, upstream] of old.upstreams) {
     if (current.upstreams.get(id) === upstream) continue;
     upstream.credentials.close?.();
+    upstream.stream.release();
     upstream.agent.destroy();
   }
 }
@@ -308,6 +309,7 @@ export async function closeRuntime(runtime: Runtime): Promise<void> {
   await runtime.consumers.close();
   for (const upstream of runtime.upstreams.values()) {
     upstream.credentials.close?.();
+    upstream.stream.release();
     upstream.agent.destroy();
   }
 }
