@@ -26,6 +26,8 @@ export const testSchemas: Record<string, object> = {
       },
     },
   },
+  // Accepts any JSON: the route still parses and re-serialises the body (limits, guards) before forwarding.
+  'any.json': {},
   // MOLISA answers `{error_code, message}` (seed 004, Appendix 1).
   'molisa.response.json': {
     type: 'object',
