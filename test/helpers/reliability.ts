@@ -25,11 +25,14 @@ export const dialectChecks: Record<string, (body: Record<string, unknown>, statu
 
 export const dialectNames = Object.keys(dialectChecks);
 
-/** Yields to the event loop until `check` holds; fails after `max` turns (no wall-clock sleeps). */
-export async function until(check: () => boolean, what: string, max = 200_000): Promise<void> {
-  for (let i = 0; i < max; i++) {
+/**
+ * Waits until `check` holds, re-checking after each turn of the event loop (then every few ms once the
+ * loop is idle); nothing is asserted about time. Fails after `maxPolls` checks.
+ */
+export async function until(check: () => boolean, what: string, maxPolls = 20_000): Promise<void> {
+  for (let i = 0; i < maxPolls; i++) {
     if (check()) return;
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => (i < 10_000 ? setImmediate(r) : setTimeout(r, 1)));
   }
   throw new Error(`gave up waiting for: ${what}`);
 }
@@ -59,5 +62,23 @@ export function requestMayAbort(
       res.on('aborted', () => finish(false, 'aborted'));
     });
     req.end(options.body);
+  });
+}
+
+/**
+ * nock (used by unit tests of the token clients) intercepts sockets process-wide from the moment it is
+ * imported, and mocha imports every test file before running any: raw-socket tests would talk to nock's
+ * mock socket, not to the gateway. Suspend it around such a suite and put it back afterwards.
+ */
+export function suspendNockDuring(suite: Mocha.Suite): void {
+  let wasActive = false;
+  suite.beforeAll(async () => {
+    const nock = (await import('nock')).default;
+    wasActive = nock.isActive();
+    if (wasActive) nock.restore();
+  });
+  suite.afterAll(async () => {
+    const nock = (await import('nock')).default;
+    if (wasActive && !nock.isActive()) nock.activate();
   });
 }

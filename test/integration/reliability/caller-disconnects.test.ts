@@ -7,7 +7,7 @@ import { createLogger } from '../../../src/logging/logger.ts';
 import { defaultFactories } from '../../../src/runtime/default-factories.ts';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request } from '../../helpers/http.ts';
-import { agentSockets, until } from '../../helpers/reliability.ts';
+import { agentSockets, suspendNockDuring, until } from '../../helpers/reliability.ts';
 import { withTestSchemas } from '../../helpers/test-schemas.ts';
 
 /**
@@ -17,6 +17,7 @@ import { withTestSchemas } from '../../helpers/test-schemas.ts';
  */
 describe('reliability: caller disconnects', function () {
   this.timeout(10_000);
+  suspendNockDuring(this);
   let upstream: http.Server;
   let upstreamUrl: string;
   let gw: TestGateway;

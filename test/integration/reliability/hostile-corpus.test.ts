@@ -8,6 +8,7 @@ import { createLogger } from '../../../src/logging/logger.ts';
 import { defaultFactories } from '../../../src/runtime/default-factories.ts';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
+import { suspendNockDuring } from '../../helpers/reliability.ts';
 import { withTestSchemas } from '../../helpers/test-schemas.ts';
 
 /**
@@ -19,6 +20,7 @@ const ID12 = '001099000001';
 
 describe('reliability: hostile input corpus', function () {
   this.timeout(15_000);
+  suspendNockDuring(this);
   let up: TestServer;
   let gw: TestGateway;
   const auth = { 'x-api-key': CONSUMER_KEY };

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { closedPort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { until } from '../../helpers/reliability.ts';
+import { registerSecret } from '../../helpers/written-registry.ts';
 
 /**
  * Fault matrix, token side (issue 8): the token endpoint of an upstream refuses, stalls, answers HTML,
@@ -25,6 +26,7 @@ describe('reliability: token endpoint fault matrix', function () {
   const auth = { 'x-api-key': CONSUMER_KEY };
 
   before(async () => {
+    for (const secret of ['cs-test-secret-value', 'molisa-password-secret']) registerSecret(secret);
     tokenServer = http.createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -58,6 +60,8 @@ describe('reliability: token endpoint fault matrix', function () {
             return json(200, { error_code: 1, message: 'Sai mật khẩu', token: null });
           default:
             issued++;
+            registerSecret(`ndxp-token-${issued}`);
+            registerSecret(`molisa-token-${issued}`);
             return req.url?.includes('GetToken')
               ? json(200, { error_code: 0, message: 'ok', token: `molisa-token-${issued}` })
               : json(200, { access_token: `ndxp-token-${issued}`, token_type: 'Bearer', expires_in: 3600 });
