@@ -261,8 +261,10 @@ export function issuesFrom(err: unknown, loaded: LoadedConfig): ConfigIssue[] {
 export function listConfigFiles(dir: string): string[] {
   const out: string[] = [];
   const isYaml = (n: string) => /\.ya?ml$/i.test(n) && !n.startsWith('.');
+  // A YAML name that is not a readable file (a dangling symlink of a half-swapped ConfigMap, a directory)
+  // is listed anyway, so the load fails naming it: skipping it would load the config without its routes.
   for (const name of readdirSync(dir).sort()) {
-    if (isYaml(name) && isFile(path.join(dir, name))) out.push(name);
+    if (isYaml(name)) out.push(name);
   }
   const routesDir = path.join(dir, 'routes');
   if (isDirectory(routesDir)) {
@@ -277,17 +279,9 @@ function walk(dir: string, prefix = ''): string[] {
     if (name.startsWith('.')) continue;
     const full = path.join(dir, name);
     if (isDirectory(full)) out.push(...walk(full, path.join(prefix, name)));
-    else if (isFile(full)) out.push(path.join(prefix, name));
+    else out.push(path.join(prefix, name)); // files, and dangling symlinks (read fails, naming them)
   }
   return out;
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function isDirectory(p: string): boolean {
@@ -302,11 +296,13 @@ function hashTree(dir: string, hash: ReturnType<typeof createHash>): void {
   if (!isDirectory(dir)) return;
   for (const name of walk(dir)) {
     if (!/\.(json|ya?ml)$/i.test(name)) continue;
-    hash
-      .update(name)
-      .update('\0')
-      .update(readFileSync(path.join(dir, name)))
-      .update('\0');
+    let content: Buffer | string;
+    try {
+      content = readFileSync(path.join(dir, name));
+    } catch {
+      content = '(unreadable)'; // the compiler that reads it reports the fault, at its path
+    }
+    hash.update(name).update('\0').update(content).update('\0');
   }
 }
 

@@ -53,6 +53,12 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
     tokenCache.singleFlight(key, async () => {
       try {
         const fetched = await options.fetchToken();
+        // A token is sent in a header (or a JSON field): one with CR/LF or other control characters would
+        // inject headers, and Node refuses it at send time (a 500 on every call until expiry). Refuse it
+        // here, as a fault of the token endpoint, and cache nothing.
+        if (!PRINTABLE_TOKEN.test(fetched.token)) {
+          throw tokenEndpointFailed(options.upstreamId, 'token holds characters not allowed in a header');
+        }
         const now = clock.now();
         const entry: CachedToken = {
           token: fetched.token,
@@ -133,6 +139,9 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
     },
   };
 }
+
+/** Visible ASCII, inner spaces allowed: what RFC 6750 b64token, JWTs and opaque tokens are made of. */
+const PRINTABLE_TOKEN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /** The GW_TOKEN_ENDPOINT_FAILED error for an upstream, with a reason already scrubbed of secrets. */
 export function tokenEndpointFailed(upstream: string, reason: string, cause?: unknown): GatewayError {

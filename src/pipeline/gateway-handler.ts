@@ -11,6 +11,7 @@ import { callUpstream, readResponseBody } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
 import type { OutgoingCall } from './contracts.ts';
+import { guardJsonBytes } from './json-guard.ts';
 import {
   checkDeclaredLength,
   hasNoBody,
@@ -184,6 +185,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
               contentType: req.headers['content-type'] ?? '(none)',
             });
           }
+          const unsafe = guardJsonBytes(body, runtime.config.limits.jsonDepth);
+          if (unsafe) throw unsafe;
           const parsed = parseJson(body, { maxDepth: runtime.config.limits.jsonDepth });
           if (!parsed.ok) throw parsed.error;
           call.json = adaptRequest(route, parsed.value, record);
@@ -213,6 +216,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       const raw = hasNoBody(req) ? Buffer.alloc(0) : await readRequestBody(req, limit);
       let body: unknown;
       if (raw.length > 0) {
+        const unsafe = guardJsonBytes(raw, runtime.config.limits.jsonDepth);
+        if (unsafe) throw unsafe;
         const parsed = parseJson(raw, { maxDepth: runtime.config.limits.jsonDepth });
         if (!parsed.ok) throw parsed.error;
         body = parsed.value;

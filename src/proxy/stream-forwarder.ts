@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -20,12 +21,15 @@ const CALL = Symbol('lgsp.streamCall');
 const DONE = Symbol('lgsp.streamDone');
 type WithCall = IncomingMessage & { [CALL]?: StreamCall; [DONE]?: (err?: unknown) => void };
 
-export type StreamForwarder = (
+export type StreamForwarder = ((
   req: IncomingMessage,
   res: ServerResponse,
   call: StreamCall,
   done: (err?: unknown) => void,
-) => void;
+) => void) & {
+  /** Detaches the forwarder from the listening servers it saw (called when its upstream is retired). */
+  release(): void;
+};
 
 /**
  * Streams a request body to the upstream untouched (JSON, SOAP, multipart, binary, chunked) with
@@ -80,13 +84,23 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
           req.on('data', onData);
         }
       },
-      proxyRes: (proxyRes, req) => {
+      proxyRes: (proxyRes, req, res) => {
         stripHopByHop(proxyRes.headers);
+        // Same idle timeout on the body as the managed client: a stalled or trickling body is cut, and the
+        // caller's response (its head already relayed) is cut too rather than left hanging.
+        const idleMs = (req as WithCall)[CALL]?.responseTimeoutMs ?? target.responseTimeoutMs;
+        proxyRes.setTimeout(idleMs, () => proxyRes.destroy(timeoutError(target.id, idleMs, 'body')));
+        proxyRes.once('error', () => res.destroy());
+        proxyRes.once('aborted', () => res.destroy());
         (req as WithCall)[CALL]?.onResponse?.(proxyRes);
       },
     },
   });
-  return (req, res, call, done) => {
+  // http-proxy-middleware adds a 'close' listener to the listening server on its first request and never
+  // removes it: each forwarder retired by a reload stayed reachable from the server, with its proxy. Note
+  // which listener it added per server, so release() can take it off again.
+  const serverListeners = new Map<EventEmitter, ReturnType<EventEmitter['listeners']>>();
+  const forward = (req: IncomingMessage, res: ServerResponse, call: StreamCall, done: (err?: unknown) => void) => {
     let settled = false;
     const once = (err?: unknown) => {
       if (settled) return;
@@ -97,6 +111,24 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
     (req as WithCall)[DONE] = once;
     res.once('finish', () => once());
     res.once('close', () => once());
-    middleware(req, res, (err?: unknown) => once(err ?? new Error('request was not proxied'))).catch(once);
+    const server = (req.socket as { server?: EventEmitter } | null)?.server;
+    const before = server && !serverListeners.has(server) ? server.listeners('close') : undefined;
+    if (server && before) serverListeners.set(server, []);
+    middleware(req, res, (err?: unknown) => once(err ?? new Error('request was not proxied')))
+      .then(() => {
+        if (server && before)
+          serverListeners.set(
+            server,
+            server.listeners('close').filter((l) => !before.includes(l)),
+          );
+      })
+      .catch(once);
   };
+  return Object.assign(forward, {
+    release() {
+      for (const [server, listeners] of serverListeners)
+        for (const l of listeners) server.off('close', l as (...args: unknown[]) => void);
+      serverListeners.clear();
+    },
+  });
 }

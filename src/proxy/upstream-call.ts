@@ -89,6 +89,9 @@ function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise
       }
       settled = true;
       timers.forEach(clearTimeout);
+      // The head came; the body may still stall or trickle. Cut it when the socket stays silent for the
+      // response timeout (an idle timer, reset by every chunk), or the exchange would hang forever.
+      res.setTimeout(responseTimeout, () => res.destroy(timeoutError(target.id, responseTimeout, 'body')));
       resolve(res);
     });
     req.end(options.body);
@@ -116,8 +119,11 @@ export function readResponseBody(res: IncomingMessage, limit: number, upstream: 
     });
     res.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     res.on('error', (err) => reject(upstreamError(err, upstream)));
+    // `aborted` fires before `error`: when the body was cut on purpose (idle timeout), report that reason.
     res.on('aborted', () =>
-      reject(upstreamError(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' }), upstream)),
+      reject(
+        upstreamError(res.errored ?? Object.assign(new Error('response aborted'), { code: 'ECONNRESET' }), upstream),
+      ),
     );
   });
 }

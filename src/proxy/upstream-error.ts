@@ -41,6 +41,11 @@ export function upstreamError(err: unknown, upstream: string): GatewayError {
   return new GatewayError('GW_UPSTREAM_RESET', { upstream, reason: reason || 'unknown error' }, { cause: err });
 }
 
-export function timeoutError(upstream: string, timeoutMs: number, phase: 'connect' | 'response'): GatewayError {
+/** `body`: the response head came, then the body went silent for longer than the timeout (idle, not total). */
+export function timeoutError(
+  upstream: string,
+  timeoutMs: number,
+  phase: 'connect' | 'response' | 'body',
+): GatewayError {
   return new GatewayError('GW_UPSTREAM_TIMEOUT', { upstream, timeoutMs, phase });
 }

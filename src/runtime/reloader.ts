@@ -69,6 +69,8 @@ export class Reloader extends EventEmitter {
       loaded = loadConfig(this.#options.dir, this.#options.load);
       if (!force && loaded.hash === this.#current.hash) {
         result = { result: 'unchanged', hash: loaded.hash, reason };
+        // The files are back to what runs (a deleted or broken directory restored): the fault is over.
+        this.#lastError = undefined;
       } else {
         const next = await this.#options.build(loaded, this.#current);
         const old = this.#current;

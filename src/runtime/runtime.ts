@@ -155,12 +155,21 @@ export async function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previo
     routeList: routes,
     upstreams,
     consumers,
-    rendererForPath(path: string) {
-      const slash = path.indexOf('/', 1);
-      const first = path.slice(1, slash === -1 ? undefined : slash);
-      return upstreams.get(first)?.render ?? fallbackRender;
-    },
+    rendererForPath: rendererForPath(upstreams, fallbackRender),
     inFlight: 0,
+  };
+}
+
+/**
+ * Built outside buildRuntime on purpose: a closure created inside it would share its scope, which holds
+ * `previous` (captured by the upstream builders), so every runtime kept its predecessor alive and each
+ * reload leaked the whole chain of retired runtimes (found by the soak, issue 8).
+ */
+function rendererForPath(upstreams: ReadonlyMap<string, UpstreamRuntime>, fallback: ErrorRenderer) {
+  return (path: string): ErrorRenderer => {
+    const slash = path.indexOf('/', 1);
+    const first = path.slice(1, slash === -1 ? undefined : slash);
+    return upstreams.get(first)?.render ?? fallback;
   };
 }
 
@@ -287,6 +296,7 @@ export function releaseRetired(old: Runtime, current: Runtime): void {
   for (const [id, upstream] of old.upstreams) {
     if (current.upstreams.get(id) === upstream) continue;
     upstream.credentials.close?.();
+    upstream.stream.release();
     upstream.agent.destroy();
   }
 }
@@ -296,6 +306,7 @@ export async function closeRuntime(runtime: Runtime): Promise<void> {
   await runtime.consumers.close();
   for (const upstream of runtime.upstreams.values()) {
     upstream.credentials.close?.();
+    upstream.stream.release();
     upstream.agent.destroy();
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { registerSecret, registerWritten, snapshotDir } from './written-registry.ts';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -40,10 +41,16 @@ export async function startGateway(
     );
   }
   const logs: Record<string, unknown>[] = [];
+  const rawLog: string[] = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+    const text = chunk.toString('utf8');
+    rawLog.push(text);
+    for (const line of text.split('\n')) if (line.trim()) logs.push(JSON.parse(line));
   });
+  // Everything this gateway writes is checked for IDs and secrets in clear after the whole suite.
+  registerWritten(`log of gateway in ${dir}`, () => rawLog.join(''));
+  for (const secret of [ADMIN_KEY, CONSUMER_KEY, 'test-audit-hmac-key-0123456789abcdef']) registerSecret(secret);
   const gateway = await createGateway({
     configDir: dir,
     env: {},
@@ -60,6 +67,7 @@ export async function startGateway(
     write,
     async close() {
       await gateway.close(1000);
+      snapshotDir(`audit trail of gateway in ${dir}`, path.join(dir, 'audit-trail'));
       rmSync(dir, { recursive: true, force: true });
     },
   };

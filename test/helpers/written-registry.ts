@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * Everything the test run made the gateway write (log lines, audit files), and every secret the tests
+ * handed it, so one check after the whole suite can prove that no citizen ID number, secret or token was
+ * written in clear (Decree 13/2023; domain.md §3). A registry is the only place that sees all test files:
+ * test gateways delete their directories on close, so audit files are read in here before that.
+ *
+ * Fed by test/helpers/gateway.ts (every startGateway: its log lines, its audit trail, the fixture keys);
+ * tests add the secrets they invent with registerSecret(). Checked by the root hook in
+ * test/helpers/root-hooks.ts, after every test file ran, whatever the order.
+ */
+export interface Written {
+  readonly label: string;
+  read(): string;
+}
+
+const written: Written[] = [];
+const secrets = new Set<string>();
+
+/** Registers a source of written text, read when the suite ends (or now, for files about to be deleted). */
+export function registerWritten(label: string, read: () => string): void {
+  written.push({ label, read });
+}
+
+/** Reads every file under `dir` now (plain or .gz) and registers their content. */
+export function snapshotDir(label: string, dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { recursive: true }) as string[];
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (!statSync(file).isFile()) continue;
+    const raw = readFileSync(file);
+    const text = (name.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+    registerWritten(`${label}/${name}`, () => text);
+  }
+}
+
+/** A secret or token the tests used: it must appear nowhere the gateway wrote. */
+export function registerSecret(value: string): void {
+  if (value.length >= 8) secrets.add(value);
+}
+
+/** A 12-digit run not glued to other digits or letters: a personal ID number (Số định danh cá nhân). */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const ID12 = /(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])/g;
+
+export interface Finding {
+  readonly source: string;
+  readonly what: string;
+  readonly excerpt: string;
+}
+
+/** Scans everything registered; returns what was found in clear (empty = clean). */
+export function findLeaks(sources: readonly Written[] = written, secretSet: ReadonlySet<string> = secrets): Finding[] {
+  const findings: Finding[] = [];
+  for (const w of sources) {
+    // Request ids are UUIDs, whose last group can be 12 digits: blank them out first.
+    const text = w.read().replace(UUID, '<uuid>');
+    for (const m of text.matchAll(ID12)) {
+      findings.push({ source: w.label, what: 'ID number', excerpt: excerpt(text, m.index, m[0].length) });
+    }
+    for (const secret of secretSet) {
+      const at = text.indexOf(secret);
+      if (at !== -1) findings.push({ source: w.label, what: 'secret', excerpt: excerpt(text, at, secret.length) });
+    }
+  }
+  return findings;
+}
+
+export function registryStats(): { sources: number; secrets: number; bytes: number } {
+  return { sources: written.length, secrets: secrets.size, bytes: written.reduce((n, w) => n + w.read().length, 0) };
+}
+
+/** Context around a hit, with the hit itself shortened so the report does not repeat the leak. */
+function excerpt(text: string, at: number, length: number): string {
+  const hit = text.slice(at, at + length);
+  return `${text.slice(Math.max(0, at - 60), at)}[${hit.slice(0, 3)}…${length}ch]${text.slice(at + length, at + length + 40)}`;
+}
