@@ -186,6 +186,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
       return new Promise((resolve, reject) => {
         const s = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, serve);
+        // http-proxy-middleware adds one 'close' listener to the server per upstream (to close its proxy):
+        // with more than ten upstreams that is expected, not a leak.
+        s.setMaxListeners(0);
         s.once('error', reject);
         s.listen(port, host, () => {
           server = s;

@@ -4,9 +4,8 @@ import type { RuntimeFactories } from '../../src/runtime/runtime.ts';
 import type { ValidateFn } from '../../src/pipeline/contracts.ts';
 
 /**
- * Schemas for tests, keyed by the `schema:` file name a route names. Until the transform module (issue 4)
- * is on main, tests plug these in through `factories.compileSchema`; pointing a test at the shipped MOLISA
- * route later means dropping this factory and naming `molisa/DongBoDVC.request.json` instead.
+ * Schemas for tests, keyed by the `schema:` file name a route names, plugged in through
+ * `factories.compileStage` (withTestSchemas) so fault tests do not depend on the shipped schema files.
  */
 export const testSchemas: Record<string, object> = {
   // A cut-down DongBoDVC record list (seed 004, §IV.3): the ID-number rule and a few length limits.
@@ -58,7 +57,17 @@ export function isValidFor(file: string, body: unknown): boolean {
   return compileTestSchema(file)(body).length === 0;
 }
 
-/** The default factories plus test schemas. */
+/** The default factories, with stages naming a test schema (and no mapping) validated by it. */
 export function withTestSchemas(factories: RuntimeFactories): RuntimeFactories {
-  return { ...factories, compileSchema: (file) => compileTestSchema(file) };
+  return {
+    ...factories,
+    compileStage(stage, path) {
+      if (stage.schema && testSchemas[stage.schema] && !stage.mapping?.length) {
+        const validate = compileTestSchema(stage.schema);
+        return (body) => ({ body, errors: validate(body) });
+      }
+      if (!factories.compileStage) throw new Error('no compileStage factory');
+      return factories.compileStage(stage, path);
+    },
+  };
 }
