@@ -208,6 +208,11 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         return forwardBuffered(route, call, upstreamPath, undefined);
       }
       if (noBody) return forwardBuffered(route, call, upstreamPath, undefined);
+      // A small body of declared length is read whole and sent as is (byte-identical): the call can then
+      // be replayed after a 401 or on a dead pooled socket, and it skips the streaming machinery. Larger
+      // or chunked bodies (uploads, SOAP streams) stream through http-proxy-middleware untouched.
+      if (isSmallDeclaredBody(req))
+        return forwardBuffered(route, call, upstreamPath, await readRequestBody(req, limit));
       return forwardStream(route, call, upstreamPath);
     };
 
@@ -395,6 +400,15 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 
     handle().catch(fail);
   };
+}
+
+/** Bodies up to this size with a Content-Length are buffered rather than streamed. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+function isSmallDeclaredBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  const declared = Number(req.headers['content-length']);
+  return Number.isInteger(declared) && declared <= SMALL_BODY_BYTES;
 }
 
 function validationError(errors: FieldError[]): GatewayError {
