@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { resolveSecret as resolveSharedSecret } from '../credentials/secrets.ts';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { ApiKeyRef, SecretRef } from '../config/types.ts';
 
@@ -54,20 +54,15 @@ export function matchDigest(
 }
 
 /** Reads a SecretRef (inline string, `{env}`, `{file}`) to its text; throws ConfigPathError when missing. */
+/**
+ * Resolves `{ env }` / `{ file }` / a plain string with the one secret resolver of the gateway
+ * (src/credentials/secrets.ts): `{ env: X }` falls back to the file named by `X_FILE`, files lose their
+ * trailing newline, and a missing secret is a ConfigPathError naming it.
+ */
 export function resolveSecret(ref: SecretRef, path: readonly (string | number)[], env: Env): string {
-  if (typeof ref === 'string') return ref;
-  if ('env' in ref) {
-    const value = env[ref.env];
-    if (value === undefined || value === '') {
-      throw new ConfigPathError([...path, 'env'], 'secret', `environment variable ${ref.env} is not set`);
-    }
-    return value;
-  }
-  try {
-    return readFileSync(ref.file, 'utf8');
-  } catch (err) {
-    throw new ConfigPathError([...path, 'file'], 'secret', `cannot read ${ref.file}: ${(err as Error).message}`);
-  }
+  const name = typeof ref === 'object' && 'env' in ref ? ref.env : String(path.at(-1) ?? 'secret');
+  const at = typeof ref === 'object' ? [...path, 'env' in ref ? 'env' : 'file'] : path;
+  return resolveSharedSecret(ref, name, at, { env, configDir: process.cwd() });
 }
 
 /**
