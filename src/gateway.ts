@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
+import { ConfigError } from './config/config-error.ts';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
@@ -185,7 +188,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
       return new Promise((resolve, reject) => {
-        const s = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, serve);
+        const tls = reloader.current.config.listen.tls;
+        const serverOptions = { keepAliveTimeout: 65_000, headersTimeout: 66_000 };
+        const s = tls
+          ? https.createServer({ ...serverOptions, ...tlsServerOptions(options.configDir, tls) }, serve)
+          : http.createServer(serverOptions, serve);
         // http-proxy-middleware adds one 'close' listener to the server per upstream (to close its proxy):
         // with more than ten upstreams that is expected, not a leak.
         s.setMaxListeners(0);
@@ -198,7 +205,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           resolve({
             server: s,
             port: address.port,
-            url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`,
+            url: `${tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`,
           });
         });
       });
@@ -249,4 +256,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
   }
+}
+
+/**
+ * TLS options of the gateway's own listener. Client certificates are requested but not enforced by the
+ * handshake (`rejectUnauthorized: false`): a caller without one may still use an API key, and one whose
+ * certificate does not check out gets a 401/403 in its route's dialect rather than a bare TLS alert.
+ */
+function tlsServerOptions(configDir: string, tls: NonNullable<GatewayConfig['listen']['tls']>): https.ServerOptions {
+  const read = (file: string, key: string) => {
+    try {
+      return readFileSync(path.resolve(configDir, file));
+    } catch (err) {
+      throw new ConfigError([
+        {
+          path: `listen.tls.${key}`,
+          rule: 'file',
+          message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        },
+      ]);
+    }
+  };
+  return {
+    cert: read(tls.cert, 'cert'),
+    key: read(tls.key, 'key'),
+    ca: tls.ca ? read(tls.ca, 'ca') : undefined,
+    requestCert: tls.clientCertificates === 'request',
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+  };
 }

@@ -128,6 +128,17 @@ const listen = (port: number, host: string) => ({
   properties: {
     port: { type: 'integer', minimum: 0, maximum: 65535, default: port },
     host: { type: 'string', default: host },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cert', 'key'],
+      properties: {
+        cert: { type: 'string', minLength: 1 },
+        key: { type: 'string', minLength: 1 },
+        ca: { type: 'string', minLength: 1 },
+        clientCertificates: { enum: ['none', 'request'], default: 'none' },
+      },
+    },
   },
 });
 

@@ -9,6 +9,17 @@ export type SecretRef = string | { env: string } | { file: string };
 export interface ListenConfig {
   readonly port: number;
   readonly host: string;
+  /**
+   * TLS on the gateway's own listener (PEM files, relative to the config directory). With
+   * `clientCertificates: request` callers may present a certificate signed by `ca`; its subject CN
+   * identifies a consumer (`consumers.<id>.mtlsSubject`). Read at start: a change needs a restart.
+   */
+  readonly tls?: {
+    readonly cert: string;
+    readonly key: string;
+    readonly ca?: string;
+    readonly clientCertificates: 'none' | 'request';
+  };
 }
 
 export interface TlsClientConfig {
