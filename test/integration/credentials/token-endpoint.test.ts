@@ -1,17 +1,16 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PluginRef } from '../../../src/config/types.ts';
 import { createCredentialChain, createTokenCache, type OutgoingCall } from '../../../src/credentials/index.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { buildTlsOptions } from '../../../src/upstream/tls.ts';
+import { hasOpenssl, makeTestPki } from '../../helpers/pki.ts';
 
 interface Seen {
   authorization?: string;
@@ -138,55 +137,8 @@ describe('credentials over real HTTP (token server on 127.0.0.1)', () => {
   describe('https with a private CA and mutual TLS', () => {
     let dir = '';
     before(function () {
-      try {
-        execFileSync('openssl', ['version'], { stdio: 'ignore' });
-      } catch {
-        this.skip(); // no openssl CLI on this machine: certificates cannot be generated
-      }
-      dir = mkdtempSync(join(tmpdir(), 'creds-tls-'));
-      const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-      ssl(
-        'req',
-        '-x509',
-        ...ec,
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=Test Provincial CA',
-      );
-      writeFileSync(
-        join(dir, 'server.ext'),
-        'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
-      );
-      writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-      for (const [name, cn] of [
-        ['server', 'localhost'],
-        ['client', 'lgsp-gateway'],
-      ]) {
-        ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-        ssl(
-          'x509',
-          '-req',
-          '-in',
-          `${name}.csr`,
-          '-CA',
-          'ca.pem',
-          '-CAkey',
-          'ca.key',
-          '-CAcreateserial',
-          '-out',
-          `${name}.pem`,
-          '-days',
-          '1',
-          '-extfile',
-          `${name}.ext`,
-        );
-      }
+      if (!hasOpenssl()) this.skip(); // no openssl CLI on this machine: certificates cannot be generated
+      dir = makeTestPki(['lgsp-gateway']);
     });
 
     it('uses the upstream TLS options for the token call: CA bundle and client certificate', async () => {
@@ -212,7 +164,7 @@ describe('credentials over real HTTP (token server on 127.0.0.1)', () => {
       const logger = createLogger({ silent: true });
       try {
         const mtls = buildTlsOptions(
-          { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') },
+          { ca: join(dir, 'ca.pem'), cert: join(dir, 'lgsp-gateway.pem'), key: join(dir, 'lgsp-gateway.key') },
           [],
           logger,
         );
