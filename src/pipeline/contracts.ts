@@ -24,7 +24,6 @@ export interface CredentialChainLike {
   close?(): void;
 }
 
-export type MappingFn = (body: unknown) => { body: unknown; errors: FieldError[] };
 export type ValidateFn = (body: unknown) => FieldError[];
 
 export interface ConsumerIdentity {

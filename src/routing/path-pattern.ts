@@ -8,7 +8,6 @@ export interface PathPattern {
   readonly hasWildcard: boolean;
   /** Returns the params (`*` holds the wildcard tail, without its leading slash) or undefined. */
   match(path: string): Record<string, string> | undefined;
-  /** Fills a template such as `/api/:id/*` from params. */
 }
 
 const PARAM = /^:([A-Za-z_][A-Za-z0-9_]*)$/;

@@ -1,4 +1,4 @@
-import { compilePathPattern, type PathPattern } from '../routing/path-pattern.ts';
+import type { PathPattern } from '../routing/path-pattern.ts';
 
 export interface MatchableRoute {
   readonly id: string;
@@ -101,5 +101,3 @@ function rank(route: MatchableRoute): number {
 function stripTrailingSlash(p: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
-
-export { compilePathPattern };
