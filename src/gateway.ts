@@ -174,7 +174,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ? watchConfigDir(options.configDir, {
         debounceMs: reloader.current.config.reload.debounceMs,
         logger,
-        onChange: () => void reloader.reload('file-change'),
+        onChange: () => reloader.reload('file-change'),
+        extraDirs: () => {
+          const { paths } = reloader.current.config;
+          return [paths.routes, paths.mappings, paths.catalogs];
+        },
       })
     : undefined;
 

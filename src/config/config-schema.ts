@@ -176,6 +176,8 @@ export function buildConfigSchema(extensions: ConfigSchemaExtensions = {}): Reco
         properties: {
           schemas: { type: 'string', default: '../schemas' },
           catalogs: { type: 'string', default: 'catalogs' },
+          routes: { type: 'string', default: 'routes' },
+          mappings: { type: 'string', default: 'mappings' },
         },
       },
       logging: {

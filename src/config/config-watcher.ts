@@ -4,9 +4,11 @@ import type { Logger } from '../logging/logger.ts';
 
 export interface WatchOptions {
   readonly debounceMs: number;
+  /** The other directories the config reads (routes, mappings, catalogs), asked again after each burst. */
+  readonly extraDirs?: () => readonly string[];
   readonly logger: Logger;
   /** Called once per burst of changes, after `debounceMs` of quiet. */
-  readonly onChange: () => void;
+  readonly onChange: () => unknown;
 }
 
 /**
@@ -25,8 +27,9 @@ export function watchConfigDir(dir: string, options: WatchOptions): { close(): v
     clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      arm();
-      options.onChange();
+      // Re-arm after the reload, so directories the new config names (paths.routes...) are watched too;
+      // the current watchers keep reporting changes meanwhile.
+      void Promise.resolve(options.onChange()).finally(arm);
     }, options.debounceMs);
   };
 
@@ -34,7 +37,9 @@ export function watchConfigDir(dir: string, options: WatchOptions): { close(): v
     for (const w of watchers) w.close();
     watchers = [];
     if (closed) return;
-    for (const d of [dir, path.join(dir, 'routes'), path.join(dir, 'catalogs'), path.join(dir, 'mappings')]) {
+    const dirs = new Set([dir, path.join(dir, 'routes'), path.join(dir, 'catalogs'), path.join(dir, 'mappings')]);
+    for (const extra of options.extraDirs?.() ?? []) dirs.add(extra);
+    for (const d of dirs) {
       if (!existsSync(d)) continue;
       try {
         const w = watch(d, { persistent: false }, fire);

@@ -46,38 +46,46 @@ const MERGED_MAPS = new Set(['upstreams', 'consumers']);
 export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig {
   const absDir = path.resolve(dir);
   const env = options.env ?? process.env;
-  const names = listConfigFiles(absDir);
   const issues: ConfigIssue[] = [];
   const hash = createHash('sha256');
   const sources: SourceFile[] = [];
+  const names: string[] = [];
 
-  for (const name of names) {
-    let text: string;
-    try {
-      text = readFileSync(path.join(absDir, name), 'utf8');
-    } catch (err) {
-      issues.push({ file: name, path: '', rule: 'read', message: `cannot read file: ${(err as Error).message}` });
-      continue;
-    }
-    hash.update(name).update('\0').update(text).update('\0');
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = e.linePos?.[0];
-        issues.push({
-          file: name,
-          line: pos?.line,
-          column: pos?.col,
-          path: '',
-          rule: 'yaml-syntax',
-          message: e.message.split('\n')[0],
-        });
+  const readAndParse = (list: readonly string[]) => {
+    for (const name of list) {
+      names.push(name);
+      let text: string;
+      try {
+        text = readFileSync(path.resolve(absDir, name), 'utf8');
+      } catch (err) {
+        issues.push({ file: name, path: '', rule: 'read', message: `cannot read file: ${(err as Error).message}` });
+        continue;
       }
-      continue;
+      hash.update(name).update('\0').update(text).update('\0');
+      const lines = new LineCounter();
+      const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+      if (doc.errors.length > 0) {
+        for (const e of doc.errors) {
+          const pos = e.linePos?.[0];
+          issues.push({
+            file: name,
+            line: pos?.line,
+            column: pos?.col,
+            path: '',
+            rule: 'yaml-syntax',
+            message: e.message.split('\n')[0],
+          });
+        }
+        continue;
+      }
+      sources.push({ name, doc, lines });
     }
-    sources.push({ name, doc, lines });
-  }
+  };
+
+  // The top-level files first: one of them may move the route directory (`paths.routes`).
+  readAndParse(listConfigFiles(absDir));
+  const routesDir = path.resolve(absDir, configuredDir(sources, 'routes', env) ?? 'routes');
+  readAndParse(listRouteFiles(routesDir).map((file) => path.relative(absDir, file)));
   if (names.length === 0) issues.push({ path: '', rule: 'files', message: `no *.yaml file in ${absDir}` });
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -149,7 +157,14 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
   const resolved = interpolate(merged, env, interpolationIssues) as Record<string, unknown>;
   for (const issue of interpolationIssues) issues.push(locate(parsePath(issue.path), issue.rule, issue.message));
 
-  resolveStageReferences(resolved, absDir, locate, issues, hash);
+  const mappingsPath = (resolved.paths as { mappings?: unknown } | undefined)?.mappings;
+  resolveStageReferences(
+    resolved,
+    path.resolve(absDir, typeof mappingsPath === 'string' ? mappingsPath : 'mappings'),
+    locate,
+    issues,
+    hash,
+  );
 
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
   const validate = ajv.compile(buildConfigSchema(options.schemaExtensions));
@@ -166,10 +181,12 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     throw new ConfigError(issues);
   }
 
-  const config = resolved as unknown as GatewayConfig & { paths: { schemas: string; catalogs: string } };
+  const config = resolved as unknown as GatewayConfig;
   const paths = {
     schemas: path.resolve(absDir, config.paths.schemas),
     catalogs: path.resolve(absDir, config.paths.catalogs),
+    routes: routesDir,
+    mappings: path.resolve(absDir, config.paths.mappings),
   };
   (resolved as { paths: unknown }).paths = paths;
   checkReferences(config, options, locate, issues);
@@ -192,7 +209,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
  */
 function resolveStageReferences(
   config: Record<string, unknown>,
-  dir: string,
+  mappingsDir: string,
   locate: LoadedConfig['locate'],
   issues: ConfigIssue[],
   hash: ReturnType<typeof createHash>,
@@ -221,10 +238,10 @@ function resolveStageReferences(
       const [, fileName, key] = m;
       let doc = files.get(fileName);
       if (doc === undefined) {
-        const file = path.join(dir, 'mappings', `${fileName}.yaml`);
+        const file = path.join(mappingsDir, `${fileName}.yaml`);
         try {
           const text = readFileSync(file, 'utf8');
-          hash.update(`mappings/${fileName}.yaml`).update('\0').update(text).update('\0');
+          hash.update(file).update('\0').update(text).update('\0');
           const parsed = parseDocument(text, { uniqueKeys: true });
           if (parsed.errors.length > 0)
             throw new Error(`mappings/${fileName}.yaml: ${parsed.errors[0].message.split('\n')[0]}`);
@@ -257,20 +274,37 @@ export function issuesFrom(err: unknown, loaded: LoadedConfig): ConfigIssue[] {
   return [{ path: '', rule: 'build', message: err instanceof Error ? err.message : String(err) }];
 }
 
-/** Top-level `*.yaml`/`*.yml` (not dot-files: Kubernetes keeps `..data` there) and `routes/**` files. */
+/** Top-level `*.yaml`/`*.yml` of the config directory (not dot-files: Kubernetes keeps `..data` there). */
 export function listConfigFiles(dir: string): string[] {
-  const out: string[] = [];
-  const isYaml = (n: string) => /\.ya?ml$/i.test(n) && !n.startsWith('.');
   // A YAML name that is not a readable file (a dangling symlink of a half-swapped ConfigMap, a directory)
   // is listed anyway, so the load fails naming it: skipping it would load the config without its routes.
-  for (const name of readdirSync(dir).sort()) {
-    if (isYaml(name)) out.push(name);
+  return readdirSync(dir)
+    .sort()
+    .filter((name) => isYamlName(name));
+}
+
+/** Every YAML file under the route directory (`paths.routes`, default `routes/`), as absolute paths. */
+export function listRouteFiles(routesDir: string): string[] {
+  if (!isDirectory(routesDir)) return [];
+  return walk(routesDir)
+    .filter((name) => isYamlName(path.basename(name)))
+    .map((name) => path.join(routesDir, name));
+}
+
+function isYamlName(name: string): boolean {
+  return /\.ya?ml$/i.test(name) && !name.startsWith('.');
+}
+
+/**
+ * `paths.<key>` as written in the top-level files (after `${VAR}` interpolation), read before the whole
+ * config is validated because it says where the rest of the config is.
+ */
+function configuredDir(sources: readonly SourceFile[], key: string, env: Env): string | undefined {
+  for (const file of sources) {
+    const value = (file.doc.toJS() as { paths?: Record<string, unknown> } | null)?.paths?.[key];
+    if (typeof value === 'string' && value !== '') return interpolate(value, env, []) as string;
   }
-  const routesDir = path.join(dir, 'routes');
-  if (isDirectory(routesDir)) {
-    for (const name of walk(routesDir)) if (isYaml(path.basename(name))) out.push(path.join('routes', name));
-  }
-  return out;
+  return undefined;
 }
 
 function walk(dir: string, prefix = ''): string[] {

@@ -210,7 +210,14 @@ export interface GatewayConfig {
   readonly metrics?: MetricsConfig;
   readonly limits: { readonly bodyBytes: number; readonly jsonDepth: number };
   /** Directories, resolved to absolute paths at load (relative ones from the config directory). */
-  readonly paths: { readonly schemas: string; readonly catalogs: string };
+  readonly paths: {
+    readonly schemas: string;
+    readonly catalogs: string;
+    /** Route files (every YAML below it); default `routes/` of the config directory. */
+    readonly routes: string;
+    /** Shipped mapping blocks that routes `use:`; default `mappings/`. */
+    readonly mappings: string;
+  };
   readonly logging: { readonly level: string };
   readonly shutdown: { readonly graceMs: number };
   readonly reload: { readonly debounceMs: number; readonly watch: boolean };

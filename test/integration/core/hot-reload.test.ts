@@ -1,4 +1,5 @@
-import { renameSync, symlinkSync, mkdirSync, writeFileSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, renameSync, symlinkSync, mkdirSync, writeFileSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -149,5 +150,22 @@ describe('gateway core: hot reload', () => {
     const [result] = (await reloaded) as [ReloadResult];
     expect(result.result).to.equal('success');
     expect((await request(`${gw.url}/ndxp/new`, { headers: { 'x-api-key': CONSUMER_KEY } })).status).to.equal(200);
+  });
+
+  it('follows a route directory kept outside the config directory (paths.routes)', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'lgsp-routes-'));
+    try {
+      writeFileSync(path.join(outside, 'r.yaml'), routesV1);
+      gw.write('routes.yaml', '');
+      gw.write('gateway.yaml', base(up.url) + `paths: { routes: ${outside} }\n`);
+      expect((await gw.gateway.reloader.reload('test', true)).result).to.equal('success');
+      const reloaded = once(gw.gateway.reloader, 'reload');
+      writeFileSync(path.join(outside, 'r.yaml'), routesV2);
+      const [result] = (await reloaded) as [ReloadResult];
+      expect(result.result).to.equal('success');
+      expect((await request(`${gw.url}/ndxp/new`, { headers: { 'x-api-key': CONSUMER_KEY } })).status).to.equal(200);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> 
     listen: { port: 0, host: '127.0.0.1' },
     admin: { apiKeys: [] },
     limits: { bodyBytes: 1_000_000, jsonDepth: 32 },
-    paths: { schemas: '.', catalogs: '.' },
+    paths: { schemas: '.', catalogs: '.', routes: 'routes', mappings: 'mappings' },
     logging: { level: 'error' },
     shutdown: { graceMs: 1000 },
     reload: { debounceMs: 100, watch: false },
