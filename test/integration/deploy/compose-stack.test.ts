@@ -23,7 +23,7 @@ const API_KEY = 'compose-test-consumer-key-0123456789';
  * The docker-compose.yml stack without a Docker engine: the same three processes (sandbox, gateway,
  * Redis) with the compose file's environment and the shipped config directories, "sandbox:9180" and
  * "redis:6379" replaced by loopback ports. Proves the shipped config works end to end, and that an edit
- * of routes.yaml in the mounted directory reaches the running gateway.
+ * of a route file in the mounted route directory reaches the running gateway.
  */
 describe('deploy: the compose stack (sandbox + gateway + Redis as processes; skipped without redis-server)', function () {
   let redis: RedisProcess | undefined;
@@ -73,10 +73,16 @@ describe('deploy: the compose stack (sandbox + gateway + Redis as processes; ski
     env.LGSP_CONFIG_DIR = path.join(tmp, 'config');
     // The audit volume of the compose file.
     const auditDir = path.join(tmp, 'audit');
-    writeFileSync(
-      path.join(tmp, 'config/gateway.yaml'),
-      readFileSync(path.join(tmp, 'config/gateway.yaml'), 'utf8').replace('/var/lib/lgsp-gateway/audit', auditDir),
-    );
+    // The repository's route table, mapping blocks and catalogs, where compose bind-mounts them; the
+    // schemas the image ships at /app/schemas are the repository's.
+    let gatewayYaml = readFileSync(path.join(tmp, 'config/gateway.yaml'), 'utf8')
+      .replace('/var/lib/lgsp-gateway/audit', auditDir)
+      .replace('/app/schemas', path.join(root, 'schemas'));
+    for (const dir of ['routes', 'mappings', 'catalogs']) {
+      cpSync(path.join(root, 'config', dir), path.join(tmp, dir), { recursive: true });
+      gatewayYaml = gatewayYaml.replace(`/etc/lgsp-gateway-${dir}`, path.join(tmp, dir));
+    }
+    writeFileSync(path.join(tmp, 'config/gateway.yaml'), gatewayYaml);
     gateway = await spawnGateway(cli, env);
   });
 
@@ -96,14 +102,14 @@ describe('deploy: the compose stack (sandbox + gateway + Redis as processes; ski
     expect(res.status, res.body.toString()).to.equal(200);
     expect(res.json()).to.include({ maYeuCau: 'compose-1', responseCode: '200' });
     expect(res.headers['ratelimit-limit']).to.equal('20');
-    const denied = await request(`${gateway!.url}/ndxp/dancu/1.0/x`, {
+    const denied = await request(`${gateway!.url}/ndxp/dancu/1.0/xacThucThongTinCongDan`, {
       method: 'POST',
       headers: { 'x-api-key': 'wrong-key-0123456789abcdefgh' },
     });
     expect(denied.status).to.equal(401);
   });
 
-  it('editing routes.yaml in the mounted config directory reloads the running gateway', async () => {
+  it('editing a route file in the mounted route directory reloads the running gateway', async () => {
     const url = `${gateway!.url}/molisa/api/v1/Service/GetToken`;
     const call = () =>
       request(url, {
@@ -112,13 +118,23 @@ describe('deploy: the compose stack (sandbox + gateway + Redis as processes; ski
         body: JSON.stringify({ username: 'legacy', password: 'legacy' }),
       });
     expect((await call()).json()).to.include({ error_code: 0 });
-    const routesFile = path.join(tmp, 'config/routes.yaml');
+    const routesFile = path.join(tmp, 'routes/molisa.yaml');
     const routes = readFileSync(routesFile, 'utf8');
-    const reloaded = gateway!.waitForLines((l) => l.message === 'config reloaded' && l.routes === 2, 1);
-    writeFileSync(routesFile, routes.replace(/ {2}- id: molisa-gettoken[\s\S]*?(?= {2}- id: molisa-dongbo)/, ''));
+    const reloaded = gateway!.waitForLines((l) => l.message === 'config reloaded' && l.routes === 24, 1);
+    writeFileSync(routesFile, routes.replace(/ {2}- id: molisa-get-token[\s\S]*?(?= {2}- id: molisa-dong-bo-dvc)/, ''));
     await reloaded;
-    // GetToken now falls to the generic MOLISA route: the real (sandbox) MOLISA answers it.
-    const after = (await call()).json<{ error_code: number; token: string | null }>();
-    expect(after.error_code).to.equal(1); // the sandbox refuses the legacy client's own account
+    // The compatibility route is gone: the path is now unknown, answered in MOLISA's dialect.
+    const after = await call();
+    expect(after.status).to.equal(404);
+    expect(after.json()).to.include({ error_code: 404, code: 'GW_ROUTE_NOT_FOUND' });
+  });
+
+  it("the seed's MOLISA DongBoDVC payload goes through the full mapping to the sandbox", async () => {
+    const res = await request(`${gateway!.url}/molisa/api/v1/Service/DongBoDVC`, {
+      method: 'POST',
+      headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+      body: readFileSync(path.join(root, 'test/fixtures/molisa/DongBoDVC.seed.json')),
+    });
+    expect(res.json()).to.include({ error_code: 0 });
   });
 });

@@ -120,6 +120,25 @@ describe('deploy: Kubernetes manifests', () => {
       for (const d of [config, secrets]) spawnSync('mkdir', ['-p', d]);
       for (const [name, text] of Object.entries(configMap.data as Record<string, string>))
         writeFileSync(path.join(config, name), text);
+      // The route-table ConfigMaps go where the Deployment mounts them, redirected into the temp dir.
+      const redirected: Record<string, string> = {};
+      for (const key of ['routes', 'mappings', 'catalogs']) {
+        const mountPath = gatewayYaml.paths[key] as string;
+        const found = volumeFor(mountPath);
+        expect(found, `a mount at paths.${key} (${mountPath})`).to.not.equal(undefined);
+        const cm = one('ConfigMap', found!.volume.configMap.name);
+        const target = path.join(dir, key);
+        spawnSync('mkdir', ['-p', target]);
+        for (const [name, text] of Object.entries(cm.data as Record<string, string>))
+          writeFileSync(path.join(target, name), text);
+        redirected[mountPath] = target;
+      }
+      const gatewayFile = path.join(config, 'gateway.yaml');
+      let text = readFileSync(gatewayFile, 'utf8');
+      // The image ships the schemas at paths.schemas; here they are the repository's.
+      redirected[gatewayYaml.paths.schemas as string] = path.join(root, 'schemas');
+      for (const [from, to] of Object.entries(redirected)) text = text.replace(from, to);
+      writeFileSync(gatewayFile, text);
       const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
         type: 'pkcs8',
         format: 'pem',
@@ -142,10 +161,16 @@ describe('deploy: Kubernetes manifests', () => {
         encoding: 'utf8',
       });
       expect(run.status, run.stderr).to.equal(0);
-      expect(run.stdout).to.match(/valid \(3 routes, 2 upstreams/);
+      // The same route table as the shipped sandbox config (config/): every route, every upstream.
+      expect(run.stdout).to.match(/valid \(25 routes, 9 upstreams/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('route-table.yaml is what deploy/k8s/render-route-table.ts makes from config/ (no drift)', async () => {
+    const { renderRouteTable } = await import('../../../deploy/k8s/render-route-table.ts');
+    expect(readFileSync(path.join(k8s, 'route-table.yaml'), 'utf8')).to.equal(renderRouteTable());
   });
 
   it('rate limits in Redis; token signing keys from the Secret (shared by replicas); audit to stdout', () => {
