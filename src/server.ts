@@ -40,6 +40,12 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
     environment: config.environment,
     routes: gateway.reloader.current.routeList.length,
   });
+  if (config.sandbox.enabled && process.stderr.isTTY) {
+    const admin = config.admin.listen ? `http://${config.admin.listen.host}:${config.admin.listen.port}` : undefined;
+    process.stderr.write(
+      sandboxHint(url, env.LGSP_DEMO_API_KEY ? '$LGSP_DEMO_API_KEY' : 'lgsp-demo-mcdt-key-2026', admin),
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -80,4 +86,20 @@ async function startSandboxIfAvailable(
   });
   logger.info('sandbox of the national systems listening', { url: started.url });
   return () => started.close();
+}
+
+/** For a person at a terminal running the sandbox: one call that works, and where to read more. */
+function sandboxHint(url: string, key: string, admin: string | undefined): string {
+  return [
+    '',
+    `  lgsp-gateway is up at ${url} with the sandbox of the national systems (synthetic data only).`,
+    '  Try a population look-up through VDXP, with the demo one-stop-system key:',
+    '',
+    `    curl -s -X POST ${url}/vdxp/dancu/1.0/thongTinChuHo -H "X-API-Key: ${key}" \\`,
+    `      -H 'Content-Type: application/json' -d '{"soDinhDanh":"099205000103"}'`,
+    '',
+    `  More calls: README.md, "Try it".${admin ? ` Admin: ${admin}/admin/status` : ''}`,
+    '',
+    '',
+  ].join('\n');
 }
