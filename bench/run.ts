@@ -257,7 +257,13 @@ async function main() {
   try {
     const upstream = await startChild('upstream', path.join(here, 'servers/upstream.ts'), {});
     children.push(upstream);
-    const bare = await startChild('bare', path.join(here, 'servers/bare-proxy.ts'), { BENCH_TARGET: upstream.url });
+    const bare = await startChild(
+      'bare',
+      path.join(here, 'servers/bare-proxy.ts'),
+      { BENCH_TARGET: upstream.url },
+      undefined,
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, 'profiles', 'bare')}`] : [],
+    );
     children.push(bare);
     const gatewayLog = path.join(tmp, 'gateway.log');
     const gw = await startChild(
