@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../config/types.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
@@ -7,7 +7,7 @@ import { GatewayError, toGatewayError, type FieldError } from '../errors/gateway
 import { createLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
 import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
-import { callUpstream, readResponseBody } from '../proxy/upstream-call.ts';
+import { callUpstream, type UpstreamResponse } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
 import type { OutgoingCall } from './contracts.ts';
@@ -248,15 +248,15 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     ) => {
       const { upstream } = route;
       // A caller that left early cancels the upstream call. (Not an AbortSignal: wiring one into every
-      // http.request costs EventTarget listeners per call; destroying the request directly costs nothing.)
-      let inFlightCall: ClientRequest | undefined;
+      // call costs EventTarget listeners; cancelling the dispatch directly costs nothing.)
+      let cancel: (() => void) | undefined;
       res.once('close', () => {
-        if (!res.writableFinished) inFlightCall?.destroy();
+        if (!res.writableFinished) cancel?.();
       });
       for (let attempt = 0; ; attempt++) {
         const call: OutgoingCall = {
           method: base.method,
-          headers: { ...base.headers },
+          headers: attempt === 0 ? base.headers : { ...base.headers },
           json: base.json,
           form: base.form,
         };
@@ -271,9 +271,9 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           headers: call.headers as Record<string, string | string[]>,
           body,
           responseTimeoutMs: route.responseTimeoutMs,
-          onRequest: (r) => (inFlightCall = r),
+          onCancel: (c) => (cancel = c),
         });
-        const status = upstreamRes.statusCode ?? 502;
+        const status = upstreamRes.statusCode;
         const length = Number(upstreamRes.headers['content-length'] ?? NaN);
         // A HEAD answer has no body to read, and its Content-Length is the GET's: relay it as is.
         // Without a response stage, only a credential that reads answer bodies (MOLISA error_code) needs
@@ -287,13 +287,13 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         if ((!route.response || call.method === 'HEAD') && !sniffable) {
           if (attempt === 0 && upstream.credentials.isTokenRejected(status, undefined)) {
             upstream.credentials.invalidate();
-            upstreamRes.resume();
+            upstreamRes.discard();
             continue;
           }
-          relayStream(upstreamRes, upstreamStarted);
+          relay(upstreamRes, upstreamStarted);
           return;
         }
-        const buf = await readResponseBody(upstreamRes, maxResponseBytes, upstream.id);
+        const buf = await upstreamRes.read(maxResponseBytes);
         record.upstreamMs = performance.now() - upstreamStarted;
         // Parsed only when the response is mapped or validated; the token-rejection check gets the raw
         // buffer and parses it only if a strategy looks at bodies (MOLISA error_code), not on every call.
@@ -323,16 +323,16 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       }
     };
 
-    const relayStream = (upstreamRes: IncomingMessage, upstreamStarted: number) => {
+    /** The upstream's answer relayed as it comes: status, headers minus hop-by-hop, body with back-pressure. */
+    const relay = (upstreamRes: UpstreamResponse, upstreamStarted: number) => {
       const headers = relayableResponseHeaders(upstreamRes.headers);
       headers['x-request-id'] = requestId;
       record.status = upstreamRes.statusCode;
-      res.writeHead(upstreamRes.statusCode ?? 502, headers);
-      upstreamRes.on('data', (chunk: Buffer) => (record.bytes += chunk.length));
-      upstreamRes.once('end', () => (record.upstreamMs = performance.now() - upstreamStarted));
-      upstreamRes.once('error', () => res.destroy());
-      upstreamRes.once('aborted', () => res.destroy());
-      upstreamRes.pipe(res);
+      res.writeHead(upstreamRes.statusCode, headers);
+      upstreamRes.relay(res, () => {
+        record.bytes = upstreamRes.bytes;
+        record.upstreamMs = performance.now() - upstreamStarted;
+      });
     };
 
     /** Streamed body: http-proxy-middleware pipes it untouched. */

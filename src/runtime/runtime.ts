@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { AuthenticatorLike, ConsumerIdentity, CredentialChainLike } from '../pipeline/contracts.ts';
 import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern.ts';
 import { createStreamForwarder, type StreamForwarder } from '../proxy/stream-forwarder.ts';
-import { createUpstreamAgent } from '../proxy/upstream-agent.ts';
+import { createUpstreamAgent, createUpstreamPool } from '../proxy/upstream-agent.ts';
 import type { UpstreamTarget } from '../proxy/upstream-call.ts';
 import { RouteTable, type MatchableRoute } from './route-table.ts';
 
@@ -195,6 +195,11 @@ function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, prev
     id,
     url,
     agent,
+    dispatcher: createUpstreamPool(url, {
+      maxSockets: config.maxSockets,
+      connectTimeoutMs: config.timeouts.connectMs,
+      tls,
+    }),
     connectTimeoutMs: config.timeouts.connectMs,
     responseTimeoutMs: config.timeouts.responseMs,
   };
@@ -298,6 +303,7 @@ export function releaseRetired(old: Runtime, current: Runtime): void {
     upstream.credentials.close?.();
     upstream.stream.release();
     upstream.agent.destroy();
+    void upstream.dispatcher.destroy();
   }
 }
 
@@ -308,5 +314,6 @@ export async function closeRuntime(runtime: Runtime): Promise<void> {
     upstream.credentials.close?.();
     upstream.stream.release();
     upstream.agent.destroy();
+    await upstream.dispatcher.destroy();
   }
 }

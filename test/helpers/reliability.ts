@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import type { Runtime } from '../../src/runtime/runtime.ts';
+import type { Pool } from 'undici';
 
 /** What each error dialect's body must say about the failing hop (`hop` in problem+json, the upstream id in text). */
 export const dialectChecks: Record<string, (body: Record<string, unknown>, status: number, names: string) => void> = {
@@ -37,11 +38,16 @@ export async function until(check: () => boolean, what: string, maxPolls = 20_00
   throw new Error(`gave up waiting for: ${what}`);
 }
 
-/** Sockets an upstream agent still holds (busy and pooled). */
+/** Connections an upstream still holds (busy and pooled): its node:http agent and its undici pool. */
 export function agentSockets(runtime: Runtime, upstream: string): { busy: number; free: number } {
-  const agent = runtime.upstreams.get(upstream)!.agent as http.Agent;
+  const target = runtime.upstreams.get(upstream)!;
+  const agent = target.agent as http.Agent;
+  const pool = (target.dispatcher as Pool).stats;
   const count = (m: NodeJS.ReadOnlyDict<Socket[]>) => Object.values(m).reduce((n, list) => n + (list?.length ?? 0), 0);
-  return { busy: count(agent.sockets), free: count(agent.freeSockets) };
+  return {
+    busy: count(agent.sockets) + pool.connected - pool.free + pool.pending,
+    free: count(agent.freeSockets) + pool.free,
+  };
 }
 
 /** A request whose response may be cut: resolves with status, the bytes that came, and whether it ended cleanly. */
