@@ -12,7 +12,9 @@ import { CATALOGS } from './helpers.ts';
  */
 const deps: MappingDeps = createMappingDeps(loadCatalogs(CATALOGS));
 /** Key order matters (the upstream sees it), and chai's deep.equal ignores it: compare the JSON text. */
-const same = (a: unknown, b: unknown) => expect(JSON.stringify(a)).to.equal(JSON.stringify(b));
+/** Keys holding `undefined` count too (JSON.stringify alone would hide them). */
+const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x === undefined ? '(undefined)' : x));
+const same = (a: unknown, b: unknown) => expect(text(a)).to.equal(text(b));
 
 describe('shape builders (shape.ts)', () => {
   it('copy in order under new names and leave out undefined values', () => {
