@@ -88,67 +88,94 @@ export function compileAuditKeyExtractor(
 ): (body: unknown) => Record<string, string | string[]> {
   const dossier = new Map((options.dossierFields ?? DEFAULT_DOSSIER_FIELDS).map((f) => [f.toLowerCase(), f]));
   const subject = new Map((options.subjectFields ?? DEFAULT_SUBJECT_FIELDS).map((f) => [f.toLowerCase(), f]));
-  // Key name -> [kind, configured field name]; bounded, since senders choose the key names.
-  const classified = new Map<string, readonly [0 | 1 | 2, string]>();
-  const classify = (key: string): readonly [0 | 1 | 2, string] => {
+  const hmacKey = options.hmacKey;
+  // Key name -> what it is: a subject field (output name `<field>#hmac`), a dossier field, or neither
+  // (`OTHER`, walked into). Bounded, since senders choose the key names.
+  const OTHER: KeyClass = { subject: false, name: '' };
+  const classified = new Map<string, KeyClass>();
+  const classify = (key: string): KeyClass => {
     let c = classified.get(key);
     if (c === undefined) {
       const lower = key.trim().toLowerCase();
       const subjectName = subject.get(lower);
       const dossierName = dossier.get(lower);
-      c = subjectName ? [1, subjectName] : dossierName ? [2, dossierName] : [0, ''];
+      c = subjectName
+        ? { subject: true, name: subjectName + HMAC_SUFFIX }
+        : dossierName
+          ? { subject: false, name: dossierName }
+          : OTHER;
       if (classified.size < 10_000) classified.set(key, c);
     }
     return c;
   };
-  const scalars = (value: unknown): string[] => {
-    if (typeof value === 'string') return value.trim() === '' ? [] : [value.trim()];
-    if (typeof value === 'number' && Number.isFinite(value)) return [String(value)];
-    if (Array.isArray(value))
-      return value.flatMap((v) => (typeof v === 'string' || typeof v === 'number' ? scalars(v) : []));
-    return [];
-  };
   return (body) => {
-    const found = new Map<string, Set<string>>();
-    const add = (name: string, value: string) => {
-      const set = found.get(name) ?? new Set<string>();
-      if (set.size < MAX_VALUES) set.add(value);
-      found.set(name, set);
+    // Output name -> values in first-seen order. For a subject field, `raw` holds the trimmed identifiers
+    // already hashed, so a citizen listed twice (or in an embedded copy) is hashed once (~1.4 µs a hash).
+    const found = new Map<string, { values: Set<string>; raw?: Set<string> }>();
+    const add = (c: KeyClass, value: string) => {
+      let slot = found.get(c.name);
+      if (slot === undefined)
+        found.set(c.name, (slot = c.subject ? { values: new Set(), raw: new Set() } : { values: new Set() }));
+      if (slot.values.size >= MAX_VALUES) return;
+      if (!c.subject) slot.values.add(value);
+      else if (!slot.raw!.has(value)) {
+        slot.raw!.add(value);
+        slot.values.add(hashSubject(value, hmacKey));
+      }
+    };
+    const addScalars = (c: KeyClass, value: unknown) => {
+      if (typeof value === 'string') {
+        const t = value.trim();
+        if (t !== '') add(c, t);
+      } else if (typeof value === 'number') {
+        if (Number.isFinite(value)) add(c, String(value));
+      } else if (Array.isArray(value)) {
+        for (const v of value) if (typeof v === 'string' || typeof v === 'number') addScalars(c, v);
+      }
+    };
+    const walkString = (text: string, depth: number): void => {
+      if (!mayBeJson(text)) return;
+      const t = text.trim();
+      if (t.length < MAX_NESTED_JSON) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(t);
+        } catch {
+          return; // not JSON after all: an ordinary string
+        }
+        walk(parsed, depth + 1);
+      }
     };
     const walk = (node: unknown, depth: number): void => {
       if (depth > MAX_DEPTH || node === null) return;
-      if (typeof node === 'string') {
-        if (!mayBeJson(node)) return;
-        const t = node.trim();
-        if (t.length < MAX_NESTED_JSON) {
-          try {
-            walk(JSON.parse(t), depth + 1);
-          } catch {
-            // not JSON after all: an ordinary string
-          }
-        }
-        return;
-      }
+      if (typeof node === 'string') return walkString(node, depth);
       if (typeof node !== 'object') return;
       if (Array.isArray(node)) {
-        for (const item of node) walk(item, depth + 1);
+        for (let i = 0; i < node.length; i++) walk(node[i], depth + 1);
         return;
       }
       const record = node as Record<string, unknown>;
       for (const key in record) {
         if (!Object.hasOwn(record, key)) continue;
         const value = record[key];
-        const [kind, name] = classify(key);
-        if (kind === 1) for (const v of scalars(value)) add(name + HMAC_SUFFIX, hashSubject(v, options.hmacKey));
-        else if (kind === 2) for (const v of scalars(value)) add(name, v);
-        else walk(value, depth + 1);
+        const c = classify(key);
+        if (c !== OTHER) addScalars(c, value);
+        // Inline the common leaf cases of walk(value, depth + 1): numbers, booleans, short plain strings.
+        else if (typeof value === 'object') walk(value, depth + 1);
+        else if (typeof value === 'string' && depth + 1 <= MAX_DEPTH) walkString(value, depth + 1);
       }
     };
     walk(body, 0);
     const out: Record<string, string | string[]> = {};
-    for (const [name, values] of found) out[name] = values.size === 1 ? [...values][0] : [...values];
+    for (const [name, { values }] of found) out[name] = values.size === 1 ? values.values().next().value! : [...values];
     return out;
   };
+}
+
+/** How a JSON key name classifies for the audit keys: `name` is the output name (`CMND#hmac`, `MaHoSo`). */
+interface KeyClass {
+  readonly subject: boolean;
+  readonly name: string;
 }
 
 /** True when the first non-blank character opens a JSON object or array; trims only strings that start blank. */

@@ -4,6 +4,7 @@ import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
 import { compactRemoved, type MapCtx, type Step } from './ops/common.ts';
 import { mappingOps } from './ops/registry.ts';
+import { ShapeCache, type ShapeBuilder } from './shape.ts';
 
 /** What compileMapping needs: catalogues, and optionally an Ajv to check op options (one per load). */
 export interface MappingDeps {
@@ -85,14 +86,16 @@ export function compileMapping(
 }
 
 function runner(steps: readonly Step[]): (body: unknown) => { body: unknown; errors: FieldError[] } {
+  // Compacted record builders per key list (common.ts compactRemoved), one cache per compiled list.
+  const shapes = new ShapeCache<ShapeBuilder | null>();
   return (body) => {
-    const ctx: MapCtx = { errors: [], trail: [], removed: [] };
+    const ctx: MapCtx = { errors: [], trail: [], removed: [], removedAt: [] };
     let b = body;
     for (const step of steps) {
       ctx.trail.length = 0;
       b = step(b, ctx);
     }
-    if (ctx.removed.length > 0) compactRemoved(ctx);
+    if (ctx.removed.length > 0) b = compactRemoved(ctx, b, shapes);
     return { body: b, errors: ctx.errors };
   };
 }

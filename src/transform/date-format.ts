@@ -218,6 +218,24 @@ function pad(n: number, width: number): string {
   return s.length >= width ? s : '0'.repeat(width - s.length) + s;
 }
 
+/**
+ * True when formatting what `fmt` parsed gives back the very text parsed: only fixed-width numeric tokens
+ * (`dd`, `MM`, `yyyy`, `HH`, `mm`, `ss`, `SSS`) and literals, each field once. The date op then keeps an
+ * input already in its target format as is instead of formatting it again.
+ */
+export function isCanonicalFormat(fmt: string): boolean {
+  if (fmt === 'ISO') return false;
+  const tokens = tokenize(fmt);
+  if (!tokens) return false;
+  const seen = new Set<string>();
+  for (const tok of tokens) {
+    if (tok.t === 'lit') continue;
+    if (tok.min !== tok.max || seen.has(tok.field)) return false;
+    seen.add(tok.field);
+  }
+  return true;
+}
+
 /** Compiles the target format (or `ISO`, which writes `yyyy-MM-ddTHH:mm:ss±HH:MM` at `offsetMin`). */
 export function compileFormatter(fmt: string, offsetMin: number): DateFormatter {
   if (fmt === 'ISO') {

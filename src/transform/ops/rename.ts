@@ -1,4 +1,5 @@
 import { FORBIDDEN_KEYS } from '../path.ts';
+import { compileShapeBuilder, ShapeCache, type ShapeBuilder } from '../shape.ts';
 import { normalizeKey } from '../text.ts';
 import {
   check,
@@ -18,6 +19,11 @@ import {
  * - `tolerant: true`: `fields` sources also match ignoring surrounding spaces and case.
  * Key order is kept. Two keys landing on one name with different values is a conflict (`onConflict`).
  */
+interface RenamePlan {
+  readonly targets: readonly (string | undefined)[] | undefined;
+  readonly build?: ShapeBuilder;
+}
+
 interface Options extends BaseOptions {
   fields?: Record<string, string>;
   canonical?: string[];
@@ -86,8 +92,10 @@ export const renameOp: MappingOp<Options> = {
       return undefined;
     };
     const onConflict = o.onConflict ?? 'reject';
-    const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
-      const keys = Object.keys(obj);
+    // Per key list: which keys change name (none: the record is kept as is) and, when no two keys land
+    // on one name, a builder generated for that list (shape.ts); conflicts take the loop below.
+    const shapes = new ShapeCache<RenamePlan>();
+    const planFor = (keys: readonly string[], specialise: boolean): RenamePlan => {
       let targets: (string | undefined)[] | undefined;
       for (let i = 0; i < keys.length; i++) {
         const t = resolve(keys[i]);
@@ -96,7 +104,25 @@ export const renameOp: MappingOp<Options> = {
           targets[i] = t;
         }
       }
+      const build =
+        targets === undefined || !specialise
+          ? undefined
+          : compileShapeBuilder(
+              keys,
+              keys.map((k, i) => targets[i] ?? k),
+            );
+      return { targets, build };
+    };
+    const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
+      const keys = Object.keys(obj);
+      let plan = shapes.get(keys);
+      if (plan === undefined) {
+        plan = planFor(keys, shapes.hasRoom);
+        shapes.set(keys, plan);
+      }
+      const targets = plan.targets;
       if (targets === undefined) return obj;
+      if (plan.build !== undefined) return plan.build(obj);
       const out: Record<string, unknown> = {};
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i];

@@ -1,0 +1,168 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { compileFormatter, compileParser, isCanonicalFormat } from '../../../src/transform/date-format.ts';
+import { compileMapping, createMappingDeps, loadCatalogs, type MappingDeps } from '../../../src/transform/index.ts';
+import { compileEmptyTest } from '../../../src/transform/ops/common.ts';
+import { compileShapeBuilder, MAX_SHAPES, ShapeCache } from '../../../src/transform/shape.ts';
+import { CATALOGS } from './helpers.ts';
+
+/**
+ * The mapping's fast paths (per-shape generated builders, compaction by rebuild, the empty-value and
+ * date-identity shortcuts) must give exactly what the generic code gives, key order included.
+ */
+const deps: MappingDeps = createMappingDeps(loadCatalogs(CATALOGS));
+/** Key order matters (the upstream sees it), and chai's deep.equal ignores it: compare the JSON text. */
+/** Keys holding `undefined` count too (JSON.stringify alone would hide them). */
+const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x === undefined ? '(undefined)' : x));
+const same = (a: unknown, b: unknown) => expect(text(a)).to.equal(text(b));
+
+describe('shape builders (shape.ts)', () => {
+  it('copy in order under new names and leave out undefined values', () => {
+    const build = compileShapeBuilder(['a', 'HKTTC_X', 'c'], ['a', 'HKTT_X', 'c'])!;
+    same(build({ a: 1, HKTTC_X: 'x', c: null }), { a: 1, HKTT_X: 'x', c: null });
+    same(build({ a: undefined, HKTTC_X: 'x', c: [1] }), { HKTT_X: 'x', c: [1] });
+    expect(build({ a: 1, HKTTC_X: 2, c: 3 })).to.not.equal(build({ a: 1, HKTTC_X: 2, c: 3 }));
+  });
+
+  it('take any key text safely: quotes, backslashes, line separators, code-like text', () => {
+    const keys = ['"}; throw 1; //', '\\', '\u2028\u2029', '${x}', '`', '', '0', '10', 'tiếng Việt'];
+    const build = compileShapeBuilder(keys, keys)!;
+    const obj = Object.fromEntries(keys.map((k, i) => [k, i]));
+    same(build(obj), obj);
+  });
+
+  it('refuse forbidden or duplicate targets (callers keep their generic loop)', () => {
+    expect(compileShapeBuilder(['__proto__', 'a'], ['__proto__', 'a'])).to.equal(undefined);
+    expect(compileShapeBuilder(['a', 'b'], ['constructor', 'b'])).to.equal(undefined);
+    expect(compileShapeBuilder(['a', 'b'], ['c', 'c'])).to.equal(undefined);
+  });
+
+  it('cache: exact key lists only, bounded', () => {
+    const cache = new ShapeCache<number>();
+    cache.set(['a', 'b'], 1);
+    expect(cache.get(['a', 'b'])).to.equal(1);
+    expect(cache.get(['b', 'a'])).to.equal(undefined);
+    expect(cache.get(['a'])).to.equal(undefined);
+    for (let i = 0; i < MAX_SHAPES * 2; i++) cache.set([`k${i}`], i);
+    expect(cache.hasRoom).to.equal(false);
+    expect(cache.get([`k${MAX_SHAPES - 2}`])).to.equal(MAX_SHAPES - 2);
+    expect(cache.get([`k${MAX_SHAPES + 5}`])).to.equal(undefined);
+  });
+});
+
+describe('mapping fast paths match the generic path', () => {
+  const ops = [
+    { op: 'drop', at: '[]', fields: ['gone', 'nested.gone'] },
+    { op: 'trim', at: '[]' },
+    { op: 'rename', at: '[]', tolerant: true, fields: { 'HKTTC_*': 'HKTT_*', Old: 'New' }, canonical: ['MaHoSo'] },
+    { op: 'codelist', at: '[]', field: 'GioiTinhId', catalog: 'gender', from: ['id', 'name', 'aliases'] },
+    { op: 'drop', at: '[]', field: 'late' },
+    { op: 'default', at: '[]', values: { StatusId: 1 } },
+  ].map((o) => (o.op === 'codelist' ? { ...o, to: 'id', as: 'string', unknown: 'pass', onEmpty: 'drop' } : o));
+  /** A compiled mapping whose shape caches are full, so every record takes the generic code. */
+  const generic = () => {
+    const m = compileMapping(ops, deps, ['m']);
+    for (let i = 0; i < MAX_SHAPES + 1; i++) m([{ [`junk${i}`]: 1, gone: 1, late: 1, GioiTinhId: '' }]);
+    return m;
+  };
+  const KEYS = ['MaHoSo', ' mahoso', 'HKTTC_MaTinh', 'hkttc_MaXa', 'HKTT_MaTinh', 'Old', 'New', 'gone', 'late'];
+  const value = fc.oneof(fc.constantFrom('', ' Nam ', 'NA', 'Nữ', '1034', null), fc.string(), fc.integer());
+  const record = fc.dictionary(fc.oneof(fc.constantFrom(...KEYS, 'GioiTinhId', 'StatusId'), fc.string()), value, {
+    maxKeys: 8,
+  });
+  const withNested = fc
+    .tuple(record, fc.option(fc.dictionary(fc.constantFrom('gone', 'kept'), value)))
+    .map(([r, nested]) => (nested === null ? r : { ...r, nested }));
+
+  it('on random records: same body (key order included) and same errors', () => {
+    const slow = generic();
+    const fast = compileMapping(ops, deps, ['m']);
+    fc.assert(
+      fc.property(fc.array(withNested, { minLength: 1, maxLength: 4 }), (body) => {
+        const a = slow(structuredClone(body));
+        const b = fast(structuredClone(body));
+        same(b.body, a.body);
+        expect(b.errors).to.deep.equal(a.errors);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('compaction replaces a record in its array, or the body itself at the root', () => {
+    const m = compileMapping([{ op: 'drop', fields: ['a', 'x.y'] }], deps, ['m']);
+    const body = { a: 1, b: 2, x: { y: 1, z: 2 } };
+    const out = m(body).body;
+    same(out, { b: 2, x: { z: 2 } });
+    const arr = compileMapping([{ op: 'drop', at: '[]', field: 'a' }], deps, ['m'])([{ a: 1, b: 2 }, { b: 3 }]);
+    same(arr.body, [{ b: 2 }, { b: 3 }]);
+  });
+});
+
+describe('empty-value test shortcut', () => {
+  it('answers as trim + lower-case + lookup would, for any string', () => {
+    const lists = [undefined, ['', 'NA', 'N/A'], ['không có', 'NULL'], ['İ']];
+    for (const values of lists) {
+      const set = new Set((values ?? ['']).map((s) => s.trim().toLowerCase()));
+      const test = compileEmptyTest(values);
+      const text = fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 12 }),
+        fc.constantFrom(...(values ?? ['']).flatMap((v) => [v, ` ${v} `, v.toUpperCase(), `${v}x`, `  ${v}\t`])),
+        fc.stringMatching(/^[A-Za-z/ ]{0,9}$/),
+      );
+      fc.assert(
+        fc.property(text, (s) => {
+          expect(test(s)).to.equal(set.has(s.trim().toLowerCase()));
+        }),
+        { numRuns: 300 },
+      );
+      expect(test(null)).to.equal(true);
+      expect(test(0)).to.equal(false);
+    }
+  });
+});
+
+describe('date formats that read back as written', () => {
+  it('isCanonicalFormat: fixed-width numeric tokens, each field once', () => {
+    for (const f of ['dd/MM/yyyy', 'dd/MM/yyyy HH:mm:ss', 'yyyyMMddHHmmss', 'yyyyMMdd', "yyyy-MM-dd'T'HH:mm:ss.SSS"]) {
+      expect(isCanonicalFormat(f), f).to.equal(true);
+    }
+    for (const f of ['d/M/yyyy', 'ISO', 'dd/MM/yyyy H:m:s', 'dd/MM/yyyy (dd)', 'do MMMM yyyy']) {
+      expect(isCanonicalFormat(f), f).to.equal(false);
+    }
+  });
+
+  it('for such a format, formatting what was parsed gives back the text', () => {
+    for (const f of ['dd/MM/yyyy', 'dd/MM/yyyy HH:mm:ss', 'yyyyMMddHHmmss']) {
+      const parse = compileParser(f);
+      const format = compileFormatter(f, 420);
+      const digits = (n: number) => fc.integer({ min: 0, max: 10 ** n - 1 }).map((v) => String(v).padStart(n, '0'));
+      const text = fc
+        .tuple(digits(2), digits(2), digits(4), digits(2), digits(2), digits(2))
+        .map(([d, m, y, h, mi, s]) =>
+          f === 'dd/MM/yyyy'
+            ? `${d}/${m}/${y}`
+            : f === 'yyyyMMddHHmmss'
+              ? `${y}${m}${d}${h}${mi}${s}`
+              : `${d}/${m}/${y} ${h}:${mi}:${s}`,
+        );
+      fc.assert(
+        fc.property(text, (t) => {
+          const p = parse(t);
+          if (p !== undefined) expect(format(p)).to.equal(t);
+        }),
+        { numRuns: 300 },
+      );
+    }
+  });
+
+  it('the date op keeps or rewrites values exactly as before', () => {
+    const m = compileMapping(
+      [{ op: 'date', at: '[]', field: 'd', from: ['dd/MM/yyyy', 'd/M/yyyy', 'ISO'], to: 'dd/MM/yyyy' }],
+      deps,
+      ['m'],
+    );
+    const out = m([{ d: ' 05/03/2021 ' }, { d: '5/3/2021' }, { d: '2021-03-05T20:00:00Z' }, { d: '31/02/2021' }]);
+    same(out.body, [{ d: '05/03/2021' }, { d: '05/03/2021' }, { d: '06/03/2021' }, { d: '31/02/2021' }]);
+    expect(out.errors.map((e) => e.pointer)).to.deep.equal(['/3/d']);
+  });
+});
