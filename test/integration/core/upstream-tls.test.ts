@@ -35,7 +35,7 @@ describe('gateway core: HTTPS upstream with a private CA and mutual TLS', functi
         req.on('data', (c: Buffer) => (bytes += c.length));
         req.on('end', () => {
           const peer = (req.socket as TLSSocket).getPeerCertificate();
-          seen.push({ path: req.url ?? '', clientCn: peer?.subject?.CN, bytes });
+          seen.push({ path: req.url ?? '', clientCn: String(peer?.subject?.CN), bytes });
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ ok: true, bytes }));
         });
