@@ -77,15 +77,33 @@ export function compileTokenRejected(
       return true;
     };
   });
+  // The JSON key each signal needs (the last segment of its path): an answer whose raw bytes hold none
+  // of them cannot match, and is not parsed (most answers, on every call of a MOLISA route).
+  const needles = (options?.when ?? []).map((signal) => keyNeedle(signal.path ?? signal.messagePath));
   const check = (status: number, body: unknown): boolean => {
     if (statuses.has(status)) return true;
     if (signals.length === 0) return false;
+    if (Buffer.isBuffer(body) && !mayHoldSignal(body, needles)) return false;
     const parsed = parseBody(body);
     return parsed !== undefined && signals.some((matches) => matches(parsed));
   };
   // Tells the pipeline whether answers must be read to look for a signal, or can stream straight through.
   return Object.assign(check, { inspectsBody: signals.length > 0 });
 }
+
+/** `"key"` as it appears in JSON text, or undefined when the path ends in an array index (always parse). */
+function keyNeedle(path: string | undefined): Buffer | undefined {
+  const last = path?.split('.').at(-1);
+  if (last === undefined || last === '' || /^\d+$/.test(last)) return undefined;
+  return Buffer.from(JSON.stringify(last));
+}
+
+/** False only when no signal's key can be in the body (a `\u` escape could spell one: then parse). */
+function mayHoldSignal(body: Buffer, needles: readonly (Buffer | undefined)[]): boolean {
+  if (body.includes(BACKSLASH_U)) return true;
+  return needles.some((needle) => needle === undefined || body.includes(needle));
+}
+const BACKSLASH_U = Buffer.from('\\u');
 
 function parseBody(body: unknown): unknown {
   if (Buffer.isBuffer(body)) body = body.toString('utf8');

@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { compileTokenRejected } from '../../../src/credentials/token-rejection.ts';
+
+const buf = (s: string) => Buffer.from(s);
+
+describe('credentials: tokenRejected signals on raw answers', () => {
+  const molisa = compileTokenRejected({ when: [{ path: 'error_code', in: [2, '2'] }] }, []);
+
+  it('401 by default; MOLISA error_code 2 in a 200 answer, as a Buffer, a string or parsed', () => {
+    expect(molisa(401, undefined)).to.equal(true);
+    expect(molisa.inspectsBody).to.equal(true);
+    expect(molisa(200, buf('{"error_code":2,"message":"Token hết hạn"}'))).to.equal(true);
+    expect(molisa(200, '{"error_code":"2"}')).to.equal(true);
+    expect(molisa(200, { error_code: 2 })).to.equal(true);
+    expect(molisa(200, buf('{"error_code":0,"message":"ok"}'))).to.equal(false);
+  });
+
+  it('an answer without the key is not a rejection (and needs no parse); nor is text that is not JSON', () => {
+    expect(molisa(200, buf('{"data":[1,2,3],"message":"error code 2"}'))).to.equal(false);
+    expect(molisa(200, buf('<html>error_code 2</html>'))).to.equal(false);
+  });
+
+  it('a key spelled with a \\u escape is still found (the raw pre-check lets it through to the parser)', () => {
+    expect(molisa(200, buf('{"error\\u005fcode":2}'))).to.equal(true);
+  });
+
+  it('a nested path is matched by its last key; a path ending in an array index always parses', () => {
+    const nested = compileTokenRejected({ when: [{ path: 'result.code', in: ['TOKEN_EXPIRED'] }] }, []);
+    expect(nested(200, buf('{"result":{"code":"TOKEN_EXPIRED"}}'))).to.equal(true);
+    expect(nested(200, buf('{"result":{"status":"TOKEN_EXPIRED"}}'))).to.equal(false);
+    const indexed = compileTokenRejected({ when: [{ path: 'errors.0', in: ['expired'] }] }, []);
+    expect(indexed(200, buf('{"errors":["expired"]}'))).to.equal(true);
+  });
+
+  it('a message-only signal looks for its message key', () => {
+    const byMessage = compileTokenRejected(
+      { when: [{ messagePath: 'message', messageMatches: 'token.*hết hạn' }] },
+      [],
+    );
+    expect(byMessage(200, buf('{"message":"Token đã hết hạn"}'))).to.equal(true);
+    expect(byMessage(200, buf('{"msg":"Token đã hết hạn"}'))).to.equal(false);
+  });
+});
