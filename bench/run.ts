@@ -38,6 +38,8 @@ const write = argv.includes('--write');
 const profile = argv.includes('--profile');
 /** `--cpu-only`: throughput and CPU alternations only, no fixed-rate latency runs (quick checks of a fix). */
 const cpuOnly = argv.includes('--cpu-only');
+/** `--no-pin`: leave scheduling to the kernel instead of giving the measured proxy a core of its own. */
+const pinning = !argv.includes('--no-pin') && os.availableParallelism() >= 2 && hasTaskset();
 const onlyArg = argv.find((a) => a.startsWith('--only'));
 const only = onlyArg
   ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(','))
@@ -46,7 +48,7 @@ const only = onlyArg
 /** Run lengths. Full run: about 4 minutes on 2 cores. */
 const T = quick
   ? { warmS: 1, rounds: 2, cannonS: 2, pacedS: 2, connections: 32, manyS: 3, reloadS: 5 }
-  : { warmS: 2, rounds: 3, cannonS: 3, pacedS: 3, connections: 32, manyS: 4, reloadS: 10 };
+  : { warmS: 2, rounds: 5, cannonS: 3, pacedS: 3, connections: 32, manyS: 4, reloadS: 10 };
 const RATE = 1000;
 
 export const CONSUMER_KEY = 'bench-consumer-key-0123456789abcdef';
@@ -204,6 +206,10 @@ export async function compare(
   }
   const perRound = (f: (i: number) => number) =>
     median(Array.from({ length: T.rounds }, (_, i) => f(i)).filter((x) => !Number.isNaN(x)));
+  const spread = (f: (i: number) => number) => {
+    const xs = Array.from({ length: T.rounds }, (_, i) => f(i));
+    return `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  };
   const cpuRatio = perRound((i) => thr.gateway[i].cpuUs / thr.bare[i].cpuUs);
   const rpsRatio = perRound((i) => thr.gateway[i].rps / thr.bare[i].rps);
   const added = (name: string) => perRound((i) => (lat[name][i]?.p99 ?? NaN) - (lat.direct[i]?.p99 ?? NaN));
@@ -219,7 +225,11 @@ export async function compare(
       addedP99Us: t.name === 'direct' ? undefined : added(t.name),
       note:
         t.name === 'gateway'
-          ? `gateway/bare: CPU ${cpuRatio.toFixed(2)}x, req/s ${rpsRatio.toFixed(2)}x, p99 ${perRound((i) => (lat.gateway[i]?.p99 ?? NaN) / (lat.bare[i]?.p99 ?? NaN)).toFixed(2)}x`
+          ? `gateway/bare: CPU ${cpuRatio.toFixed(2)}x (rounds ${spread((i) => thr.gateway[i].cpuUs / thr.bare[i].cpuUs)}), ` +
+            `req/s ${rpsRatio.toFixed(2)}x` +
+            (cpuOnly
+              ? ''
+              : `, p99 ${perRound((i) => (lat.gateway[i]?.p99 ?? NaN) / (lat.bare[i]?.p99 ?? NaN)).toFixed(2)}x`)
           : undefined,
     });
   }
@@ -281,6 +291,15 @@ async function main() {
       profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, 'profiles')}`] : [],
     );
     children.push(gw);
+    if (pinning) {
+      // The proxy being measured (bare or gateway: only one is loaded at a time) gets CPU 1 to itself; the
+      // load generator (this process) and the upstream share CPU 0. Without this, the three busy processes
+      // and their GC threads migrate between the two cores and CPU per request moves by ±40% between rounds.
+      pin(process.pid, 0);
+      pin(upstream.pid, 0);
+      pin(bare.pid, 1);
+      pin(gw.pid, 1);
+    }
     log(
       `upstream ${upstream.url} (pid ${upstream.pid}), bare ${bare.url} (pid ${bare.pid}), gateway ${gw.url} (pid ${gw.pid})`,
     );
@@ -460,6 +479,20 @@ function post(url: string, headers: Record<string, string>): Promise<{ status: n
   });
 }
 
+function hasTaskset(): boolean {
+  try {
+    execSync('taskset -V', { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sets the CPU affinity of every thread of `pid` (threads started later inherit it). */
+function pin(pid: number, cpu: number): void {
+  execSync(`taskset -a -p -c ${cpu} ${pid}`, { stdio: 'ignore' });
+}
+
 function machine(): string {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
   let nproc = String(os.availableParallelism());
@@ -472,13 +505,13 @@ function machine(): string {
 }
 
 function renderReport(rows: ScenarioRow[], checks: Check[], failures: string[]): string {
-  const ms = (us: number | undefined) => (us === undefined ? '' : (us / 1000).toFixed(2));
+  const ms = (us: number | undefined) => (us === undefined || Number.isNaN(us) ? '' : (us / 1000).toFixed(2));
   const lines = [
     `Machine: ${machine()}  `,
     `Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC  `,
     `Command: \`npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}\` (${quick ? 'quick' : 'full'} run: ` +
       `${T.rounds} alternations, ${T.cannonS} s autocannon runs with ${T.connections} connections, ` +
-      `${T.pacedS} s at ${RATE} req/s)`,
+      `${T.pacedS} s at ${RATE} req/s${pinning ? '; measured proxy pinned to CPU 1, load generator and upstream to CPU 0' : ''})`,
     '',
     '| Scenario | Via | req/s (saturated) | CPU µs/req | p50 ms @1k/s | p99 ms @1k/s | p99 added ms | peak RSS MB | Notes |',
     '|---|---|--:|--:|--:|--:|--:|--:|---|',
@@ -490,7 +523,11 @@ function renderReport(rows: ScenarioRow[], checks: Check[], failures: string[]):
     '',
     '| Target | Measured | Limit | Met |',
     '|---|--:|--:|---|',
-    ...checks.map((c) => `| ${c.name} | ${c.measured} | ${c.limit} | ${c.met ? 'yes' : '**no**'} |`),
+    ...checks.map((c) =>
+      c.measured.includes('NaN')
+        ? `| ${c.name} | not measured (--cpu-only) | ${c.limit} | |`
+        : `| ${c.name} | ${c.measured} | ${c.limit} | ${c.met ? 'yes' : '**no**'} |`,
+    ),
   ];
   if (failures.length > 0) lines.push('', ...failures.map((f) => `- ${f}`));
   return lines.join('\n');
