@@ -247,8 +247,15 @@ export function createAuditTrail(
   // Records of one event-loop turn go to the transport as one write (one line each), skipping winston's
   // per-call format pipeline: the audit line was a syscall and a stream pipeline per request.
   // (Symbol.for('message') is winston's formatted-line slot; the transport appends the last newline.)
-  const batch = createLineBatcher((chunk) =>
-    transport.log?.({ level: 'info', message: 'audit', [Symbol.for('message')]: chunk.slice(0, -1) }, () => undefined),
+  // Lines wait up to AUDIT_FLUSH_MS: each write to the daily file is a thread-pool round trip, and under
+  // load one write per turn still meant about one per request. Shutdown (close) flushes what is pending.
+  const batch = createLineBatcher(
+    (chunk) =>
+      transport.log?.(
+        { level: 'info', message: 'audit', [Symbol.for('message')]: chunk.slice(0, -1) },
+        () => undefined,
+      ),
+    options.output === 'stdout' ? 0 : AUDIT_FLUSH_MS,
   );
   let closed = false;
   return {
@@ -293,6 +300,9 @@ export function createAuditTrail(
     },
   };
 }
+
+/** Longest time an audit line waits in memory before it is handed to the daily file. */
+const AUDIT_FLUSH_MS = 20;
 
 /** Lines of a batch are joined with newlines; the transport adds the last one. */
 function batchLine(entry: AuditEntry): string {

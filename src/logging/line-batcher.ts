@@ -9,11 +9,20 @@ export interface LineBatcher {
   flush(): void;
 }
 
-export function createLineBatcher(write: (chunk: string) => void): LineBatcher {
+/**
+ * `maxDelayMs` (0: end of the current turn) lets lines wait up to that long so that writes whose cost is
+ * a thread-pool round trip (fs.WriteStream: the audit file) carry many requests each.
+ */
+export function createLineBatcher(write: (chunk: string) => void, maxDelayMs = 0): LineBatcher {
   let pending = '';
   let scheduled = false;
+  let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     scheduled = false;
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
     if (pending === '') return;
     const chunk = pending;
     pending = '';
@@ -26,7 +35,10 @@ export function createLineBatcher(write: (chunk: string) => void): LineBatcher {
       if (pending.length > 64 * 1024) flush();
       else if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        if (maxDelayMs > 0) {
+          timer = setTimeout(flush, maxDelayMs);
+          timer.unref();
+        } else setImmediate(flush);
       }
     },
     flush,

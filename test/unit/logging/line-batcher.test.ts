@@ -23,4 +23,24 @@ describe('logging: line batcher', () => {
     batch.flush();
     expect(writes).to.have.length(2);
   });
+
+  it('with maxDelayMs, lines of several turns share one write; flush writes at once and cancels the timer', async () => {
+    const writes: string[] = [];
+    let written!: () => void;
+    const firstWrite = new Promise<void>((resolve) => (written = resolve));
+    const batch = createLineBatcher((chunk) => {
+      writes.push(chunk);
+      written();
+    }, 5);
+    batch.push('a\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    batch.push('b\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).to.deep.equal([]); // two turns later: still waiting for the delay
+    await firstWrite;
+    expect(writes).to.deep.equal(['a\nb\n']);
+    batch.push('c\n');
+    batch.flush();
+    expect(writes).to.deep.equal(['a\nb\n', 'c\n']);
+  });
 });
