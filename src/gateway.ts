@@ -72,7 +72,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     { logger, env },
   );
   const hooks: PipelineHooks = {
-    onExchange(record, runtime) {
+    onExchange(record) {
       const status = record.status ?? 0;
       const route = record.route ?? '(none)';
       const upstream = record.upstream ?? '(none)';
@@ -84,7 +84,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (record.validationRejected) metrics.validationRejections.inc({ route, direction: 'request' });
       if (record.responseRejected) metrics.validationRejections.inc({ route, direction: 'response' });
       if (record.route === undefined) return; // unknown paths are not exchanges with anyone
-      const routeConfig = runtime.routeList.find((r) => r.id === record.route)?.config;
       audit.record({
         time: new Date(clock.now()).toISOString(),
         requestId: record.requestId,
@@ -94,7 +93,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         method: record.method,
         status,
         durationMs: Math.round((record.durationMs ?? 0) * 100) / 100,
-        keys: record.body === undefined ? undefined : audit.extractKeys(record.body, routeConfig),
+        keys: record.body === undefined ? undefined : audit.extractKeys(record.body, record.routeConfig),
       });
     },
     ...options.hooks,

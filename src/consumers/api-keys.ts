@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { resolveSecret as resolveSharedSecret } from '../credentials/secrets.ts';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { ApiKeyRef, SecretRef } from '../config/types.ts';
@@ -22,7 +22,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** SHA-256 of a key as a 32-byte Buffer. */
 export function sha256(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  // One-shot crypto.hash: no Hash object per call (this runs on every API-key request).
+  return hash('sha256', key, 'buffer');
 }
 
 /** Makes a new API key (256 random bits, base64url, `lgsp_` prefix so scanners spot leaked ones) and its digest. */

@@ -30,7 +30,7 @@ export function createCredentialChain(
   refs: readonly PluginRef[],
   deps: CredentialDeps,
   path: Path,
-): CredentialStrategy & { strategies: readonly CredentialStrategy[] } {
+): CredentialStrategy & { strategies: readonly CredentialStrategy[]; applyCached(call: OutgoingCall): boolean } {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const strategies = refs.map((ref, index) => {
     const entryPath = [...path, index];
@@ -63,6 +63,12 @@ export function createCredentialChain(
     ...(bodyNeed ? { bodyNeed } : {}),
     async apply(call: OutgoingCall) {
       for (const strategy of strategies) await strategy.apply(call);
+    },
+    // Every strategy in order, without waiting; at the first that cannot, the caller awaits apply() (which
+    // sets again what the earlier ones set: each strategy overwrites its own header or field).
+    applyCached(call: OutgoingCall) {
+      for (const strategy of strategies) if (!strategy.applyCached?.(call)) return false;
+      return true;
     },
     isTokenRejected: (status, body) => strategies.some((s) => s.isTokenRejected(status, body)),
     inspectsBody: strategies.some((s) => s.inspectsBody === true),

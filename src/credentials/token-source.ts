@@ -33,6 +33,8 @@ export interface TokenSourceDeps {
 export interface TokenSource {
   /** A token valid now: cached, or fetched once for every concurrent caller. */
   get(): Promise<string>;
+  /** The cached token when it is fresh (not yet due for refresh), without waiting; otherwise undefined. */
+  peek(): string | undefined;
   invalidate(): void;
   status(): { validUntil?: string; lastRefresh?: string; lastError?: string };
 }
@@ -115,6 +117,10 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
         if (isUsable(cached, clock.now())) return cached.token;
         throw err;
       }
+    },
+    peek() {
+      const cached = tokenCache.get(key);
+      return cached && clock.now() < cached.expiresAt - skewFor(cached) ? cached.token : undefined;
     },
     invalidate() {
       const cached = tokenCache.get(key);

@@ -29,6 +29,11 @@ export interface CredentialStrategy {
   readonly bodyNeed?: 'json' | 'form';
   /** Adds the credentials to the call; throws GatewayError GW_TOKEN_ENDPOINT_FAILED. */
   apply(call: OutgoingCall): Promise<void>;
+  /**
+   * Adds the credentials without waiting when it can (a fresh cached token, fixed headers) and returns
+   * true; false means "call apply()". Saves the promises of apply() on nearly every request.
+   */
+  applyCached?(call: OutgoingCall): boolean;
   /** True when the upstream's answer says the injected token was refused (401 or a configured signal). */
   isTokenRejected(status: number, body: unknown): boolean;
   /** True when isTokenRejected looks at answer bodies (a `tokenRejected.when` signal), so they must be read. */

@@ -16,6 +16,8 @@ export interface OutgoingCall {
 export interface CredentialChainLike {
   readonly bodyNeed?: 'json' | 'form';
   apply(call: OutgoingCall): Promise<void>;
+  /** Applies without waiting when every credential is at hand (returns true); otherwise call apply(). */
+  applyCached?(call: OutgoingCall): boolean;
   isTokenRejected(status: number, body: unknown): boolean;
   /** True when isTokenRejected needs the answer's body (otherwise answers stream straight through). */
   readonly inspectsBody?: boolean;

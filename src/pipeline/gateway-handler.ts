@@ -27,6 +27,8 @@ export interface ExchangeRecord {
   readonly method: string;
   readonly path: string;
   route?: string;
+  /** The matched route's config (audit settings), so observers need no lookup by id. */
+  routeConfig?: RouteRuntime['config'];
   consumer?: string;
   upstream?: string;
   status?: number;
@@ -152,6 +154,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       const { upstream } = route;
       render = route.render;
       record.route = route.id;
+      record.routeConfig = route.config;
       record.upstream = upstream.id;
       hooks?.onInFlight?.(route.id, 1);
 
@@ -260,7 +263,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           json: base.json,
           form: base.form,
         };
-        await upstream.credentials.apply(call);
+        if (!upstream.credentials.applyCached?.(call)) await upstream.credentials.apply(call);
         const body = serialiseBody(call, raw);
         if (call.json !== undefined) call.headers['content-type'] ??= 'application/json; charset=utf-8';
         if (route.response) call.headers['accept-encoding'] = 'identity';

@@ -19,7 +19,7 @@ import { compileJsonTemplate, compileTemplate, resolveSecretMap, scrubSecrets, s
 import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';
-import type { CredentialStrategy, StrategyDeps } from '../types.ts';
+import type { CredentialStrategy, OutgoingCall, StrategyDeps } from '../types.ts';
 
 /**
  * A JSON login that answers a token: MOLISA `GetToken` (`{username, password}` -> `{error_code, message,
@@ -104,6 +104,10 @@ export const loginToken: Plugin<LoginTokenOptions, StrategyDeps, CredentialStrat
     const tokenPath = options.tokenPath ?? 'token';
     const messagePath = options.messagePath ?? 'message';
     const inject = options.inject ?? { header: 'authorization', scheme: 'Bearer' };
+    const injectToken = (call: OutgoingCall, token: string) => {
+      if (inject.header) setHeader(call.headers, inject.header, inject.scheme ? `${inject.scheme} ${token}` : token);
+      if (inject.jsonField) injectJsonField(call, inject.jsonField, token);
+    };
     const isTokenRejected = compileTokenRejected(options.tokenRejected, [...deps.path, 'tokenRejected']);
 
     const upstreamSaid = (answer: unknown): string => {
@@ -162,9 +166,13 @@ export const loginToken: Plugin<LoginTokenOptions, StrategyDeps, CredentialStrat
     return {
       ...(inject.jsonField ? { bodyNeed: 'json' as const } : {}),
       async apply(call) {
-        const token = await tokens.get();
-        if (inject.header) setHeader(call.headers, inject.header, inject.scheme ? `${inject.scheme} ${token}` : token);
-        if (inject.jsonField) injectJsonField(call, inject.jsonField, token);
+        injectToken(call, await tokens.get());
+      },
+      applyCached(call) {
+        const token = tokens.peek();
+        if (token === undefined) return false;
+        injectToken(call, token);
+        return true;
       },
       isTokenRejected,
       inspectsBody: isTokenRejected.inspectsBody,

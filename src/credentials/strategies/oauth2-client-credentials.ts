@@ -142,6 +142,12 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
         const token = await tokens.get();
         setHeader(call.headers, header, scheme ? `${scheme} ${token}` : token);
       },
+      applyCached(call) {
+        const token = tokens.peek();
+        if (token === undefined) return false;
+        setHeader(call.headers, header, scheme ? `${scheme} ${token}` : token);
+        return true;
+      },
       isTokenRejected,
       inspectsBody: isTokenRejected.inspectsBody,
       invalidate: () => tokens.invalidate(),

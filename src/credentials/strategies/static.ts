@@ -70,6 +70,10 @@ export const staticCredentials: Plugin<StaticOptions, StrategyDeps, CredentialSt
       async apply(call) {
         for (const [name, value] of headers) setHeader(call.headers, name, value);
       },
+      applyCached(call) {
+        for (const [name, value] of headers) setHeader(call.headers, name, value);
+        return true;
+      },
       // A fixed key refused by the upstream stays refused: nothing to refresh, no replay.
       isTokenRejected: () => false,
       invalidate: () => {},

@@ -72,6 +72,31 @@ describe('credentials: oauth2-client-credentials', () => {
     expect(issued).to.equal(2);
   });
 
+  it('applyCached injects a fresh cached token without waiting; before the first fetch and inside the skew it defers to apply()', async () => {
+    let issued = 0;
+    nock('https://ndxp.test')
+      .post('/oauth2/token')
+      .times(2)
+      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const { chain, clock } = buildChain([
+      ref({ refreshSkewSeconds: 120 }),
+      { type: 'static', headers: { 'X-Tinh': '52' } },
+    ]);
+    const first = call();
+    expect(chain.applyCached(first)).to.equal(false); // nothing cached yet: no token call from here
+    expect(issued).to.equal(0);
+    await chain.apply(first);
+    const c = call();
+    expect(chain.applyCached(c)).to.equal(true);
+    expect(c.headers).to.include({ authorization: 'Bearer tok-1', 'x-tinh': '52' });
+    clock.advance((3600 - 119) * 1000); // inside the refresh skew: the cached token is no longer offered
+    expect(chain.applyCached(call())).to.equal(false);
+    const refreshed = call();
+    await chain.apply(refreshed);
+    expect(refreshed.headers.authorization).to.equal('Bearer tok-2');
+    expect(issued).to.equal(2);
+  });
+
   it('uses defaultLifetimeSeconds when expires_in is absent', async () => {
     let issued = 0;
     nock('https://ndxp.test')
