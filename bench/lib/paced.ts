@@ -1,13 +1,16 @@
 import http from 'node:http';
 
-export interface PacedOptions {
+export interface PacedTarget {
   readonly url: string;
-  /** Requests per second, sent on a fixed schedule whatever the answers (open loop). */
-  readonly rate: number;
-  readonly durationMs: number;
   readonly method?: string;
   readonly headers?: Record<string, string>;
   readonly body?: Buffer;
+}
+
+export interface PacedOptions extends PacedTarget {
+  /** Requests per second, sent on a fixed schedule whatever the answers (open loop). */
+  readonly rate: number;
+  readonly durationMs: number;
   /** Called about every `everyMs` while running (hot reloads). */
   readonly during?: { everyMs: number; run(): Promise<void> };
 }
@@ -32,68 +35,93 @@ export interface PacedResult {
  * a keep-alive pool and times each one with hrtime.
  */
 export async function paced(options: PacedOptions): Promise<PacedResult> {
-  const target = new URL(options.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const total = Math.round((options.rate * options.durationMs) / 1000);
-  const latencies = new Float64Array(total);
-  const failures: string[] = [];
-  let sent = 0;
-  let done = 0;
-  let ok = 0;
-  let failed = 0;
-  const fail = (why: string) => {
-    failed++;
-    if (failures.length < 10) failures.push(why);
-  };
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.body) headers['content-length'] = String(options.body.length);
+  const [result] = await pacedInterleaved([options], options.rate, options.durationMs, options.during);
+  return result;
+}
 
-  const fire = (index: number) => {
-    const started = process.hrtime.bigint();
-    const req = http.request(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        path: target.pathname + target.search,
-        method: options.method ?? 'GET',
+/**
+ * Several targets at `rate` requests per second each, interleaved on one schedule: request k goes to
+ * target k mod n, so the targets' requests alternate one by one (direct, bare, gateway, direct, ...). A
+ * stall of the machine or of this client (GC) then lands on all of them alike, instead of on whichever
+ * target happened to be measured during it: the difference of their percentiles is what the proxies add.
+ * Percentiles leave out the first 10% of each target's requests (its pool's connections being opened).
+ */
+export async function pacedInterleaved(
+  targets: readonly PacedTarget[],
+  rate: number,
+  durationMs: number,
+  during?: { everyMs: number; run(): Promise<void> },
+): Promise<PacedResult[]> {
+  const n = targets.length;
+  const perTarget = Math.round((rate * durationMs) / 1000);
+  const total = perTarget * n;
+  const state = targets.map((t) => {
+    const url = new URL(t.url);
+    const headers: Record<string, string> = { ...t.headers };
+    if (t.body) headers['content-length'] = String(t.body.length);
+    return {
+      options: {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: t.method ?? 'GET',
         headers,
-        agent,
+        agent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
       },
-      (res) => {
-        res.on('data', () => {});
-        res.on('end', () => {
-          latencies[index] = Number(process.hrtime.bigint() - started) / 1000;
-          if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) ok++;
-          else fail(`HTTP ${res.statusCode}`);
-          finish();
-        });
-      },
-    );
-    req.on('error', (err) => {
-      fail(err.message);
-      latencies[index] = NaN;
-      finish();
-    });
-    req.end(options.body);
-  };
+      body: t.body,
+      latencies: new Float64Array(perTarget),
+      failures: [] as string[],
+      ok: 0,
+      failed: 0,
+      sent: 0,
+    };
+  });
+  let done = 0;
   let resolveDone: () => void;
   const allDone = new Promise<void>((r) => (resolveDone = r));
   const finish = () => {
     if (++done === total) resolveDone();
   };
 
+  const fire = (k: number) => {
+    const s = state[k % n];
+    const index = Math.floor(k / n);
+    s.sent++;
+    const fail = (why: string) => {
+      s.failed++;
+      if (s.failures.length < 10) s.failures.push(why);
+    };
+    const started = process.hrtime.bigint();
+    const req = http.request(s.options, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => {
+        s.latencies[index] = Number(process.hrtime.bigint() - started) / 1000;
+        if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) s.ok++;
+        else fail(`HTTP ${res.statusCode}`);
+        finish();
+      });
+    });
+    req.on('error', (err) => {
+      fail(err.message);
+      s.latencies[index] = NaN;
+      finish();
+    });
+    req.end(s.body);
+  };
+
   const start = performance.now();
   let stopDuring = false;
   const duringLoop = (async () => {
-    if (!options.during) return;
+    if (!during) return;
     while (!stopDuring) {
-      await new Promise((r) => setTimeout(r, options.during!.everyMs));
-      if (!stopDuring) await options.during.run();
+      await new Promise((r) => setTimeout(r, during.everyMs));
+      if (!stopDuring) await during.run();
     }
   })();
+  let sent = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - start) * options.rate) / 1000));
+      const due = Math.min(total, Math.floor(((performance.now() - start) * rate * n) / 1000));
       while (sent < due) fire(sent++);
       if (sent < total) setTimeout(tick, 1);
       else resolve();
@@ -103,10 +131,21 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
   await allDone;
   stopDuring = true;
   await duringLoop;
-  agent.destroy();
-  const sorted = Array.from(latencies)
-    .filter((v) => !Number.isNaN(v))
-    .sort((a, b) => a - b);
-  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-  return { sent, ok, failed, failures, p50: pct(50), p99: pct(99), max: sorted.at(-1) ?? NaN };
+  return state.map((s) => {
+    s.options.agent.destroy();
+    // The first 10% of each target's requests open its keep-alive pool: timed, checked, not counted.
+    const sorted = Array.from(s.latencies.subarray(Math.floor(perTarget / 10)))
+      .filter((v) => !Number.isNaN(v))
+      .sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+    return {
+      sent: s.sent,
+      ok: s.ok,
+      failed: s.failed,
+      failures: s.failures,
+      p50: pct(50),
+      p99: pct(99),
+      max: sorted.at(-1) ?? NaN,
+    };
+  });
 }
