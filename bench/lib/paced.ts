@@ -40,11 +40,9 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
 }
 
 /**
- * Several targets at `rate` requests per second each, interleaved on one schedule: request k goes to
- * target k mod n, so the targets' requests alternate one by one (direct, bare, gateway, direct, ...). A
- * stall of the machine or of this client (GC) then lands on all of them alike, instead of on whichever
- * target happened to be measured during it: the difference of their percentiles is what the proxies add.
- * Percentiles leave out the first 10% of each target's requests (its pool's connections being opened).
+ * Several targets at `rate` requests per second each, interleaved on one schedule (request k goes to
+ * target k mod n). The harness measures one target at a time: three at once from one client measured the
+ * client. Percentiles leave out the first 10% of each target's requests (its pool opening connections).
  */
 export async function pacedInterleaved(
   targets: readonly PacedTarget[],
