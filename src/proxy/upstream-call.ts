@@ -171,12 +171,18 @@ export class UpstreamResponse implements Dispatcher.DispatchHandler {
    * body cut upstream destroys `res`, so the caller sees a broken answer rather than a short one.
    */
   relay(res: ServerResponse, onEnd?: () => void): void {
+    let paused = false;
     this.attach({
       data: (chunk) => {
-        if (!res.write(chunk) && this.controller) {
+        // Chunks already parsed may still come after pause(): one 'drain' listener is enough for them all.
+        if (!res.write(chunk) && this.controller && !paused) {
           const controller = this.controller;
+          paused = true;
           controller.pause();
-          res.once('drain', () => controller.resume());
+          res.once('drain', () => {
+            paused = false;
+            controller.resume();
+          });
         }
       },
       end: () => {
