@@ -19,7 +19,16 @@ export interface LoggerOptions {
   /** Where lines go; defaults to stdout. Tests pass a stream to read what was logged. */
   stream?: NodeJS.WritableStream;
   silent?: boolean;
+  /**
+   * How long access lines may wait to be written together. Default: 20 ms on stdout, whose writes are
+   * synchronous system calls (files and pipes on Linux): under load that was one call per request. A
+   * stream given by the caller gets its lines at the end of each event-loop turn.
+   */
+  flushMs?: number;
 }
+
+/** Longest wait of an access line on stdout before it is written with the others of that window. */
+const STDOUT_FLUSH_MS = 20;
 
 /** Where each logger made by createLogger writes (batched), for the access-line fast path. */
 const destinations = new WeakMap<Logger, LineBatcher>();
@@ -38,7 +47,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stdout;
   destinations.set(
     logger,
-    createLineBatcher((chunk) => stream.write(chunk)),
+    createLineBatcher((chunk) => stream.write(chunk), options.flushMs ?? (options.stream ? 0 : STDOUT_FLUSH_MS)),
   );
   return logger;
 }

@@ -13,13 +13,15 @@ import { until } from '../../helpers/reliability.ts';
 describe('gateway core: back-pressure on answers relayed by the managed client', function () {
   this.timeout(20_000);
   const CHUNK = 64 * 1024;
-  const CHUNKS = 256; // 16 MB: far more than the socket buffers between the three processes' sockets
+  // 64 MB: several times what the kernel may buffer on the two loopback connections (autotuned to ~10 MB)
+  const CHUNKS = 1024;
   let upstream: http.Server;
   let gw: TestGateway;
   let blocked = 0;
   let written = 0;
   const expected = createHash('sha256');
-  const chunks = Array.from({ length: CHUNKS }, (_, i) => Buffer.alloc(CHUNK, i % 251));
+  const patterns = Array.from({ length: 7 }, (_, i) => Buffer.alloc(CHUNK, 0x41 + i));
+  const chunks = Array.from({ length: CHUNKS }, (_, i) => patterns[i % 7]);
   for (const c of chunks) expected.update(c);
 
   before(async () => {
@@ -52,7 +54,7 @@ describe('gateway core: back-pressure on answers relayed by the managed client',
     await new Promise((resolve) => upstream?.close(resolve));
   });
 
-  it('a caller that pauses holds the upstream back; resumed, it gets all 16 MB byte-identical', async () => {
+  it('a caller that pauses holds the upstream back; resumed, it gets all 64 MB byte-identical', async () => {
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = http.get(`${gw.url}/big/file`, { headers: { 'x-api-key': CONSUMER_KEY }, agent: false }, resolve);
       req.on('error', reject);
@@ -62,7 +64,7 @@ describe('gateway core: back-pressure on answers relayed by the managed client',
     // Nobody reads: the buffers fill up to the upstream, whose writes then report back-pressure.
     await until(() => blocked > 0, 'the upstream sees back-pressure');
     // Give the gateway many event-loop turns to read on: without back-pressure it would take the whole
-    // answer into memory and the upstream would finish writing (16 MB over loopback: a few hundred turns).
+    // answer into memory and the upstream would finish writing (64 MB over loopback: a few hundred turns).
     for (let turn = 0; turn < 5000; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(written, 'chunks the upstream could write while the caller was paused').to.be.below(CHUNKS / 2);
     const hash = createHash('sha256');

@@ -63,4 +63,17 @@ describe('logging: access line writer', () => {
     createLineWriter(logger, 'access')({ status: 201 });
     expect(out.lines).to.deep.equal([{ level: 'info', message: 'access', status: 201 }]);
   });
+
+  it('with flushMs, access lines of several turns are written together once the window ends', async () => {
+    const out = capture();
+    const logger = createLogger({ stream: out.stream, flushMs: 5 });
+    const write = createLineWriter(logger, 'access');
+    write({ status: 200 });
+    await new Promise((resolve) => setImmediate(resolve));
+    write({ status: 201 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out.lines).to.deep.equal([]);
+    await new Promise((resolve) => out.stream.once('data', resolve));
+    expect(out.lines.map((l) => l.status)).to.deep.equal([200, 201]);
+  });
 });
