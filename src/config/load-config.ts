@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, ConfigPathError, formatPath, type ConfigIssue } from './config-error.ts';
 import { buildConfigSchema, type ConfigSchemaExtensions } from './config-schema.ts';
@@ -41,6 +41,23 @@ export interface LoadOptions {
 }
 
 const MERGED_MAPS = new Set(['upstreams', 'consumers']);
+
+/**
+ * The config schema compiled once per set of schema extensions: it is the same on every load, and
+ * compiling it was about a quarter of a reload (which runs on the event loop, so traffic waits for it).
+ * A memo of a pure function of static objects, not state.
+ */
+const configValidators = new WeakMap<object, ValidateFunction>();
+const NO_EXTENSIONS = {};
+function configValidator(extensions: ConfigSchemaExtensions | undefined): ValidateFunction {
+  const key = extensions ?? NO_EXTENSIONS;
+  let validate = configValidators.get(key);
+  if (!validate) {
+    validate = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(buildConfigSchema(extensions));
+    configValidators.set(key, validate);
+  }
+  return validate;
+}
 
 /** Reads, merges, interpolates, validates and freezes the YAML config of `dir`. Throws ConfigError. */
 export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig {
@@ -166,8 +183,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     hash,
   );
 
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-  const validate = ajv.compile(buildConfigSchema(options.schemaExtensions));
+  const validate = configValidator(options.schemaExtensions);
   if (!validate(resolved)) {
     for (const e of pruneErrors(validate.errors ?? [])) issues.push(ajvIssue(e, locate));
   }

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { PluginRef } from '../config/types.ts';
 import type { Registry } from '../plugin/plugin.ts';
@@ -23,6 +23,23 @@ export const credentialStrategies: Registry<StrategyDeps, CredentialStrategy> = 
 type Path = readonly (string | number)[];
 
 /**
+ * Strategy option schemas are static objects: each is compiled once for the process, not once per
+ * upstream per load (a reload runs on the event loop, and compiling was a visible part of it). A memo of
+ * compiled pure functions keyed by the schema objects, not state.
+ */
+let optionsAjv: Ajv | undefined;
+const optionValidators = new WeakMap<object, ValidateFunction>();
+function optionsValidator(schema: object): ValidateFunction {
+  let validate = optionValidators.get(schema);
+  if (!validate) {
+    optionsAjv ??= new Ajv({ allErrors: true, strict: false });
+    validate = optionsAjv.compile(schema);
+    optionValidators.set(schema, validate);
+  }
+  return validate;
+}
+
+/**
  * Builds an upstream's credential chain from its `credentials:` list, applied in order (a platform token,
  * then a provincial access header). Each entry's options are checked against its strategy's schema.
  */
@@ -31,7 +48,6 @@ export function createCredentialChain(
   deps: CredentialDeps,
   path: Path,
 ): CredentialStrategy & { strategies: readonly CredentialStrategy[]; applyCached(call: OutgoingCall): boolean } {
-  const ajv = new Ajv({ allErrors: true, strict: false });
   const strategies = refs.map((ref, index) => {
     const entryPath = [...path, index];
     const plugin = Object.hasOwn(credentialStrategies, ref.type) ? credentialStrategies[ref.type] : undefined;
@@ -43,7 +59,7 @@ export function createCredentialChain(
       );
     }
     const { type: _type, ...options } = ref;
-    const validate = ajv.compile(plugin.schema);
+    const validate = optionsValidator(plugin.schema);
     if (!validate(options)) throw optionsError(validate.errors ?? [], entryPath);
     return plugin.create(options as never, { ...deps, path: entryPath });
   });

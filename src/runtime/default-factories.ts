@@ -11,6 +11,7 @@ import { ConfigPathError } from '../config/config-error.ts';
 import {
   compileBodyStage,
   createMappingDeps,
+  createOptionsAjv,
   createValidatorFactory,
   loadCatalogs,
   type CatalogSet,
@@ -41,6 +42,10 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
   // Per build: catalogs and one validator factory (ajv instance with a per-file cache), made fresh by
   // beginBuild so a reload sees edited catalogs and schemas, and the old build keeps its own.
   let stageDeps: (MappingDeps & { validators: ValidatorFactory }) | undefined;
+  // Kept across builds, since compiling is most of a reload and a reload holds up traffic: the op-options
+  // Ajv (static schemas), and the body validators of schema files whose content did not change.
+  const optionsAjv = createOptionsAjv();
+  let previousValidators: ValidatorFactory | undefined;
   return {
     tokenCache,
     beginBuild(config) {
@@ -53,7 +58,9 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
         if (err instanceof ConfigPathError) throw err;
         throw new ConfigPathError(['paths', 'catalogs'], 'catalog', (err as Error).message);
       }
-      stageDeps = { ...createMappingDeps(catalogs), validators: createValidatorFactory(config.paths.schemas) };
+      const validators = createValidatorFactory(config.paths.schemas, { reuse: previousValidators });
+      previousValidators = validators;
+      stageDeps = { ...createMappingDeps(catalogs, optionsAjv), validators };
     },
     compileStage(stage, path) {
       if (!stageDeps) throw new Error('compileStage called before beginBuild');

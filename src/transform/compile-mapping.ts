@@ -21,9 +21,14 @@ export type MappingFn = ((body: unknown) => { body: unknown; errors: FieldError[
   readonly post?: (body: unknown) => { body: unknown; errors: FieldError[] };
 };
 
+/** An Ajv for the ops' option schemas; keep one across loads: it compiles each op's (static) schema once. */
+export function createOptionsAjv(): Ajv {
+  return new Ajv({ allErrors: true, strict: true, strictRequired: false });
+}
+
 /** Deps for one config load: the catalogues plus a shared Ajv for op options. */
-export function createMappingDeps(catalogs: CatalogSet): MappingDeps {
-  return { catalogs, optionsAjv: new Ajv({ allErrors: true, strict: true, strictRequired: false }) };
+export function createMappingDeps(catalogs: CatalogSet, optionsAjv: Ajv = createOptionsAjv()): MappingDeps {
+  return { catalogs, optionsAjv };
 }
 
 /**

@@ -9,11 +9,18 @@ import { isRealDate } from './date-format.ts';
 /** Compiles schema files of one config load; the same file used by many routes compiles once. */
 export interface ValidatorFactory {
   compile(schemaFile: string, path: readonly (string | number)[]): (body: unknown) => FieldError[];
+  /** Validators compiled or reused by this factory, by schema file and content (handed to the next load). */
+  readonly compiled: ReadonlyMap<string, (body: unknown) => FieldError[]>;
 }
 
 export interface ValidatorOptions {
   /** At most this many FieldErrors per body (allErrors on a hostile body could list thousands). */
   readonly maxErrors?: number;
+  /**
+   * The previous load's factory: a schema file whose content did not change gets its validator back
+   * instead of being compiled again (compiling is most of a reload, and a reload holds up traffic).
+   */
+  readonly reuse?: ValidatorFactory;
 }
 
 /**
@@ -47,11 +54,77 @@ function compact(s: string, withTime: boolean): boolean {
 }
 
 /**
- * One Ajv (draft-07, allErrors, strict) per config load, with ajv-formats and the seed date formats.
+ * Compiles the JSON Schema files routes name (draft-07, allErrors, strict; ajv-formats and the seed date
+ * formats), each once per load, or reused from the previous load when its content did not change.
  * Schema files are resolved inside `schemasDir` only; a file that is missing, not JSON or does not compile
  * throws ConfigPathError(path, 'schema-compile', ...) naming the file.
  */
 export function createValidatorFactory(schemasDir: string, options: ValidatorOptions = {}): ValidatorFactory {
+  let instances: { ajv: Ajv; fastAjv: Ajv } | undefined;
+  // Made on the first schema that is not reused: a reload with unchanged schemas compiles nothing.
+  const ajvs = () => (instances ??= createAjvs());
+  const cache = new Map<string, (body: unknown) => FieldError[]>();
+  const compiled = new Map<string, (body: unknown) => FieldError[]>();
+  const maxErrors = options.maxErrors ?? 100;
+  const root = resolve(schemasDir);
+  return {
+    compiled,
+    compile(schemaFile, path) {
+      const file = resolve(root, schemaFile);
+      const rel = relative(root, file);
+      if (rel.startsWith('..') || isAbsolute(rel)) {
+        throw new ConfigPathError(path, 'schema-compile', `Tệp schema ${schemaFile} nằm ngoài thư mục schemas`);
+      }
+      const cached = cache.get(file);
+      if (cached) return cached;
+      let text: string;
+      let schema: unknown;
+      try {
+        const real = realpathSync(file);
+        const realRel = relative(realpathSync(root), real);
+        if (realRel.startsWith('..') || isAbsolute(realRel)) throw new Error('liên kết trỏ ra ngoài thư mục schemas');
+        text = readFileSync(real, 'utf8');
+        schema = JSON.parse(text);
+      } catch (err) {
+        throw new ConfigPathError(
+          path,
+          'schema-compile',
+          `Không đọc được schema ${schemaFile}: ${(err as Error).message}`,
+        );
+      }
+      const key = `${file}\0${maxErrors}\0${text}`;
+      const reused = options.reuse?.compiled.get(key);
+      if (reused) {
+        cache.set(file, reused);
+        compiled.set(key, reused);
+        return reused;
+      }
+      const { ajv, fastAjv } = ajvs();
+      let validate: ValidateFunction;
+      try {
+        validate = ajv.compile(schema as object);
+      } catch (err) {
+        throw new ConfigPathError(
+          path,
+          'schema-compile',
+          `Schema ${schemaFile} không biên dịch được: ${(err as Error).message}`,
+        );
+      }
+      const fast = lengthMonotone(schema) ? fastAjv.compile(schema as object) : undefined;
+      const fn = (body: unknown): FieldError[] => {
+        if (fast !== undefined && fast(body)) return [];
+        if (validate(body)) return [];
+        return toFieldErrors(validate.errors ?? [], maxErrors);
+      };
+      cache.set(file, fn);
+      compiled.set(key, fn);
+      return fn;
+    },
+  };
+}
+
+/** One Ajv (draft-07, allErrors, strict) with ajv-formats and the seed date formats, and its fast twin. */
+function createAjvs(): { ajv: Ajv; fastAjv: Ajv } {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   // The success path: stop at the first error, and compare string lengths in UTF-16 units instead of
   // counting code points with ajv's ucs2length (which reads every character of every string with a
@@ -71,51 +144,7 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
     addFormats.default(a);
     for (const [name, f] of Object.entries(DATE_FORMATS)) a.addFormat(name, { type: 'string', validate: f.test });
   }
-  const cache = new Map<string, (body: unknown) => FieldError[]>();
-  const maxErrors = options.maxErrors ?? 100;
-  const root = resolve(schemasDir);
-  return {
-    compile(schemaFile, path) {
-      const file = resolve(root, schemaFile);
-      const rel = relative(root, file);
-      if (rel.startsWith('..') || isAbsolute(rel)) {
-        throw new ConfigPathError(path, 'schema-compile', `Tệp schema ${schemaFile} nằm ngoài thư mục schemas`);
-      }
-      const cached = cache.get(file);
-      if (cached) return cached;
-      let schema: unknown;
-      try {
-        const real = realpathSync(file);
-        const realRel = relative(realpathSync(root), real);
-        if (realRel.startsWith('..') || isAbsolute(realRel)) throw new Error('liên kết trỏ ra ngoài thư mục schemas');
-        schema = JSON.parse(readFileSync(real, 'utf8'));
-      } catch (err) {
-        throw new ConfigPathError(
-          path,
-          'schema-compile',
-          `Không đọc được schema ${schemaFile}: ${(err as Error).message}`,
-        );
-      }
-      let validate: ValidateFunction;
-      try {
-        validate = ajv.compile(schema as object);
-      } catch (err) {
-        throw new ConfigPathError(
-          path,
-          'schema-compile',
-          `Schema ${schemaFile} không biên dịch được: ${(err as Error).message}`,
-        );
-      }
-      const fast = lengthMonotone(schema) ? fastAjv.compile(schema as object) : undefined;
-      const fn = (body: unknown): FieldError[] => {
-        if (fast !== undefined && fast(body)) return [];
-        if (validate(body)) return [];
-        return toFieldErrors(validate.errors ?? [], maxErrors);
-      };
-      cache.set(file, fn);
-      return fn;
-    },
-  };
+  return { ajv, fastAjv };
 }
 
 /**

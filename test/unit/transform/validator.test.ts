@@ -17,6 +17,29 @@ describe('validator factory', () => {
     );
   });
 
+  it('a new load reuses the validator of an unchanged schema file and recompiles an edited one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgsp-schemas-'));
+    try {
+      const file = join(dir, 's.json');
+      writeFileSync(file, JSON.stringify({ type: 'object', properties: { a: { type: 'string', maxLength: 3 } } }));
+      const first = createValidatorFactory(dir);
+      const v1 = first.compile('s.json', ['r']);
+      const second = createValidatorFactory(dir, { reuse: first });
+      expect(second.compile('s.json', ['r']), 'same content: nothing compiled').to.equal(v1);
+      writeFileSync(file, JSON.stringify({ type: 'object', properties: { a: { type: 'string', maxLength: 1 } } }));
+      const third = createValidatorFactory(dir, { reuse: second });
+      const v3 = third.compile('s.json', ['r']);
+      expect(v3).to.not.equal(v1);
+      expect(v1({ a: 'abc' })).to.deep.equal([]);
+      expect(v3({ a: 'abc' }).map((e) => e.rule)).to.deep.equal(['maxLength']);
+      // A broken edit is still reported, even when a previous load had compiled the file.
+      writeFileSync(file, '{"type": "object", "properties": {"a": {"type": "strin"}}}');
+      expect(() => createValidatorFactory(dir, { reuse: third }).compile('s.json', ['r'])).to.throw(ConfigPathError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('renders the Vietnamese message the issue asks for', () => {
     const v = createValidatorFactory(SCHEMAS).compile('molisa/FileQuyetDinh.json', ['r']);
     expect(v([{ MaHoSo: 'M', HoVaTen: 'A'.repeat(251), CMND: '1', Url: 'https://x.vn/a.pdf' }])).to.deep.equal([
