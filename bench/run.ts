@@ -48,7 +48,7 @@ const only = onlyArg
 /** Run lengths. Full run: about 4 minutes on 2 cores. */
 const T = quick
   ? { warmS: 1, rounds: 2, cannonS: 2, pacedS: 2, connections: 32, manyS: 3, reloadS: 5 }
-  : { warmS: 2, rounds: 5, cannonS: 3, pacedS: 3, connections: 32, manyS: 4, reloadS: 10 };
+  : { warmS: 6, rounds: 5, cannonS: 3, pacedS: 3, connections: 32, manyS: 4, reloadS: 10 };
 const RATE = 1000;
 
 export const CONSUMER_KEY = 'bench-consumer-key-0123456789abcdef';
