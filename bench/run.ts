@@ -39,7 +39,9 @@ const profile = argv.includes('--profile');
 /** `--cpu-only`: throughput and CPU alternations only, no fixed-rate latency runs (quick checks of a fix). */
 const cpuOnly = argv.includes('--cpu-only');
 /** `--no-pin`: leave scheduling to the kernel instead of giving the measured proxy a core of its own. */
-const pinning = !argv.includes('--no-pin') && os.availableParallelism() >= 2 && hasTaskset();
+/** CPUs of the machine, read before this process pins itself (after that, availableParallelism() says 1). */
+const CPU_COUNT = os.availableParallelism();
+const pinning = !argv.includes('--no-pin') && CPU_COUNT >= 2 && hasTaskset();
 const onlyArg = argv.find((a) => a.startsWith('--only'));
 const only = onlyArg
   ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(','))
@@ -496,17 +498,17 @@ const pins: [number, number][] = [];
 
 /** Pins every thread of each process in `pins` to its CPU, or lets them run anywhere (threads started later inherit it). */
 function setPinned(on: boolean): void {
-  const all = `0-${os.availableParallelism() - 1}`;
+  const all = `0-${CPU_COUNT - 1}`;
   for (const [pid, cpu] of pins) execSync(`taskset -a -p -c ${on ? cpu : all} ${pid}`, { stdio: 'ignore' });
 }
 
 function machine(): string {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
-  let nproc = String(os.availableParallelism());
+  let nproc = String(CPU_COUNT);
   try {
-    nproc = execSync('nproc', { encoding: 'utf8' }).trim();
+    nproc = execSync('nproc --all', { encoding: 'utf8' }).trim();
   } catch {
-    /* os.availableParallelism() then */
+    /* CPU_COUNT then */
   }
   return `nproc ${nproc}, ${cpu}, Node ${process.version}, ${os.type()} ${os.release()}`;
 }
