@@ -326,6 +326,18 @@ routes:
     received.refused === 0 &&
     rssGrowth < 0.1 &&
     maxSocketsAfterWarmup <= CONCURRENCY * 2 + 2;
+  if (!pass) {
+    const why = [
+      failed !== 0 && `${failed} failed requests`,
+      ok !== TOTAL && `${ok} of ${TOTAL} answered`,
+      reachedUpstream !== ok && `${ok - reachedUpstream} accepted but not received upstream`,
+      received.refused !== 0 && `${received.refused} refused upstream`,
+      rssGrowth >= 0.1 && `RSS grew ${(rssGrowth * 100).toFixed(1)}% (limit 10%)`,
+      maxSocketsAfterWarmup > CONCURRENCY * 2 + 2 &&
+        `${maxSocketsAfterWarmup} upstream sockets after warm-up (limit ${CONCURRENCY * 2 + 2})`,
+    ].filter(Boolean);
+    console.log(`failed criteria: ${why.join('; ')}`);
+  }
   console.log(pass ? 'SOAK PASSED' : 'SOAK FAILED');
   process.exitCode = pass ? 0 : 1;
 }
