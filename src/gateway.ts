@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { ConfigError } from './config/config-error.ts';
+import { ConfigError, ConfigPathError, formatPath } from './config/config-error.ts';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
@@ -10,7 +10,13 @@ import { createAdminRouter } from './admin/admin-router.ts';
 import { watchConfigDir } from './config/config-watcher.ts';
 import type { Env } from './config/interpolate.ts';
 import { systemClock, type Clock } from './config/types.ts';
-import { createAuditTrail, createMetrics, statusClass, type GatewayMetrics } from './consumers/index.ts';
+import {
+  type AuditTrail,
+  createAuditTrail,
+  createMetrics,
+  statusClass,
+  type GatewayMetrics,
+} from './consumers/index.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { createLogger, flushLines, type Logger } from './logging/logger.ts';
 import { parseJsonBody } from './transform/index.ts';
@@ -44,6 +50,7 @@ export interface Gateway {
   /** Graceful stop: refuse new connections, let in-flight requests finish within `graceMs`, close agents. */
   close(graceMs?: number): Promise<void>;
   readonly ready: boolean;
+  readonly audit: AuditTrail;
 }
 
 /** Builds a whole gateway from its dependencies; several can run in one process (tests do). */
@@ -64,13 +71,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
   const initial = reloader.current.config;
-  const audit = createAuditTrail(
-    {
-      ...initial,
-      audit: { ...initial.audit, dir: path.resolve(options.configDir, initial.audit?.dir ?? 'audit') },
-    } as GatewayConfig,
-    { logger, env },
-  );
+  const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics });
   const hooks: PipelineHooks = {
     onExchange(record) {
       const status = record.status ?? 0;
@@ -95,6 +96,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         durationMs: Math.round((record.durationMs ?? 0) * 100) / 100,
         keys: record.body === undefined ? undefined : audit.extractKeys(record.body, record.routeConfig),
       });
+    },
+    admit(route) {
+      audit.admit(route.config);
     },
     ...options.hooks,
   };
@@ -134,8 +138,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', ownResponses, (_req, res) => {
-    const ready = listening && !shuttingDown;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', hash: reloader.current.hash });
+    const ready = listening && !shuttingDown && audit.ready;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not-ready',
+      hash: reloader.current.hash,
+      // Only the state and an error code: no path, no line (this page is public).
+      audit: audit.health.state,
+    });
   });
   const adminRouter = createAdminRouter(reloader, metrics, 'main');
   app.use('/admin', ownResponses, adminRouter);
@@ -187,8 +196,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     metrics,
     get ready() {
-      return listening && !shuttingDown;
+      return listening && !shuttingDown && audit.ready;
     },
+    audit,
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
       return new Promise((resolve, reject) => {
         const tls = reloader.current.config.listen.tls;
@@ -258,6 +268,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await audit.close();
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
+  }
+}
+
+/**
+ * The audit trail of the config the gateway starts with, its directory resolved from the config directory.
+ * A fault found here (no HMAC key, an unwritable directory) is a config error, reported like the others.
+ */
+function buildAuditTrail(
+  config: GatewayConfig,
+  configDir: string,
+  deps: { logger: Logger; env: Env; metrics: GatewayMetrics },
+): AuditTrail {
+  try {
+    return createAuditTrail(
+      {
+        ...config,
+        audit: { ...config.audit, dir: path.resolve(configDir, config.audit?.dir ?? 'audit') },
+      } as GatewayConfig,
+      deps,
+    );
+  } catch (err) {
+    if (!(err instanceof ConfigPathError)) throw err;
+    throw new ConfigError([{ path: formatPath(err.path), rule: err.rule, message: err.message }]);
   }
 }
 
