@@ -88,8 +88,8 @@ export function hashSubject(value: string, hmacKey: Buffer | KeyObject): string 
 }
 
 /**
- * Pulls business keys from a (possibly array) body: dossier codes as they are, personal identifiers as
- * HMACs under `<field>#hmac`. Field names match case-insensitively, up to 4 levels deep; a string field
+ * Pulls business keys from a (possibly array) body: dossier codes as they are, personal identifiers (and
+ * dossier codes holding 9+ digits in a row) as HMACs under `<field>#hmac`. Field names match case-insensitively, up to 4 levels deep; a string field
  * holding JSON (the civil-status push carries `data` as a JSON string, domain.md §4) is looked into too.
  */
 export function extractAuditKeys(body: unknown, options: ExtractOptions): Record<string, string | string[]> {
@@ -126,11 +126,20 @@ export function compileAuditKeyExtractor(
     }
     return c;
   };
+  const hashedDossiers = new Map<string, KeyClass>();
+  const hashedDossier = (c: KeyClass): KeyClass => {
+    let h = hashedDossiers.get(c.name);
+    if (!h) hashedDossiers.set(c.name, (h = { subject: true, name: c.name + HMAC_SUFFIX }));
+    return h;
+  };
   return (body) => {
     // Output name -> values in first-seen order. For a subject field, `raw` holds the trimmed identifiers
     // already hashed, so a citizen listed twice (or in an embedded copy) is hashed once (~1.4 µs a hash).
     const found = new Map<string, { values: Set<string>; raw?: Set<string> }>();
     const add = (c: KeyClass, value: string) => {
+      // A dossier code holding 9+ digits in a row may hold an ID number (callers have put the citizen's
+      // number in `maDinhDanhHoSo`): it is recorded as an HMAC under `<field>#hmac`, like a subject.
+      if (!c.subject && ID_LIKE_RUN.test(value)) c = hashedDossier(c);
       let slot = found.get(c.name);
       if (slot === undefined)
         found.set(c.name, (slot = c.subject ? { values: new Set(), raw: new Set() } : { values: new Set() }));
@@ -189,6 +198,9 @@ export function compileAuditKeyExtractor(
     return out;
   };
 }
+
+/** 9 or more digits in a row: an old ID card number, a 12-digit personal ID number, or one inside a longer run. */
+const ID_LIKE_RUN = /[0-9]{9}/;
 
 /** How a JSON key name classifies for the audit keys: `name` is the output name (`CMND#hmac`, `MaHoSo`). */
 interface KeyClass {

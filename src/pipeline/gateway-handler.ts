@@ -126,7 +126,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         cut.unref();
         req.once('end', () => clearTimeout(cut));
       }
-      const out = render(gwErr, { requestId, path });
+      // The path is the caller's: an ID number in it (plain or %-encoded) is not echoed (issue 14.7).
+      const out = render(gwErr, { requestId, path: maskUrl(path) });
       record.status = out.status;
       record.bytes = Buffer.byteLength(out.body);
       res.writeHead(out.status, {
