@@ -103,6 +103,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...options.hooks,
   };
 
+  /**
+   * Ready: listening, not draining, its audit trail writable (unless `audit.onFailure: continue`), and its
+   * shared rate-limit store up (unless `onStoreError` lets calls through without it): a replica that would
+   * refuse calls is taken out of the load balancer, so traffic goes to one that can serve them.
+   */
+  const isReady = () => {
+    if (!listening || shuttingDown || !audit.ready) return false;
+    const store = reloader.current.consumers.rateLimitStore?.();
+    return !store || store.state === 'up' || store.onStoreError !== 'deny';
+  };
+  const dependencies = () => ({
+    audit: auditStatus(audit.health, initial.audit?.onFailure ?? 'refuse'),
+    rateLimitStore: reloader.current.consumers.rateLimitStore?.() ?? { store: 'memory' },
+  });
+
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   let adminServer: Server | undefined;
@@ -138,15 +153,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', ownResponses, (_req, res) => {
-    const ready = listening && !shuttingDown && audit.ready;
+    const ready = isReady();
+    const store = reloader.current.consumers.rateLimitStore?.();
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not-ready',
       hash: reloader.current.hash,
-      // Only the state and an error code: no path, no line (this page is public).
+      // Only states: no path, no address, no error text (this page answers anyone).
       audit: audit.health.state,
+      ...(store ? { rateLimitStore: store.state } : {}),
     });
   });
-  const adminRouter = createAdminRouter(reloader, metrics, 'main');
+  const adminRouter = createAdminRouter(reloader, metrics, 'main', dependencies);
   app.use('/admin', ownResponses, adminRouter);
   app.get(initial.metrics?.path ?? '/metrics', ownResponses, adminRouter);
   // The gateway's own OAuth2 token endpoint and JWKS (issue 5), when enabled.
@@ -196,7 +213,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     metrics,
     get ready() {
-      return listening && !shuttingDown && audit.ready;
+      return isReady();
     },
     audit,
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
@@ -226,7 +243,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     listenAdmin(port, host) {
       const adminApp = express();
       adminApp.disable('x-powered-by');
-      const router = createAdminRouter(reloader, metrics, 'admin');
+      const router = createAdminRouter(reloader, metrics, 'admin', dependencies);
       adminApp.get('/healthz', ownResponses, (_req, res) => void res.json({ status: 'ok' }));
       adminApp.use('/admin', ownResponses, router);
       adminApp.get(initial.metrics?.path ?? '/metrics', ownResponses, router);
@@ -269,6 +286,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
   }
+}
+
+/** The audit trail's state as /admin/status shows it (admin only: the error code, counts, the mode). */
+function auditStatus(health: AuditTrail['health'], onFailure: string): Record<string, unknown> {
+  return {
+    state: health.state,
+    ...(health.since === undefined ? {} : { since: new Date(health.since).toISOString() }),
+    ...(health.error === undefined ? {} : { error: health.error }),
+    pendingBytes: health.pendingBytes,
+    lostLines: health.lostLines,
+    onFailure,
+  };
 }
 
 /**

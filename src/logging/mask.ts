@@ -70,7 +70,7 @@ export function isSecretQueryName(name: string): boolean {
   const lower = name.toLowerCase();
   if (SECRET_NAMES.has(lower)) return true;
   const compact = lower.replace(/[-_.[\] ]/g, '');
-  if (SECRET_WHOLE_NAMES.has(compact) || compact.endsWith('key')) return true;
+  if (SECRET_WHOLE_NAMES.has(compact) || compact.endsWith('key') || compact.endsWith('pass')) return true;
   for (const part of SECRET_NAME_PARTS) if (compact.includes(part)) return true;
   return false;
 }
