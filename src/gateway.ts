@@ -71,7 +71,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
   const initial = reloader.current.config;
-  const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics });
+  const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
   const hooks: PipelineHooks = {
     onExchange(record) {
       const status = record.status ?? 0;
@@ -307,7 +307,7 @@ function auditStatus(health: AuditTrail['health'], onFailure: string): Record<st
 function buildAuditTrail(
   config: GatewayConfig,
   configDir: string,
-  deps: { logger: Logger; env: Env; metrics: GatewayMetrics },
+  deps: { logger: Logger; env: Env; metrics: GatewayMetrics; now: () => number },
 ): AuditTrail {
   try {
     return createAuditTrail(

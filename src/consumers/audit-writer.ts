@@ -1,5 +1,5 @@
 import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync } from 'node:fs';
-import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -192,6 +192,7 @@ function createQueue(
 export function createFileSink(options: FileSinkOptions, events: AuditSinkEvents = {}): AuditSink {
   let handle: FileHandle | undefined;
   let handleDate = '';
+  let housekeepingRun = Promise.resolve();
   const [before, after] = options.filename.split('%DATE%') as [string, string];
   const ownFile = new RegExp(`^${escapeRegExp(before)}(\\d{4}-\\d{2}-\\d{2})${escapeRegExp(after)}(\\.gz)?$`);
 
@@ -211,7 +212,16 @@ export function createFileSink(options: FileSinkOptions, events: AuditSinkEvents
       try {
         if (m[1]! < oldest) await unlink(file);
         else if (options.compress && !m[2]) {
-          await pipeline(createReadStream(file), createGzip(), createWriteStream(`${file}.gz`));
+          // Written under a temporary name and renamed: a `.gz` is never a half-written one (a full disk
+          // fails the compression, and the plain file stays).
+          const partial = path.join(options.dir, `.${name}.gz.partial`);
+          try {
+            await pipeline(createReadStream(file), createGzip(), createWriteStream(partial));
+            await rename(partial, `${file}.gz`);
+          } catch (err) {
+            await unlink(partial).catch(() => undefined);
+            throw err;
+          }
           await unlink(file);
         }
       } catch (err) {
@@ -229,7 +239,8 @@ export function createFileSink(options: FileSinkOptions, events: AuditSinkEvents
       await mkdir(options.dir, { recursive: true });
       handle = await open(path.join(options.dir, options.filename.replace('%DATE%', today)), 'a');
       handleDate = today;
-      void housekeeping(today);
+      // One pass at a time (start and a change of day may meet); close() waits for the last one.
+      housekeepingRun = housekeepingRun.then(() => housekeeping(today));
     }
     const { bytesWritten } = await handle.write(chunk);
     // A write that stores nothing would be retried at once forever: treat it as the failure it is.
@@ -246,6 +257,7 @@ export function createFileSink(options: FileSinkOptions, events: AuditSinkEvents
     flush: queue.flush,
     async close() {
       const result = await queue.finish();
+      await housekeepingRun;
       await handle?.close().catch(() => undefined);
       handle = undefined;
       return result;

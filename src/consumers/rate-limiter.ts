@@ -87,8 +87,10 @@ export function createRateLimiter(
   const storeWarning = createCollapsedLog(deps.logger, 'warn', 'rate limit store unavailable', {
     intervalMs: STORE_WARNING_INTERVAL_MS,
   });
+  let closing = false;
   const setState = (state: RateLimitStoreStatus['state']) => {
-    if (state === storeState) return;
+    // A limiter replaced by a reload quits its connection: that is not an outage of the store.
+    if (closing || state === storeState) return;
     const outageMs = Date.now() - stateSince;
     const wasDown = storeState === 'down';
     storeState = state;
@@ -103,8 +105,9 @@ export function createRateLimiter(
       });
     }
   };
+  // With the in-memory store there is no store to lose: 1, so an alert on `== 0` means Redis.
+  deps.metrics?.rateLimitStoreUp.set(options.store === 'redis' && storeState !== 'up' ? 0 : 1);
   if (options.store === 'redis' && redis) {
-    deps.metrics?.rateLimitStoreUp.set(storeState === 'up' ? 1 : 0);
     redis.on('ready', () => setState('up'));
     redis.on('error', (err: Error) => {
       lastError = storeErrorText(err);
@@ -246,6 +249,7 @@ export function createRateLimiter(
     },
 
     async close() {
+      closing = true;
       if (ownRedis) {
         try {
           await ownRedis.quit();
