@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { ConfigError } from './config/config-error.ts';
+import { ConfigError, ConfigPathError, formatPath } from './config/config-error.ts';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
@@ -10,7 +10,13 @@ import { createAdminRouter } from './admin/admin-router.ts';
 import { watchConfigDir } from './config/config-watcher.ts';
 import type { Env } from './config/interpolate.ts';
 import { systemClock, type Clock } from './config/types.ts';
-import { createAuditTrail, createMetrics, statusClass, type GatewayMetrics } from './consumers/index.ts';
+import {
+  type AuditTrail,
+  createAuditTrail,
+  createMetrics,
+  statusClass,
+  type GatewayMetrics,
+} from './consumers/index.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { createLogger, flushLines, type Logger } from './logging/logger.ts';
 import { parseJsonBody } from './transform/index.ts';
@@ -44,6 +50,7 @@ export interface Gateway {
   /** Graceful stop: refuse new connections, let in-flight requests finish within `graceMs`, close agents. */
   close(graceMs?: number): Promise<void>;
   readonly ready: boolean;
+  readonly audit: AuditTrail;
 }
 
 /** Builds a whole gateway from its dependencies; several can run in one process (tests do). */
@@ -64,13 +71,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
   const initial = reloader.current.config;
-  const audit = createAuditTrail(
-    {
-      ...initial,
-      audit: { ...initial.audit, dir: path.resolve(options.configDir, initial.audit?.dir ?? 'audit') },
-    } as GatewayConfig,
-    { logger, env },
-  );
+  const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
   const hooks: PipelineHooks = {
     onExchange(record) {
       const status = record.status ?? 0;
@@ -96,8 +97,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         keys: record.body === undefined ? undefined : audit.extractKeys(record.body, record.routeConfig),
       });
     },
+    admit(route) {
+      audit.admit(route.config);
+    },
     ...options.hooks,
   };
+
+  /**
+   * Ready: listening, not draining, its audit trail writable (unless `audit.onFailure: continue`), and its
+   * shared rate-limit store up (unless `onStoreError` lets calls through without it): a replica that would
+   * refuse calls is taken out of the load balancer, so traffic goes to one that can serve them.
+   */
+  const isReady = () => {
+    if (!listening || shuttingDown || !audit.ready) return false;
+    const store = reloader.current.consumers.rateLimitStore?.();
+    return !store || store.state === 'up' || store.onStoreError !== 'deny';
+  };
+  const dependencies = () => ({
+    audit: auditStatus(audit.health, initial.audit?.onFailure ?? 'refuse'),
+    rateLimitStore: reloader.current.consumers.rateLimitStore?.() ?? { store: 'memory' },
+  });
 
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
@@ -134,10 +153,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', ownResponses, (_req, res) => {
-    const ready = listening && !shuttingDown;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', hash: reloader.current.hash });
+    const ready = isReady();
+    const store = reloader.current.consumers.rateLimitStore?.();
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not-ready',
+      hash: reloader.current.hash,
+      // Only states: no path, no address, no error text (this page answers anyone).
+      audit: audit.health.state,
+      ...(store ? { rateLimitStore: store.state } : {}),
+    });
   });
-  const adminRouter = createAdminRouter(reloader, metrics, 'main');
+  const adminRouter = createAdminRouter(reloader, metrics, 'main', dependencies);
   app.use('/admin', ownResponses, adminRouter);
   app.get(initial.metrics?.path ?? '/metrics', ownResponses, adminRouter);
   // The gateway's own OAuth2 token endpoint and JWKS (issue 5), when enabled.
@@ -187,8 +213,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     metrics,
     get ready() {
-      return listening && !shuttingDown;
+      return isReady();
     },
+    audit,
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
       return new Promise((resolve, reject) => {
         const tls = reloader.current.config.listen.tls;
@@ -216,7 +243,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     listenAdmin(port, host) {
       const adminApp = express();
       adminApp.disable('x-powered-by');
-      const router = createAdminRouter(reloader, metrics, 'admin');
+      const router = createAdminRouter(reloader, metrics, 'admin', dependencies);
       adminApp.get('/healthz', ownResponses, (_req, res) => void res.json({ status: 'ok' }));
       adminApp.use('/admin', ownResponses, router);
       adminApp.get(initial.metrics?.path ?? '/metrics', ownResponses, router);
@@ -258,6 +285,41 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await audit.close();
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
+  }
+}
+
+/** The audit trail's state as /admin/status shows it (admin only: the error code, counts, the mode). */
+function auditStatus(health: AuditTrail['health'], onFailure: string): Record<string, unknown> {
+  return {
+    state: health.state,
+    ...(health.since === undefined ? {} : { since: new Date(health.since).toISOString() }),
+    ...(health.error === undefined ? {} : { error: health.error }),
+    pendingBytes: health.pendingBytes,
+    lostLines: health.lostLines,
+    onFailure,
+  };
+}
+
+/**
+ * The audit trail of the config the gateway starts with, its directory resolved from the config directory.
+ * A fault found here (no HMAC key, an unwritable directory) is a config error, reported like the others.
+ */
+function buildAuditTrail(
+  config: GatewayConfig,
+  configDir: string,
+  deps: { logger: Logger; env: Env; metrics: GatewayMetrics; now: () => number },
+): AuditTrail {
+  try {
+    return createAuditTrail(
+      {
+        ...config,
+        audit: { ...config.audit, dir: path.resolve(configDir, config.audit?.dir ?? 'audit') },
+      } as GatewayConfig,
+      deps,
+    );
+  } catch (err) {
+    if (!(err instanceof ConfigPathError)) throw err;
+    throw new ConfigError([{ path: formatPath(err.path), rule: err.rule, message: err.message }]);
   }
 }
 

@@ -12,7 +12,13 @@ const render = errorDialects['problem+json'].create({} as never, {});
  * states, the route table, Prometheus metrics. Only admin credentials pass (the guard of the current
  * config: X-Admin-Key on the main listener; the admin listener bound to loopback may waive it).
  */
-export function createAdminRouter(reloader: Reloader, metrics: GatewayMetrics, listener: 'main' | 'admin'): Router {
+export function createAdminRouter(
+  reloader: Reloader,
+  metrics: GatewayMetrics,
+  listener: 'main' | 'admin',
+  /** The state of what the gateway depends on besides its config (audit trail, rate-limit store). */
+  dependencies: () => Record<string, unknown> = () => ({}),
+): Router {
   const router = express.Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
     try {
@@ -28,7 +34,7 @@ export function createAdminRouter(reloader: Reloader, metrics: GatewayMetrics, l
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   router.get('/status', (_req, res) => {
-    res.json(reloader.status());
+    res.json({ ...reloader.status(), ...dependencies() });
   });
   router.post('/reload', async (_req, res) => {
     const result = await reloader.reload('admin', true);

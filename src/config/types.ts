@@ -131,6 +131,8 @@ export interface RouteConfig {
 /** Per-route audit settings: `keys: false` drops business keys (the record itself is always written). */
 export interface RouteAuditConfig {
   readonly keys?: boolean;
+  /** Overrides `audit.onFailure` for this route. */
+  readonly onFailure?: AuditFailureMode;
   readonly dossierFields?: readonly string[];
   readonly subjectFields?: readonly string[];
 }
@@ -170,8 +172,16 @@ export interface RateLimitsConfig {
   readonly defaultConsumer?: RateLimitConfig;
 }
 
+/** What a call gets while its audit line cannot be written: `refuse` (503 GW_AUDIT_UNAVAILABLE) or `continue`. */
+export type AuditFailureMode = 'refuse' | 'continue';
+
 export interface AuditConfig {
   readonly enabled: boolean;
+  readonly onFailure: AuditFailureMode;
+  /** Bytes of audit lines kept in memory while writes fail; lines beyond are dropped and counted. */
+  readonly bufferBytes: number;
+  /** How often a failing audit writer retries the lines it holds (the retry is the recovery probe). */
+  readonly retryMs: number;
   readonly output: 'file' | 'stdout';
   /** Directory of the daily files (resolved by the loader like `paths`). */
   readonly dir: string;

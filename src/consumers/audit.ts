@@ -1,11 +1,21 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import winston from 'winston';
 import { createLineBatcher } from '../logging/line-batcher.ts';
-import DailyRotateFile from 'winston-daily-rotate-file';
 import { ConfigPathError } from '../config/config-error.ts';
-import type { AuditConfig, GatewayConfig, RouteAuditConfig } from '../config/types.ts';
+import type { AuditConfig, AuditFailureMode, GatewayConfig, RouteAuditConfig } from '../config/types.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import { createCollapsedLog } from '../logging/collapsed-log.ts';
 import type { Logger } from '../logging/logger.ts';
 import { type Env, resolveSecret } from './api-keys.ts';
+import {
+  assertWritableAuditDir,
+  type AuditHealth,
+  type AuditSink,
+  type AuditSinkEvents,
+  createFileSink,
+  createStreamSink,
+  errorCode,
+} from './audit-writer.ts';
+import type { GatewayMetrics } from './metrics.ts';
 
 /**
  * The audit trail Decree 47/2020 asks for (who exchanged which data, domain.md §3): one JSON line per
@@ -27,6 +37,11 @@ export interface AuditEntry {
 
 export interface AuditTrail {
   record(entry: AuditEntry): void;
+  /** Throws GW_AUDIT_UNAVAILABLE while the trail cannot be written and the route's `onFailure` is `refuse`. */
+  admit(route?: { readonly id?: string; readonly audit?: RouteAuditConfig }): void;
+  /** False while the trail cannot be written and `audit.onFailure` is `refuse` (for /readyz). */
+  readonly ready: boolean;
+  readonly health: AuditHealth;
   /** Business keys of a body, with this trail's HMAC key and the route's field lists. */
   extractKeys(body: unknown, route?: { readonly audit?: RouteAuditConfig }): Record<string, string | string[]>;
   /** Flushes and closes the files. */
@@ -40,6 +55,9 @@ export const DEFAULT_SUBJECT_FIELDS = ['soDinhDanh', 'CMND', 'soCMND'];
 
 export const AUDIT_DEFAULTS: AuditConfig = {
   enabled: true,
+  onFailure: 'refuse',
+  bufferBytes: 8 * 1024 * 1024,
+  retryMs: 1000,
   output: 'file',
   dir: 'audit',
   filename: 'audit-%DATE%.jsonl',
@@ -70,8 +88,8 @@ export function hashSubject(value: string, hmacKey: Buffer | KeyObject): string 
 }
 
 /**
- * Pulls business keys from a (possibly array) body: dossier codes as they are, personal identifiers as
- * HMACs under `<field>#hmac`. Field names match case-insensitively, up to 4 levels deep; a string field
+ * Pulls business keys from a (possibly array) body: dossier codes as they are, personal identifiers (and
+ * dossier codes holding 9+ digits in a row) as HMACs under `<field>#hmac`. Field names match case-insensitively, up to 4 levels deep; a string field
  * holding JSON (the civil-status push carries `data` as a JSON string, domain.md §4) is looked into too.
  */
 export function extractAuditKeys(body: unknown, options: ExtractOptions): Record<string, string | string[]> {
@@ -108,11 +126,20 @@ export function compileAuditKeyExtractor(
     }
     return c;
   };
+  const hashedDossiers = new Map<string, KeyClass>();
+  const hashedDossier = (c: KeyClass): KeyClass => {
+    let h = hashedDossiers.get(c.name);
+    if (!h) hashedDossiers.set(c.name, (h = { subject: true, name: c.name + HMAC_SUFFIX }));
+    return h;
+  };
   return (body) => {
     // Output name -> values in first-seen order. For a subject field, `raw` holds the trimmed identifiers
     // already hashed, so a citizen listed twice (or in an embedded copy) is hashed once (~1.4 µs a hash).
     const found = new Map<string, { values: Set<string>; raw?: Set<string> }>();
     const add = (c: KeyClass, value: string) => {
+      // A dossier code holding 9+ digits in a row may hold an ID number (callers have put the citizen's
+      // number in `maDinhDanhHoSo`): it is recorded as an HMAC under `<field>#hmac`, like a subject.
+      if (!c.subject && ID_LIKE_RUN.test(value)) c = hashedDossier(c);
       let slot = found.get(c.name);
       if (slot === undefined)
         found.set(c.name, (slot = c.subject ? { values: new Set(), raw: new Set() } : { values: new Set() }));
@@ -172,6 +199,9 @@ export function compileAuditKeyExtractor(
   };
 }
 
+/** 9 or more digits in a row: an old ID card number, a 12-digit personal ID number, or one inside a longer run. */
+const ID_LIKE_RUN = /[0-9]{9}/;
+
 /** How a JSON key name classifies for the audit keys: `name` is the output name (`CMND#hmac`, `MaHoSo`). */
 interface KeyClass {
   readonly subject: boolean;
@@ -190,15 +220,28 @@ function mayBeJson(text: string): boolean {
 /**
  * Builds the audit trail of one config: daily files (`audit-YYYY-MM-DD.jsonl`, kept `retentionDays`)
  * or stdout for containers. Throws ConfigPathError when enabled without `hmacKey` (fail closed: without
- * the key the trail could not say whose data was exchanged without exposing it).
+ * the key the trail could not say whose data was exchanged without exposing it), and when the directory
+ * cannot be written (issue 20.4: found at start, not at the first call after "listening").
+ *
+ * A write that fails later (disk full, volume gone read-only, stdout closed) never ends the process: the
+ * writer keeps the lines in a bounded buffer and retries them every `retryMs`; meanwhile `admit` refuses
+ * calls of routes whose `onFailure` is `refuse` (the default) and `ready` is false (issue 14.2).
  */
 export function createAuditTrail(
   config: GatewayConfig,
-  deps: { logger: Logger; env?: Env; stdout?: NodeJS.WritableStream },
+  deps: { logger: Logger; env?: Env; stdout?: NodeJS.WritableStream; metrics?: GatewayMetrics; now?: () => number },
 ): AuditTrail {
   const options: AuditConfig = { ...AUDIT_DEFAULTS, ...config.audit };
   if (!options.enabled) {
-    return { record() {}, extractKeys: () => ({}), close: async () => {} };
+    deps.metrics?.auditUp.set(1); // nothing to fail: an alert on `lgsp_audit_up == 0` stays quiet
+    return {
+      record() {},
+      extractKeys: () => ({}),
+      admit() {},
+      ready: true,
+      health: { state: 'ok', pendingBytes: 0, lostLines: 0 },
+      close: async () => {},
+    };
   }
   if (options.hmacKey === undefined) {
     throw new ConfigPathError(['audit', 'hmacKey'], 'required', 'audit needs hmacKey (32+ bytes) to hash citizen IDs');
@@ -210,29 +253,59 @@ export function createAuditTrail(
   if (hmacKey.length < 32) {
     throw new ConfigPathError(['audit', 'hmacKey'], 'key-strength', 'hmacKey must be at least 32 bytes');
   }
+  const now = deps.now ?? Date.now;
+  const { logger, metrics } = deps;
 
-  let transport: winston.transport;
-  if (options.output === 'stdout') {
-    transport = new winston.transports.Stream({ stream: deps.stdout ?? process.stdout });
-  } else {
-    const file = new DailyRotateFile({
-      dirname: options.dir,
-      filename: options.filename,
-      datePattern: 'YYYY-MM-DD',
-      utc: true,
-      maxFiles: `${options.retentionDays}d`,
-      zippedArchive: options.compress,
-      auditFile: `${options.dir}/.audit-rotation.json`,
-    });
-    file.on('error', (err: Error) => deps.logger.error('audit file error', { error: err.message }));
-    transport = file;
-  }
-  // The line is the entry itself: no level, no extra timestamp, nothing a report would have to strip.
-  const writer = winston.createLogger({
-    level: 'info',
-    format: winston.format.printf((info) => JSON.stringify(info.audit)),
-    transports: [transport],
+  const lost = createCollapsedLog(logger, 'error', 'audit lines lost: the audit buffer is full', {
+    intervalMs: 10_000,
+    now,
   });
+  const events: AuditSinkEvents = {
+    onFailure(error) {
+      metrics?.auditFailures.inc();
+      metrics?.auditUp.set(0);
+      logger.error(
+        options.onFailure === 'refuse'
+          ? 'audit trail cannot be written: calls refused (503 GW_AUDIT_UNAVAILABLE) until it can'
+          : 'audit trail cannot be written: calls go on unaudited (audit.onFailure: continue)',
+        {
+          error,
+          output: options.output,
+          dir: options.output === 'file' ? options.dir : undefined,
+          retryMs: options.retryMs,
+        },
+      );
+    },
+    onRecovery(outageMs, lostLines) {
+      metrics?.auditUp.set(1);
+      lost.settle();
+      logger.warn('audit trail writable again', { outageMs: Math.round(outageMs), lostLinesSinceStart: lostLines });
+    },
+    onLost(count) {
+      metrics?.auditLinesLost.inc(count);
+      lost.report({ lines: count, bufferBytes: options.bufferBytes });
+    },
+    onHousekeepingError(what, error) {
+      logger.warn('audit file housekeeping failed', { step: what, error });
+    },
+  };
+  let sink: AuditSink;
+  if (options.output === 'stdout') {
+    sink = createStreamSink(deps.stdout ?? process.stdout, { ...options, now }, events);
+  } else {
+    try {
+      assertWritableAuditDir({ ...options, now });
+    } catch (err) {
+      throw new ConfigPathError(
+        ['audit', 'dir'],
+        'writable',
+        `the audit directory ${options.dir} cannot be written (${errorCode(err)}): ` +
+          'mount a writable volume there, or set audit.output: stdout',
+      );
+    }
+    sink = createFileSink({ ...options, now }, events);
+  }
+  metrics?.auditUp.set(1);
 
   // A KeyObject made once: createHmac with a raw Buffer re-validates the key on every call (15 µs against
   // 2.6 µs per hash, and a 4 KB MOLISA batch hashes one CMND per record).
@@ -244,29 +317,35 @@ export function createAuditTrail(
   const baseExtractor = compileAuditKeyExtractor(baseOptions);
   // One extractor per route with its own field lists, built on first use (route configs are frozen objects).
   const routeExtractors = new WeakMap<RouteAuditConfig, (body: unknown) => Record<string, string | string[]>>();
-  // Records of one event-loop turn go to the transport as one write (one line each), skipping winston's
-  // per-call format pipeline: the audit line was a syscall and a stream pipeline per request.
-  // (Symbol.for('message') is winston's formatted-line slot; the transport appends the last newline.)
-  // Lines wait up to AUDIT_FLUSH_MS: each write to the daily file is a thread-pool round trip, and under
-  // load one write per turn still meant about one per request. Shutdown (close) flushes what is pending.
-  const batch = createLineBatcher(
-    (chunk) =>
-      transport.log?.(
-        { level: 'info', message: 'audit', [Symbol.for('message')]: chunk.slice(0, -1) },
-        () => undefined,
-      ),
-    options.output === 'stdout' ? 0 : AUDIT_FLUSH_MS,
-  );
+  // Records of one window go to the writer as one write (one line each). Lines wait up to AUDIT_FLUSH_MS:
+  // each write to the daily file is a thread-pool round trip, and under load one write per turn still
+  // meant about one per request. Shutdown (close) flushes what is pending.
+  const batch = createLineBatcher((chunk) => void sink.write(chunk), options.output === 'stdout' ? 0 : AUDIT_FLUSH_MS);
   let closed = false;
+  const refusing = (mode: AuditFailureMode) => mode === 'refuse' && sink.health.state === 'failing';
   return {
     record(entry) {
-      // A request aborted by its client during the shutdown drain ends after close(): writing then would
-      // crash the process with "write after end" (seen under load on SIGTERM). Say so, without its keys.
+      // A request aborted by its client during the shutdown drain ends after close(): say so, without its keys.
       if (closed) {
-        deps.logger.warn('audit record after shutdown dropped', { requestId: entry.requestId, route: entry.route });
+        logger.warn('audit record after shutdown dropped', { requestId: entry.requestId, route: entry.route });
         return;
       }
       batch.push(batchLine(entry));
+    },
+    admit(route) {
+      if (!refusing(route?.audit?.onFailure ?? options.onFailure)) return;
+      metrics?.auditRefused.inc({ route: route?.id ?? '(none)' });
+      throw new GatewayError(
+        'GW_AUDIT_UNAVAILABLE',
+        { reason: sink.health.error ?? 'error' },
+        { headers: { 'Retry-After': String(Math.max(1, Math.ceil(options.retryMs / 1000))) } },
+      );
+    },
+    get ready() {
+      return !refusing(options.onFailure);
+    },
+    get health() {
+      return sink.health;
     },
     extractKeys(body, route) {
       const r = route?.audit;
@@ -286,17 +365,8 @@ export function createAuditTrail(
     async close() {
       batch.flush();
       closed = true;
-      // 1) every record has reached the transport; 2) the daily file's stream has written it out.
-      const drained = new Promise<void>((resolve) => writer.once('finish', () => resolve()));
-      writer.end();
-      await drained;
-      if (transport instanceof DailyRotateFile) {
-        const file = transport;
-        await new Promise<void>((resolve) => {
-          file.once('finish', () => resolve());
-          file.close?.();
-        });
-      }
+      const { lostLines } = await sink.close();
+      if (lostLines > 0) logger.error('audit trail closed with lines never written', { lostLines });
     },
   };
 }

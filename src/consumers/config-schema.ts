@@ -134,6 +134,9 @@ export const consumerConfigSchema: {
       default: {},
       properties: {
         enabled: { type: 'boolean', default: AUDIT_DEFAULTS.enabled },
+        onFailure: { enum: ['refuse', 'continue'], default: AUDIT_DEFAULTS.onFailure },
+        bufferBytes: { type: 'integer', minimum: 65_536, default: AUDIT_DEFAULTS.bufferBytes },
+        retryMs: { type: 'integer', minimum: 10, maximum: 600_000, default: AUDIT_DEFAULTS.retryMs },
         output: { enum: ['file', 'stdout'], default: AUDIT_DEFAULTS.output },
         dir: { type: 'string', minLength: 1, default: AUDIT_DEFAULTS.dir },
         filename: { type: 'string', pattern: '%DATE%', default: AUDIT_DEFAULTS.filename },
@@ -192,7 +195,12 @@ export const consumerConfigSchema: {
     },
     audit: {
       type: 'object',
-      properties: { keys: { type: 'boolean', default: true }, dossierFields: fieldList, subjectFields: fieldList },
+      properties: {
+        keys: { type: 'boolean', default: true },
+        onFailure: { enum: ['refuse', 'continue'] },
+        dossierFields: fieldList,
+        subjectFields: fieldList,
+      },
       additionalProperties: false,
     },
   },

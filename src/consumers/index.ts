@@ -12,7 +12,13 @@ export {
   TOKEN_DEFAULTS,
   type TokenIssuer,
 } from './token-issuer.ts';
-export { createRateLimiter, RATE_LIMIT_DEFAULTS, type RateLimiter, type RedisClient } from './rate-limiter.ts';
+export {
+  createRateLimiter,
+  RATE_LIMIT_DEFAULTS,
+  type RateLimiter,
+  type RateLimitStoreStatus,
+  type RedisClient,
+} from './rate-limiter.ts';
 export {
   AUDIT_DEFAULTS,
   type AuditEntry,

@@ -27,6 +27,18 @@ export interface GatewayMetrics {
   readonly rateLimited: Counter<'route' | 'consumer'>;
   /** Tokens issued by the gateway's own `POST /token`. */
   readonly tokensIssued: Counter<'consumer'>;
+  /** 1 while audit lines are being written, 0 while the audit writer is failing (disk full, unwritable). */
+  readonly auditUp: Gauge;
+  /** Audit outages started (a write failed after the previous one succeeded). */
+  readonly auditFailures: Counter;
+  /** Audit lines dropped: buffer full during an outage, or still unwritten at shutdown. */
+  readonly auditLinesLost: Counter;
+  /** Calls refused because their audit line could not be written (`audit.onFailure: refuse`). */
+  readonly auditRefused: Counter<'route'>;
+  /** 1 while the shared rate-limit store (Redis) answers, 0 while it is down; absent with `store: memory`. */
+  readonly rateLimitStoreUp: Gauge;
+  /** Calls whose rate-limit check failed because the store was down (then `onStoreError` decided). */
+  readonly rateLimitStoreErrors: Counter<'route'>;
 }
 
 /** Latency buckets from 5 ms to 60 s: national platforms answer in tens of seconds when loaded. */
@@ -105,6 +117,34 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       name: `${p}tokens_issued_total`,
       help: 'Access tokens issued by POST /token',
       labelNames: ['consumer'],
+      registers,
+    }),
+    auditUp: new Gauge({ name: `${p}audit_up`, help: 'Audit trail writable (1) or failing (0)', registers }),
+    auditFailures: new Counter({
+      name: `${p}audit_write_failures_total`,
+      help: 'Audit outages: a write failed after the previous one succeeded',
+      registers,
+    }),
+    auditLinesLost: new Counter({
+      name: `${p}audit_lines_lost_total`,
+      help: 'Audit lines dropped (buffer full during an outage, or unwritten at shutdown)',
+      registers,
+    }),
+    auditRefused: new Counter({
+      name: `${p}audit_refused_total`,
+      help: 'Calls refused because the audit trail could not be written',
+      labelNames: ['route'],
+      registers,
+    }),
+    rateLimitStoreUp: new Gauge({
+      name: `${p}rate_limit_store_up`,
+      help: 'Shared rate-limit store (Redis) reachable (1) or down (0)',
+      registers,
+    }),
+    rateLimitStoreErrors: new Counter({
+      name: `${p}rate_limit_store_errors_total`,
+      help: 'Rate-limit checks that failed because the store was down',
+      labelNames: ['route'],
       registers,
     }),
   };

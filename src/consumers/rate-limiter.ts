@@ -8,6 +8,8 @@ import {
 } from 'rate-limiter-flexible';
 import type { GatewayConfig, RateLimitConfig, RateLimitsConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { createCollapsedLog } from '../logging/collapsed-log.ts';
+import { maskText } from '../logging/mask.ts';
 import type { Logger } from '../logging/logger.ts';
 import { type Env, resolveSecret } from './api-keys.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -20,9 +22,28 @@ import type { GatewayMetrics } from './metrics.ts';
 export interface RateLimiter {
   /** Spends one request from every budget that applies; returns headers to set; throws GW_RATE_LIMITED. */
   consume(consumerId: string, routeId: string): Promise<Record<string, string>>;
+  /** The shared store's state (`store: redis`); undefined with the in-memory store. */
+  storeStatus(): RateLimitStoreStatus | undefined;
   /** Quits the Redis connection when this limiter opened it. */
   close(): Promise<void>;
 }
+
+/** What /readyz and /admin/status say about the shared store (issue 14.8). */
+export interface RateLimitStoreStatus {
+  readonly store: 'redis';
+  /** `connecting` until the first connection is made or fails. */
+  readonly state: 'connecting' | 'up' | 'down';
+  /** ISO time of the last change of state. */
+  readonly since: string;
+  /** The last error's code or message (`ECONNREFUSED`, `Connection is closed.`): no URL, no password. */
+  readonly lastError?: string;
+  readonly onStoreError: RateLimitsConfig['onStoreError'];
+  /** Calls whose budget could not be checked while the store was down, since start. */
+  readonly failedChecks: number;
+}
+
+/** How often a repeated store warning is written while the store stays down (the rest are counted). */
+const STORE_WARNING_INTERVAL_MS = 30_000;
 
 export const RATE_LIMIT_DEFAULTS: RateLimitsConfig = { store: 'memory', onStoreError: 'deny' };
 
@@ -53,8 +74,49 @@ export function createRateLimiter(
     const url = resolveSecret(options.redis.url, ['rateLimits', 'redis', 'url'], deps.env ?? process.env);
     // No offline queue: while Redis is down a call must fail at once (then onStoreError decides), not hang.
     ownRedis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-    ownRedis.on('error', (err: Error) => deps.logger.warn('rate limit store error', { error: err.message }));
     redis = ownRedis;
+  }
+  // The store's state, for /readyz and /admin/status. ioredis reports each failed reconnection (every
+  // retry, up to 2 s apart) and every refused call fails too: one warning per interval says both, with a
+  // count, instead of one line per event (issue 14.8).
+  let storeState: RateLimitStoreStatus['state'] = redis?.status === 'ready' ? 'up' : 'connecting';
+  let stateSince = Date.now();
+  let lastError: string | undefined;
+  let failedChecks = 0;
+  let failedAtDown = 0;
+  const storeWarning = createCollapsedLog(deps.logger, 'warn', 'rate limit store unavailable', {
+    intervalMs: STORE_WARNING_INTERVAL_MS,
+  });
+  let closing = false;
+  const setState = (state: RateLimitStoreStatus['state']) => {
+    // A limiter replaced by a reload quits its connection: that is not an outage of the store.
+    if (closing || state === storeState) return;
+    const outageMs = Date.now() - stateSince;
+    const wasDown = storeState === 'down';
+    storeState = state;
+    stateSince = Date.now();
+    deps.metrics?.rateLimitStoreUp.set(state === 'up' ? 1 : 0);
+    if (state === 'down') failedAtDown = failedChecks;
+    if (state === 'up' && wasDown) {
+      storeWarning.settle({ onStoreError: options.onStoreError, error: lastError });
+      deps.logger.warn('rate limit store reachable again', {
+        outageMs,
+        failedChecks: failedChecks - failedAtDown,
+      });
+    }
+  };
+  // With the in-memory store there is no store to lose: 1, so an alert on `== 0` means Redis.
+  deps.metrics?.rateLimitStoreUp.set(options.store === 'redis' && storeState !== 'up' ? 0 : 1);
+  if (options.store === 'redis' && redis) {
+    redis.on('ready', () => setState('up'));
+    redis.on('error', (err: Error) => {
+      lastError = storeErrorText(err);
+      setState('down');
+      storeWarning.report({ onStoreError: options.onStoreError, error: lastError });
+    });
+    redis.on('close', () => {
+      if (storeState === 'up') setState('down');
+    });
   }
   const prefix = options.redis?.keyPrefix ?? 'lgsp:rl';
 
@@ -157,7 +219,11 @@ export function createRateLimiter(
             );
           }
           // The store failed (Redis down) and no insurance limiter took over.
-          deps.logger.warn('rate limit store unavailable', { onStoreError: options.onStoreError, error: String(err) });
+          failedChecks++;
+          lastError = storeErrorText(err);
+          if (redis?.status !== 'ready') setState('down');
+          deps.metrics?.rateLimitStoreErrors.inc({ route: routeId });
+          storeWarning.report({ onStoreError: options.onStoreError, error: lastError });
           if (options.onStoreError === 'allow') return {};
           throw new GatewayError(
             'GW_SERVICE_UNAVAILABLE',
@@ -170,7 +236,20 @@ export function createRateLimiter(
       return { ...headersFor(tightest!.budget, tightest!.res), 'RateLimit-Policy': policy };
     },
 
+    storeStatus() {
+      if (options.store !== 'redis') return undefined;
+      return {
+        store: 'redis',
+        state: storeState,
+        since: new Date(stateSince).toISOString(),
+        ...(lastError === undefined ? {} : { lastError }),
+        onStoreError: options.onStoreError,
+        failedChecks,
+      };
+    },
+
     async close() {
+      closing = true;
       if (ownRedis) {
         try {
           await ownRedis.quit();
@@ -180,4 +259,12 @@ export function createRateLimiter(
       }
     },
   };
+}
+
+/** An error of the store as the log and the status page show it: the code, else the message, masked. */
+function storeErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string') return code;
+  // rate-limiter-flexible rejects with the client's error, or with a plain string/Error of its own.
+  return maskText(err instanceof Error ? err.message : String(err)).slice(0, 200);
 }

@@ -4,7 +4,7 @@
  * `hop` says which hop failed, so an admin knows whom to call (seed 003, common error 3).
  * test/unit/error-codes.test.ts fails when a code here is not documented in README.md.
  */
-export type Hop = 'caller' | 'gateway' | 'token-endpoint' | 'upstream';
+export type Hop = 'caller' | 'gateway' | 'token-endpoint' | 'upstream' | 'audit';
 
 export interface ErrorCodeSpec {
   readonly status: number;
@@ -82,6 +82,14 @@ export const errorCodes = {
     message: 'Phản hồi của {upstream} không hợp lệ: {reason}',
   },
   GW_SERVICE_UNAVAILABLE: { status: 503, hop: 'gateway', message: 'Cổng đang dừng hoặc chưa sẵn sàng: {reason}' },
+  // The call is refused before anything is sent upstream: an exchange of citizen data must leave its trace
+  // (Decree 47/2020); `audit.onFailure: continue` lets it through instead (issue 14.2).
+  GW_AUDIT_UNAVAILABLE: {
+    status: 503,
+    hop: 'audit',
+    message:
+      'Không ghi được nhật ký kiểm toán của cổng ({reason}): tạm từ chối trao đổi dữ liệu cho đến khi ghi lại được',
+  },
   GW_INTERNAL: { status: 500, hop: 'gateway', message: 'Lỗi nội bộ của cổng LGSP (mã yêu cầu {requestId})' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -1,3 +1,4 @@
+import { maskText } from '../logging/mask.ts';
 import { errorCodes, type ErrorCode, type Hop } from './codes.ts';
 
 /** One problem inside a rejected payload: where (JSON pointer), which rule, and a readable message. */
@@ -43,11 +44,15 @@ export class GatewayError extends Error {
   }
 }
 
-/** Fills `{name}` placeholders; a missing param renders as `?` so a template never throws. */
+/**
+ * Fills `{name}` placeholders; a missing param renders as `?` so a template never throws. Text params
+ * (a caller's path, a content type, an upstream's message) are masked: an ID number a caller put in a
+ * path (`/x/012345678901`, `%30%31…`) is not echoed into the answer or the log (issue 14.7).
+ */
 export function renderTemplate(template: string, params: Params): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = params[name];
-    return value === undefined ? '?' : String(value);
+    return value === undefined ? '?' : typeof value === 'string' ? maskText(value) : String(value);
   });
 }
 

@@ -45,11 +45,28 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     transports: [transport],
   });
   const stream = options.stream ?? process.stdout;
+  survivesWriteErrors(stream);
+  // A transport's error is re-emitted by the logger: without a listener it would end the process.
+  logger.on('error', () => undefined);
   destinations.set(
     logger,
     createLineBatcher((chunk) => stream.write(chunk), options.flushMs ?? (options.stream ? 0 : STDOUT_FLUSH_MS)),
   );
   return logger;
+}
+
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * A failed log write never ends the process (issue 14.2): stdout closed by the log collector (EPIPE),
+ * a full disk under a redirected stdout (ENOSPC). The line is lost — there is nowhere to say so but the
+ * log itself — and the gateway goes on serving. (The audit trail, which must not lose lines silently,
+ * has its own writer: src/consumers/audit-writer.ts.)
+ */
+function survivesWriteErrors(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', () => undefined);
 }
 
 /**

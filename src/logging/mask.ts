@@ -31,32 +31,80 @@ export const SECRET_NAMES: ReadonlySet<string> = new Set([
   'secret',
   'secretkey',
   'password',
+  'passwd',
+  'pwd',
+  'matkhau',
+  'mat_khau',
+  'signature',
+  'private_key',
+  'client_assertion',
   'apikey',
   'api_key',
   'code',
 ]);
 
+// Parts of a name that mark its value as a secret wherever they appear in it (`X-Amz-Signature`,
+// `client_secret`, `userPassword`, `matKhau`, `sessionToken`), compared on the name lower-cased with
+// `-`, `_`, `.`, `[`, `]` and spaces removed.
+const SECRET_NAME_PARTS = [
+  'token',
+  'secret',
+  'passw',
+  'matkhau',
+  'pwd',
+  'apikey',
+  'signature',
+  'credential',
+  'session',
+];
+// Short names that are secrets only as the whole name (`key=`, `sig=`): as parts they would match `monkey`,
+// `design`.
+const SECRET_WHOLE_NAMES = new Set(['key', 'sig', 'pass', 'pin', 'otp', 'jwt', 'mk']);
+
+/**
+ * True when a query parameter of this name holds a secret: SECRET_NAMES, or a name containing one of the
+ * parts, or ending in `key`. Broader than the JSON keys of log fields (maskValue), where names such as
+ * `tokenUrl` or `hashKey` are the gateway's own and their values are not secrets.
+ */
+export function isSecretQueryName(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (SECRET_NAMES.has(lower)) return true;
+  const compact = lower.replace(/[-_.[\] ]/g, '');
+  if (SECRET_WHOLE_NAMES.has(compact) || compact.endsWith('key') || compact.endsWith('pass')) return true;
+  for (const part of SECRET_NAME_PARTS) if (compact.includes(part)) return true;
+  return false;
+}
+
 const REDACTED = '[REDACTED]';
 
-/** Masks identifiers inside free text. */
+// A percent-encoded digit, also double-encoded (`%30`, `%2530`): an ID number sent as `%30%31…` (or mixed
+// with plain digits) is still an ID number once the upstream decodes it.
+const ENCODED_DIGIT = /%(?:25)*3([0-9])/gi;
+
+/** Masks identifiers inside free text (percent-encoded digits are decoded first, so they are masked too). */
 export function maskText(text: string): string {
+  if (text.includes('%')) text = text.replace(ENCODED_DIGIT, '$1');
   if (!/\d{9}/.test(text)) return text; // fast path: nothing long enough to be an ID or a phone
   return text.replace(PHONE, '[PHONE]').replace(ID_NUMBER, (m) => (m.length === 12 ? '[ID12]' : '[ID9]'));
 }
 
-/** Returns `path?query` with the values of secret query parameters removed. */
+/**
+ * Returns `path?query` with the values of secret query parameters removed (names compared decoded, so
+ * `pass%77ord=` is a password too) and ID numbers masked in the path and the other values.
+ */
 export function maskUrl(url: string): string {
   const q = url.indexOf('?');
   if (q === -1) return maskText(url);
   const params = url
     .slice(q + 1)
-    .split('&')
+    .split(/([&;])/)
     .map((pair) => {
+      if (pair === '&' || pair === ';') return pair;
       const eq = pair.indexOf('=');
-      const name = decodeSafe(eq === -1 ? pair : pair.slice(0, eq)).toLowerCase();
-      return SECRET_NAMES.has(name) ? `${pair.slice(0, eq === -1 ? pair.length : eq)}=${REDACTED}` : pair;
+      const name = decodeSafe((eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
+      return isSecretQueryName(name) ? `${pair.slice(0, eq === -1 ? pair.length : eq)}=${REDACTED}` : pair;
     });
-  return maskText(`${url.slice(0, q)}?${params.join('&')}`);
+  return maskText(`${url.slice(0, q)}?${params.join('')}`);
 }
 
 function decodeSafe(s: string): string {

@@ -45,6 +45,8 @@ export interface ExchangeRecord {
 /** Observers other modules plug in (audit, metrics). */
 export interface PipelineHooks {
   onExchange?(record: ExchangeRecord, runtime: Runtime): void;
+  /** Called once the caller is known to be allowed, before any work: throws a GatewayError to refuse (audit down). */
+  admit?(route: RouteRuntime): void;
   /** +1 when a request matched a route, -1 when its response closed. */
   onInFlight?(route: string, delta: number): void;
 }
@@ -124,7 +126,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         cut.unref();
         req.once('end', () => clearTimeout(cut));
       }
-      const out = render(gwErr, { requestId, path });
+      // The path is the caller's: an ID number in it (plain or %-encoded) is not echoed (issue 14.7).
+      const out = render(gwErr, { requestId, path: maskUrl(path) });
       record.status = out.status;
       record.bytes = Buffer.byteLength(out.body);
       res.writeHead(out.status, {
@@ -162,6 +165,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       const consumer = await consumers.authenticator.authenticate(req);
       record.consumer = consumer.id;
       consumers.authorize(route, consumer, req);
+      hooks?.admit?.(route);
       const limitHeaders = await consumers.rateLimit?.(consumer, route);
       if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) res.setHeader(k, v);
 

@@ -84,8 +84,15 @@ function listConnectionTokens(value: string | string[] | undefined): Set<string>
   return tokens.length > 0 ? new Set(tokens) : undefined;
 }
 
-/** A request id from the caller is kept when it is short and plain; otherwise a new one is made. */
+/**
+ * A request id from the caller is kept when it is short and plain; otherwise a new one is made. An id
+ * holding a run of 9 or more digits is replaced too (issue 14.7): callers have sent the citizen's ID
+ * number (or a phone number) as their id, and the id is written in clear in the audit trail, the log, the
+ * answer and the upstream's headers. Replaced, not hashed: a hash would still be a value derived from an
+ * ID number travelling to the upstream, and the caller learns the new id from the X-Request-Id answer header.
+ * (A UUID whose last group is all digits, about 1 in 280, is replaced as well.)
+ */
 export function acceptableRequestId(value: string | string[] | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
-  return /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : undefined;
+  return /^[A-Za-z0-9._:-]{1,128}$/.test(value) && !/[0-9]{9}/.test(value) ? value : undefined;
 }

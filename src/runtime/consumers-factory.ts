@@ -86,6 +86,7 @@ export async function createRuntimeConsumers(
       req: Parameters<typeof authorize>[2],
     ) => authorize(route.config, consumer, req),
     rateLimit: (consumer: { id: string }, route: { id: string }) => limiter.consume(consumer.id, route.id),
+    rateLimitStore: () => limiter.storeStatus(),
     adminGuard: (req: Parameters<typeof authorize>[2], listener: 'main' | 'admin') => guards[listener](req),
     tokenRouter: router ? (req: never, res: never, next: (err?: unknown) => void) => router(req, res, next) : undefined,
     /** Closes the pieces the successor runtime (if any) did not take over. */

@@ -1,4 +1,5 @@
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
+import type { RateLimitStoreStatus } from '../consumers/rate-limiter.ts';
 import type { AgentOptions } from 'node:https';
 import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config-error.ts';
 import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
@@ -77,6 +78,8 @@ export interface RuntimeConsumers {
   authorize(route: RouteRuntime, consumer: ConsumerIdentity, req: IncomingMessage): void;
   /** Spends the consumer's and the route's budgets; returns headers; throws GW_RATE_LIMITED. */
   rateLimit?(consumer: ConsumerIdentity, route: RouteRuntime): Promise<Record<string, string>>;
+  /** The shared rate-limit store's state (`store: redis`), for /readyz and /admin/status. */
+  rateLimitStore?(): RateLimitStoreStatus | undefined;
   /** Guards /admin and /metrics on the main listener. */
   adminGuard(req: IncomingMessage, listener: 'main' | 'admin'): void;
   /** `POST /token` and `/.well-known/jwks.json` when the gateway issues tokens. */

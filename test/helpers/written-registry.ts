@@ -50,6 +50,45 @@ export function registerSecret(value: string): void {
 /** A 12-digit run not glued to other digits or letters: a personal ID number (Số định danh cá nhân). */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const ID12 = /(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])/g;
+/**
+ * In the audit trail's files (side files included) a 12-digit run counts even when glued to letters: the
+ * files are read by ID scanners that do not know a hex hash from a number (issue 14.7, the old rotator's
+ * `.audit-rotation.json`). Logs may hold the gateway's own hex config hashes, hence the looser rule there.
+ */
+const ID12_STRICT = /(?<![0-9])[0-9]{12}(?![0-9])/g;
+
+/**
+ * Digits as they may be encoded in what was written: percent-encoded once or twice (`%30`, `%2530`) and
+ * JSON-escaped (`\u0030`). Decoded before the ID scan, so `%30%30%31…` or a mix counts as the number.
+ */
+function decodeDigits(text: string): string {
+  return text.replace(/%(?:25)*3([0-9])/gi, '$1').replace(/\\u003([0-9])/gi, '$1');
+}
+
+/**
+ * The forms a secret may take in written text: as is, URL-encoded (`%2B`, form `+`), JSON-escaped, and
+ * base64/base64url at each of the three byte alignments inside a longer encoded value (Basic credentials).
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set([
+    secret,
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, '+'),
+    JSON.stringify(secret).slice(1, -1),
+  ]);
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let pad = 0; pad < 3; pad++) {
+    for (const encoding of ['base64', 'base64url'] as const) {
+      const text = Buffer.concat([Buffer.alloc(pad), bytes])
+        .toString(encoding)
+        .replace(/=+$/, '');
+      // Drop the characters that depend on the bytes before (the padding group) and after the secret.
+      const stable = text.slice(pad === 0 ? 0 : 4, text.length - 4);
+      if (stable.length >= 8) forms.add(stable);
+    }
+  }
+  return [...forms];
+}
 
 export interface Finding {
   readonly source: string;
@@ -60,15 +99,26 @@ export interface Finding {
 /** Scans everything registered; returns what was found in clear (empty = clean). */
 export function findLeaks(sources: readonly Written[] = written, secretSet: ReadonlySet<string> = secrets): Finding[] {
   const findings: Finding[] = [];
+  const forms = [...secretSet].map((secret) => ({ secret, forms: secretForms(secret) }));
   for (const w of sources) {
     // Request ids are UUIDs, whose last group can be 12 digits: blank them out first.
-    const text = w.read().replace(UUID, '<uuid>');
-    for (const m of text.matchAll(ID12)) {
+    const raw = w.read();
+    const text = decodeDigits(raw).replace(UUID, '<uuid>');
+    const idRule = /audit/i.test(w.label) ? ID12_STRICT : ID12;
+    for (const m of text.matchAll(idRule)) {
       findings.push({ source: w.label, what: 'ID number', excerpt: excerpt(text, m.index, m[0].length) });
     }
-    for (const secret of secretSet) {
-      const at = text.indexOf(secret);
-      if (at !== -1) findings.push({ source: w.label, what: 'secret', excerpt: excerpt(text, at, secret.length) });
+    for (const { forms: list } of forms) {
+      for (const form of list) {
+        const at = raw.indexOf(form);
+        if (at === -1) continue;
+        findings.push({
+          source: w.label,
+          what: form === list[0] ? 'secret' : 'secret (encoded)',
+          excerpt: excerpt(raw, at, form.length),
+        });
+        break;
+      }
     }
   }
   return findings;

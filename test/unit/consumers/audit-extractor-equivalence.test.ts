@@ -56,7 +56,11 @@ function referenceExtract(
       const s = subject.get(lower);
       const d = dossier.get(lower);
       if (s) for (const v of scalars(value)) add(s + '#hmac', hash(v));
-      else if (d) for (const v of scalars(value)) add(d, v);
+      // Issue 14.7: a dossier code with 9+ digits in a row is hashed like a subject.
+      else if (d)
+        for (const v of scalars(value))
+          if (/[0-9]{9}/.test(v)) add(d + '#hmac', hash(v));
+          else add(d, v);
       else walk(value, depth + 1);
     }
   };
