@@ -104,15 +104,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   /**
-   * Ready: listening, not draining, its audit trail writable (unless `audit.onFailure: continue`), and its
-   * shared rate-limit store up (unless `onStoreError` lets calls through without it): a replica that would
-   * refuse calls is taken out of the load balancer, so traffic goes to one that can serve them.
+   * Ready: listening, not draining, and its audit trail writable (unless `audit.onFailure: continue`): a
+   * replica whose own disk refuses audit lines is taken out of the load balancer, so traffic goes to one
+   * that can serve it. The shared rate-limit store is reported but does not decide readiness: every replica
+   * shares it, so an outage would take them all out of the Service at once, and routes without a rate limit
+   * (still served) would get connection errors from the load balancer instead of answers in their dialect.
    */
-  const isReady = () => {
-    if (!listening || shuttingDown || !audit.ready) return false;
-    const store = reloader.current.consumers.rateLimitStore?.();
-    return !store || store.state === 'up' || store.onStoreError !== 'deny';
-  };
+  const isReady = () => listening && !shuttingDown && audit.ready;
   const dependencies = () => ({
     audit: auditStatus(audit.health, initial.audit?.onFailure ?? 'refuse'),
     rateLimitStore: reloader.current.consumers.rateLimitStore?.() ?? { store: 'memory' },
