@@ -13,13 +13,7 @@ import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
 import type { OutgoingCall } from './contracts.ts';
 import { guardJsonBytes } from './json-guard.ts';
-import {
-  checkDeclaredLength,
-  isFormContentType,
-  isJsonContentType,
-  isSafePath,
-  readRequestBody,
-} from './read-body.ts';
+import { checkDeclaredLength, isFormContentType, isJsonContentType, isSafePath, readRequestBody } from './read-body.ts';
 
 /** What one exchange produced; the access log, metrics and audit trail read it when the response closes. */
 export interface ExchangeRecord {

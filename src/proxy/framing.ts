@@ -8,9 +8,7 @@ import { GatewayError } from '../errors/gateway-error.ts';
  * managed client (undici) writes Content-Length for the buffer it is given.
  */
 export type BodyFraming =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'length'; readonly length: number }
-  | { readonly kind: 'chunked' };
+  { readonly kind: 'none' } | { readonly kind: 'length'; readonly length: number } | { readonly kind: 'chunked' };
 
 /**
  * Methods whose requests never carry content here. RFC 9110 §9.3 gives a body on them no meaning, and a
@@ -52,9 +50,17 @@ export function requestFraming(req: IncomingMessage): BodyFraming {
   return { kind: 'length', length };
 }
 
-/** True when the method never carries a body upstream (see NO_CONTENT_METHODS). */
-export function isNoContentMethod(method: string): boolean {
-  return NO_CONTENT_METHODS.has(method);
+/** Methods whose semantics anticipate content (RFC 9110 §9.3). */
+const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * True when a request with this method and a body must close its upstream connection: a DELETE body is
+ * forwarded (framed), but a server that ignores the length on a DELETE (CL.0) would read the body as a
+ * next request. `Connection: close` forbids it to process anything more on the connection (RFC 9112
+ * §9.6), and the gateway does not reuse it.
+ */
+export function closesConnection(method: string, hasBody: boolean): boolean {
+  return hasBody && !CONTENT_METHODS.has(method);
 }
 
 function countHeaderLines(req: IncomingMessage, name: string): number {

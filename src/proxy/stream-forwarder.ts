@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { BodyFraming } from './framing.ts';
+import { closesConnection, type BodyFraming } from './framing.ts';
 import { stripHopByHop } from './headers.ts';
 import type { UpstreamTarget } from './upstream-call.ts';
 import { timeoutError } from './upstream-error.ts';
@@ -144,6 +144,7 @@ function frameBody(proxyReq: ClientRequest, framing: StreamCall['framing']): voi
   proxyReq.removeHeader('transfer-encoding');
   if (framing.kind === 'length') proxyReq.setHeader('content-length', String(framing.length));
   else proxyReq.setHeader('transfer-encoding', 'chunked');
+  if (closesConnection(proxyReq.method, true)) proxyReq.setHeader('connection', 'close');
 }
 
 /**
