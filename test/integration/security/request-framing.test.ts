@@ -278,6 +278,22 @@ consumers:
       expect(seen.headers.authorization).to.equal(`Bearer ${SECRET}`);
     });
 
+    it('`Upgrade: h2c` / `websocket` is never passed on: the upstream sees a plain request (h2c smuggling)', async () => {
+      const m = mark();
+      for (const proto of ['h2c', 'websocket']) {
+        const res = await rawExchange(gw.url, [
+          `GET /up/a/u HTTP/1.1\r\nHost: gw\r\n${A}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: ${proto}\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`,
+        ]);
+        expect(res.responses[0]?.status).to.equal(200);
+      }
+      expect(parsedSince(m)).to.have.length(2);
+      for (const seen of parsedSince(m)) {
+        expect(seen.headers).not.to.have.property('upgrade');
+        expect(seen.headers).not.to.have.property('http2-settings');
+        expect(seen.headers.connection ?? '').not.to.match(/upgrade/i);
+      }
+    });
+
     it('`Expect: 100-continue` is answered by the gateway and not forwarded', async () => {
       const m = mark();
       const res = await rawExchange(
