@@ -11,7 +11,7 @@ export interface ConsumerShare {
   readonly limit: number;
   /** Takes one slot for `consumer`, or throws GW_UPSTREAM_SHARE_EXCEEDED; call the result exactly once. */
   acquire(consumer: string): () => void;
-  /** Calls in flight per consumer (admin status, tests). */
+  /** Calls in flight per consumer (tests, diagnostics). */
   inFlight(): ReadonlyMap<string, number>;
 }
 

@@ -42,7 +42,7 @@ export interface CapturingUpstreamOptions {
 export interface CapturingUpstream {
   readonly url: string;
   readonly connections: UpstreamConnection[];
-  /** Every request parsed on every connection, in order. */
+  /** Every request parsed on every connection, in the order they were parsed. */
   requests(): ParsedRequest[];
   /** All bytes received, on all connections. */
   bytes(): number;
@@ -51,6 +51,7 @@ export interface CapturingUpstream {
 
 export async function startCapturingUpstream(options: CapturingUpstreamOptions = {}): Promise<CapturingUpstream> {
   const connections: UpstreamConnection[] = [];
+  const all: ParsedRequest[] = [];
   const ignoreBodyOn = new Set(options.ignoreBodyOn ?? []);
   const server = net.createServer((socket) => {
     let resolveClosed!: () => void;
@@ -89,6 +90,7 @@ export async function startCapturingUpstream(options: CapturingUpstreamOptions =
         const early = earlyAnswered === offset;
         offset = parsed.end;
         conn.requests.push(req);
+        all.push(req);
         const close = /(^|,)\s*close\s*(,|$)/i.test(req.headers.connection ?? '');
         if (!early && !options.hold?.(req)) {
           const answer =
@@ -114,7 +116,7 @@ export async function startCapturingUpstream(options: CapturingUpstreamOptions =
   return {
     url: `http://127.0.0.1:${port}`,
     connections,
-    requests: () => connections.flatMap((c) => c.requests),
+    requests: () => all,
     bytes: () => connections.reduce((n, c) => n + c.raw.length, 0),
     close: () =>
       new Promise<void>((resolve) => {

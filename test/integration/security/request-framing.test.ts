@@ -305,6 +305,24 @@ consumers:
       const [seen] = parsedSince(m);
       expect(seen.headers).not.to.have.property('expect');
     });
+
+    it('`Expect: 100-continue` on a streamed body is not forwarded either (httpxy skipped its request hooks for it)', async () => {
+      const m = mark();
+      const body = 'e'.repeat(70 * 1024);
+      const res = await rawExchange(
+        gw.url,
+        [
+          `POST /up/a/e2 HTTP/1.1\r\nHost: gw\r\n${A}Expect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`,
+          body,
+        ],
+        { expect: 2 },
+      );
+      expect(res.responses.map((r) => r.status)).to.deep.equal([100, 200]);
+      const [seen] = parsedSince(m);
+      expect(seen.headers).not.to.have.property('expect');
+      expect(seen.headers['content-length']).to.equal(String(body.length));
+      expect(seen.body.length).to.equal(body.length);
+    });
   });
 
   describe('an upstream connection whose exchange ended abnormally is never reused', () => {
