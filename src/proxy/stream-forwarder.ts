@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
-import { GatewayError } from '../errors/gateway-error.ts';
 import { closesConnection, type BodyFraming } from './framing.ts';
 import { stripHopByHop } from './headers.ts';
+import { watchUpload } from './upload-watch.ts';
 import type { UpstreamTarget } from './upstream-call.ts';
 import { timeoutError } from './upstream-error.ts';
 
@@ -145,49 +145,4 @@ function frameBody(proxyReq: ClientRequest, framing: StreamCall['framing']): voi
   if (framing.kind === 'length') proxyReq.setHeader('content-length', String(framing.length));
   else proxyReq.setHeader('transfer-encoding', 'chunked');
   if (closesConnection(proxyReq.method, true)) proxyReq.setHeader('connection', 'close');
-}
-
-/**
- * Counts the body as it flows (the listener joins the pipe httpxy sets up in this same tick): past the
- * body limit, or past the declared length (Node's parser prevents it; cheap to be sure), the upstream
- * request is destroyed with its socket. Every `windowMs` the bytes that came must reach
- * `minBytesPerSecond`, unless the upstream itself is not reading (back-pressure is not the caller's fault).
- */
-function watchUpload(req: IncomingMessage, proxyReq: ClientRequest, call: StreamCall): void {
-  const limit = call.framing.kind === 'length' ? Math.min(call.framing.length, call.maxBodyBytes) : call.maxBodyBytes;
-  let size = 0;
-  let windowStart = 0;
-  const { minBytesPerSecond, windowMs } = call.upload;
-  const minPerWindow = (minBytesPerSecond * windowMs) / 1000;
-  let timer: NodeJS.Timeout | undefined;
-  const stop = () => {
-    if (timer) clearTimeout(timer);
-    req.off('data', onData);
-  };
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > limit) {
-      stop();
-      const err =
-        size > call.maxBodyBytes
-          ? new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit: call.maxBodyBytes })
-          : new Error('body longer than its Content-Length');
-      proxyReq.destroy(err);
-    }
-  };
-  req.on('data', onData);
-  if (minBytesPerSecond > 0 && !req.complete) {
-    timer = setTimeout(function check() {
-      if (req.complete) return;
-      if (size - windowStart < minPerWindow && !proxyReq.writableNeedDrain) {
-        stop();
-        proxyReq.destroy(new GatewayError('GW_UPLOAD_TOO_SLOW', { minBytesPerSecond, windowMs }));
-        return;
-      }
-      windowStart = size;
-      timer = setTimeout(check, windowMs);
-    }, windowMs);
-  }
-  req.once('end', stop);
-  proxyReq.once('close', stop);
 }
