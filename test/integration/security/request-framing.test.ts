@@ -8,6 +8,7 @@ import {
   type ParsedRequest,
 } from '../../helpers/raw-http.ts';
 import { suspendNockDuring, until } from '../../helpers/reliability.ts';
+import { registerSecret } from '../../helpers/written-registry.ts';
 
 /**
  * Request smuggling and desync (issue 13.1), tried as an attacker would: raw bytes to the gateway, and a
@@ -26,6 +27,7 @@ describe('security: request framing and desync', function () {
   let gw: TestGateway;
 
   before(async () => {
+    registerSecret(SECRET); // the suite's leak scan checks no log or audit line holds it
     up = await startCapturingUpstream();
     lax = await startCapturingUpstream({ ignoreBodyOn: ['GET', 'HEAD', 'OPTIONS', 'DELETE'] });
     const sha = createHash('sha256').update(KEY_B).digest('hex');
