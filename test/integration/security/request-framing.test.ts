@@ -192,6 +192,13 @@ consumers:
       });
     }
 
+    it('a request target in absolute form (`GET http://host/…`) reaches no upstream', async () => {
+      const m = mark();
+      const res = await rawExchange(gw.url, [`GET http://127.0.0.1/up/a/x HTTP/1.1\r\nHost: gw\r\n${A}\r\n`]);
+      expect([400, 404]).to.include(res.responses[0]?.status);
+      expect(up.bytes()).to.equal(m.upBytes);
+    });
+
     it('TRACE -> 404/405 and CONNECT -> connection closed: neither reaches the upstream', async () => {
       const m = mark();
       const trace = await rawExchange(gw.url, [`TRACE /up/a/x HTTP/1.1\r\nHost: gw\r\n${A}\r\n`]);
