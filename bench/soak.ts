@@ -112,6 +112,9 @@ async function main() {
   ndxp:
     url: "${upstreamUrl}/ndxp"
     maxSockets: ${maxSockets}
+    # The soak has one consumer: its share of the streamed connections (default a quarter) would only
+    # refuse its own calls, not protect another consumer.
+    consumerShare: 1
     credentials:
       - { type: oauth2-client-credentials, tokenUrl: "${tokenUrl}/token", consumerKey: soak-ck, consumerSecret: soak-cs-secret }
   molisa:

@@ -217,7 +217,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
       return new Promise((resolve, reject) => {
         const tls = reloader.current.config.listen.tls;
-        const serverOptions = { keepAliveTimeout: 65_000, headersTimeout: 66_000 };
+        // insecureHTTPParser stays off whatever NODE_OPTIONS says: the strict parser is what refuses
+        // Content-Length with Transfer-Encoding, obs-fold and bad chunk sizes (docs/security.md, framing).
+        const serverOptions = { keepAliveTimeout: 65_000, headersTimeout: 66_000, insecureHTTPParser: false };
         const s = tls
           ? https.createServer({ ...serverOptions, ...tlsServerOptions(options.configDir, tls) }, serve)
           : http.createServer(serverOptions, serve);

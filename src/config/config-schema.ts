@@ -67,6 +67,9 @@ export const routeSchema = {
     request: bodyStage,
     response: bodyStage,
     timeoutMs: { type: 'integer', minimum: 1 },
+    // Routing-override headers (X-HTTP-Method-Override, X-Original-URL...) this route lets through by name;
+    // checked against the list in src/proxy/headers.ts at load.
+    forwardHeaders: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
     answer: {
       type: 'object',
       additionalProperties: false,
@@ -97,6 +100,8 @@ export const upstreamSchema = {
       },
     },
     maxSockets: { type: 'integer', minimum: 1, default: 256 },
+    // Share of maxSockets one consumer may hold with streamed calls at once (at least one connection).
+    consumerShare: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.25 },
     tls: {
       type: 'object',
       additionalProperties: false,
@@ -167,6 +172,16 @@ export function buildConfigSchema(extensions: ConfigSchemaExtensions = {}): Reco
         properties: {
           bodyBytes: { type: 'integer', minimum: 0, default: 10 * 1024 * 1024 },
           jsonDepth: { type: 'integer', minimum: 1, maximum: 1000, default: 64 },
+          upload: {
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            properties: {
+              // A streamed body slower than this over a window holds an upstream socket: cut, 408. 0 = off.
+              minBytesPerSecond: { type: 'integer', minimum: 0, default: 1024 },
+              windowMs: { type: 'integer', minimum: 100, default: 10000 },
+            },
+          },
         },
       },
       paths: {

@@ -47,6 +47,8 @@ export interface UpstreamConfig {
   readonly errorDialect?: DialectRef;
   readonly timeouts: { readonly connectMs: number; readonly responseMs: number };
   readonly maxSockets: number;
+  /** Share of maxSockets one consumer may hold with streamed calls at once (issue 14.3). */
+  readonly consumerShare: number;
   readonly tls?: TlsClientConfig;
   /** Ordered credential strategies (issue 3); each `{ type, ...options }`. */
   readonly credentials: readonly PluginRef[];
@@ -120,6 +122,8 @@ export interface RouteConfig {
   readonly request?: BodyStageConfig;
   readonly response?: BodyStageConfig;
   readonly timeoutMs?: number;
+  /** Routing-override headers forwarded on this route (by default every one is dropped). */
+  readonly forwardHeaders?: readonly string[];
   /** Answered by the gateway itself instead of the upstream (MOLISA GetToken for legacy clients). */
   readonly answer?: { readonly type: 'molisa-compat-token'; readonly lifetimeSeconds?: number };
   readonly description?: string;
@@ -218,7 +222,12 @@ export interface GatewayConfig {
   readonly rateLimits?: RateLimitsConfig;
   readonly audit?: AuditConfig;
   readonly metrics?: MetricsConfig;
-  readonly limits: { readonly bodyBytes: number; readonly jsonDepth: number };
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly jsonDepth: number;
+    /** Minimum rate of a streamed body, checked per window (issue 14.3). */
+    readonly upload: { readonly minBytesPerSecond: number; readonly windowMs: number };
+  };
   /** Directories, resolved to absolute paths at load (relative ones from the config directory). */
   readonly paths: {
     readonly schemas: string;

@@ -42,6 +42,18 @@ export const errorCodes = {
     message: 'Vượt hạn mức gọi của {consumer} trên tuyến {route}; thử lại sau {retryAfter} giây',
   },
   GW_PAYLOAD_TOO_LARGE: { status: 413, hop: 'caller', message: 'Dữ liệu gửi lên vượt giới hạn {limit} byte' },
+  // Issue 14.3: a consumer holding its whole share of an upstream's streamed connections waits for its own
+  // calls; the other consumers' share stays free.
+  GW_UPSTREAM_SHARE_EXCEEDED: {
+    status: 429,
+    hop: 'caller',
+    message: 'Hệ thống {consumer} đang dùng hết {limit} kết nối truyền luồng được phép tới {upstream}; thử lại sau',
+  },
+  GW_UPLOAD_TOO_SLOW: {
+    status: 408,
+    hop: 'caller',
+    message: 'Dữ liệu gửi lên quá chậm: dưới {minBytesPerSecond} byte/giây trong {windowMs} ms',
+  },
   GW_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     hop: 'caller',

@@ -6,20 +6,14 @@ import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { GatewayError, toGatewayError, type FieldError } from '../errors/gateway-error.ts';
 import { createLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
+import { requestFraming, type BodyFraming } from '../proxy/framing.ts';
 import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
 import { callUpstream, type UpstreamResponse } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
 import type { OutgoingCall } from './contracts.ts';
 import { guardJsonBytes } from './json-guard.ts';
-import {
-  checkDeclaredLength,
-  hasNoBody,
-  isFormContentType,
-  isJsonContentType,
-  isSafePath,
-  readRequestBody,
-} from './read-body.ts';
+import { checkDeclaredLength, isFormContentType, isJsonContentType, isSafePath, readRequestBody } from './read-body.ts';
 
 /** What one exchange produced; the access log, metrics and audit trail read it when the response closes. */
 export interface ExchangeRecord {
@@ -160,6 +154,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       record.routeConfig = route.config;
       record.upstream = upstream.id;
       hooks?.onInFlight?.(route.id, 1);
+      // Before anything else reads the body: a message a desync attack would send is refused here.
+      const framing = requestFraming(req);
 
       const { consumers } = runtime;
       const consumer = await consumers.authenticator.authenticate(req);
@@ -171,16 +167,17 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 
       const limit = runtime.config.limits.bodyBytes;
       checkDeclaredLength(req, limit);
-      if (route.answer) return answerLocally(route.answer, limit);
+      if (route.answer) return answerLocally(route.answer, limit, framing);
       const headers = outgoingHeaders(req, {
         requestId,
-        remoteAddress: req.socket.remoteAddress,
         proto: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
         dropAuthorization: consumer.via === 'jwt',
+        trustedProxies: runtime.trustedProxies,
+        allowHeaders: route.forwardHeaders,
       });
       const upstreamPath = route.upstreamPath(params) + query;
       const call: OutgoingCall = { method: record.method, headers };
-      const noBody = hasNoBody(req);
+      const noBody = framing.kind === 'none';
 
       if (route.parseJson || route.parseForm) {
         let body: Buffer | undefined;
@@ -218,14 +215,14 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       // A small body of declared length is read whole and sent as is (byte-identical): the call can then
       // be replayed after a 401 or on a dead pooled socket, and it skips the streaming machinery. Larger
       // or chunked bodies (uploads, SOAP streams) stream through http-proxy-middleware untouched.
-      if (isSmallDeclaredBody(req))
+      if (framing.kind === 'length' && framing.length <= SMALL_BODY_BYTES)
         return forwardBuffered(route, call, upstreamPath, await readRequestBody(req, limit));
-      return forwardStream(route, call, upstreamPath);
+      return forwardStream(route, call, upstreamPath, framing, consumer.id);
     };
 
     /** Routes the gateway answers itself (MOLISA GetToken compatibility): no upstream call. */
-    const answerLocally = async (answer: NonNullable<RouteRuntime['answer']>, limit: number) => {
-      const raw = hasNoBody(req) ? Buffer.alloc(0) : await readRequestBody(req, limit);
+    const answerLocally = async (answer: NonNullable<RouteRuntime['answer']>, limit: number, framing: BodyFraming) => {
+      const raw = framing.kind === 'none' ? Buffer.alloc(0) : await readRequestBody(req, limit);
       let body: unknown;
       if (raw.length > 0) {
         const unsafe = guardJsonBytes(raw, runtime.config.limits.jsonDepth);
@@ -342,10 +339,25 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       });
     };
 
-    /** Streamed body: http-proxy-middleware pipes it untouched. */
-    const forwardStream = async (route: RouteRuntime, call: OutgoingCall, upstreamPath: string) => {
+    /**
+     * Streamed body: http-proxy-middleware pipes it untouched, framed by the gateway (Content-Length or
+     * chunked), within the consumer's share of the upstream's connections and the minimum upload rate.
+     */
+    const forwardStream = async (
+      route: RouteRuntime,
+      call: OutgoingCall,
+      upstreamPath: string,
+      framing: Exclude<BodyFraming, { kind: 'none' }>,
+      consumerId: string,
+    ) => {
       const { upstream } = route;
+      const release = upstream.consumerShare.acquire(consumerId);
+      res.once('close', release);
       await upstream.credentials.apply(call);
+      // The framing is the gateway's: httpxy reads it from here (and then neither adds `Content-Length: 0`
+      // to a DELETE nor reuses the connection after a chunked body); the forwarder sets it again last.
+      if (framing.kind === 'length') call.headers['content-length'] = String(framing.length);
+      else call.headers['transfer-encoding'] = 'chunked';
       req.headers = call.headers as IncomingMessage['headers'];
       const upstreamStarted = performance.now();
       await new Promise<void>((resolve, reject) => {
@@ -357,6 +369,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
             path: upstreamPath,
             responseTimeoutMs: route.responseTimeoutMs,
             maxBodyBytes: runtime.config.limits.bodyBytes,
+            framing,
+            upload: runtime.config.limits.upload,
             onResponse: (upstreamRes) => {
               record.status = upstreamRes.statusCode;
               if (upstream.credentials.isTokenRejected(upstreamRes.statusCode ?? 0, undefined))
@@ -411,12 +425,6 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 
 /** Bodies up to this size with a Content-Length are buffered rather than streamed. */
 const SMALL_BODY_BYTES = 64 * 1024;
-
-function isSmallDeclaredBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return false;
-  const declared = Number(req.headers['content-length']);
-  return Number.isInteger(declared) && declared <= SMALL_BODY_BYTES;
-}
 
 function validationError(errors: FieldError[]): GatewayError {
   return new GatewayError('GW_VALIDATION_FAILED', { count: errors.length }, { details: errors });

@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { isIP, type BlockList } from 'node:net';
+import { addressIn, normalizeAddress } from '../consumers/addresses.ts';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus legacy ones; never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -16,43 +18,138 @@ const HOP_BY_HOP = new Set([
 /** Headers that carry the caller's credentials for the gateway itself: consumed here, never forwarded. */
 const GATEWAY_CREDENTIALS = ['x-api-key', 'x-admin-key'];
 
+/**
+ * The body's framing and the target host are the gateway's own (src/proxy/framing.ts, the upstream
+ * client): a caller's value is never copied onward, so no caller can frame a byte the upstream reads.
+ */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'host', 'expect']);
+
+/**
+ * Headers that make common upstream stacks route, re-method or re-attribute a request (IIS/Symfony
+ * X-Original-URL and X-Rewrite-URL, Spring/Express/ASP.NET method overrides, client-address headers that
+ * servers log or trust). A caller would otherwise step past the route's path and method checks or speak
+ * for someone else: dropped unless the route lists one in `forwardHeaders`. The forwarding chain
+ * (X-Forwarded-*, Forwarded) is rebuilt by the gateway instead.
+ */
+export const ROUTING_OVERRIDE_HEADERS: readonly string[] = [
+  'x-original-url',
+  'x-rewrite-url',
+  'x-original-uri',
+  'x-override-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'x-cluster-client-ip',
+  'client-ip',
+];
+const ROUTING_OVERRIDE = new Set(ROUTING_OVERRIDE_HEADERS);
+
+/** Set by the gateway from the trusted-proxy chain; the caller's values never pass. */
+const FORWARDING_CHAIN = new Set([
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-request-id',
+]);
+
+/**
+ * A `Connection` option may remove a caller's end-to-end header (RFC 9110 §7.6.1), but never one the
+ * gateway frames or sets itself: `Connection: content-length` once made the streamed path drop the
+ * length and send the body unframed.
+ */
+const NOT_NAMEABLE_IN_CONNECTION = new Set([...FRAMING, ...FORWARDING_CHAIN]);
+
 export interface ForwardInfo {
   readonly requestId: string;
-  readonly remoteAddress: string | undefined;
   readonly proto: 'http' | 'https';
   /** True when the caller's Authorization header authenticated it to the gateway (JWT): drop it. */
   readonly dropAuthorization: boolean;
+  /** `auth.trustedProxies`: whose X-Forwarded-For entries are believed. */
+  readonly trustedProxies?: BlockList;
+  /** Routing-override headers this route lets through (lower-case names, from `forwardHeaders`). */
+  readonly allowHeaders?: ReadonlySet<string>;
 }
 
 /**
- * The headers to send upstream: the caller's, minus hop-by-hop and gateway credentials, with
- * X-Forwarded-For appended, X-Forwarded-Proto/Host and X-Request-Id set. Host is set by the forwarder.
+ * The headers to send upstream: the caller's end-to-end headers, minus hop-by-hop, framing, gateway
+ * credentials and routing-override headers the route does not allow; X-Forwarded-For and Forwarded
+ * rebuilt from the trusted-proxy chain; X-Forwarded-Proto/Host and X-Request-Id set. Host and the body's
+ * framing are written by the upstream client; credentials are injected after this, so no caller header
+ * (Connection included) can remove or replace them.
  */
 export function outgoingHeaders(req: IncomingMessage, info: ForwardInfo): Record<string, string | string[]> {
   const src = req.headers;
   const out: Record<string, string | string[]> = {};
-  const connectionTokens = listConnectionTokens(src.connection);
+  const connectionTokens = listConnectionTokens(src.connection, NOT_NAMEABLE_IN_CONNECTION);
   for (const name in src) {
     const value = src[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || name === 'host') continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || FRAMING.has(name) || FORWARDING_CHAIN.has(name)) continue;
+    if (ROUTING_OVERRIDE.has(name) && !info.allowHeaders?.has(name)) continue;
     if (connectionTokens !== undefined && connectionTokens.has(name)) continue;
     out[name] = value;
   }
   for (const name of GATEWAY_CREDENTIALS) delete out[name];
   if (info.dropAuthorization) delete out.authorization;
-  const prior = src['x-forwarded-for'];
-  const remote = info.remoteAddress ?? 'unknown';
-  out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${remote}` : remote;
+  const chain = forwardingChain(req, info.trustedProxies);
+  out['x-forwarded-for'] = chain.length > 0 ? chain.join(', ') : 'unknown';
+  out.forwarded = forwardedHeader(chain, info.proto, src.host);
   out['x-forwarded-proto'] = info.proto;
   if (src.host) out['x-forwarded-host'] = src.host;
   out['x-request-id'] = info.requestId;
   return out;
 }
 
+/**
+ * The addresses the request passed through, client first, as far as they can be believed: the socket
+ * peer, and before it the X-Forwarded-For entries added by trusted proxies, read from the right up to
+ * and including the first address that is not a trusted proxy (the client, as `clientAddress` finds
+ * it). Whatever stands left of that was written by the caller and is dropped.
+ */
+export function forwardingChain(req: IncomingMessage, trustedProxies: BlockList | undefined): string[] {
+  const peer = req.socket?.remoteAddress ? normalizeAddress(req.socket.remoteAddress) : undefined;
+  if (peer === undefined) return [];
+  const chain = [peer];
+  if (!trustedProxies || !addressIn(trustedProxies, peer)) return chain;
+  const header = req.headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = normalizeAddress(hops[i].trim());
+    if (hop === '') continue;
+    if (isIP(hop) === 0) break; // garbage: nothing left of it is believed
+    chain.unshift(hop);
+    if (!addressIn(trustedProxies, hop)) break;
+  }
+  return chain;
+}
+
+/** RFC 7239 `Forwarded`: one element per hop; the last (the gateway's own view) with proto and host. */
+function forwardedHeader(chain: readonly string[], proto: string, host: string | undefined): string {
+  const nodes = chain.length > 0 ? chain : ['unknown'];
+  const elements = nodes.map((address) => `for=${forwardedNode(address)}`);
+  elements[elements.length - 1] += `;proto=${proto}${host ? `;host=${quoted(host)}` : ''}`;
+  return elements.join(', ');
+}
+
+function forwardedNode(address: string): string {
+  if (isIP(address) === 6) return `"[${address}]"`;
+  return isIP(address) === 4 ? address : 'unknown';
+}
+
+function quoted(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
 /** Removes hop-by-hop headers from an upstream response before it is relayed to the caller. */
 export function relayableResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const connectionTokens = listConnectionTokens(headers.connection);
+  const connectionTokens = listConnectionTokens(headers.connection, RESPONSE_FRAMING);
   for (const name in headers) {
     if (HOP_BY_HOP.has(name)) continue;
     if (connectionTokens !== undefined && connectionTokens.has(name)) continue;
@@ -63,7 +160,7 @@ export function relayableResponseHeaders(headers: IncomingHttpHeaders): Outgoing
 
 /** In-place variant for http-proxy-middleware's proxyRes hook (it copies proxyRes.headers afterwards). */
 export function stripHopByHop(headers: IncomingHttpHeaders): void {
-  const connectionTokens = listConnectionTokens(headers.connection);
+  const connectionTokens = listConnectionTokens(headers.connection, RESPONSE_FRAMING);
   for (const name of Object.keys(headers)) {
     // transfer-encoding is left for httpxy/Node to manage the framing of the relayed body.
     if (
@@ -75,12 +172,19 @@ export function stripHopByHop(headers: IncomingHttpHeaders): void {
   }
 }
 
-function listConnectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+/** An upstream's `Connection` cannot strip the framing of the answer relayed to the caller either. */
+const RESPONSE_FRAMING = new Set(['content-length', 'transfer-encoding']);
+
+/** The header names a `Connection` field lists, less `close`/`keep-alive` and the names in `protect`. */
+function listConnectionTokens(
+  value: string | string[] | undefined,
+  protect: ReadonlySet<string>,
+): Set<string> | undefined {
   if (!value) return undefined;
   const tokens = (Array.isArray(value) ? value.join(',') : value)
     .split(',')
     .map((t) => t.trim().toLowerCase())
-    .filter((t) => t && t !== 'close' && t !== 'keep-alive');
+    .filter((t) => t && t !== 'close' && t !== 'keep-alive' && !protect.has(t));
   return tokens.length > 0 ? new Set(tokens) : undefined;
 }
 

@@ -1,8 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
-import { GatewayError } from '../errors/gateway-error.ts';
+import { closesConnection, type BodyFraming } from './framing.ts';
 import { stripHopByHop } from './headers.ts';
+import { watchUpload } from './upload-watch.ts';
 import type { UpstreamTarget } from './upstream-call.ts';
 import { timeoutError } from './upstream-error.ts';
 
@@ -13,6 +14,10 @@ export interface StreamCall {
   readonly responseTimeoutMs: number;
   /** A chunked body passing this many bytes is cut off and answered 413. */
   readonly maxBodyBytes: number;
+  /** The framing the gateway writes: the caller's body as Content-Length or chunked, never unframed. */
+  readonly framing: Exclude<BodyFraming, { kind: 'none' }>;
+  /** A body arriving slower than this over a window is cut (408): it would hold a pooled socket. */
+  readonly upload: { readonly minBytesPerSecond: number; readonly windowMs: number };
   /** Called with the upstream response head, before it is relayed (token-rejection check, metrics). */
   readonly onResponse?: (res: IncomingMessage) => void;
 }
@@ -71,18 +76,8 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
         );
         proxyReq.once('response', () => clearTimeout(t));
         proxyReq.once('close', () => clearTimeout(t));
-        if (req.headers['content-length'] === undefined) {
-          // Chunked body: count as it flows (the listener joins the pipe httpxy sets up in this same tick).
-          let size = 0;
-          const onData = (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > call.maxBodyBytes) {
-              req.off('data', onData);
-              proxyReq.destroy(new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit: call.maxBodyBytes }));
-            }
-          };
-          req.on('data', onData);
-        }
+        frameBody(proxyReq, call.framing);
+        watchUpload(req, proxyReq, call);
       },
       proxyRes: (proxyRes, req, res) => {
         stripHopByHop(proxyRes.headers);
@@ -131,4 +126,23 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
       serverListeners.clear();
     },
   });
+}
+
+/**
+ * Writes the gateway's own framing on the outgoing request before its head is sent: exactly one of
+ * Content-Length (the length Node's parser held the caller's body to) or `Transfer-Encoding: chunked`.
+ * Node's client frames no body on GET/HEAD/DELETE/OPTIONS unless told to, and httpxy sets
+ * `Content-Length: 0` on a DELETE or OPTIONS without one: either way the body reached the upstream
+ * unframed, as the next request on a pooled connection (issue 13.1).
+ */
+function frameBody(proxyReq: ClientRequest, framing: StreamCall['framing']): void {
+  if (proxyReq.headersSent) {
+    proxyReq.destroy(new Error('request head sent before the gateway framed the body'));
+    return;
+  }
+  proxyReq.removeHeader('content-length');
+  proxyReq.removeHeader('transfer-encoding');
+  if (framing.kind === 'length') proxyReq.setHeader('content-length', String(framing.length));
+  else proxyReq.setHeader('transfer-encoding', 'chunked');
+  if (closesConnection(proxyReq.method, true)) proxyReq.setHeader('connection', 'close');
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type http from 'node:http';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { closesConnection } from './framing.ts';
 import { timeoutError, upstreamError } from './upstream-error.ts';
 
 export interface UpstreamTarget {
@@ -73,6 +74,8 @@ function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise
         headers,
         body: options.body ?? (options.method === 'GET' || options.method === 'HEAD' ? null : Buffer.alloc(0)),
         headersTimeout: timeout,
+        // undici writes the framing (Content-Length of the buffer) and, with `reset`, `Connection: close`.
+        reset: closesConnection(options.method, options.body !== undefined && options.body.length > 0) || undefined,
         // undici's body timer ticks every ~0.5 s (fine for the usual 30 s); short ones are timed here.
         bodyTimeout: timeout >= PRECISE_BODY_TIMEOUT_MS ? timeout : 0,
       },

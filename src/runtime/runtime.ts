@@ -14,6 +14,10 @@ import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern
 import { createStreamForwarder, type StreamForwarder } from '../proxy/stream-forwarder.ts';
 import { createUpstreamAgent, createUpstreamPool } from '../proxy/upstream-agent.ts';
 import type { UpstreamTarget } from '../proxy/upstream-call.ts';
+import { createConsumerShare, type ConsumerShare } from '../proxy/consumer-share.ts';
+import { ROUTING_OVERRIDE_HEADERS } from '../proxy/headers.ts';
+import { buildAddressList } from '../consumers/addresses.ts';
+import type { BlockList } from 'node:net';
 import { RouteTable, type MatchableRoute } from './route-table.ts';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
@@ -47,6 +51,8 @@ export interface UpstreamRuntime extends UpstreamTarget {
   readonly render: ErrorRenderer;
   readonly credentials: CredentialChainLike;
   readonly stream: StreamForwarder;
+  /** Each consumer's share of the streamed connections (kept with the upstream across reloads). */
+  readonly consumerShare: ConsumerShare;
   /** JSON of the config block: an unchanged upstream keeps its agent and tokens across reloads. */
   readonly key: string;
 }
@@ -68,6 +74,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly parseJson: boolean;
   readonly parseForm: boolean;
   readonly responseTimeoutMs: number;
+  /** Routing-override headers the route lets through (lower-case). */
+  readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
   readonly answer?: (body: unknown) => { status: number; body: unknown };
 }
@@ -98,6 +106,8 @@ export interface Runtime {
   readonly routeList: readonly RouteRuntime[];
   readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
   readonly consumers: RuntimeConsumers;
+  /** `auth.trustedProxies`: whose X-Forwarded-For entries the forwarded chain keeps. */
+  readonly trustedProxies?: BlockList;
   /** Renders errors for requests that matched no route: the dialect of the upstream named by the first path segment. */
   rendererForPath(path: string): ErrorRenderer;
   /** Requests in flight on this runtime; a retired runtime releases its resources at zero. */
@@ -158,6 +168,7 @@ export async function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previo
     routeList: routes,
     upstreams,
     consumers,
+    trustedProxies: trustedProxyList(config),
     rendererForPath: rendererForPath(upstreams, fallbackRender),
     inFlight: 0,
   };
@@ -218,6 +229,7 @@ function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, prev
     render: createRenderer(config.errorDialect, [...path, 'errorDialect']),
     credentials,
     stream: createStreamForwarder(target),
+    consumerShare: createConsumerShare(id, config.maxSockets, config.consumerShare),
   };
 }
 
@@ -263,10 +275,40 @@ function buildRoute(
     parseJson: request !== undefined || bodyNeed === 'json',
     parseForm: bodyNeed === 'form',
     responseTimeoutMs: route.timeoutMs ?? upstream.responseTimeoutMs,
+    forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer
       ? createMolisaCompatTokenResponder({ lifetimeSeconds: route.answer.lifetimeSeconds }, { clock: deps.clock })
       : undefined,
   };
+}
+
+/** The allowed routing-override headers, lower-cased; a name outside that list is a config error. */
+function forwardHeaderSet(names: readonly string[] | undefined, path: (string | number)[]) {
+  if (!names || names.length === 0) return undefined;
+  const set = new Set<string>();
+  names.forEach((name, i) => {
+    const lower = name.toLowerCase();
+    if (!ROUTING_OVERRIDE_HEADERS.includes(lower)) {
+      throw new ConfigPathError(
+        [...path, i],
+        'enum',
+        `"${name}" is not a routing-override header; one of: ${ROUTING_OVERRIDE_HEADERS.join(', ')}`,
+      );
+    }
+    set.add(lower);
+  });
+  return set;
+}
+
+/** The consumers factory reports a bad `auth.trustedProxies` entry with its path; here it is just absent. */
+function trustedProxyList(config: GatewayConfig): BlockList | undefined {
+  const entries = (config.auth as { trustedProxies?: readonly string[] } | undefined)?.trustedProxies;
+  if (!entries || entries.length === 0) return undefined;
+  try {
+    return buildAddressList(entries, ['auth', 'trustedProxies']);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Default: the gateway path without its leading `/<upstream-id>`, so legacy systems change only the base URL. */

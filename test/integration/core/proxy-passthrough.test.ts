@@ -99,7 +99,8 @@ describe('gateway core: streaming pass-through', () => {
     expect(res.headers['x-request-id']).to.equal('mcdt-req-123');
     const seen = up1.requests.at(-1)!.headers;
     expect(seen['x-request-id']).to.equal('mcdt-req-123');
-    expect(seen['x-forwarded-for']).to.equal('10.0.0.7, 127.0.0.1');
+    // The peer is no trusted proxy: its X-Forwarded-For is its own claim, dropped (issue 13.3).
+    expect(seen['x-forwarded-for']).to.equal('127.0.0.1');
     expect(seen['x-forwarded-proto']).to.equal('http');
     expect(seen['x-forwarded-host']).to.match(/^127\.0\.0\.1:\d+$/);
     expect(seen['x-custom']).to.equal('kept');
