@@ -67,6 +67,8 @@ export const routeSchema = {
     request: bodyStage,
     response: bodyStage,
     timeoutMs: { type: 'integer', minimum: 1 },
+    // Issue 13.5: the national side's cookies are dropped unless the route says it needs them.
+    allowSetCookie: { type: 'boolean', default: false },
     answer: {
       type: 'object',
       additionalProperties: false,

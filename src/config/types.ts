@@ -120,6 +120,8 @@ export interface RouteConfig {
   readonly request?: BodyStageConfig;
   readonly response?: BodyStageConfig;
   readonly timeoutMs?: number;
+  /** Relay the upstream's `Set-Cookie` headers to the caller (default false: dropped). */
+  readonly allowSetCookie?: boolean;
   /** Answered by the gateway itself instead of the upstream (MOLISA GetToken for legacy clients). */
   readonly answer?: { readonly type: 'molisa-compat-token'; readonly lifetimeSeconds?: number };
   readonly description?: string;

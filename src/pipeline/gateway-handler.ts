@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../config/types.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { GatewayError, toGatewayError, type FieldError } from '../errors/gateway-error.ts';
+import { scrubRelayedHeaders } from '../credentials/relay-scrub.ts';
+import type { SecretMasker } from '../credentials/secret-masker.ts';
 import { createLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
 import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
@@ -175,7 +177,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         dropAuthorization: consumer.via === 'jwt',
       });
       const upstreamPath = route.upstreamPath(params) + query;
-      const call: OutgoingCall = { method: record.method, headers };
+      const call: OutgoingCall = { method: record.method, headers, query };
       const noBody = hasNoBody(req);
 
       if (route.parseJson || route.parseForm) {
@@ -262,11 +264,14 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           headers: attempt === 0 ? base.headers : { ...base.headers },
           json: base.json,
           form: base.form,
+          query: base.query,
         };
         if (!upstream.credentials.applyCached?.(call)) await upstream.credentials.apply(call);
         const body = serialiseBody(call, raw);
         if (call.json !== undefined) call.headers['content-type'] ??= 'application/json; charset=utf-8';
-        if (route.response) call.headers['accept-encoding'] = 'identity';
+        // Injected secrets are searched in the answer's bytes: ask for them uncompressed (issue 13.5).
+        const masker = upstream.credentials.relayMasker?.();
+        if (route.response || masker) call.headers['accept-encoding'] = 'identity';
         const upstreamStarted = performance.now();
         const upstreamRes = await callUpstream(upstream, {
           method: call.method,
@@ -289,11 +294,11 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           length <= SNIFF_LIMIT;
         if ((!route.response || call.method === 'HEAD') && !sniffable) {
           if (attempt === 0 && upstream.credentials.isTokenRejected(status, undefined)) {
-            upstream.credentials.invalidate();
+            upstream.credentials.invalidate(call);
             upstreamRes.discard();
             continue;
           }
-          relay(upstreamRes, upstreamStarted);
+          relay(route, upstreamRes, upstreamStarted, masker);
           return;
         }
         const buf = await upstreamRes.read(maxResponseBytes);
@@ -302,7 +307,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         // buffer and parses it only if a strategy looks at bodies (MOLISA error_code), not on every call.
         const parsed = route.response ? tryParse(buf) : undefined;
         if (attempt === 0 && upstream.credentials.isTokenRejected(status, parsed ?? buf)) {
-          upstream.credentials.invalidate();
+          upstream.credentials.invalidate(call);
           continue;
         }
         // Response stages check what the upstream accepted (2xx); its own errors pass through unchanged.
@@ -315,7 +320,9 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         }
         const outBody = adapt && parsed !== undefined ? adaptResponse(route, parsed) : undefined;
         const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
+        masker?.maskInPlace(payload);
         const headers = relayableResponseHeaders(upstreamRes.headers);
+        scrubRelayedHeaders(headers, masker, route.config.allowSetCookie === true);
         headers['content-length'] = String(payload.length);
         headers['x-request-id'] = requestId;
         record.status = status;
@@ -327,21 +334,33 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     };
 
     /** The upstream's answer relayed as it comes: status, headers minus hop-by-hop, body with back-pressure. */
-    const relay = (upstreamRes: UpstreamResponse, upstreamStarted: number) => {
+    const relay = (
+      route: RouteRuntime,
+      upstreamRes: UpstreamResponse,
+      upstreamStarted: number,
+      masker: SecretMasker | undefined,
+    ) => {
       const headers = relayableResponseHeaders(upstreamRes.headers);
+      scrubRelayedHeaders(headers, masker, route.config.allowSetCookie === true);
       headers['x-request-id'] = requestId;
       record.status = upstreamRes.statusCode;
       res.writeHead(upstreamRes.statusCode, headers);
-      upstreamRes.relay(res, () => {
-        record.bytes = upstreamRes.bytes;
-        record.upstreamMs = performance.now() - upstreamStarted;
-      });
+      upstreamRes.relay(
+        res,
+        () => {
+          record.bytes = upstreamRes.bytes;
+          record.upstreamMs = performance.now() - upstreamStarted;
+        },
+        masker?.stream(),
+      );
     };
 
     /** Streamed body: http-proxy-middleware pipes it untouched. */
     const forwardStream = async (route: RouteRuntime, call: OutgoingCall, upstreamPath: string) => {
       const { upstream } = route;
       await upstream.credentials.apply(call);
+      const masker = upstream.credentials.relayMasker?.();
+      if (masker) call.headers['accept-encoding'] = 'identity';
       req.headers = call.headers as IncomingMessage['headers'];
       const upstreamStarted = performance.now();
       await new Promise<void>((resolve, reject) => {
@@ -353,10 +372,13 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
             path: upstreamPath,
             responseTimeoutMs: route.responseTimeoutMs,
             maxBodyBytes: runtime.config.limits.bodyBytes,
+            maskBody: masker ? () => masker.stream() : undefined,
             onResponse: (upstreamRes) => {
               record.status = upstreamRes.statusCode;
+              // Before httpxy copies the head: injected secrets masked, the national side's cookies dropped.
+              scrubRelayedHeaders(upstreamRes.headers, masker, route.config.allowSetCookie === true);
               if (upstream.credentials.isTokenRejected(upstreamRes.statusCode ?? 0, undefined))
-                upstream.credentials.invalidate();
+                upstream.credentials.invalidate(call);
               upstreamRes.on('data', (chunk: Buffer) => (record.bytes += chunk.length));
               upstreamRes.once('end', () => (record.upstreamMs = performance.now() - upstreamStarted));
             },

@@ -1,6 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
+import type { StreamMasker } from '../credentials/secret-masker.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { stripHopByHop } from './headers.ts';
 import type { UpstreamTarget } from './upstream-call.ts';
@@ -15,6 +17,8 @@ export interface StreamCall {
   readonly maxBodyBytes: number;
   /** Called with the upstream response head, before it is relayed (token-rejection check, metrics). */
   readonly onResponse?: (res: IncomingMessage) => void;
+  /** A masker for the answer's body bytes, when injected secrets must not reach the caller (issue 13.5). */
+  readonly maskBody?: () => StreamMasker;
 }
 
 const CALL = Symbol('lgsp.streamCall');
@@ -92,7 +96,9 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
         proxyRes.setTimeout(idleMs, () => proxyRes.destroy(timeoutError(target.id, idleMs, 'body')));
         proxyRes.once('error', () => res.destroy());
         proxyRes.once('aborted', () => res.destroy());
-        (req as WithCall)[CALL]?.onResponse?.(proxyRes);
+        const call = (req as WithCall)[CALL];
+        call?.onResponse?.(proxyRes);
+        if (call?.maskBody) insertBodyFilter(proxyRes, call.maskBody());
       },
     },
   });
@@ -131,4 +137,25 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
       serverListeners.clear();
     },
   });
+}
+
+/**
+ * Puts a masking filter between the upstream answer and the caller: httpxy pipes `proxyRes` into the
+ * response right after the proxyRes hook, so that one pipe() call is routed through the filter. The mask
+ * keeps every byte count, so the Content-Length httpxy copies stays true.
+ */
+function insertBodyFilter(proxyRes: IncomingMessage, masker: StreamMasker): void {
+  const filter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      callback(null, masker.push(chunk));
+    },
+    flush(callback) {
+      callback(null, masker.flush());
+    },
+  });
+  const pipe = proxyRes.pipe.bind(proxyRes);
+  proxyRes.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
+    pipe(filter);
+    return filter.pipe(destination, options);
+  };
 }

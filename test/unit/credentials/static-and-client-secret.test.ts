@@ -90,13 +90,16 @@ describe('credentials: client-secret', () => {
     }
   });
 
-  it('clientAuth: basic sends RFC 6749 Basic credentials and needs no body', async () => {
+  it('clientAuth: basic sends RFC 6749 Basic credentials, still reading the form to check the grant', async () => {
     const { chain } = buildChain([
       { type: 'client-secret', clientId: 'app:1', clientSecret: 's/p', clientAuth: 'basic' },
     ]);
-    expect(chain.bodyNeed).to.equal(undefined);
-    const c = call();
+    // The grant type is in the form: it is read in every mode (issue 13.4).
+    expect(chain.bodyNeed).to.equal('form');
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r', client_secret: 'guess' });
+    const c = call({ form });
     await chain.apply(c);
     expect(c.headers.authorization).to.equal(`Basic ${Buffer.from('app%3A1:s%2Fp').toString('base64')}`);
+    expect(form.has('client_secret')).to.equal(false);
   });
 });
