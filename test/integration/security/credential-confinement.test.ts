@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import type { PluginRef } from '../../../src/config/types.ts';
 import { createCredentialChain, createTokenCache, type OutgoingCall } from '../../../src/credentials/index.ts';
-import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import {
   ADMIN_KEY,
@@ -417,6 +416,75 @@ consumers:
         }
       });
     }
+  });
+
+  describe('13.8 OAuth2 client authentication is encoded as RFC 6749 §2.3.1 says', () => {
+    const KEY = 'prov:client é';
+    const SECRET = 'p+ss%2F:wö rd&=';
+    /** HTTP Basic as a compliant authorization server reads it: base64, first ":", then form-decoding each. */
+    function compliantBasic(header: string | undefined): { id: string; secret: string } | undefined {
+      const m = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(header ?? '');
+      if (!m) return undefined;
+      const pair = Buffer.from(m[1], 'base64').toString('utf8');
+      const colon = pair.indexOf(':');
+      const decode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+      try {
+        return { id: decode(pair.slice(0, colon)), secret: decode(pair.slice(colon + 1)) };
+      } catch {
+        return undefined; // a raw "%" is malformed form-encoding: invalid_client
+      }
+    }
+    let server: TestServer;
+    before(async () => {
+      registerSecret(SECRET);
+      server = await startServer((req, res) => {
+        const client = compliantBasic(req.headers.authorization);
+        const ok = client?.id === KEY && client.secret === SECRET;
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ok ? { access_token: 'rfc-token', expires_in: 60 } : { error: 'invalid_client' }));
+      });
+    });
+    after(() => server.close());
+
+    const chainFor = (clientAuth?: string) =>
+      createCredentialChain(
+        [
+          {
+            type: 'oauth2-client-credentials',
+            tokenUrl: `${server.url}/token`,
+            consumerKey: KEY,
+            consumerSecret: SECRET,
+            ...(clientAuth ? { clientAuth } : {}),
+          } as PluginRef,
+        ],
+        {
+          upstreamId: 'ndxp',
+          logger: createLogger({ silent: true }),
+          clock: { now: () => Date.now() },
+          tokenCache: createTokenCache(),
+        },
+        ['upstreams', 'ndxp', 'credentials'],
+      );
+
+    it('by default a secret with +, %, :, space and non-ASCII is accepted by a compliant Basic parser', async () => {
+      const call: OutgoingCall = { method: 'GET', headers: {} };
+      await chainFor().apply(call);
+      expect(call.headers.authorization).to.equal('Bearer rfc-token');
+    });
+
+    it('clientAuth: basic-raw sends key:secret as is, for servers that do not decode', async () => {
+      const before = server.requests.length;
+      const failure = await chainFor('basic-raw')
+        .apply({ method: 'GET', headers: {} })
+        .then(
+          () => undefined,
+          (err: Error) => err,
+        );
+      // A compliant server refuses the raw form (what the issue saw); a raw-reading one gets exactly key:secret.
+      expect(failure?.message).to.match(/401/);
+      const sent = server.requests[before].headers.authorization ?? '';
+      expect(Buffer.from(sent.replace(/^Basic /, ''), 'base64').toString('utf8')).to.equal(`${KEY}:${SECRET}`);
+    });
   });
 });
 
