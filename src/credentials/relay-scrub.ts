@@ -16,7 +16,7 @@ export function scrubRelayedHeaders(
   if (!masker) return;
   for (const name in headers) {
     const value = headers[name];
-    if (typeof value === 'string') headers[name] = masker.maskString(value);
-    else if (Array.isArray(value)) headers[name] = value.map((v) => masker.maskString(v));
+    if (typeof value === 'string') headers[name] = masker.maskHeaderValue(value);
+    else if (Array.isArray(value)) headers[name] = value.map((v) => masker.maskHeaderValue(v));
   }
 }

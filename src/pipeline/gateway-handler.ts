@@ -351,7 +351,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           record.bytes = upstreamRes.bytes;
           record.upstreamMs = performance.now() - upstreamStarted;
         },
-        masker?.stream(),
+        masker?.stream(declaredLength(upstreamRes.headers['content-length'])),
       );
     };
 
@@ -372,7 +372,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
             path: upstreamPath,
             responseTimeoutMs: route.responseTimeoutMs,
             maxBodyBytes: runtime.config.limits.bodyBytes,
-            maskBody: masker ? () => masker.stream() : undefined,
+            maskBody: masker ? (length) => masker.stream(length) : undefined,
             onResponse: (upstreamRes) => {
               record.status = upstreamRes.statusCode;
               // Before httpxy copies the head: injected secrets masked, the national side's cookies dropped.
@@ -444,6 +444,11 @@ function serialiseBody(call: OutgoingCall, raw: Buffer | undefined): Buffer | un
   if (call.json !== undefined) return Buffer.from(JSON.stringify(call.json));
   if (call.form !== undefined) return Buffer.from(call.form.toString());
   return raw;
+}
+
+function declaredLength(value: string | undefined): number | undefined {
+  const length = Number(value);
+  return value !== undefined && Number.isSafeInteger(length) ? length : undefined;
 }
 
 function tryParse(buf: Buffer): unknown {

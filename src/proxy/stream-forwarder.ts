@@ -18,7 +18,7 @@ export interface StreamCall {
   /** Called with the upstream response head, before it is relayed (token-rejection check, metrics). */
   readonly onResponse?: (res: IncomingMessage) => void;
   /** A masker for the answer's body bytes, when injected secrets must not reach the caller (issue 13.5). */
-  readonly maskBody?: () => StreamMasker;
+  readonly maskBody?: (contentLength: number | undefined) => StreamMasker;
 }
 
 const CALL = Symbol('lgsp.streamCall');
@@ -98,7 +98,10 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
         proxyRes.once('aborted', () => res.destroy());
         const call = (req as WithCall)[CALL];
         call?.onResponse?.(proxyRes);
-        if (call?.maskBody) insertBodyFilter(proxyRes, call.maskBody());
+        if (call?.maskBody) {
+          const length = Number(proxyRes.headers['content-length']);
+          insertBodyFilter(proxyRes, call.maskBody(Number.isSafeInteger(length) ? length : undefined));
+        }
       },
     },
   });

@@ -59,7 +59,7 @@ function encodingsOf(secret: string): string[] {
   return [
     secret,
     encodeURIComponent(secret),
-    encodeURIComponent(secret).toLowerCase(),
+    encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
     new URLSearchParams({ s: secret }).toString().slice(2),
     JSON.stringify(secret).slice(1, -1),
     Buffer.from(secret).toString('base64').slice(0, -4), // the run without its last (padding) group
