@@ -12,11 +12,13 @@ export function scrubRelayedHeaders(
   masker: SecretMasker | undefined,
   allowSetCookie: boolean,
 ): void {
-  if (!allowSetCookie) delete headers['set-cookie'];
+  if (!allowSetCookie && headers['set-cookie'] !== undefined) delete headers['set-cookie'];
   if (!masker) return;
   for (const name in headers) {
     const value = headers[name];
-    if (typeof value === 'string') headers[name] = masker.maskHeaderValue(value);
-    else if (Array.isArray(value)) headers[name] = value.map((v) => masker.maskHeaderValue(v));
+    if (typeof value === 'string') {
+      const masked = masker.maskHeaderValue(value);
+      if (masked !== value) headers[name] = masked;
+    } else if (Array.isArray(value)) headers[name] = value.map((v) => masker.maskHeaderValue(v));
   }
 }
