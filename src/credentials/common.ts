@@ -47,6 +47,12 @@ export function setHeader(headers: Record<string, string | string[] | undefined>
   headers[lower] = value;
 }
 
+/** Removes a header from the call under any casing. */
+export function removeHeader(headers: Record<string, string | string[] | undefined>, name: string): void {
+  const lower = name.toLowerCase();
+  for (const existing of Object.keys(headers)) if (existing.toLowerCase() === lower) delete headers[existing];
+}
+
 /** The token a call carried in `value` (a header set by setHeader), without its scheme; undefined if none. */
 export function injectedToken(value: string | string[] | undefined, scheme: string | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;

@@ -1,7 +1,7 @@
 import type { SecretRef } from '../../config/types.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Plugin } from '../../plugin/plugin.ts';
-import { basicCredentials, secretSource, setHeader } from '../common.ts';
+import { basicCredentials, removeHeader, secretSource, setHeader } from '../common.ts';
 import { resolveSecret, secretRefSchema } from '../secrets.ts';
 import type { CredentialStrategy, StrategyDeps } from '../types.ts';
 
@@ -113,6 +113,9 @@ export const clientSecret: Plugin<ClientSecretOptions, StrategyDeps, CredentialS
             reason: `tham số ${queried} không được gửi trên chuỗi truy vấn của điểm cấp token`,
           });
         }
+        // RFC 6749 §2.3: one client authentication method per request, and it is the gateway's.
+        form.delete('client_assertion');
+        form.delete('client_assertion_type');
         if (basic) {
           // client_secret_basic: the app's own client fields must not travel beside the gateway's header.
           form.delete(idField);
@@ -121,6 +124,7 @@ export const clientSecret: Plugin<ClientSecretOptions, StrategyDeps, CredentialS
           return;
         }
         // Overwrite whatever the app sent: the gateway's registered client is the one C06 knows.
+        removeHeader(call.headers, 'authorization');
         form.set(idField, clientId);
         form.set(secretField, secret);
       },

@@ -67,9 +67,20 @@ describe('credentials: client-secret', () => {
       { env: { VNEID_CLIENT_ID: 'so-ldtbxh-52', VNEID_CLIENT_SECRET: 'c06-private-secret' } },
     );
     expect(chain.bodyNeed).to.equal('form');
-    const form = new URLSearchParams({ grant_type: 'authorization_code', code: 'abc', client_secret: 'guess' });
-    const c = call({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, form });
+    const form = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'abc',
+      client_secret: 'guess',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: 'other-client-jwt',
+    });
+    const c = call({
+      headers: { 'content-type': 'application/x-www-form-urlencoded', Authorization: 'Basic b3RoZXI6Y2xpZW50' },
+      form,
+    });
     await chain.apply(c);
+    // One client authentication per request (RFC 6749 §2.3), and it is the gateway's.
+    expect(c.headers).to.not.have.property('Authorization');
     expect(Object.fromEntries(form)).to.deep.equal({
       grant_type: 'authorization_code',
       code: 'abc',
