@@ -43,7 +43,7 @@ export interface TokenSource {
    * the next call fetches a new one, unless the rules against refresh storms say to keep it.
    */
   invalidate(rejected?: string): void;
-  /** The tokens this source handed out most recently (at most 2), to mask them in relayed answers. */
+  /** The token handed out now, and the one before for 5 minutes after it was replaced: masked in answers. */
   recentTokens(): readonly string[];
   status(): { validUntil?: string; lastRefresh?: string; lastError?: string };
 }
@@ -60,10 +60,16 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
   const isUsable = (token: CachedToken | undefined, now: number): token is CachedToken =>
     token !== undefined && now < token.expiresAt;
 
-  // The last two tokens handed out: a call sent with the previous one may still be answering.
+  // The last two tokens handed out: a call sent with the previous one may still be answering, and a
+  // token replaced after a refusal may still be valid. The previous one is masked in answers for
+  // PREVIOUS_TOKEN_MASKED_MS after it was replaced, then dropped (each masked value costs a scan).
   let recent: string[] = [];
+  let previousUntil = 0;
   const handOut = (token: string): string => {
-    if (recent[recent.length - 1] !== token) recent = [...recent.slice(-1), token];
+    if (recent[recent.length - 1] !== token) {
+      recent = [...recent.slice(-1), token];
+      previousUntil = clock.now() + PREVIOUS_TOKEN_MASKED_MS;
+    }
     return token;
   };
 
@@ -170,7 +176,10 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
         streak,
       });
     },
-    recentTokens: () => recent,
+    recentTokens() {
+      if (recent.length > 1 && clock.now() > previousUntil) recent = recent.slice(-1);
+      return recent;
+    },
     status() {
       const cached = tokenCache.get(key);
       const failure = tokenCache.getFailure(key);
@@ -186,6 +195,9 @@ export function createTokenSource(options: TokenSourceOptions, deps: TokenSource
     },
   };
 }
+
+/** How long a replaced token is still masked in relayed answers: longer than any call it was sent with. */
+const PREVIOUS_TOKEN_MASKED_MS = 5 * 60_000;
 
 /** Doublings of minRetryIntervalMs while refreshed tokens keep being refused (1 s -> at most 256 s). */
 const MAX_REJECTION_DOUBLINGS = 8;

@@ -224,6 +224,30 @@ describe('credentials: oauth2-client-credentials', () => {
     expect(issued).to.equal(before + 1);
   });
 
+  it('masks the token in relayed answers, and the replaced one for 5 minutes after a refresh (13.5)', async () => {
+    let issued = 0;
+    nock('https://ndxp.test')
+      .post('/oauth2/token')
+      .times(2)
+      .reply(200, () => ({ access_token: `token-number-${++issued}`, expires_in: 3600 }));
+    const { chain, clock } = buildChain([ref()]);
+    const masks = (text: string) => {
+      const buf = Buffer.from(text);
+      return chain.relayMasker()?.maskInPlace(buf) === true;
+    };
+    const first = call();
+    await chain.apply(first);
+    expect(masks('{"echo":"token-number-1"}')).to.equal(true);
+    clock.advance(5000);
+    chain.invalidate(first);
+    await chain.apply(call());
+    expect(masks('token-number-2')).to.equal(true);
+    expect(masks('token-number-1')).to.equal(true); // a call sent with it may still be answering
+    clock.advance(5 * 60_000 + 1);
+    expect(masks('token-number-1')).to.equal(false);
+    expect(masks('token-number-2')).to.equal(true);
+  });
+
   it('passes on the endpoint error (masked) as GW_TOKEN_ENDPOINT_FAILED naming the upstream', async () => {
     nock('https://ndxp.test')
       .post('/oauth2/token')
