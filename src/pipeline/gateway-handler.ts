@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Transform } from 'node:stream';
 import type { Clock } from '../config/types.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { GatewayError, toGatewayError, type FieldError } from '../errors/gateway-error.ts';
-import { scrubRelayedHeaders } from '../credentials/relay-scrub.ts';
+import { compressedCoding, decodeForMasking, scrubRelayedHeaders, streamDecoder } from '../credentials/relay-scrub.ts';
 import type { SecretMasker } from '../credentials/secret-masker.ts';
 import { createLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
 import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
+import type { StreamBodyFilter } from '../proxy/stream-forwarder.ts';
 import { callUpstream, type UpstreamResponse } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
@@ -292,7 +294,10 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           isJsonContentType(upstreamRes.headers['content-type']) &&
           !upstreamRes.headers['content-encoding'] &&
           length <= SNIFF_LIMIT;
-        if ((!route.response || call.method === 'HEAD') && !sniffable) {
+        // An answer compressed although identity was asked for is read and decoded, so it can be searched.
+        const coding =
+          masker && call.method !== 'HEAD' ? compressedCoding(upstreamRes.headers['content-encoding']) : undefined;
+        if ((!route.response || call.method === 'HEAD') && !sniffable && coding === undefined) {
           if (attempt === 0 && upstream.credentials.isTokenRejected(status, undefined)) {
             upstream.credentials.invalidate(call);
             upstreamRes.discard();
@@ -301,7 +306,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           relay(route, upstreamRes, upstreamStarted, masker);
           return;
         }
-        const buf = await upstreamRes.read(maxResponseBytes);
+        const read = await upstreamRes.read(maxResponseBytes);
+        const buf = coding ? decodeForMasking(read, coding, upstream.id, maxResponseBytes) : read;
         record.upstreamMs = performance.now() - upstreamStarted;
         // Parsed only when the response is mapped or validated; the token-rejection check gets the raw
         // buffer and parses it only if a strategy looks at bodies (MOLISA error_code), not on every call.
@@ -323,6 +329,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         masker?.maskInPlace(payload);
         const headers = relayableResponseHeaders(upstreamRes.headers);
         scrubRelayedHeaders(headers, masker, route.config.allowSetCookie === true);
+        if (coding) delete headers['content-encoding'];
         headers['content-length'] = String(payload.length);
         headers['x-request-id'] = requestId;
         record.status = status;
@@ -372,7 +379,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
             path: upstreamPath,
             responseTimeoutMs: route.responseTimeoutMs,
             maxBodyBytes: runtime.config.limits.bodyBytes,
-            maskBody: masker ? (length) => masker.stream(length) : undefined,
+            maskBody: masker ? (upstreamRes) => streamedBodyMasker(masker, upstreamRes.headers) : undefined,
             onResponse: (upstreamRes) => {
               record.status = upstreamRes.statusCode;
               // Before httpxy copies the head: injected secrets masked, the national side's cookies dropped.
@@ -444,6 +451,25 @@ function serialiseBody(call: OutgoingCall, raw: Buffer | undefined): Buffer | un
   if (call.json !== undefined) return Buffer.from(JSON.stringify(call.json));
   if (call.form !== undefined) return Buffer.from(call.form.toString());
   return raw;
+}
+
+/**
+ * The masker of a streamed answer; one compressed although identity was asked for is decoded first and
+ * relayed decoded (its Content-Encoding and Content-Length removed before httpxy copies the head).
+ */
+function streamedBodyMasker(masker: SecretMasker, headers: IncomingMessage['headers']): StreamBodyFilter {
+  const coding = compressedCoding(headers['content-encoding']);
+  if (coding === undefined) return { masker: masker.stream(declaredLength(headers['content-length'])) };
+  delete headers['content-encoding'];
+  delete headers['content-length'];
+  const decoder =
+    streamDecoder(coding) ??
+    new Transform({
+      transform(_chunk, _encoding, callback) {
+        callback(new Error(`content coding ${coding} cannot be decoded to check the answer`));
+      },
+    });
+  return { masker: masker.stream(), decoder };
 }
 
 function declaredLength(value: string | undefined): number | undefined {

@@ -17,8 +17,17 @@ export interface StreamCall {
   readonly maxBodyBytes: number;
   /** Called with the upstream response head, before it is relayed (token-rejection check, metrics). */
   readonly onResponse?: (res: IncomingMessage) => void;
-  /** A masker for the answer's body bytes, when injected secrets must not reach the caller (issue 13.5). */
-  readonly maskBody?: (contentLength: number | undefined) => StreamMasker;
+  /**
+   * The filter of the answer's body, when injected secrets must not reach the caller (issue 13.5); called
+   * after onResponse, before the head is copied (it may edit the head: a decoded body loses its coding).
+   */
+  readonly maskBody?: (res: IncomingMessage) => StreamBodyFilter;
+}
+
+/** A masker for a streamed answer's bytes, and a decoder to run first when the answer came compressed. */
+export interface StreamBodyFilter {
+  readonly masker: StreamMasker;
+  readonly decoder?: Transform;
 }
 
 const CALL = Symbol('lgsp.streamCall');
@@ -98,10 +107,7 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
         proxyRes.once('aborted', () => res.destroy());
         const call = (req as WithCall)[CALL];
         call?.onResponse?.(proxyRes);
-        if (call?.maskBody) {
-          const length = Number(proxyRes.headers['content-length']);
-          insertBodyFilter(proxyRes, call.maskBody(Number.isSafeInteger(length) ? length : undefined));
-        }
+        if (call?.maskBody) insertBodyFilter(proxyRes, call.maskBody(proxyRes));
       },
     },
   });
@@ -147,7 +153,7 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
  * response right after the proxyRes hook, so that one pipe() call is routed through the filter. The mask
  * keeps every byte count, so the Content-Length httpxy copies stays true.
  */
-function insertBodyFilter(proxyRes: IncomingMessage, masker: StreamMasker): void {
+function insertBodyFilter(proxyRes: IncomingMessage, { masker, decoder }: StreamBodyFilter): void {
   const filter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       callback(null, masker.push(chunk));
@@ -158,7 +164,11 @@ function insertBodyFilter(proxyRes: IncomingMessage, masker: StreamMasker): void
   });
   const pipe = proxyRes.pipe.bind(proxyRes);
   proxyRes.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
-    pipe(filter);
+    if (decoder) {
+      // A body that cannot be decoded cannot be checked: the caller's answer is cut, not relayed.
+      decoder.once('error', (err) => (destination as unknown as { destroy(err: Error): void }).destroy(err));
+      pipe(decoder).pipe(filter);
+    } else pipe(filter);
     return filter.pipe(destination, options);
   };
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type http from 'node:http';
 import type { PluginRef } from '../../../src/config/types.ts';
 import { createCredentialChain, createTokenCache, type OutgoingCall } from '../../../src/credentials/index.ts';
@@ -139,6 +140,14 @@ describe('security: national credentials stay confined (issue 13.4-13.6, 13.8, 1
         'www-authenticate': `Bearer error="invalid_token", token="${quoted}"`,
         'set-cookie': [`NATSESSION=${encodeURIComponent(injected)}; Path=/; HttpOnly`, 'lb=node2'],
       };
+      const coding = url.searchParams.get('coding');
+      if (coding) {
+        // An upstream that compresses although the gateway asked for identity.
+        headers['content-encoding'] = coding;
+        headers['content-length'] = coding === 'gzip' ? gzipSync(body).length : body.length;
+        res.writeHead(400, headers);
+        return res.end(coding === 'gzip' ? gzipSync(body) : body);
+      }
       if (url.searchParams.has('cl')) headers['content-length'] = body.length;
       res.writeHead(400, headers);
       // Three writes, the boundaries inside the quoted token, each flushed before the next.
@@ -288,7 +297,7 @@ consumers:
       // The managed client reading the whole answer (a MOLISA body signal is looked for).
       {
         name: 'buffered read',
-        call: (mode: string) => request(`${gw.url}/molisa/echo/${mode}?cl=1`, { headers: auth }),
+        call: (mode: string, q = '?cl=1') => request(`${gw.url}/molisa/echo/${mode}${q}`, { headers: auth }),
       },
       // The stream forwarder (chunked upload).
       {
@@ -322,6 +331,33 @@ consumers:
         expectNoSecret(reply.body.toString('utf8'), sentToken(echo), 'body');
       });
     }
+
+    for (const path of paths) {
+      it(`${path.name}: an answer gzipped although identity was asked for is decoded, masked and relayed`, async () => {
+        const reply = await path.call('json', '?coding=gzip');
+        expect(reply.status).to.equal(400);
+        expect(reply.headers['content-encoding']).to.equal(undefined);
+        const text = reply.body.toString('utf8');
+        expectNoSecret(text, sentToken(echo), 'body');
+        expect(JSON.parse(text).echo).to.contain('*'.repeat(16));
+      });
+    }
+
+    it('an answer in a coding the gateway cannot decode is not relayed unchecked', async () => {
+      const managed = await request(`${gw.url}/nat/echo/clear?coding=compress`, { headers: auth });
+      expect(managed.status).to.equal(502);
+      expect(managed.json().code).to.equal('GW_UPSTREAM_BAD_RESPONSE');
+      expectNoSecret(managed.body.toString('utf8'), sentToken(echo), 'the 502');
+      const streamed = await request(`${gw.url}/nat/echo/clear?coding=compress`, {
+        method: 'POST',
+        headers: auth,
+        body: ['{}'],
+      }).then(
+        (r) => r.body.toString('utf8'),
+        () => '',
+      );
+      expectNoSecret(streamed, sentToken(echo), 'the streamed answer');
+    });
 
     it('drops Set-Cookie on routes without credentials too, and relays it where a route allows it', async () => {
       const plain = await request(`${gw.url}/plain/anything`, { headers: auth });
