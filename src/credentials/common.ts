@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { ConfigPathError } from '../config/config-error.ts';
 import { formUrlEncode } from './secret-masker.ts';
 import type { SecretSource } from './secrets.ts';
 import type { StrategyDeps } from './types.ts';
+
+type Path = readonly (string | number)[];
 
 /** Options every token-fetching strategy shares, with their defaults. */
 export interface TokenTimingOptions {
@@ -94,7 +97,11 @@ function htmlTitle(html: string): string {
  * so a secret holding `+`, `%`, `:` or non-ASCII reaches a compliant server intact (`raw` skips the
  * form-encoding, for servers that do not decode it).
  */
-export function basicCredentials(id: string, secret: string, encoding: 'form' | 'raw'): string {
+export function basicCredentials(id: string, secret: string, encoding: 'form' | 'raw', path: Path): string {
+  // RFC 7617: unencoded, a colon in the id would be read as the end of it.
+  if (encoding === 'raw' && id.includes(':')) {
+    throw new ConfigPathError([...path, 'clientAuth'], 'basic', 'basic-raw cannot carry a client id holding ":"');
+  }
   const pair = encoding === 'form' ? `${formUrlEncode(id)}:${formUrlEncode(secret)}` : `${id}:${secret}`;
   return Buffer.from(pair, 'utf8').toString('base64');
 }

@@ -80,7 +80,7 @@ export const clientSecret: Plugin<ClientSecretOptions, StrategyDeps, CredentialS
     const ownedFields = new Set([...GATEWAY_OWNED_PARAMETERS, idField, secretField]);
     const basic =
       options.clientAuth === 'basic' || options.clientAuth === 'basic-raw'
-        ? `Basic ${basicCredentials(clientId, secret, options.clientAuth === 'basic' ? 'form' : 'raw')}`
+        ? `Basic ${basicCredentials(clientId, secret, options.clientAuth === 'basic' ? 'form' : 'raw', deps.path)}`
         : undefined;
 
     const sent = Object.freeze(basic ? [secret, basic] : [secret]);

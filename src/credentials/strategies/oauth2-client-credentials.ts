@@ -80,7 +80,7 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
       source,
     );
     const clientAuth = options.clientAuth ?? 'basic';
-    const basic = basicCredentials(consumerKey, consumerSecret, clientAuth === 'basic-raw' ? 'raw' : 'form');
+    const basic = basicCredentials(consumerKey, consumerSecret, clientAuth === 'basic-raw' ? 'raw' : 'form', deps.path);
     // Anything quoted back from the endpoint is scrubbed of the secret and of the Basic header built from it.
     const scrub = (text: string): string => scrubSecrets(text, [consumerSecret, basic]);
     const header = (options.header ?? 'authorization').toLowerCase();

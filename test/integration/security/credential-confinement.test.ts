@@ -482,13 +482,13 @@ consumers:
     });
     after(() => server.close());
 
-    const chainFor = (clientAuth?: string) =>
+    const chainFor = (clientAuth?: string, key = KEY) =>
       createCredentialChain(
         [
           {
             type: 'oauth2-client-credentials',
             tokenUrl: `${server.url}/token`,
-            consumerKey: KEY,
+            consumerKey: key,
             consumerSecret: SECRET,
             ...(clientAuth ? { clientAuth } : {}),
           } as PluginRef,
@@ -509,8 +509,10 @@ consumers:
     });
 
     it('clientAuth: basic-raw sends key:secret as is, for servers that do not decode', async () => {
+      // Unencoded, a colon in the id would end it early (RFC 7617): refused when the config loads.
+      expect(() => chainFor('basic-raw')).to.throw(/basic-raw cannot carry a client id holding ":"/);
       const before = server.requests.length;
-      const failure = await chainFor('basic-raw')
+      const failure = await chainFor('basic-raw', 'prov-client é')
         .apply({ method: 'GET', headers: {} })
         .then(
           () => undefined,
@@ -519,7 +521,7 @@ consumers:
       // A compliant server refuses the raw form (what the issue saw); a raw-reading one gets exactly key:secret.
       expect(failure?.message).to.match(/401/);
       const sent = server.requests[before].headers.authorization ?? '';
-      expect(Buffer.from(sent.replace(/^Basic /, ''), 'base64').toString('utf8')).to.equal(`${KEY}:${SECRET}`);
+      expect(Buffer.from(sent.replace(/^Basic /, ''), 'base64').toString('utf8')).to.equal(`prov-client é:${SECRET}`);
     });
   });
 });

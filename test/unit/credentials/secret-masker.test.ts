@@ -107,7 +107,7 @@ describe('credentials: secrets in token-endpoint errors (issue 14.7)', () => {
 describe('credentials: RFC 6749 §2.3.1 client authentication (issue 13.8)', () => {
   it('form-encodes id and secret before base64; raw leaves them as they are', () => {
     const decoded = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
-    expect(decoded(basicCredentials('a:b', 'p+s %/é', 'form'))).to.equal('a%3Ab:p%2Bs+%25%2F%C3%A9');
-    expect(decoded(basicCredentials('a', 'p+s %/é', 'raw'))).to.equal('a:p+s %/é');
+    expect(decoded(basicCredentials('a:b', 'p+s %/é', 'form', []))).to.equal('a%3Ab:p%2Bs+%25%2F%C3%A9');
+    expect(decoded(basicCredentials('a', 'p+s %/é', 'raw', []))).to.equal('a:p+s %/é');
   });
 });
