@@ -70,6 +70,8 @@ export const routeSchema = {
     // Routing-override headers (X-HTTP-Method-Override, X-Original-URL...) this route lets through by name;
     // checked against the list in src/proxy/headers.ts at load.
     forwardHeaders: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
+    // Issue 13.5: the national side's cookies are dropped unless the route says it needs them.
+    allowSetCookie: { type: 'boolean', default: false },
     answer: {
       type: 'object',
       additionalProperties: false,

@@ -124,6 +124,8 @@ export interface RouteConfig {
   readonly timeoutMs?: number;
   /** Routing-override headers forwarded on this route (by default every one is dropped). */
   readonly forwardHeaders?: readonly string[];
+  /** Relay the upstream's `Set-Cookie` headers to the caller (default false: dropped). */
+  readonly allowSetCookie?: boolean;
   /** Answered by the gateway itself instead of the upstream (MOLISA GetToken for legacy clients). */
   readonly answer?: { readonly type: 'molisa-compat-token'; readonly lifetimeSeconds?: number };
   readonly description?: string;

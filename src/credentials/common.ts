@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { ConfigPathError } from '../config/config-error.ts';
+import { formUrlEncode } from './secret-masker.ts';
 import type { SecretSource } from './secrets.ts';
 import type { StrategyDeps } from './types.ts';
+
+type Path = readonly (string | number)[];
 
 /** Options every token-fetching strategy shares, with their defaults. */
 export interface TokenTimingOptions {
@@ -46,6 +50,18 @@ export function setHeader(headers: Record<string, string | string[] | undefined>
   headers[lower] = value;
 }
 
+/** Removes a header from the call under any casing. */
+export function removeHeader(headers: Record<string, string | string[] | undefined>, name: string): void {
+  const lower = name.toLowerCase();
+  for (const existing of Object.keys(headers)) if (existing.toLowerCase() === lower) delete headers[existing];
+}
+
+/** The token a call carried in `value` (a header set by setHeader), without its scheme; undefined if none. */
+export function injectedToken(value: string | string[] | undefined, scheme: string | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return scheme ? (value.startsWith(`${scheme} `) ? value.slice(scheme.length + 1) : undefined) : value;
+}
+
 /** Reads a lifetime field: a number or a numeric string of seconds; anything else is undefined. */
 export function toSeconds(value: unknown): number | undefined {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
@@ -73,4 +89,19 @@ export function parseJsonAnswer(
 function htmlTitle(html: string): string {
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1];
   return title ?? html.replace(/<[^>]*>/g, ' ');
+}
+
+/**
+ * The base64 text of an OAuth2 client's HTTP Basic credentials. RFC 6749 §2.3.1: the client id and
+ * secret are each encoded with application/x-www-form-urlencoded, then joined by `:` and base64-encoded,
+ * so a secret holding `+`, `%`, `:` or non-ASCII reaches a compliant server intact (`raw` skips the
+ * form-encoding, for servers that do not decode it).
+ */
+export function basicCredentials(id: string, secret: string, encoding: 'form' | 'raw', path: Path): string {
+  // RFC 7617: unencoded, a colon in the id would be read as the end of it.
+  if (encoding === 'raw' && id.includes(':')) {
+    throw new ConfigPathError([...path, 'clientAuth'], 'basic', 'basic-raw cannot carry a client id holding ":"');
+  }
+  const pair = encoding === 'form' ? `${formUrlEncode(id)}:${formUrlEncode(secret)}` : `${id}:${secret}`;
+  return Buffer.from(pair, 'utf8').toString('base64');
 }

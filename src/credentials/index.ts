@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { PluginRef } from '../config/types.ts';
 import type { Registry } from '../plugin/plugin.ts';
+import { createSecretMasker, type SecretMasker } from './secret-masker.ts';
 import { clientSecret } from './strategies/client-secret.ts';
 import { loginToken } from './strategies/login-token.ts';
 import { oauth2ClientCredentials } from './strategies/oauth2-client-credentials.ts';
@@ -47,7 +48,11 @@ export function createCredentialChain(
   refs: readonly PluginRef[],
   deps: CredentialDeps,
   path: Path,
-): CredentialStrategy & { strategies: readonly CredentialStrategy[]; applyCached(call: OutgoingCall): boolean } {
+): CredentialStrategy & {
+  strategies: readonly CredentialStrategy[];
+  applyCached(call: OutgoingCall): boolean;
+  relayMasker(): SecretMasker | undefined;
+} {
   const strategies = refs.map((ref, index) => {
     const entryPath = [...path, index];
     const plugin = Object.hasOwn(credentialStrategies, ref.type) ? credentialStrategies[ref.type] : undefined;
@@ -73,6 +78,8 @@ export function createCredentialChain(
     );
   }
   const bodyNeed = [...needs][0];
+  let maskedValues: readonly string[] = [];
+  let masker: SecretMasker | undefined;
 
   return {
     strategies,
@@ -88,8 +95,21 @@ export function createCredentialChain(
     },
     isTokenRejected: (status, body) => strategies.some((s) => s.isTokenRejected(status, body)),
     inspectsBody: strategies.some((s) => s.inspectsBody === true),
-    invalidate() {
-      for (const strategy of strategies) strategy.invalidate();
+    invalidate(call?: OutgoingCall) {
+      for (const strategy of strategies) strategy.invalidate(call);
+    },
+    relayMasker() {
+      const values: string[] = [];
+      for (const strategy of strategies) {
+        const own = strategy.secretValues?.();
+        if (own) for (const value of own) values.push(value);
+      }
+      // Compiled again only when a value changed (a token refresh): once per token, not per request.
+      if (values.length !== maskedValues.length || values.some((v, i) => v !== maskedValues[i])) {
+        maskedValues = values;
+        masker = createSecretMasker(values);
+      }
+      return masker;
     },
     describe(): CredentialStatus {
       const parts = strategies.map((s) => s.describe());

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { SecretRef } from '../config/types.ts';
 import { maskText } from '../logging/mask.ts';
+import { redactSecrets } from './secret-masker.ts';
 
 type Path = readonly (string | number)[];
 type Env = Readonly<Record<string, string | undefined>>;
@@ -119,14 +120,12 @@ export function compileJsonTemplate(value: unknown, secrets: ReadonlyMap<string,
 }
 
 /**
- * Text safe to put in an error message or a log: every known secret value replaced, identifiers masked,
- * length capped (an HTML error page is not a reason).
+ * Text safe to put in an error message or a log: every known secret value replaced in every encoding a
+ * token endpoint may echo it in (clear, URL/form-encoded, JSON-escaped, base64: secret-masker.ts),
+ * identifiers masked, length capped (an HTML error page is not a reason). Secrets are replaced before the
+ * text is cut, so no cut leaves part of one behind.
  */
 export function scrubSecrets(text: string, secrets: Iterable<string>, maxLength = 200): string {
-  let out = text;
-  // Longest first, so a secret containing another is replaced whole.
-  const values = [...secrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
-  for (const value of values) out = out.split(value).join('[REDACTED]');
-  out = maskText(out.replace(/\s+/g, ' ').trim());
+  const out = maskText(redactSecrets(text, secrets).replace(/\s+/g, ' ').trim());
   return out.length > maxLength ? `${out.slice(0, maxLength)}…` : out;
 }

@@ -15,6 +15,17 @@ export interface TokenFailure {
 }
 
 /**
+ * Refreshes caused by an upstream refusing the token (not by expiry), per key: how many in a row brought a
+ * token that was refused as well, and which token the last one brought (issue 13.6).
+ */
+export interface RejectionState {
+  /** Consecutive rejection refreshes whose new token was refused too: each doubles the wait before the next. */
+  readonly streak: number;
+  /** The token the last rejection refresh obtained; undefined while that refresh is under way. */
+  readonly token?: string;
+}
+
+/**
  * Tokens per upstream and credential set, shared by every chain built from successive configs (a hot
  * reload with the same credentials keeps its tokens). Also holds the pending fetch per key (single
  * flight) and the last failure per key (back-off), which must be shared the same way.
@@ -29,6 +40,8 @@ export interface TokenCache {
   getFailure(key: string): TokenFailure | undefined;
   setFailure(key: string, failure: TokenFailure): void;
   clearFailure(key: string): void;
+  getRejection(key: string): RejectionState | undefined;
+  setRejection(key: string, state: RejectionState | undefined): void;
   keys(): string[];
   /** Empties the cache and stops node-cache. */
   close(): void;
@@ -40,6 +53,7 @@ export function createTokenCache(): TokenCache {
   const cache = new NodeCache({ useClones: false, checkperiod: 0 });
   const pending = new Map<string, Promise<CachedToken>>();
   const failures = new Map<string, TokenFailure>();
+  const rejections = new Map<string, RejectionState>();
   return {
     get: (key) => cache.get<CachedToken>(key),
     set: (key, token, ttl) => void cache.set(key, Object.freeze({ ...token }), Math.max(1, Math.ceil(ttl))),
@@ -54,11 +68,14 @@ export function createTokenCache(): TokenCache {
     getFailure: (key) => failures.get(key),
     setFailure: (key, failure) => void failures.set(key, failure),
     clearFailure: (key) => void failures.delete(key),
+    getRejection: (key) => rejections.get(key),
+    setRejection: (key, state) => void (state ? rejections.set(key, state) : rejections.delete(key)),
     keys: () => cache.keys(),
     close() {
       cache.flushAll();
       cache.close();
       failures.clear();
+      rejections.clear();
     },
   };
 }

@@ -12,6 +12,8 @@ export interface OutgoingCall {
   json?: unknown;
   /** Parsed form body when the route buffers it. */
   form?: URLSearchParams;
+  /** The query string sent upstream (`?a=b`, or empty), for strategies that must check it. */
+  query?: string;
 }
 
 /** What /admin shows about one strategy: never a secret value, only whether each secret is set. */
@@ -38,8 +40,16 @@ export interface CredentialStrategy {
   isTokenRejected(status: number, body: unknown): boolean;
   /** True when isTokenRejected looks at answer bodies (a `tokenRejected.when` signal), so they must be read. */
   readonly inspectsBody?: boolean;
-  /** Drops the cached token so the next apply() fetches a new one. */
-  invalidate(): void;
+  /**
+   * The upstream refused the credentials `call` carried (when known): drop the cached token so the next
+   * apply() fetches a new one, within the limits against refresh storms (token-source.ts).
+   */
+  invalidate(call?: OutgoingCall): void;
+  /**
+   * The secret values this strategy sends the upstream now (tokens recently injected, static keys, client
+   * secret): masked in every answer relayed to the caller. Absent or empty: nothing to mask.
+   */
+  secretValues?(): readonly string[];
   describe(): CredentialStatus;
   close?(): void;
 }

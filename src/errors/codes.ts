@@ -67,6 +67,12 @@ export const errorCodes = {
     message: 'Dữ liệu không hợp lệ ({count} lỗi)',
   },
   GW_BAD_REQUEST: { status: 400, hop: 'caller', message: 'Yêu cầu không hợp lệ: {reason}' },
+  // Issue 13.4: the gateway adds its client secret only to grants a citizen stands behind.
+  GW_GRANT_NOT_ALLOWED: {
+    status: 400,
+    hop: 'caller',
+    message: 'Cổng không bổ sung thông tin xác thực ứng dụng cho grant_type {grant}; chỉ cho: {allowed}',
+  },
   GW_TOKEN_ENDPOINT_FAILED: {
     status: 502,
     hop: 'token-endpoint',

@@ -5,12 +5,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { FieldError } from '../errors/gateway-error.ts';
+import type { SecretMasker } from '../credentials/secret-masker.ts';
 
 export interface OutgoingCall {
   method: string;
   headers: Record<string, string | string[] | undefined>;
   json?: unknown;
   form?: URLSearchParams;
+  query?: string;
 }
 
 export interface CredentialChainLike {
@@ -21,7 +23,10 @@ export interface CredentialChainLike {
   isTokenRejected(status: number, body: unknown): boolean;
   /** True when isTokenRejected needs the answer's body (otherwise answers stream straight through). */
   readonly inspectsBody?: boolean;
-  invalidate(): void;
+  /** The upstream refused the credentials `call` carried. */
+  invalidate(call?: OutgoingCall): void;
+  /** Masks the injected secrets in relayed answers; undefined when this upstream gets none. */
+  relayMasker?(): SecretMasker | undefined;
   describe?(): unknown;
   close?(): void;
 }

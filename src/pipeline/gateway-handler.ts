@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Transform } from 'node:stream';
 import type { Clock } from '../config/types.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { GatewayError, toGatewayError, type FieldError } from '../errors/gateway-error.ts';
+import { compressedCoding, decodeForMasking, scrubRelayedHeaders, streamDecoder } from '../credentials/relay-scrub.ts';
+import type { SecretMasker } from '../credentials/secret-masker.ts';
 import { createLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
 import { requestFraming, type BodyFraming } from '../proxy/framing.ts';
 import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '../proxy/headers.ts';
+import type { StreamBodyFilter } from '../proxy/stream-forwarder.ts';
 import { callUpstream, type UpstreamResponse } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
@@ -176,7 +180,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         allowHeaders: route.forwardHeaders,
       });
       const upstreamPath = route.upstreamPath(params) + query;
-      const call: OutgoingCall = { method: record.method, headers };
+      const call: OutgoingCall = { method: record.method, headers, query };
       const noBody = framing.kind === 'none';
 
       if (route.parseJson || route.parseForm) {
@@ -263,11 +267,14 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           headers: attempt === 0 ? base.headers : { ...base.headers },
           json: base.json,
           form: base.form,
+          query: base.query,
         };
         if (!upstream.credentials.applyCached?.(call)) await upstream.credentials.apply(call);
         const body = serialiseBody(call, raw);
         if (call.json !== undefined) call.headers['content-type'] ??= 'application/json; charset=utf-8';
-        if (route.response) call.headers['accept-encoding'] = 'identity';
+        // Injected secrets are searched in the answer's bytes: ask for them uncompressed (issue 13.5).
+        const masker = upstream.credentials.relayMasker?.();
+        if (route.response || masker) call.headers['accept-encoding'] = 'identity';
         const upstreamStarted = performance.now();
         const upstreamRes = await callUpstream(upstream, {
           method: call.method,
@@ -288,22 +295,26 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
           isJsonContentType(upstreamRes.headers['content-type']) &&
           !upstreamRes.headers['content-encoding'] &&
           length <= SNIFF_LIMIT;
-        if ((!route.response || call.method === 'HEAD') && !sniffable) {
+        // An answer compressed although identity was asked for is read and decoded, so it can be searched.
+        const coding =
+          masker && call.method !== 'HEAD' ? compressedCoding(upstreamRes.headers['content-encoding']) : undefined;
+        if ((!route.response || call.method === 'HEAD') && !sniffable && coding === undefined) {
           if (attempt === 0 && upstream.credentials.isTokenRejected(status, undefined)) {
-            upstream.credentials.invalidate();
+            upstream.credentials.invalidate(call);
             upstreamRes.discard();
             continue;
           }
-          relay(upstreamRes, upstreamStarted);
+          relay(route, upstreamRes, upstreamStarted, masker);
           return;
         }
-        const buf = await upstreamRes.read(maxResponseBytes);
+        const read = await upstreamRes.read(maxResponseBytes);
+        const buf = coding ? decodeForMasking(read, coding, upstream.id, maxResponseBytes) : read;
         record.upstreamMs = performance.now() - upstreamStarted;
         // Parsed only when the response is mapped or validated; the token-rejection check gets the raw
         // buffer and parses it only if a strategy looks at bodies (MOLISA error_code), not on every call.
         const parsed = route.response ? tryParse(buf) : undefined;
         if (attempt === 0 && upstream.credentials.isTokenRejected(status, parsed ?? buf)) {
-          upstream.credentials.invalidate();
+          upstream.credentials.invalidate(call);
           continue;
         }
         // Response stages check what the upstream accepted (2xx); its own errors pass through unchanged.
@@ -316,7 +327,10 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         }
         const outBody = adapt && parsed !== undefined ? adaptResponse(route, parsed) : undefined;
         const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
+        masker?.maskInPlace(payload);
         const headers = relayableResponseHeaders(upstreamRes.headers);
+        scrubRelayedHeaders(headers, masker, route.config.allowSetCookie === true);
+        if (coding) delete headers['content-encoding'];
         headers['content-length'] = String(payload.length);
         headers['x-request-id'] = requestId;
         record.status = status;
@@ -328,15 +342,25 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     };
 
     /** The upstream's answer relayed as it comes: status, headers minus hop-by-hop, body with back-pressure. */
-    const relay = (upstreamRes: UpstreamResponse, upstreamStarted: number) => {
+    const relay = (
+      route: RouteRuntime,
+      upstreamRes: UpstreamResponse,
+      upstreamStarted: number,
+      masker: SecretMasker | undefined,
+    ) => {
       const headers = relayableResponseHeaders(upstreamRes.headers);
+      scrubRelayedHeaders(headers, masker, route.config.allowSetCookie === true);
       headers['x-request-id'] = requestId;
       record.status = upstreamRes.statusCode;
       res.writeHead(upstreamRes.statusCode, headers);
-      upstreamRes.relay(res, () => {
-        record.bytes = upstreamRes.bytes;
-        record.upstreamMs = performance.now() - upstreamStarted;
-      });
+      upstreamRes.relay(
+        res,
+        () => {
+          record.bytes = upstreamRes.bytes;
+          record.upstreamMs = performance.now() - upstreamStarted;
+        },
+        masker?.stream(declaredLength(upstreamRes.headers['content-length'])),
+      );
     };
 
     /**
@@ -358,6 +382,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       // to a DELETE nor reuses the connection after a chunked body); the forwarder sets it again last.
       if (framing.kind === 'length') call.headers['content-length'] = String(framing.length);
       else call.headers['transfer-encoding'] = 'chunked';
+      const masker = upstream.credentials.relayMasker?.();
+      if (masker) call.headers['accept-encoding'] = 'identity';
       req.headers = call.headers as IncomingMessage['headers'];
       const upstreamStarted = performance.now();
       await new Promise<void>((resolve, reject) => {
@@ -371,10 +397,13 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
             maxBodyBytes: runtime.config.limits.bodyBytes,
             framing,
             upload: runtime.config.limits.upload,
+            maskBody: masker ? (upstreamRes) => streamedBodyMasker(masker, upstreamRes.headers) : undefined,
             onResponse: (upstreamRes) => {
               record.status = upstreamRes.statusCode;
+              // Before httpxy copies the head: injected secrets masked, the national side's cookies dropped.
+              scrubRelayedHeaders(upstreamRes.headers, masker, route.config.allowSetCookie === true);
               if (upstream.credentials.isTokenRejected(upstreamRes.statusCode ?? 0, undefined))
-                upstream.credentials.invalidate();
+                upstream.credentials.invalidate(call);
               upstreamRes.on('data', (chunk: Buffer) => (record.bytes += chunk.length));
               upstreamRes.once('end', () => (record.upstreamMs = performance.now() - upstreamStarted));
             },
@@ -434,6 +463,30 @@ function serialiseBody(call: OutgoingCall, raw: Buffer | undefined): Buffer | un
   if (call.json !== undefined) return Buffer.from(JSON.stringify(call.json));
   if (call.form !== undefined) return Buffer.from(call.form.toString());
   return raw;
+}
+
+/**
+ * The masker of a streamed answer; one compressed although identity was asked for is decoded first and
+ * relayed decoded (its Content-Encoding and Content-Length removed before httpxy copies the head).
+ */
+function streamedBodyMasker(masker: SecretMasker, headers: IncomingMessage['headers']): StreamBodyFilter {
+  const coding = compressedCoding(headers['content-encoding']);
+  if (coding === undefined) return { masker: masker.stream(declaredLength(headers['content-length'])) };
+  delete headers['content-encoding'];
+  delete headers['content-length'];
+  const decoder =
+    streamDecoder(coding) ??
+    new Transform({
+      transform(_chunk, _encoding, callback) {
+        callback(new Error(`content coding ${coding} cannot be decoded to check the answer`));
+      },
+    });
+  return { masker: masker.stream(), decoder };
+}
+
+function declaredLength(value: string | undefined): number | undefined {
+  const length = Number(value);
+  return value !== undefined && Number.isSafeInteger(length) ? length : undefined;
 }
 
 function tryParse(buf: Buffer): unknown {

@@ -1,6 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
+import type { StreamMasker } from '../credentials/secret-masker.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { closesConnection, type BodyFraming } from './framing.ts';
 import { stripHopByHop } from './headers.ts';
 import { watchUpload } from './upload-watch.ts';
@@ -20,6 +23,17 @@ export interface StreamCall {
   readonly upload: { readonly minBytesPerSecond: number; readonly windowMs: number };
   /** Called with the upstream response head, before it is relayed (token-rejection check, metrics). */
   readonly onResponse?: (res: IncomingMessage) => void;
+  /**
+   * The filter of the answer's body, when injected secrets must not reach the caller (issue 13.5); called
+   * after onResponse, before the head is copied (it may edit the head: a decoded body loses its coding).
+   */
+  readonly maskBody?: (res: IncomingMessage) => StreamBodyFilter;
+}
+
+/** A masker for a streamed answer's bytes, and a decoder to run first when the answer came compressed. */
+export interface StreamBodyFilter {
+  readonly masker: StreamMasker;
+  readonly decoder?: Transform;
 }
 
 const CALL = Symbol('lgsp.streamCall');
@@ -87,7 +101,9 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
         proxyRes.setTimeout(idleMs, () => proxyRes.destroy(timeoutError(target.id, idleMs, 'body')));
         proxyRes.once('error', () => res.destroy());
         proxyRes.once('aborted', () => res.destroy());
-        (req as WithCall)[CALL]?.onResponse?.(proxyRes);
+        const call = (req as WithCall)[CALL];
+        call?.onResponse?.(proxyRes);
+        if (call?.maskBody) insertBodyFilter(proxyRes, call.maskBody(proxyRes));
       },
     },
   });
@@ -145,4 +161,29 @@ function frameBody(proxyReq: ClientRequest, framing: StreamCall['framing']): voi
   if (framing.kind === 'length') proxyReq.setHeader('content-length', String(framing.length));
   else proxyReq.setHeader('transfer-encoding', 'chunked');
   if (closesConnection(proxyReq.method, true)) proxyReq.setHeader('connection', 'close');
+}
+
+/**
+ * Puts a masking filter between the upstream answer and the caller: httpxy pipes `proxyRes` into the
+ * response right after the proxyRes hook, so that one pipe() call is routed through the filter. The mask
+ * keeps every byte count, so the Content-Length httpxy copies stays true.
+ */
+function insertBodyFilter(proxyRes: IncomingMessage, { masker, decoder }: StreamBodyFilter): void {
+  const filter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      callback(null, masker.push(chunk));
+    },
+    flush(callback) {
+      callback(null, masker.flush());
+    },
+  });
+  const pipe = proxyRes.pipe.bind(proxyRes);
+  proxyRes.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
+    if (decoder) {
+      // A body that cannot be decoded cannot be checked: the caller's answer is cut, not relayed.
+      decoder.once('error', (err) => (destination as unknown as { destroy(err: Error): void }).destroy(err));
+      pipe(decoder).pipe(filter);
+    } else pipe(filter);
+    return filter.pipe(destination, options);
+  };
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type http from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { StreamMasker } from '../credentials/secret-masker.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { closesConnection } from './framing.ts';
 import { timeoutError, upstreamError } from './upstream-error.ts';
@@ -172,11 +173,15 @@ export class UpstreamResponse implements Dispatcher.DispatchHandler {
   /**
    * Writes the body into `res` as it comes (the head must already be written), with back-pressure; a
    * body cut upstream destroys `res`, so the caller sees a broken answer rather than a short one.
+   * `masker` masks injected secrets in the bytes on the way (credentials/secret-masker.ts).
    */
-  relay(res: ServerResponse, onEnd?: () => void): void {
+  relay(res: ServerResponse, onEnd?: () => void, masker?: StreamMasker): void {
     let paused = false;
     this.attach({
-      data: (chunk) => {
+      data: (received) => {
+        // Injected secrets masked on the way (same length: the relayed Content-Length stays true).
+        const chunk = masker ? masker.push(received) : received;
+        if (chunk.length === 0) return;
         // Chunks already parsed may still come after pause(): one 'drain' listener is enough for them all.
         if (!res.write(chunk) && this.controller && !paused) {
           const controller = this.controller;
@@ -190,7 +195,9 @@ export class UpstreamResponse implements Dispatcher.DispatchHandler {
       },
       end: () => {
         onEnd?.();
-        res.end();
+        const rest = masker?.flush();
+        if (rest && rest.length > 0) res.end(rest);
+        else res.end();
       },
       error: () => res.destroy(),
     });

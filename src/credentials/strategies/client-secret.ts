@@ -1,7 +1,7 @@
 import type { SecretRef } from '../../config/types.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Plugin } from '../../plugin/plugin.ts';
-import { secretSource, setHeader } from '../common.ts';
+import { basicCredentials, removeHeader, secretSource, setHeader } from '../common.ts';
 import { resolveSecret, secretRefSchema } from '../secrets.ts';
 import type { CredentialStrategy, StrategyDeps } from '../types.ts';
 
@@ -13,11 +13,34 @@ import type { CredentialStrategy, StrategyDeps } from '../types.ts';
 export interface ClientSecretOptions {
   clientId: SecretRef;
   clientSecret: SecretRef;
-  /** `body` (default): client_id/client_secret form fields (client_secret_post); `basic`: HTTP Basic. */
-  clientAuth?: 'body' | 'basic';
+  /**
+   * `body` (default): client_id/client_secret form fields (client_secret_post); `basic`: HTTP Basic with
+   * id and secret form-urlencoded first (client_secret_basic, RFC 6749 §2.3.1); `basic-raw`: Basic as is.
+   */
+  clientAuth?: 'body' | 'basic' | 'basic-raw';
   /** Form field names. Defaults `client_id`, `client_secret`. */
   fields?: { clientId?: string; clientSecret?: string };
+  /**
+   * The `grant_type` values the secret is added to. Default `[authorization_code, refresh_token]`: a
+   * citizen (or the session a citizen opened) is behind every token. `client_credentials` here would let
+   * any app allowed on the route mint tokens as the province's registered client (issue 13.4).
+   */
+  grantTypes?: string[];
 }
+
+export const DEFAULT_CLIENT_SECRET_GRANT_TYPES = ['authorization_code', 'refresh_token'];
+
+/**
+ * OAuth parameters the gateway decides: a caller may not send them in the query string, where a server
+ * that merges query and form parameters (servlet getParameter, Spring) would read them first.
+ */
+const GATEWAY_OWNED_PARAMETERS = [
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+];
 
 export const clientSecret: Plugin<ClientSecretOptions, StrategyDeps, CredentialStrategy> = {
   schema: {
@@ -27,7 +50,14 @@ export const clientSecret: Plugin<ClientSecretOptions, StrategyDeps, CredentialS
     properties: {
       clientId: secretRefSchema,
       clientSecret: secretRefSchema,
-      clientAuth: { enum: ['body', 'basic'] },
+      clientAuth: { enum: ['body', 'basic', 'basic-raw'] },
+      grantTypes: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', pattern: '^[A-Za-z0-9._:~/-]+$' },
+        default: DEFAULT_CLIENT_SECRET_GRANT_TYPES,
+      },
       fields: {
         type: 'object',
         additionalProperties: false,
@@ -46,31 +76,70 @@ export const clientSecret: Plugin<ClientSecretOptions, StrategyDeps, CredentialS
       strategy: 'client-secret',
       secrets: { clientId: 'set' as const, clientSecret: 'set' as const },
     });
-    const common = { isTokenRejected: () => false, invalidate: () => {}, describe };
+    const grantTypes = new Set(options.grantTypes ?? DEFAULT_CLIENT_SECRET_GRANT_TYPES);
+    const ownedFields = new Set([...GATEWAY_OWNED_PARAMETERS, idField, secretField]);
+    const basic =
+      options.clientAuth === 'basic' || options.clientAuth === 'basic-raw'
+        ? `Basic ${basicCredentials(clientId, secret, options.clientAuth === 'basic' ? 'form' : 'raw', deps.path)}`
+        : undefined;
 
-    if (options.clientAuth === 'basic') {
-      // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
-      const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
-      return {
-        ...common,
-        async apply(call) {
-          setHeader(call.headers, 'authorization', `Basic ${basic}`);
-        },
-      };
-    }
+    const sent = Object.freeze(basic ? [secret, basic] : [secret]);
     return {
-      ...common,
+      // The form is read in every mode: the grant type is checked before the secret is added.
       bodyNeed: 'form',
+      isTokenRejected: () => false,
+      invalidate: () => {},
+      describe,
+      secretValues: () => sent,
       async apply(call) {
-        if (!call.form) {
+        const form = call.form;
+        if (!form) {
           throw new GatewayError('GW_BAD_REQUEST', {
             reason: 'điểm cấp token chỉ nhận dữ liệu dạng application/x-www-form-urlencoded',
           });
         }
+        // Refused before anything is added: the secret is never sent for a grant the province did not allow.
+        const grants = form.getAll('grant_type');
+        const grant = grants.length === 1 ? grants[0] : undefined;
+        if (grant === undefined || !grantTypes.has(grant)) {
+          throw new GatewayError('GW_GRANT_NOT_ALLOWED', {
+            grant: grants.length > 1 ? '(nhiều giá trị)' : grant === undefined ? '(không có)' : shown(grant),
+            allowed: [...grantTypes].join(', '),
+          });
+        }
+        const queried = queryParameterNames(call.query).find((name) => ownedFields.has(name));
+        if (queried !== undefined) {
+          throw new GatewayError('GW_BAD_REQUEST', {
+            reason: `tham số ${queried} không được gửi trên chuỗi truy vấn của điểm cấp token`,
+          });
+        }
+        // RFC 6749 §2.3: one client authentication method per request, and it is the gateway's.
+        form.delete('client_assertion');
+        form.delete('client_assertion_type');
+        if (basic) {
+          // client_secret_basic: the app's own client fields must not travel beside the gateway's header.
+          form.delete(idField);
+          form.delete(secretField);
+          setHeader(call.headers, 'authorization', basic);
+          return;
+        }
         // Overwrite whatever the app sent: the gateway's registered client is the one C06 knows.
-        call.form.set(idField, clientId);
-        call.form.set(secretField, secret);
+        removeHeader(call.headers, 'authorization');
+        form.set(idField, clientId);
+        form.set(secretField, secret);
       },
     };
   },
 };
+
+/** The grant type as quoted back: short and printable, so an error never carries a caller's payload. */
+function shown(value: string): string {
+  const printable = value.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 64 ? `${printable.slice(0, 64)}…` : printable;
+}
+
+/** Lower-cased, decoded names of the parameters of a `?query` (or of none). */
+function queryParameterNames(query: string | undefined): string[] {
+  if (!query || query.length < 2) return [];
+  return [...new URLSearchParams(query.slice(1)).keys()].map((name) => name.trim().toLowerCase());
+}

@@ -6,6 +6,7 @@ import {
   DEFAULT_REFRESH_SKEW_SECONDS,
   DEFAULT_TOKEN_TIMEOUT_MS,
   headerNameSchema,
+  injectedToken,
   parseJsonAnswer,
   secretSource,
   setHeader,
@@ -176,7 +177,11 @@ export const loginToken: Plugin<LoginTokenOptions, StrategyDeps, CredentialStrat
       },
       isTokenRejected,
       inspectsBody: isTokenRejected.inspectsBody,
-      invalidate: () => tokens.invalidate(),
+      invalidate: (call) =>
+        tokens.invalidate(
+          call && inject.header ? injectedToken(call.headers[inject.header.toLowerCase()], inject.scheme) : undefined,
+        ),
+      secretValues: () => tokens.recentTokens(),
       describe: () => ({
         strategy: 'login-token',
         ...tokens.status(),

@@ -1,10 +1,12 @@
 import type { SecretRef } from '../../config/types.ts';
 import type { Plugin } from '../../plugin/plugin.ts';
 import {
+  basicCredentials,
   DEFAULT_MIN_RETRY_INTERVAL_MS,
   DEFAULT_REFRESH_SKEW_SECONDS,
   DEFAULT_TOKEN_TIMEOUT_MS,
   headerNameSchema,
+  injectedToken,
   parseJsonAnswer,
   secretSource,
   setHeader,
@@ -28,8 +30,12 @@ export interface OAuth2ClientCredentialsOptions extends TokenTimingOptions {
   tokenUrl: string;
   consumerKey: SecretRef;
   consumerSecret: SecretRef;
-  /** `basic` (default): HTTP Basic key:secret; `body`: client_id/client_secret in the form. */
-  clientAuth?: 'basic' | 'body';
+  /**
+   * `basic` (default): HTTP Basic with key and secret each form-urlencoded first (RFC 6749 §2.3.1);
+   * `basic-raw`: HTTP Basic of `key:secret` as is, for servers that do not decode; `body`:
+   * client_id/client_secret in the form.
+   */
+  clientAuth?: 'basic' | 'basic-raw' | 'body';
   scope?: string;
   /** Extra form fields of the token call (non-secret), e.g. `{ audience: ... }`. */
   extraParams?: Record<string, string>;
@@ -53,7 +59,7 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
       tokenUrl: { type: 'string', pattern: '^https?://' },
       consumerKey: secretRefSchema,
       consumerSecret: secretRefSchema,
-      clientAuth: { enum: ['basic', 'body'] },
+      clientAuth: { enum: ['basic', 'basic-raw', 'body'] },
       scope: { type: 'string' },
       extraParams: { type: 'object', additionalProperties: { type: 'string' } },
       defaultLifetimeSeconds: { type: 'integer', minimum: 1 },
@@ -74,10 +80,10 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
       source,
     );
     const clientAuth = options.clientAuth ?? 'basic';
-    const basic = Buffer.from(`${consumerKey}:${consumerSecret}`).toString('base64');
+    const basic = basicCredentials(consumerKey, consumerSecret, clientAuth === 'basic-raw' ? 'raw' : 'form', deps.path);
     // Anything quoted back from the endpoint is scrubbed of the secret and of the Basic header built from it.
     const scrub = (text: string): string => scrubSecrets(text, [consumerSecret, basic]);
-    const header = options.header ?? 'authorization';
+    const header = (options.header ?? 'authorization').toLowerCase();
     const scheme = options.scheme ?? 'Bearer';
     const defaultLifetime = options.defaultLifetimeSeconds ?? DEFAULT_OAUTH2_LIFETIME_SECONDS;
     const isTokenRejected = compileTokenRejected(options.tokenRejected, [...deps.path, 'tokenRejected']);
@@ -86,7 +92,7 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
     if (options.scope) form.set('scope', options.scope);
     for (const [name, value] of Object.entries(options.extraParams ?? {})) form.set(name, value);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    if (clientAuth === 'basic') headers.authorization = `Basic ${basic}`;
+    if (clientAuth !== 'body') headers.authorization = `Basic ${basic}`;
     else {
       form.set('client_id', consumerKey);
       form.set('client_secret', consumerSecret);
@@ -150,7 +156,8 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
       },
       isTokenRejected,
       inspectsBody: isTokenRejected.inspectsBody,
-      invalidate: () => tokens.invalidate(),
+      invalidate: (call) => tokens.invalidate(call && injectedToken(call.headers[header], scheme)),
+      secretValues: () => tokens.recentTokens(),
       describe: () => ({
         strategy: 'oauth2-client-credentials',
         ...tokens.status(),

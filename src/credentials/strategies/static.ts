@@ -66,7 +66,11 @@ export const staticCredentials: Plugin<StaticOptions, StrategyDeps, CredentialSt
         'a static strategy needs at least one of headers, base64Json, basic',
       );
     }
+    // What reaches the upstream: every header value, and each secret inside it (a base64 JSON header holds
+    // AccessKey/SecretKey, which an upstream may quote decoded).
+    const sent = Object.freeze([...headers.values(), ...secrets.values()]);
     return {
+      secretValues: () => sent,
       async apply(call) {
         for (const [name, value] of headers) setHeader(call.headers, name, value);
       },

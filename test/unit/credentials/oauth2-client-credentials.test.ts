@@ -168,6 +168,86 @@ describe('credentials: oauth2-client-credentials', () => {
     expect(issued).to.equal(2);
   });
 
+  it('a late 401 about an older token never drops the newer one, however old the newer one is (13.6)', async () => {
+    let issued = 0;
+    nock('https://ndxp.test')
+      .post('/oauth2/token')
+      .times(3)
+      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const { chain, clock } = buildChain([ref()]);
+    const a = call();
+    await chain.apply(a); // request A carries tok-1 (slow)
+    clock.advance(60_000);
+    const b = call();
+    await chain.apply(b);
+    chain.invalidate(b); // request B refused tok-1
+    await chain.apply(call()); // tok-2
+    clock.advance(30_000);
+    chain.invalidate(a); // A's 401 about tok-1 arrives 30 s later
+    const c = call();
+    await chain.apply(c);
+    expect(c.headers.authorization).to.equal('Bearer tok-2');
+    expect(issued).to.equal(2);
+  });
+
+  it('doubles the wait while each refreshed token is refused too, and starts afresh after an expiry refresh (13.6)', async () => {
+    let issued = 0;
+    nock('https://ndxp.test')
+      .post('/oauth2/token')
+      .times(20)
+      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const { chain, clock, log } = buildChain([ref({ minRetryIntervalMs: 1000 })]);
+    await chain.apply(call());
+    const refusals: number[] = [];
+    // One refused call every 1.1 s for 60 s: each refresh brings a token that is refused again.
+    for (let t = 0; t < 60_000; t += 1100) {
+      clock.advance(1100);
+      const c = call();
+      await chain.apply(c);
+      const before = issued;
+      chain.invalidate(c);
+      await chain.apply(call());
+      if (issued > before) refusals.push(t);
+    }
+    // 1 s, then 2, 4, 8, 16, 32 s between refreshes: 6 token calls in a minute instead of 55.
+    expect(refusals.length).to.be.within(4, 7);
+    expect(log.text()).to.contain('credentials.token_refused');
+    // Expiry brings a token for another reason: the next refusal is believed at once again.
+    clock.advance(3600_000);
+    await chain.apply(call());
+    const before = issued;
+    clock.advance(1100);
+    const c = call();
+    await chain.apply(c);
+    chain.invalidate(c);
+    await chain.apply(call());
+    expect(issued).to.equal(before + 1);
+  });
+
+  it('masks the token in relayed answers, and the replaced one for 5 minutes after a refresh (13.5)', async () => {
+    let issued = 0;
+    nock('https://ndxp.test')
+      .post('/oauth2/token')
+      .times(2)
+      .reply(200, () => ({ access_token: `token-number-${++issued}`, expires_in: 3600 }));
+    const { chain, clock } = buildChain([ref()]);
+    const masks = (text: string) => {
+      const buf = Buffer.from(text);
+      return chain.relayMasker()?.maskInPlace(buf) === true;
+    };
+    const first = call();
+    await chain.apply(first);
+    expect(masks('{"echo":"token-number-1"}')).to.equal(true);
+    clock.advance(5000);
+    chain.invalidate(first);
+    await chain.apply(call());
+    expect(masks('token-number-2')).to.equal(true);
+    expect(masks('token-number-1')).to.equal(true); // a call sent with it may still be answering
+    clock.advance(5 * 60_000 + 1);
+    expect(masks('token-number-1')).to.equal(false);
+    expect(masks('token-number-2')).to.equal(true);
+  });
+
   it('passes on the endpoint error (masked) as GW_TOKEN_ENDPOINT_FAILED naming the upstream', async () => {
     nock('https://ndxp.test')
       .post('/oauth2/token')

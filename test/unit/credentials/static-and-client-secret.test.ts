@@ -67,9 +67,20 @@ describe('credentials: client-secret', () => {
       { env: { VNEID_CLIENT_ID: 'so-ldtbxh-52', VNEID_CLIENT_SECRET: 'c06-private-secret' } },
     );
     expect(chain.bodyNeed).to.equal('form');
-    const form = new URLSearchParams({ grant_type: 'authorization_code', code: 'abc', client_secret: 'guess' });
-    const c = call({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, form });
+    const form = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'abc',
+      client_secret: 'guess',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: 'other-client-jwt',
+    });
+    const c = call({
+      headers: { 'content-type': 'application/x-www-form-urlencoded', Authorization: 'Basic b3RoZXI6Y2xpZW50' },
+      form,
+    });
     await chain.apply(c);
+    // One client authentication per request (RFC 6749 §2.3), and it is the gateway's.
+    expect(c.headers).to.not.have.property('Authorization');
     expect(Object.fromEntries(form)).to.deep.equal({
       grant_type: 'authorization_code',
       code: 'abc',
@@ -90,13 +101,16 @@ describe('credentials: client-secret', () => {
     }
   });
 
-  it('clientAuth: basic sends RFC 6749 Basic credentials and needs no body', async () => {
+  it('clientAuth: basic sends RFC 6749 Basic credentials, still reading the form to check the grant', async () => {
     const { chain } = buildChain([
       { type: 'client-secret', clientId: 'app:1', clientSecret: 's/p', clientAuth: 'basic' },
     ]);
-    expect(chain.bodyNeed).to.equal(undefined);
-    const c = call();
+    // The grant type is in the form: it is read in every mode (issue 13.4).
+    expect(chain.bodyNeed).to.equal('form');
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r', client_secret: 'guess' });
+    const c = call({ form });
     await chain.apply(c);
     expect(c.headers.authorization).to.equal(`Basic ${Buffer.from('app%3A1:s%2Fp').toString('base64')}`);
+    expect(form.has('client_secret')).to.equal(false);
   });
 });
