@@ -3,7 +3,6 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
 import type { StreamMasker } from '../credentials/secret-masker.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
 import { closesConnection, type BodyFraming } from './framing.ts';
 import { stripHopByHop } from './headers.ts';
 import { watchUpload } from './upload-watch.ts';
