@@ -282,7 +282,9 @@ function withoutFollowOns(issues: readonly ConfigIssue[], broken: readonly strin
   return issues.filter(
     (i) =>
       (i.file !== undefined && broken.includes(i.file)) ||
-      (i.file !== undefined && i.rule !== 'reference' && !(i.rule === 'required' && !i.path.includes('.'))),
+      (i.file !== undefined &&
+        !(i.rule === 'reference' && /\.(upstream|consumers\[\d+\])$/.test(i.path)) &&
+        !(i.rule === 'required' && !i.path.includes('.'))),
   );
 }
 
@@ -320,7 +322,8 @@ function sandboxUrl(sources: readonly SourceFile[], env: Env): string {
     if (value && typeof value === 'object') sandbox = interpolate(value, env, []) as typeof sandbox;
   }
   const port = env.SANDBOX_PORT || String(sandbox.port ?? 9180);
-  const host = typeof sandbox.host === 'string' && !['0.0.0.0', '::', ''].includes(sandbox.host) ? sandbox.host : '127.0.0.1';
+  const host =
+    typeof sandbox.host === 'string' && !['0.0.0.0', '::', ''].includes(sandbox.host) ? sandbox.host : '127.0.0.1';
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
