@@ -121,17 +121,13 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
         // The first error only: the parser's later errors in the same file follow from it (one tab gave 14).
         const [first] = doc.errors;
         const pos = lines.linePos(first.pos[0]);
-        const more = doc.errors.length - 1;
         issues.push({
           file: name,
           line: pos.line,
           column: pos.col,
           path: '',
           rule: 'yaml-syntax',
-          message:
-            first.message.split('\n')[0] +
-            (first.code === 'TAB_AS_INDENT' ? ' (indent with spaces)' : '') +
-            (more > 0 ? ` (and ${more} later error${more > 1 ? 's' : ''} in this file that may follow from it)` : ''),
+          message: first.message.split('\n')[0] + (first.code === 'TAB_AS_INDENT' ? ' (indent with spaces)' : ''),
         });
         broken.push(name);
         continue;
