@@ -175,4 +175,25 @@ describe('config loader: every rule has a failing fixture with a located error',
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a default may hold references: ${UPSTREAM_URL:-${LGSP_SANDBOX_URL}/x} follows sandbox.port and SANDBOX_PORT', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-cfg-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'a.yaml'),
+        'version: 1\nsandbox: { port: 9300 }\nupstreams:\n  a: { url: "${A_URL:-${LGSP_SANDBOX_URL}/a}" }\n' +
+          '  b: { url: "${B_URL:-http://h:${B_PORT:-81}/b}", description: "$${LITERAL:-${X}}" }\n',
+      );
+      const load = (env: Record<string, string>) => loadConfig(dir, { env }).config;
+      expect(load({}).upstreams.a.url).to.equal('http://127.0.0.1:9300/a');
+      expect(load({}).upstreams.b.url).to.equal('http://h:81/b');
+      expect(load({}).upstreams.b.description).to.equal('${LITERAL:-${X}}');
+      expect(load({ SANDBOX_PORT: '9400' }).upstreams.a.url).to.equal('http://127.0.0.1:9400/a');
+      expect(load({ SANDBOX_PORT: '9400' }).sandbox.port).to.equal(9400);
+      expect(load({ A_URL: 'https://real' }).upstreams.a.url).to.equal('https://real');
+      expect(load({ B_PORT: '82' }).upstreams.b.url).to.equal('http://h:82/b');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
