@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -206,6 +206,30 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
         expect(run.status, run.stderr).to.equal(1);
         expect(run.stderr).to.include('missing.json');
         expect(run.ms).to.be.below(15_000);
+      }
+    });
+  });
+
+  describe('an older Node (18, 20) first on PATH', () => {
+    const older = ['/usr/bin/node', '/usr/local/bin/node', '/usr/bin/nodejs'].find((candidate) => {
+      const run = spawnSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+      return run.status === 0 && Number(run.stdout.split('.')[0]) < 22;
+    });
+
+    it('bin/lgsp-gateway.js runs the sources on the Node 24 that npm ci installed, or says what is missing', function () {
+      if (!older) this.skip();
+      const run = spawnSync(older!, [path.join(root, 'bin/lgsp-gateway.js'), 'validate', path.join(root, 'config')], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { PATH: process.env.PATH },
+      });
+      if (existsSync(path.join(root, 'node_modules/node/bin/node'))) {
+        expect(run.status, run.stderr).to.equal(0);
+        expect(run.stdout).to.match(/valid \(2\d routes/);
+      } else {
+        expect(run.status).to.equal(1);
+        expect(run.stderr).to.include('cannot run the TypeScript sources; Node >= 22.18 is needed');
+        expect(run.stderr).not.to.include('ERR_UNKNOWN_FILE_EXTENSION');
       }
     });
   });
