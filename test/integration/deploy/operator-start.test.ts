@@ -190,22 +190,63 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
       expect(run.stderr).to.include('warning: the route table is empty');
     });
 
-    it('validate and start exit promptly on a build error while a Redis store is configured (Redis unreachable)', async () => {
-      const redisPort = await freePort();
-      const dir = path.join(tmp, 'redis-error');
-      mkdirSync(dir);
+    it('validate and start exit promptly on an error while a Redis store is configured (Redis unreachable)', async () => {
+      const redis = `redis://127.0.0.1:${await freePort()}`;
+      const store = `rateLimits: { store: redis, redis: { url: "${redis}" } }\n`;
+      // validate: a fault found while the runtime is built (a schema file that does not exist).
+      const buildError = writeConfig(path.join(tmp, 'redis-build-error'), store);
+      const gateway = path.join(buildError, 'gateway.yaml');
       writeFileSync(
-        path.join(dir, 'gateway.yaml'),
-        'version: 1\nreload: { watch: false }\naudit: { enabled: false }\n' +
-          `rateLimits: { store: redis, redis: { url: "redis://127.0.0.1:${redisPort}" } }\n` +
-          'upstreams:\n  ndxp: { url: "http://127.0.0.1:9" }\n' +
-          'routes:\n  - { id: a, path: /ndxp/a, upstream: ndxp, consumers: [], request: { schema: missing.json } }\n',
+        gateway,
+        readFileSync(gateway, 'utf8').replace('consumers: [] }', 'consumers: [], request: { schema: missing.json } }'),
       );
-      for (const run of [cli(['validate', dir]), cli(['start'], { LGSP_CONFIG_DIR: dir, PORT: '0' })]) {
+      // start: a fault found after the runtime (and its Redis client) is up: the sandbox refused in production.
+      const afterBuild = writeConfig(
+        path.join(tmp, 'redis-after-build'),
+        store + 'environment: production\nsandbox: { enabled: true, port: 0 }\n',
+      );
+      const runs = [
+        { run: cli(['validate', buildError]), says: 'missing.json' },
+        {
+          run: cli(['start'], { LGSP_CONFIG_DIR: afterBuild, PORT: '0' }),
+          says: 'the sandbox never runs in production',
+        },
+      ];
+      for (const { run, says } of runs) {
         expect(run.error, 'killed by the 20 s bound: the process did not exit').to.equal(undefined);
         expect(run.status, run.stderr).to.equal(1);
-        expect(run.stderr).to.include('missing.json');
+        expect(run.stderr).to.include(says);
         expect(run.ms).to.be.below(15_000);
+      }
+    });
+
+    it('SIGTERM while the config loads, as PID 1 of a container (no default action), ends the process', async function () {
+      if (spawnSync('unshare', ['--pid', '--fork', 'true']).status !== 0) this.skip(); // needs root (CI, containers)
+      const child = spawn('unshare', ['--pid', '--fork', process.execPath, CLI, 'start'], {
+        env: {
+          PATH: process.env.PATH,
+          LGSP_CONFIG_DIR: path.join(root, 'config'),
+          LGSP_AUDIT_DIR: path.join(tmp, 'audit-pid1'),
+          PORT: '0',
+          ADMIN_PORT: '0',
+          SANDBOX_PORT: '0',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        // The first line is written before the config is read: the signal lands while it loads.
+        const [first] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+        expect(JSON.parse(first)).to.include({ message: 'lgsp-gateway starting', pid: 1 });
+        const node = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim());
+        const exited = once(child, 'exit');
+        process.kill(node, 'SIGTERM');
+        const bound = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        const [code, signal] = (await exited) as [number | null, string | null];
+        clearTimeout(bound);
+        expect(signal, 'still running 10 s after SIGTERM').to.equal(null);
+        expect([0, 143]).to.include(code);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
     });
   });
