@@ -120,7 +120,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
       if (doc.errors.length > 0) {
         // The first error only: the parser's later errors in the same file follow from it (one tab gave 14).
         const [first] = doc.errors;
-        const pos = lines.linePos(first.pos[0]);
+        const pos = lines.linePos(syntaxErrorOffset(text, first));
         issues.push({
           file: name,
           line: pos.line,
@@ -266,6 +266,17 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     locate,
     notices,
   };
+}
+
+/**
+ * Where to point for a YAML syntax error. The parser reports where it noticed the fault: for a quote never
+ * closed that is the end of the file (a line past the last one); the opening quote is where to look.
+ */
+function syntaxErrorOffset(text: string, error: { code: string; message: string; pos: [number, number] }): number {
+  const quote = error.code === 'MISSING_CHAR' ? /closing (["'])/.exec(error.message)?.[1] : undefined;
+  const opening = quote ? text.lastIndexOf(quote, error.pos[0] - 1) : -1;
+  if (opening >= 0) return opening;
+  return Math.min(error.pos[0], Math.max(0, text.trimEnd().length - 1));
 }
 
 /**

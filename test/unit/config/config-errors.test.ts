@@ -22,6 +22,16 @@ const cases: {
     expect: { file: 'a.yaml', rule: 'yaml-syntax' },
   },
   {
+    name: 'a tab as indentation: one issue at the tab, not the cascade after it',
+    files: { 'a.yaml': 'version: 1\nlisten:\n  port: 80\n\thost: x\nlogging: {}\n' },
+    expect: { file: 'a.yaml', rule: 'yaml-syntax', line: 4, column: 1, messageIncludes: 'indent with spaces' },
+  },
+  {
+    name: 'a quote never closed: located at the opening quote, not past the end of the file',
+    files: { 'a.yaml': 'version: 1\nupstreams:\n  a:\n    url: "http://x\n  b: 2\n' },
+    expect: { file: 'a.yaml', rule: 'yaml-syntax', line: 4, column: 10 },
+  },
+  {
     name: 'duplicate key in one file',
     files: { 'a.yaml': 'version: 1\nversion: 1\n' },
     expect: { file: 'a.yaml', rule: 'yaml-syntax', line: 2 },
@@ -155,6 +165,42 @@ describe('config loader: every rule has a failing fixture with a located error',
       }
     });
   }
+
+  it('a syntax error in one file hides neither the faults of the others nor adds faults that follow from it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-cfg-'));
+    try {
+      // upstreams.yaml is broken, so ndxp is missing: the route naming it is not a second fault.
+      writeFileSync(path.join(dir, 'gateway.yaml'), `version: 1\nlisten: { prot: 1 }\n${ROUTE}`);
+      writeFileSync(path.join(dir, 'upstreams.yaml'), 'upstreams:\n  ndxp: { url: "http://h" \n');
+      let error: ConfigError | undefined;
+      try {
+        loadConfig(dir, { env: {} });
+      } catch (err) {
+        error = err as ConfigError;
+      }
+      expect(error?.issues.map((i) => `${i.file}:${i.line} ${i.rule}`)).to.deep.equal([
+        'upstreams.yaml:2 yaml-syntax',
+        'gateway.yaml:2 additionalProperties',
+      ]);
+      expect(error!.message).not.to.match(/column \d+:|\(root\)/); // no stray "at line 2, column 5:"
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a config directory that does not exist is one issue naming it', () => {
+    const missing = path.join(tmpdir(), 'lgsp-no-such-config-dir');
+    expect(() => loadConfig(missing, { env: {} }))
+      .to.throw(ConfigError)
+      .with.property('issues')
+      .that.deep.equals([
+        {
+          path: '',
+          rule: 'directory',
+          message: `the config directory ${missing} does not exist (set by LGSP_CONFIG_DIR, or the argument of validate/routes)`,
+        },
+      ]);
+  });
 
   it('interpolates ${VAR}, ${VAR:-default}, VAR_FILE and $${literal}', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-cfg-'));
