@@ -14,20 +14,25 @@ export class StartError extends Error {
   }
 }
 
+const LISTEN_FAULTS: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use (another lgsp-gateway?)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no such address on this machine',
+};
+
 /** Runs `listen`; a port taken or refused becomes a StartError naming the listener and its setting. */
-export async function listenAs<T>(what: string, setting: string, host: string, port: number, listen: () => Promise<T>) {
+export async function listenAs<T>(
+  what: string,
+  setting: string,
+  host: string,
+  port: number,
+  listen: () => Promise<T>,
+): Promise<T> {
   try {
     return await listen();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'EADDRINUSE'
-        ? 'the port is already in use (another lgsp-gateway?)'
-        : code === 'EACCES'
-          ? 'permission denied (ports below 1024 need privileges)'
-          : code === 'EADDRNOTAVAIL'
-            ? 'no such address on this machine'
-            : (err as Error).message;
+    const reason = LISTEN_FAULTS[(err as NodeJS.ErrnoException).code ?? ''];
+    if (!reason || (err as NodeJS.ErrnoException).syscall !== 'listen') throw err; // not about the port
     throw new StartError(`cannot listen on ${host}:${port} for the ${what}: ${reason}; set ${setting}`);
   }
 }
