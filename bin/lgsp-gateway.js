@@ -16,12 +16,11 @@ const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.me
 const [major, minor] = process.versions.node.split('.').map(Number);
 const canRunSources = major > 22 || (major === 22 && minor >= 18);
 
-if (canRunSources || existsSync(compiled)) {
+if (canRunSources) {
   await import(existsSync(compiled) ? compiled : '../src/cli.ts');
 } else if (existsSync(bundled)) {
   const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2'])
-    process.on(signal, () => child.kill(signal));
+  for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGUSR2']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
     process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0);
   });
