@@ -100,6 +100,10 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
     environment: config.environment,
     routes: gateway.reloader.current.routeList.length,
   });
+  if (gateway.reloader.current.routeList.length === 0)
+    logger.warn('the route table is empty: every request will be answered 404', {
+      routes: config.paths.routes,
+    });
   if (config.sandbox.enabled && process.stderr.isTTY) {
     const admin = config.admin.listen ? `http://${config.admin.listen.host}:${config.admin.listen.port}` : undefined;
     process.stderr.write(
