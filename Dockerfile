@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # lgsp-gateway image: compiled JavaScript on Node 24, production dependencies only, non-root.
 # Build:  docker build -t lgsp-gateway:0.1.0 .
-# Run:    docker run -p 8080:8080 -v "$PWD/config:/etc/lgsp-gateway:ro" lgsp-gateway:0.1.0
+# Run:    docker run -p 127.0.0.1:8080:8080 --env-file production.env \
+#           -v "$PWD/deploy/config-production:/etc/lgsp-gateway:ro" lgsp-gateway:0.1.0   (README "Image")
 # Pin the base for byte-reproducible builds: --build-arg NODE_IMAGE=node:24-alpine@sha256:<digest>.
 # No secret is ever baked in: credentials come at run time from env vars or mounted files (VAR_FILE).
 ARG NODE_IMAGE=node:24-alpine
@@ -10,22 +11,26 @@ ARG NODE_IMAGE=node:24-alpine
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: no dependency needs an install script; none gets to run one.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts: no dependency needs an install script; none gets to run one. --omit=optional: the
+# optional dependency "node" (Node 24 for `npm start` on machines with an older Node) is not needed here,
+# the base image is Node 24.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # --- 2. compile TypeScript to dist/ (needs the dev dependencies: typescript, @types/node) ---------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
 # Sources and the optional shipped folders (schemas/); .dockerignore keeps tests, docs and secrets out.
 COPY . .
 RUN npm run build && mkdir -p schemas
 
 # --- 3. runtime ---------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# LGSP_AUDIT_DIR: where the shipped configs put audit files (audit.output: file), writable by uid 1000.
 ENV NODE_ENV=production \
     LGSP_CONFIG_DIR=/etc/lgsp-gateway \
+    LGSP_AUDIT_DIR=/var/lib/lgsp-gateway/audit \
     PORT=8080 \
     HOST=0.0.0.0
 WORKDIR /app
@@ -34,6 +39,11 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemas ./schemas
 COPY package.json ./
 COPY bin ./bin
+# The shipped route table, read by deploy/config-production/ as ${LGSP_PACKAGE_DIR}/config/... (LGSP_PACKAGE_DIR
+# is /app here): a production config directory mounted alone finds it. About 60 KB.
+COPY config/routes ./config/routes
+COPY config/mappings ./config/mappings
+COPY config/catalogs ./config/catalogs
 # `lgsp-gateway validate|routes|report|gen-key` on PATH inside the container; the audit directory
 # (used only with audit.output: file) belongs to the runtime user.
 RUN ln -s /app/bin/lgsp-gateway.js /usr/local/bin/lgsp-gateway \

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { describeRoute } from './admin/admin-router.ts';
 import { ConfigError, formatIssue } from './config/config-error.ts';
@@ -6,13 +7,14 @@ import { issuesFrom, loadConfig } from './config/load-config.ts';
 import { createLogger } from './logging/logger.ts';
 import { defaultFactories, gatewayLoadOptions } from './runtime/default-factories.ts';
 import { buildRuntime, closeRuntime } from './runtime/runtime.ts';
-import { startServer } from './server.ts';
+import { StartError, startServer } from './server.ts';
 import { runGenKey, runReport } from './consumers/index.ts';
 import { systemClock } from './config/types.ts';
 
 const USAGE = `lgsp-gateway <command>
 
-  start                 start the gateway (PORT, LGSP_CONFIG_DIR, LOG_LEVEL)
+  start                 start the gateway (LGSP_CONFIG_DIR, PORT, ADMIN_PORT, SANDBOX_PORT, LOG_LEVEL);
+                        SIGHUP reloads the config, SIGTERM/SIGINT drain and stop
   validate [dir]        check a config directory; exit 0 when valid, 1 with every error
   routes [dir]          list the route table: method, path, upstream, credentials, mappings, schemas
   gen-key               make a consumer API key (>= 128 bits) and print it with its SHA-256 for the config
@@ -26,6 +28,14 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
   const dirArg = () => path.resolve(args.find((a) => !a.startsWith('-')) ?? process.env.LGSP_CONFIG_DIR ?? 'config');
   switch (command) {
     case 'start': {
+      // Signals are handled from the first moment: a container's PID 1 without a handler ignores SIGTERM.
+      // Until the gateway is up there is nothing to drain; a SIGHUP then is moot (the config is being read).
+      const early = (signal: NodeJS.Signals) => {
+        io.stderr.write(`lgsp-gateway: ${signal} before the gateway was up: exiting\n`);
+        process.exit(128 + (osConstants.signals[signal] ?? 0));
+      };
+      const ignore = () => undefined;
+      process.once('SIGTERM', early).once('SIGINT', early).on('SIGHUP', ignore);
       try {
         await startServer({ signals: true });
         return 0;
@@ -34,7 +44,13 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
           io.stderr.write(`lgsp-gateway: the configuration is invalid, not starting:\n${err.message}\n`);
           return 1;
         }
+        if (err instanceof StartError) {
+          io.stderr.write(`lgsp-gateway: not starting: ${err.message}\n`);
+          return 1;
+        }
         throw err;
+      } finally {
+        process.off('SIGTERM', early).off('SIGINT', early).off('SIGHUP', ignore);
       }
     }
     case 'validate':
@@ -44,11 +60,16 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
       let loaded;
       try {
         loaded = loadConfig(dir, gatewayLoadOptions(process.env));
+        for (const notice of loaded.notices) io.stderr.write(`${dir}: note: ${notice}\n`);
         const factories = defaultFactories({ configDir: dir, env: process.env, logger, clock: systemClock });
         const runtime = await buildRuntime(loaded, { factories, logger, clock: systemClock });
         factories.tokenCache.close();
         await closeRuntime(runtime);
         if (command === 'validate') {
+          if (runtime.routeList.length === 0)
+            io.stderr.write(
+              `${dir}: warning: the route table is empty: every request will be answered 404 (paths.routes: ${loaded.config.paths.routes})\n`,
+            );
           io.stdout.write(
             `${dir}: valid (${runtime.routeList.length} routes, ${runtime.upstreams.size} upstreams, hash ${runtime.hash.slice(0, 12)})\n`,
           );
@@ -101,6 +122,14 @@ function printRoutes(routes: ReturnType<typeof describeRoute>[], out: NodeJS.Wri
 
 const isMain = process.argv[1] && /(cli\.(ts|js)|lgsp-gateway(\.js)?)$/.test(process.argv[1]);
 if (isMain) {
-  const code = await runCli(process.argv.slice(2));
-  if (code !== 0 || process.argv[2] !== 'start') process.exitCode = code;
+  let code: number;
+  try {
+    code = await runCli(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`lgsp-gateway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    code = 1;
+  }
+  // Every command but a started gateway ends here, now: a handle left open on an error path (a Redis
+  // client of a runtime that failed to build) must not keep a misconfigured container "running".
+  if (code !== 0 || process.argv[2] !== 'start') process.exit(code);
 }

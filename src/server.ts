@@ -1,7 +1,41 @@
 import path from 'node:path';
 import { ConfigError } from './config/config-error.ts';
 import { createGateway, type Gateway } from './gateway.ts';
-import { createLogger, type Logger } from './logging/logger.ts';
+import { createLogger, flushLines, type Logger } from './logging/logger.ts';
+
+/**
+ * The gateway could not start for a reason outside the config files (a port taken): one sentence for
+ * the admin, naming the setting to change. The CLI prints it and exits 1.
+ */
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+const LISTEN_FAULTS: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use (another lgsp-gateway?)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no such address on this machine',
+};
+
+/** Runs `listen`; a port taken or refused becomes a StartError naming the listener and its setting. */
+export async function listenAs<T>(
+  what: string,
+  setting: string,
+  host: string,
+  port: number,
+  listen: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const reason = LISTEN_FAULTS[(err as NodeJS.ErrnoException).code ?? ''];
+    if (!reason || (err as NodeJS.ErrnoException).syscall !== 'listen') throw err; // not about the port
+    throw new StartError(`cannot listen on ${host}:${port} for the ${what}: ${reason}; set ${setting}`);
+  }
+}
 
 export interface StartOptions {
   readonly configDir?: string;
@@ -24,22 +58,52 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
   const configDir = path.resolve(options.configDir ?? env.LGSP_CONFIG_DIR ?? 'config');
+  // The first line: which process (signals go to this pid) and which Node runs it.
+  logger.info('lgsp-gateway starting', {
+    pid: process.pid,
+    node: process.version,
+    nodePath: process.execPath,
+    configDir,
+    ...(env.npm_lifecycle_event ? { startedBy: `npm run ${env.npm_lifecycle_event} (pid ${process.ppid})` } : {}),
+  });
   const gateway = await createGateway({ configDir, env, logger });
   const config = gateway.reloader.current.config;
   const closers: (() => Promise<void>)[] = [];
-  if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger));
-  const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
-  const { url } = await gateway.listen(port, options.host ?? env.HOST ?? config.listen.host);
-  if (config.admin.listen) {
-    const admin = await gateway.listenAdmin(config.admin.listen.port, config.admin.listen.host);
-    logger.info('admin listener', { url: admin.url });
+  let url: string;
+  try {
+    if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger));
+    const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
+    const host = options.host ?? env.HOST ?? config.listen.host;
+    ({ url } = await listenAs('gateway', 'PORT (or listen.port)', host, port, () => gateway.listen(port, host)));
+    const adminListen = config.admin.listen;
+    if (adminListen) {
+      const admin = await listenAs(
+        'admin listener',
+        'ADMIN_PORT (or admin.listen.port)',
+        adminListen.host,
+        adminListen.port,
+        () => gateway.listenAdmin(adminListen.port, adminListen.host),
+      );
+      logger.info('admin listener', { url: admin.url });
+    }
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start: listeners, sandbox, Redis client.
+    await gateway.close(0);
+    for (const close of closers) await close();
+    flushLines(logger);
+    throw err;
   }
   logger.info('lgsp-gateway listening', {
     url,
+    pid: process.pid,
     configDir,
     environment: config.environment,
     routes: gateway.reloader.current.routeList.length,
   });
+  if (gateway.reloader.current.routeList.length === 0)
+    logger.warn('the route table is empty: every request will be answered 404', {
+      routes: config.paths.routes,
+    });
   if (config.sandbox.enabled && process.stderr.isTTY) {
     const admin = config.admin.listen ? `http://${config.admin.listen.host}:${config.admin.listen.port}` : undefined;
     process.stderr.write(
@@ -59,8 +123,30 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
     process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
     process.once('SIGINT', () => void stop().then(() => process.exit(0)));
     process.on('SIGHUP', () => void gateway.reloader.reload('SIGHUP', true));
+    if (env.npm_lifecycle_event) watchLauncher(logger, stop);
   }
   return { gateway, url, stop };
+}
+
+/**
+ * Under `npm start`, npm is the process an admin sees, but npm forwards only SIGINT and SIGTERM: a SIGHUP
+ * (or SIGKILL) sent to npm ends npm and would leave the gateway serving, unsupervised, with the old config.
+ * When npm ends, the gateway notices (it is re-parented) and stops gracefully, saying why and where its
+ * own signals go. Checked once a second, on an unref'd timer.
+ */
+function watchLauncher(logger: Logger, stop: () => Promise<void>): void {
+  const launcher = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === launcher) return;
+    clearInterval(timer);
+    logger.warn(
+      `the npm process (pid ${launcher}) that started the gateway has ended: stopping, so that no gateway runs unsupervised. ` +
+        `npm passes on only SIGINT and SIGTERM; send SIGHUP (reload) to the gateway's own pid ${process.pid}, or POST /admin/reload`,
+      { pid: process.pid, launcher },
+    );
+    void stop().then(() => process.exit(0));
+  }, 1000);
+  timer.unref();
 }
 
 async function startSandboxIfAvailable(
@@ -78,12 +164,10 @@ async function startSandboxIfAvailable(
     ]);
   }
   const { startSandbox } = await import('./sandbox/index.ts');
-  const started = await startSandbox({
-    port: config.sandbox.port,
-    host: config.sandbox.host,
-    environment: config.environment,
-    logger,
-  });
+  const { port, host } = config.sandbox;
+  const started = await listenAs('sandbox', 'SANDBOX_PORT (or sandbox.port)', host, port, () =>
+    startSandbox({ port, host, environment: config.environment, logger }),
+  );
   logger.info('sandbox of the national systems listening', { url: started.url });
   return () => started.close();
 }

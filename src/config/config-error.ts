@@ -42,7 +42,9 @@ export function formatIssue(issue: ConfigIssue): string {
   const where = issue.file
     ? `${issue.file}${issue.line === undefined ? '' : `:${issue.line}:${issue.column ?? 1}`}`
     : '<config>';
-  return `${where}: ${issue.path || '(root)'}: ${issue.message} [${issue.rule}]`;
+  // A fault of the file itself (YAML syntax) has no config path: `file:line:col: message`.
+  const at = issue.path || (issue.file ? '' : '(root)');
+  return `${where}: ${at ? `${at}: ` : ''}${issue.message} [${issue.rule}]`;
 }
 
 /** `['routes', 3, 'upstream']` -> `routes[3].upstream` */

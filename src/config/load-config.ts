@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, ConfigPathError, formatPath, type ConfigIssue } from './config-error.ts';
@@ -31,6 +32,8 @@ export interface LoadedConfig {
   readonly files: readonly string[];
   /** Turns a path of the merged config into a located issue. */
   locate(configPath: readonly PathSeg[], rule: string, message: string): ConfigIssue;
+  /** What the loader decided for the admin to know (a fallback taken, a setting ignored): logged as warnings. */
+  readonly notices: readonly string[];
 }
 
 export interface LoadOptions {
@@ -41,6 +44,26 @@ export interface LoadOptions {
 }
 
 const MERGED_MAPS = new Set(['upstreams', 'consumers']);
+
+/**
+ * The directory of this package (where package.json, schemas/ and config/ are): `/app` in the image, the
+ * checkout when run from the sources. Configs refer to it as `${LGSP_PACKAGE_DIR}`, so a config directory
+ * copied or mounted elsewhere still finds the shipped schemas and route table.
+ */
+export const PACKAGE_DIR = findPackageDir(path.dirname(fileURLToPath(import.meta.url)));
+
+function findPackageDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'schemas'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
+  }
+}
+
+/** Ports an environment variable may set over the config (PORT is applied by the server: it may be 0). */
+const PORT_VARIABLES = [
+  { name: 'SANDBOX_PORT', key: 'sandbox.port' },
+  { name: 'ADMIN_PORT', key: 'admin.listen.port' },
+] as const;
 
 /**
  * The config schema compiled once per set of schema extensions: it is the same on every load, and
@@ -62,8 +85,21 @@ function configValidator(extensions: ConfigSchemaExtensions | undefined): Valida
 /** Reads, merges, interpolates, validates and freezes the YAML config of `dir`. Throws ConfigError. */
 export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig {
   const absDir = path.resolve(dir);
-  const env = options.env ?? process.env;
+  if (!isDirectory(absDir)) {
+    const why = existsSync(absDir) || isSymlink(absDir) ? 'is not a readable directory' : 'does not exist';
+    throw new ConfigError([
+      {
+        path: '',
+        rule: 'directory',
+        message: `the config directory ${absDir} ${why} (set by LGSP_CONFIG_DIR, or the argument of validate/routes)`,
+      },
+    ]);
+  }
+  let env: Env = { LGSP_PACKAGE_DIR: PACKAGE_DIR, ...(options.env ?? process.env) };
   const issues: ConfigIssue[] = [];
+  const notices: string[] = [];
+  /** Files with a YAML syntax error: what they define is missing from the merged config. */
+  const broken: string[] = [];
   const hash = createHash('sha256');
   const sources: SourceFile[] = [];
   const names: string[] = [];
@@ -80,19 +116,20 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
       }
       hash.update(name).update('\0').update(text).update('\0');
       const lines = new LineCounter();
-      const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+      const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
       if (doc.errors.length > 0) {
-        for (const e of doc.errors) {
-          const pos = e.linePos?.[0];
-          issues.push({
-            file: name,
-            line: pos?.line,
-            column: pos?.col,
-            path: '',
-            rule: 'yaml-syntax',
-            message: e.message.split('\n')[0],
-          });
-        }
+        // The first error only: the parser's later errors in the same file follow from it (one tab gave 14).
+        const [first] = doc.errors;
+        const pos = lines.linePos(syntaxErrorOffset(text, first));
+        issues.push({
+          file: name,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          rule: 'yaml-syntax',
+          message: first.message.split('\n')[0] + (first.code === 'TAB_AS_INDENT' ? ' (indent with spaces)' : ''),
+        });
+        broken.push(name);
         continue;
       }
       sources.push({ name, doc, lines });
@@ -101,10 +138,15 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
 
   // The top-level files first: one of them may move the route directory (`paths.routes`).
   readAndParse(listConfigFiles(absDir));
-  const routesDir = path.resolve(absDir, configuredDir(sources, 'routes', env) ?? 'routes');
+  env = { ...env, LGSP_SANDBOX_URL: env.LGSP_SANDBOX_URL || sandboxUrl(sources, env) };
+  const routesSetting = configuredDir(sources, 'routes', env);
+  const routesDir = path.resolve(absDir, routesSetting ?? 'routes');
+  const routesFault = directoryFault(routesDir, routesSetting !== undefined);
+  if (routesFault) issues.push({ path: 'paths.routes', rule: 'directory', message: routesFault });
   readAndParse(listRouteFiles(routesDir).map((file) => path.relative(absDir, file)));
   if (names.length === 0) issues.push({ path: '', rule: 'files', message: `no *.yaml file in ${absDir}` });
-  if (issues.length > 0) throw new ConfigError(issues);
+  // A file with a syntax error does not stop the others from being checked: one run lists every file's faults.
+  if (issues.length > broken.length || sources.length === 0) throw new ConfigError(issues);
 
   // Merge the files into one document, remembering where each top-level entry came from.
   const merged: Record<string, unknown> = {};
@@ -173,6 +215,9 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
   const interpolationIssues: ConfigIssue[] = [];
   const resolved = interpolate(merged, env, interpolationIssues) as Record<string, unknown>;
   for (const issue of interpolationIssues) issues.push(locate(parsePath(issue.path), issue.rule, issue.message));
+  applyPortVariables(resolved, env, issues, notices);
+  // What the files set, before the schema fills in defaults: a default directory may be absent, a named one not.
+  const written = { ...(resolved.paths as Record<string, unknown> | undefined) };
 
   const mappingsPath = (resolved.paths as { mappings?: unknown } | undefined)?.mappings;
   resolveStageReferences(
@@ -194,19 +239,23 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     } catch {
       // the structure is too broken to follow references; the schema errors say why
     }
-    throw new ConfigError(issues);
+    throw new ConfigError(withoutFollowOns(issues, broken));
   }
 
   const config = resolved as unknown as GatewayConfig;
   const paths = {
-    schemas: path.resolve(absDir, config.paths.schemas),
+    schemas: schemasDir(path.resolve(absDir, config.paths.schemas), notices),
     catalogs: path.resolve(absDir, config.paths.catalogs),
     routes: routesDir,
     mappings: path.resolve(absDir, config.paths.mappings),
   };
+  for (const key of ['catalogs', 'mappings'] as const) {
+    const fault = directoryFault(paths[key], written[key] !== undefined);
+    if (fault) issues.push(locate(['paths', key], 'directory', fault));
+  }
   (resolved as { paths: unknown }).paths = paths;
   checkReferences(config, options, locate, issues);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new ConfigError(withoutFollowOns(issues, broken));
 
   for (const dirPath of [paths.schemas, paths.catalogs]) hashTree(dirPath, hash);
   return {
@@ -215,7 +264,111 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     dir: absDir,
     files: names,
     locate,
+    notices,
   };
+}
+
+/**
+ * Where to point for a YAML syntax error. The parser reports where it noticed the fault: for a quote never
+ * closed that is the end of the file (a line past the last one); the opening quote is where to look.
+ */
+function syntaxErrorOffset(text: string, error: { code: string; message: string; pos: [number, number] }): number {
+  const quote = error.code === 'MISSING_CHAR' ? /closing (["'])/.exec(error.message)?.[1] : undefined;
+  const opening = quote ? text.lastIndexOf(quote, error.pos[0] - 1) : -1;
+  if (opening >= 0) return opening;
+  return Math.min(error.pos[0], Math.max(0, text.trimEnd().length - 1));
+}
+
+/**
+ * With a file left out for its syntax error, the merged config lacks what that file defines: drop what
+ * follows from that (a required top-level key, a route naming an upstream of that file) and keep every
+ * fault located in the files that parsed.
+ */
+function withoutFollowOns(issues: readonly ConfigIssue[], broken: readonly string[]): ConfigIssue[] {
+  if (broken.length === 0) return [...issues];
+  return issues.filter(
+    (i) =>
+      (i.file !== undefined && broken.includes(i.file)) ||
+      (i.file !== undefined &&
+        !(i.rule === 'reference' && /\.(upstream|consumers\[\d+\])$/.test(i.path)) &&
+        !(i.rule === 'required' && !i.path.includes('.'))),
+  );
+}
+
+/**
+ * Why a directory the config refers to cannot be used, or undefined. A default that does not exist is
+ * fine (a config may have no routes/ or catalogs/); one named in the config, or a symbolic link whose
+ * target is missing (a directory mounted without what it links to), is an error naming it.
+ */
+function directoryFault(dir: string, configured: boolean): string | undefined {
+  if (isDirectory(dir)) return undefined;
+  if (isSymlink(dir)) return `${dir} is a symbolic link to a missing directory (mounted without its target?)`;
+  if (existsSync(dir)) return `${dir} is not a directory`;
+  return configured ? `directory ${dir} does not exist` : undefined;
+}
+
+/**
+ * The schema directory; when the configured one does not exist (a config copied or mounted elsewhere,
+ * written with the shipped `../schemas`), the package's own schemas/, with a notice saying so.
+ */
+function schemasDir(configured: string, notices: string[]): string {
+  if (isDirectory(configured)) return configured;
+  const shipped = path.join(PACKAGE_DIR, 'schemas');
+  if (!isDirectory(shipped)) return configured; // the schema compiler names the missing file
+  notices.push(
+    `paths.schemas: ${configured} does not exist; using the shipped schemas in ${shipped} (set paths.schemas to silence this)`,
+  );
+  return shipped;
+}
+
+/** `http://host:port` of the embedded sandbox as the config and SANDBOX_PORT set it: `${LGSP_SANDBOX_URL}`. */
+function sandboxUrl(sources: readonly SourceFile[], env: Env): string {
+  let sandbox: { host?: unknown; port?: unknown } = {};
+  for (const file of sources) {
+    const value = (file.doc.toJS() as { sandbox?: unknown } | null)?.sandbox;
+    if (value && typeof value === 'object') sandbox = interpolate(value, env, []) as typeof sandbox;
+  }
+  const port = env.SANDBOX_PORT || String(sandbox.port ?? 9180);
+  const host =
+    typeof sandbox.host === 'string' && !['0.0.0.0', '::', ''].includes(sandbox.host) ? sandbox.host : '127.0.0.1';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** SANDBOX_PORT and ADMIN_PORT over the config's ports, checked as the schema would check the key. */
+function applyPortVariables(config: Record<string, unknown>, env: Env, issues: ConfigIssue[], notices: string[]) {
+  const object = (parent: Record<string, unknown>, key: string): Record<string, unknown> | undefined => {
+    const value = parent[key];
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  };
+  for (const { name, key } of PORT_VARIABLES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+      issues.push({ path: key, rule: 'env', message: `${name}="${value}" is not a port number (0-65535)` });
+      continue;
+    }
+    if (name === 'SANDBOX_PORT') {
+      config.sandbox = { ...object(config, 'sandbox'), port: Number(value) };
+      continue;
+    }
+    const admin = object(config, 'admin');
+    const listen = admin && object(admin, 'listen');
+    if (!admin || !listen) {
+      notices.push('ADMIN_PORT is set but admin.listen is not configured: there is no admin listener to move');
+      continue;
+    }
+    config.admin = { ...admin, listen: { ...listen, port: Number(value) } };
+  }
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -41,6 +41,7 @@ export class Reloader extends EventEmitter {
   static async create(options: ReloaderOptions): Promise<Reloader> {
     const reloader = new Reloader(options);
     const loaded = loadConfig(options.dir, options.load);
+    for (const notice of loaded.notices) options.logger.warn(notice, { dir: options.dir });
     try {
       reloader.#current = await options.build(loaded);
     } catch (err) {

@@ -22,6 +22,16 @@ const cases: {
     expect: { file: 'a.yaml', rule: 'yaml-syntax' },
   },
   {
+    name: 'a tab as indentation: one issue at the tab, not the cascade after it',
+    files: { 'a.yaml': 'version: 1\nlisten:\n  port: 80\n\thost: x\nlogging: {}\n' },
+    expect: { file: 'a.yaml', rule: 'yaml-syntax', line: 4, column: 1, messageIncludes: 'indent with spaces' },
+  },
+  {
+    name: 'a quote never closed: located at the opening quote, not past the end of the file',
+    files: { 'a.yaml': 'version: 1\nupstreams:\n  a:\n    url: "http://x\n  b: 2\n' },
+    expect: { file: 'a.yaml', rule: 'yaml-syntax', line: 4, column: 10 },
+  },
+  {
     name: 'duplicate key in one file',
     files: { 'a.yaml': 'version: 1\nversion: 1\n' },
     expect: { file: 'a.yaml', rule: 'yaml-syntax', line: 2 },
@@ -156,6 +166,42 @@ describe('config loader: every rule has a failing fixture with a located error',
     });
   }
 
+  it('a syntax error in one file hides neither the faults of the others nor adds faults that follow from it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-cfg-'));
+    try {
+      // upstreams.yaml is broken, so ndxp is missing: the route naming it is not a second fault.
+      writeFileSync(path.join(dir, 'gateway.yaml'), `version: 1\nlisten: { prot: 1 }\n${ROUTE}`);
+      writeFileSync(path.join(dir, 'upstreams.yaml'), 'upstreams:\n  ndxp: { url: "http://h" \n');
+      let error: ConfigError | undefined;
+      try {
+        loadConfig(dir, { env: {} });
+      } catch (err) {
+        error = err as ConfigError;
+      }
+      expect(error?.issues.map((i) => `${i.file}:${i.line} ${i.rule}`)).to.deep.equal([
+        'upstreams.yaml:2 yaml-syntax',
+        'gateway.yaml:2 additionalProperties',
+      ]);
+      expect(error!.message).not.to.match(/column \d+:|\(root\)/); // no stray "at line 2, column 5:"
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a config directory that does not exist is one issue naming it', () => {
+    const missing = path.join(tmpdir(), 'lgsp-no-such-config-dir');
+    expect(() => loadConfig(missing, { env: {} }))
+      .to.throw(ConfigError)
+      .with.property('issues')
+      .that.deep.equals([
+        {
+          path: '',
+          rule: 'directory',
+          message: `the config directory ${missing} does not exist (set by LGSP_CONFIG_DIR, or the argument of validate/routes)`,
+        },
+      ]);
+  });
+
   it('interpolates ${VAR}, ${VAR:-default}, VAR_FILE and $${literal}', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-cfg-'));
     try {
@@ -171,6 +217,27 @@ describe('config loader: every rule has a failing fixture with a located error',
       expect(config.upstreams.b.description).to.equal('${NOT_A_VAR}');
       expect(Object.isFrozen(config.upstreams.a)).to.equal(true);
       expect(config.upstreams.a.timeouts).to.deep.equal({ connectMs: 5000, responseMs: 30000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a default may hold references: ${UPSTREAM_URL:-${LGSP_SANDBOX_URL}/x} follows sandbox.port and SANDBOX_PORT', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-cfg-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'a.yaml'),
+        'version: 1\nsandbox: { port: 9300 }\nupstreams:\n  a: { url: "${A_URL:-${LGSP_SANDBOX_URL}/a}" }\n' +
+          '  b: { url: "${B_URL:-http://h:${B_PORT:-81}/b}", description: "$${LITERAL:-${X}}" }\n',
+      );
+      const load = (env: Record<string, string>) => loadConfig(dir, { env }).config;
+      expect(load({}).upstreams.a.url).to.equal('http://127.0.0.1:9300/a');
+      expect(load({}).upstreams.b.url).to.equal('http://h:81/b');
+      expect(load({}).upstreams.b.description).to.equal('${LITERAL:-${X}}');
+      expect(load({ SANDBOX_PORT: '9400' }).upstreams.a.url).to.equal('http://127.0.0.1:9400/a');
+      expect(load({ SANDBOX_PORT: '9400' }).sandbox.port).to.equal(9400);
+      expect(load({ A_URL: 'https://real' }).upstreams.a.url).to.equal('https://real');
+      expect(load({ B_PORT: '82' }).upstreams.b.url).to.equal('http://h:82/b');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -79,6 +79,18 @@ describe('shipped configurations', () => {
     expect(production.config.sandbox.enabled).to.equal(false);
     expect(production.routeList.map((r) => r.id)).to.deep.equal(sandbox.routeList.map((r) => r.id));
     expect(production.upstreams.get('ndxp')!.url.href).to.equal('https://ndxp.example.gov.vn/api');
+  });
+
+  it('the production config mounted alone (copied away from the checkout) builds the same route table', async () => {
+    const mounted = path.join(tmp, 'etc-lgsp-gateway');
+    cpSync(PRODUCTION, mounted, { recursive: true });
+    const production = await build(mounted, productionEnv(tmp));
+    const sandbox = await build(SANDBOX, { LGSP_AUDIT_DIR: path.join(tmp, 'audit-sandbox') });
+    expect(production.routeList.map((r) => r.id)).to.deep.equal(sandbox.routeList.map((r) => r.id));
+    expect(
+      readdirSync(mounted).filter((f) => !f.endsWith('.yaml')),
+      'nothing but YAML files to mount',
+    ).to.deep.equal([]);
   });
 
   for (const missing of [

@@ -171,7 +171,9 @@ describe('deploy: Dockerfile', () => {
       for (const m of ins.args.matchAll(/(\w+)(=|\s|$)/g))
         if (/^[A-Z_][A-Z0-9_]*$/.test(m[1])) expect(m[1], `line ${ins.line}`).to.not.match(secretName);
     }
-    for (const ins of instructions.filter((i) => i.keyword === 'COPY'))
+    // The shipped route table (routes, mappings, catalogs: no secret in them) is the one part of config/ copied.
+    const routeTable = /^config\/(routes|mappings|catalogs) \.\/config\/\1$/;
+    for (const ins of instructions.filter((i) => i.keyword === 'COPY' && !routeTable.test(i.args)))
       expect(ins.args, `line ${ins.line}`).to.not.match(/\.env\b|\.pem\b|\.key\b|secrets?\b|\bconfig\b/);
     expect(text).to.not.match(/BEGIN [A-Z ]*PRIVATE KEY/);
   });
@@ -183,9 +185,25 @@ describe('deploy: Dockerfile', () => {
       .filter((l) => l && !l.startsWith('#'));
     for (const entry of ['**/node_modules', '.git', '.env', '.env.*', '**/*.pem', '**/*.key', '**/secrets', 'config'])
       expect(ignore).to.include(entry);
+    // config/ stays out but for the shipped route table, which deploy/config-production/ reads from the image.
+    expect(ignore.filter((l) => l.startsWith('!config'))).to.deep.equal([
+      '!config/routes',
+      '!config/mappings',
+      '!config/catalogs',
+    ]);
     // What the build reads must not be ignored.
     for (const needed of ['src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'])
       expect(ignore).to.not.include(needed);
+  });
+
+  it('carries every ${LGSP_PACKAGE_DIR}/… directory the shipped configs name (the production config mounted alone works)', () => {
+    const copied = finalOf('COPY').map((i) => i.args.split(/\s+/).at(-1)!.replace(/^\.\//, ''));
+    expect(final.instructions.find((i) => i.keyword === 'WORKDIR')?.args).to.equal('/app');
+    for (const config of ['config/gateway.yaml', 'deploy/config-production/gateway.yaml']) {
+      const named = [...readFileSync(path.join(root, config), 'utf8').matchAll(/\$\{LGSP_PACKAGE_DIR\}\/([\w/.-]+)/g)];
+      expect(named.length, config).to.be.greaterThan(0);
+      for (const [, dir] of named) expect(copied, `${config} names ${dir}`).to.include(dir);
+    }
   });
 
   it('the compiled sources import only production dependencies (npm ci --omit=dev is enough at run time)', () => {
