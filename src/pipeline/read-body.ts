@@ -52,12 +52,3 @@ export function isJsonContentType(value: string | string[] | undefined): boolean
 export function isFormContentType(value: string | string[] | undefined): boolean {
   return typeof value === 'string' && value.split(';')[0].trim().toLowerCase() === 'application/x-www-form-urlencoded';
 }
-
-/**
- * Rejects paths that could escape a path rewrite: dot segments, encoded slashes or dots, backslashes,
- * NUL. Legitimate provincial and national API paths never contain them.
- */
-export function isSafePath(path: string): boolean {
-  if (/%2f|%5c|%2e|%00|\\/i.test(path)) return false;
-  return !/(^|\/)\.\.?(\/|$)/.test(path);
-}
