@@ -6,6 +6,7 @@ import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, Upstream
 import { createMolisaCompatTokenResponder } from '../credentials/molisa-compat-token.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
+import { buildPlugin } from '../plugin/plugin-options.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuthenticatorLike, ConsumerIdentity, CredentialChainLike } from '../pipeline/contracts.ts';
@@ -290,9 +291,10 @@ function buildStage(
 function createRenderer(ref: DialectRef | undefined, path: (string | number)[]): ErrorRenderer {
   const name = ref === undefined ? defaultDialect : typeof ref === 'string' ? ref : ref.name;
   const options = typeof ref === 'object' ? (ref.options ?? {}) : {};
-  const plugin = errorDialects[name];
+  const plugin = Object.hasOwn(errorDialects, name) ? errorDialects[name] : undefined;
   if (!plugin) throw new ConfigPathError(path, 'reference', `unknown error dialect "${name}"`);
-  return plugin.create(options as never, {});
+  const at = typeof ref === 'object' ? [...path, 'options'] : path;
+  return buildPlugin(plugin, options, {}, at, `error dialect ${name}`);
 }
 
 /** Releases what `old` holds that `current` no longer uses (agents of changed upstreams). */
