@@ -316,7 +316,8 @@ export async function createTokenIssuer(
 
   const handleToken = async (req: Request, res: Response) => {
     // RFC 6749 §4.4.2 / §3.2: a form body, each parameter at most once.
-    if (!req.is('application/x-www-form-urlencoded')) {
+    // `false`: a body of another type (`null` is no body at all, answered by the checks below).
+    if (req.is('application/x-www-form-urlencoded') === false) {
       return oauthError(res, 415, 'invalid_request', 'send the request as application/x-www-form-urlencoded');
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -324,6 +325,7 @@ export async function createTokenIssuer(
     if (repeated !== undefined) {
       return oauthError(res, 400, 'invalid_request', 'a parameter is included more than once');
     }
+    if (body.grant_type === undefined) return oauthError(res, 400, 'invalid_request', 'grant_type is required');
     if (body.grant_type !== 'client_credentials') {
       return oauthError(res, 400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
     }

@@ -131,6 +131,9 @@ auth:
       await once(socket, 'close');
       expect(Buffer.concat(chunks).toString('utf8')).not.to.match(/<html|\n\s+at |node_modules/i);
     });
+    it('an empty body -> 400 invalid_request (grant_type is required)', async () => {
+      expectOAuthError(await token('10.1.0.7', ''), 400, 'invalid_request');
+    });
     it('GET /token -> 405 invalid_request with Allow: POST', async () => {
       const res = await request(`${gw.url}/token`);
       expectOAuthError(res, 405, 'invalid_request');
