@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Clock, TokenThrottleConfig } from '../config/types.ts';
 
 export const THROTTLE_DEFAULTS: TokenThrottleConfig = {
@@ -78,4 +79,27 @@ export function tokenThrottleState(
   };
   for (const table of [state.clients, state.unknownClients, state.addresses]) table.maxEntries = limits.maxTracked;
   return state;
+}
+
+/**
+ * The throttle key of a caller address: an IPv4 address as is, an IPv6 address by its /64, since one
+ * subscriber routinely holds a whole /64 and could otherwise rotate through 2^64 addresses.
+ */
+export function addressKey(address: string): string {
+  const bare = address.split('%')[0]; // zone id
+  if (isIP(bare) !== 6) return bare;
+  let text = bare.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -13,7 +13,7 @@ import type { Clock, GatewayConfig, SigningKeyConfig, TokenIssuerConfig } from '
 import type { Logger } from '../logging/logger.ts';
 import { addressIn, clientAddress } from './addresses.ts';
 import { type Env, matchDigest, resolveSecret, sha256 } from './api-keys.ts';
-import { THROTTLE_DEFAULTS, tokenThrottleState, type TokenThrottleState } from './auth-throttle.ts';
+import { addressKey, THROTTLE_DEFAULTS, tokenThrottleState, type TokenThrottleState } from './auth-throttle.ts';
 import { buildConsumerTable } from './consumer-table.ts';
 import type { ConsumerIdentity } from './identity.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -337,7 +337,8 @@ export async function createTokenIssuer(
     // Throttling (issue 13.7): failed secrets per configured client (from any address), per unknown client
     // id and per caller address. A locked key is refused before its secret is compared, so guessing on
     // costs nothing but tells nothing.
-    const address = clientAddress(req, table.trustedProxies) ?? '(unknown)';
+    const caller = clientAddress(req, table.trustedProxies);
+    const address = caller === undefined ? '(unknown)' : addressKey(caller);
     const clientKey = entry ? entry.id : creds.id;
     const clients = entry ? throttle.clients : throttle.unknownClients;
     const wait = Math.max(
@@ -358,7 +359,7 @@ export async function createTokenIssuer(
     const ok = matchDigest(creds.secret, digests) !== -1 && entry !== undefined && entry.secretDigests.length > 0;
     // A client with `ipAllow` gets no token elsewhere (its calls would be refused anyway), and failures from
     // outside its addresses do not count against it: nobody outside can lock it out.
-    const outside = entry?.ipAllow !== undefined && !addressIn(entry.ipAllow, address);
+    const outside = entry?.ipAllow !== undefined && !addressIn(entry.ipAllow, caller);
     if (!ok || outside) {
       if (!outside) clients.recordFailure(clientKey, windowMs);
       throttle.addresses.recordFailure(address, windowMs);

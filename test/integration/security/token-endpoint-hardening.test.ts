@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createConnection } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { FailureCounter, THROTTLE_DEFAULTS } from '../../../src/consumers/auth-throttle.ts';
+import { addressKey, FailureCounter, THROTTLE_DEFAULTS } from '../../../src/consumers/auth-throttle.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { gatewayLoadOptions } from '../../../src/runtime/default-factories.ts';
 import {
@@ -188,6 +188,32 @@ auth:
         expectOAuthError(await token(`10.6.0.${i}`, creds('fenced', 'guess')), 401, 'invalid_client');
       }
       expect((await token('10.9.0.1', creds('fenced', OTHER_SECRET))).status).to.equal(200);
+    });
+
+    it('IPv6 callers are counted by their /64: rotating addresses inside it does not help', async () => {
+      for (let i = 1; i <= 5; i++) {
+        expectOAuthError(
+          await token(`2001:db8:1:2::${i.toString(16)}`, creds(`v6guess-${i}`, 'x')),
+          401,
+          'invalid_client',
+        );
+      }
+      expectOAuthError(await token('2001:db8:1:2:ffff::9', creds('other', OTHER_SECRET)), 429, 'invalid_client');
+      expect((await token('2001:db8:1:3::1', creds('other', OTHER_SECRET))).status).to.equal(200);
+      clock.advance(60_000);
+    });
+
+    it('address keys: IPv4 as is, IPv6 by /64 whatever its spelling', () => {
+      expect(addressKey('10.0.0.1')).to.equal('10.0.0.1');
+      for (const a of [
+        '2001:db8:1:2::1',
+        '2001:0db8:0001:0002:ffff:0:0:1',
+        '2001:DB8:1:2:0:0:1.2.3.4',
+        '2001:db8:1:2::7%eth0',
+      ]) {
+        expect(addressKey(a), a).to.equal('2001:db8:1:2::/64');
+      }
+      expect(addressKey('::1')).to.equal('0:0:0:0::/64');
     });
 
     it('HTTP Basic failures count the same', async () => {
