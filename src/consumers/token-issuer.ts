@@ -383,7 +383,7 @@ export async function createTokenIssuer(
   const tokenErrors = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     const { status, type } = err as { status?: number; type?: string };
-    const known = BODY_ERRORS[type ?? ''];
+    const known = type !== undefined && Object.hasOwn(BODY_ERRORS, type) ? BODY_ERRORS[type] : undefined;
     if (known) return oauthError(res, known[0], 'invalid_request', known[1]);
     if (status !== undefined && status >= 400 && status < 500) {
       return oauthError(res, 400, 'invalid_request', 'the request body could not be read');

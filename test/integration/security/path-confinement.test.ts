@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { suspendNockDuring } from '../../helpers/reliability.ts';
 import { startServer, type TestServer } from '../../helpers/http.ts';
 import { confinementViolation } from '../../helpers/reference-normaliser.ts';
 
@@ -29,6 +30,8 @@ interface RawReply {
 
 describe('security: path confinement (issue 13.2)', function () {
   this.timeout(30_000);
+  // nock (activated by unit tests earlier in a full run) would intercept, and decompress, these requests.
+  suspendNockDuring(this);
   let up: TestServer;
   let gw: TestGateway;
 

@@ -16,6 +16,7 @@ import {
   startGateway,
   type TestGateway,
 } from '../../helpers/gateway.ts';
+import { suspendNockDuring } from '../../helpers/reliability.ts';
 import { request, type Reply } from '../../helpers/http.ts';
 import { fakeClock } from '../../unit/consumers/helpers.ts';
 
@@ -30,6 +31,8 @@ const OTHER_SECRET = 'other-client-secret-0123456789abcdef';
 
 describe('security: the gateway token endpoint (issue 13.7)', function () {
   this.timeout(20_000);
+  // nock (activated by unit tests earlier in a full run) would intercept, and decompress, these requests.
+  suspendNockDuring(this);
   const clock = fakeClock();
   let gw: TestGateway;
   let savedEnv: string | undefined;
