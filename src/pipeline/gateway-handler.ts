@@ -153,6 +153,13 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       const { route, params } = match;
       const { upstream } = route;
       render = route.render;
+      if ((route.pattern.paramNames.length > 0 || route.pattern.hasWildcard) && runtime.caseShadow) {
+        if (runtime.caseShadow(record.method, path, req.headers, route)) {
+          throw new GatewayError('GW_PATH_NOT_ALLOWED', {
+            reason: 'đường dẫn chỉ khác đường dẫn của một tuyến khác ở chữ hoa/thường',
+          });
+        }
+      }
       record.route = route.id;
       record.routeConfig = route.config;
       record.upstream = upstream.id;

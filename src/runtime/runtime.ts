@@ -7,6 +7,7 @@ import { createMolisaCompatTokenResponder } from '../credentials/molisa-compat-t
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { buildPlugin } from '../plugin/plugin-options.ts';
+import { caseShadowCheck } from '../routing/case-shadow.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuthenticatorLike, ConsumerIdentity, CredentialChainLike } from '../pipeline/contracts.ts';
@@ -98,6 +99,13 @@ export interface Runtime {
   readonly consumers: RuntimeConsumers;
   /** Renders errors for requests that matched no route: the dialect of the upstream named by the first path segment. */
   rendererForPath(path: string): ErrorRenderer;
+  /** Another route of the same upstream that a `:param`/`*` match reaches on a case-folding server, if any. */
+  caseShadow?(
+    method: string,
+    path: string,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    matched: RouteRuntime,
+  ): RouteRuntime | undefined;
   /** Requests in flight on this runtime; a retired runtime releases its resources at zero. */
   inFlight: number;
   /** Set when a newer runtime replaced this one. */
@@ -153,6 +161,7 @@ export async function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previo
     hash: loaded.hash,
     loadedAt: new Date(deps.clock.now()),
     routes: new RouteTable(routes),
+    caseShadow: caseShadowCheck(routes),
     routeList: routes,
     upstreams,
     consumers,

@@ -19,6 +19,7 @@ const ROUTES = `routes:
   - { id: hotich-push, methods: [POST], path: /hotich/:version/dangKyHoTich, upstream: hotich, consumers: [mcdt] }
   - { id: hotich-catalogs, methods: [GET, POST], path: /hotich/:version/danhMuc/*, upstream: hotich, consumers: [mcdt] }
   - { id: inbound, methods: [GET, POST], path: /mcdt/hotich/:op, upstream: hotich, upstreamPath: /api/hotich/:op, consumers: [mcdt] }
+  - { id: catalog-admin, methods: [GET], path: /hotich/:version/danhMuc/quanTri, upstream: hotich, consumers: [moj] }
 `;
 
 /** The request-target a raw request line carries, and what came back. */
@@ -46,6 +47,7 @@ describe('security: path confinement (issue 13.2)', function () {
     credentials: [{ type: static, headers: { Authorization: "Bearer ${SECRET_TOKEN}" } }]
 consumers:
   mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }
+  moj: {}
 `,
       'routes.yaml': ROUTES,
     });
@@ -137,6 +139,26 @@ consumers:
     expect(res.status).to.equal(400);
     expect(JSON.parse(res.body)).to.include({ errorCode: 'GW_PATH_NOT_ALLOWED' });
     expect(up.requests.length).to.equal(seen);
+  });
+
+  it('a case variant of another route of the same upstream is refused (IIS folds case), the route itself is 403', async () => {
+    const seen = up.requests.length;
+    for (const target of [
+      '/hotich/3.0/danhMuc/QUANTRI',
+      '/hotich/3.0/danhMuc/quantri',
+      '/hotich/3.0/DanhMuc/quanTri',
+    ]) {
+      const res = await raw('GET', target);
+      if (target.includes('DanhMuc')) {
+        expect(res.status, target).to.equal(404); // no route matches case-sensitively: nothing forwarded
+        continue;
+      }
+      expect(res.status, target).to.equal(400);
+      expect(JSON.parse(res.body)).to.include({ errorCode: 'GW_PATH_NOT_ALLOWED' });
+    }
+    expect((await raw('GET', '/hotich/3.0/danhMuc/quanTri')).status).to.equal(403);
+    expect(up.requests.length).to.equal(seen);
+    expect((await raw('GET', '/hotich/3.0/danhMuc/quanTri-khac')).status).to.equal(200);
   });
 
   it('ordinary paths reach the upstream byte for byte: version, catalog, Vietnamese letters, query', async () => {
