@@ -6,7 +6,7 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { createAdminRouter } from './admin/admin-router.ts';
+import { createAdminRouter, ownErrorHandlers } from './admin/admin-router.ts';
 import { watchConfigDir } from './config/config-watcher.ts';
 import type { Env } from './config/interpolate.ts';
 import { systemClock, type Clock } from './config/types.ts';
@@ -171,6 +171,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     else next();
   });
   app.use((req, res) => handler(req, res));
+  const appErrors = ownErrorHandlers(logger);
+  app.use(appErrors.error);
   // Proxied calls skip Express: its router walk over the gateway's own routes was about 5% of the CPU of
   // each proxied request (docs/benchmarks.md). Any path that might be one of the gateway's own (compared
   // case-insensitively, as Express does) still goes through the app, which ends in the same handler.
@@ -247,6 +249,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       adminApp.get('/healthz', ownResponses, (_req, res) => void res.json({ status: 'ok' }));
       adminApp.use('/admin', ownResponses, router);
       adminApp.get(initial.metrics?.path ?? '/metrics', ownResponses, router);
+      const adminErrors = ownErrorHandlers(logger);
+      adminApp.use(adminErrors.notFound);
+      adminApp.use(adminErrors.error);
       return new Promise((resolve, reject) => {
         const s = http.createServer(adminApp);
         s.once('error', reject);

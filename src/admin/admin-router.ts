@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { GatewayMetrics } from '../consumers/index.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { Reloader } from '../runtime/reloader.ts';
 import type { RouteRuntime } from '../runtime/runtime.ts';
 
@@ -58,6 +59,41 @@ export function createAdminRouter(
     res.json(reloader.current.routeList.map(describeRoute));
   });
   return router;
+}
+
+/**
+ * The last handler of the gateway's Express apps (main listener and admin listener): any error, and a
+ * path no handler took, as problem+json. Express's own page is HTML with the stack and file paths when
+ * NODE_ENV is unset, as under `npm start` (issue 13.7).
+ */
+export function ownErrorHandlers(logger: Logger) {
+  const answer = (req: Request, res: Response, gwErr: GatewayError) => {
+    const requestId = String(res.getHeader('x-request-id') ?? '');
+    const out = render(gwErr, { requestId, path: req.path });
+    res
+      .status(out.status)
+      .set({ ...gwErr.headers, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' })
+      .type(out.contentType)
+      .send(out.body);
+  };
+  return {
+    notFound: (req: Request, res: Response) =>
+      answer(req, res, new GatewayError('GW_ROUTE_NOT_FOUND', { method: req.method, path: req.path })),
+    error: (err: unknown, req: Request, res: Response, next: NextFunction) => {
+      if (res.headersSent) return next(err);
+      if (err instanceof GatewayError) return answer(req, res, err);
+      const status = (err as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        return answer(req, res, new GatewayError('GW_BAD_REQUEST', { reason: 'yêu cầu không đọc được' }));
+      }
+      logger.error('internal error', { path: req.path, error: err });
+      return answer(
+        req,
+        res,
+        new GatewayError('GW_INTERNAL', { requestId: String(res.getHeader('x-request-id') ?? '') }),
+      );
+    },
+  };
 }
 
 /** One route as `lgsp-gateway routes` and /admin/routes show it. */

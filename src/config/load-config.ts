@@ -8,6 +8,8 @@ import { ConfigError, ConfigPathError, formatPath, type ConfigIssue } from './co
 import { buildConfigSchema, type ConfigSchemaExtensions } from './config-schema.ts';
 import { interpolate, type Env } from './interpolate.ts';
 import type { GatewayConfig } from './types.ts';
+import type { Plugin } from '../plugin/plugin.ts';
+import { pluginOptionsError } from '../plugin/plugin-options.ts';
 
 type PathSeg = string | number;
 
@@ -38,8 +40,11 @@ export interface LoadedConfig {
 
 export interface LoadOptions {
   env?: Env;
-  /** Names of known error dialects, to check references at load. */
-  dialects?: readonly string[];
+  /**
+   * Known error dialects, to check references at load: their names, or the registry itself, whose option
+   * schemas then validate every `errorDialect: { name, options }` (located like any other fault).
+   */
+  dialects?: readonly string[] | Readonly<Record<string, Pick<Plugin<never, unknown, unknown>, 'schema'>>>;
   schemaExtensions?: ConfigSchemaExtensions;
 }
 
@@ -509,18 +514,32 @@ function hashTree(dir: string, hash: ReturnType<typeof createHash>): void {
   }
 }
 
+function isNameList(x: NonNullable<LoadOptions['dialects']>): x is readonly string[] {
+  return Array.isArray(x);
+}
+
 function checkReferences(
   config: GatewayConfig,
   options: LoadOptions,
   locate: LoadedConfig['locate'],
   issues: ConfigIssue[],
 ): void {
-  const dialects = options.dialects;
+  const given = options.dialects;
+  const registry = given === undefined || isNameList(given) ? undefined : given;
+  const dialects = given === undefined || isNameList(given) ? given : Object.keys(given);
   const checkDialect = (ref: unknown, at: PathSeg[]) => {
     if (ref === undefined || !dialects) return;
     const name = typeof ref === 'string' ? ref : (ref as { name: string }).name;
     if (!dialects.includes(name)) {
       issues.push(locate(at, 'reference', `unknown error dialect "${name}" (known: ${dialects.join(', ')})`));
+      return;
+    }
+    // Every dialect's options against its schema (issue 13.9): `{ name: molisa, options: { errorCode: 0 } }`
+    // would make every gateway error read as success to a MOLISA caller.
+    if (registry) {
+      const opts = typeof ref === 'object' ? ((ref as { options?: unknown }).options ?? {}) : {};
+      const fault = pluginOptionsError(registry[name], opts, [...at, 'options'], `error dialect ${name}`);
+      if (fault) issues.push(locate(fault.path, fault.rule, fault.message));
     }
   };
   for (const [id, upstream] of Object.entries(config.upstreams)) {

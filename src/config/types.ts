@@ -153,6 +153,18 @@ export interface SigningKeyConfig {
   readonly publicKey?: SecretRef;
 }
 
+/** `auth.tokens.throttle`: failed client authentications allowed per window before `/token` answers 429. */
+export interface TokenThrottleConfig {
+  /** Failures counted over this many seconds from the first one; the lock lasts until the window ends. */
+  readonly windowSeconds: number;
+  /** Failed secrets for one configured client id, from any address. */
+  readonly maxFailuresPerClient: number;
+  /** Failed secrets from one caller address, for any client id. */
+  readonly maxFailuresPerAddress: number;
+  /** Addresses (and unknown client ids) remembered at most; the least recently failed are forgotten first. */
+  readonly maxTracked: number;
+}
+
 export interface TokenIssuerConfig {
   readonly enabled: boolean;
   readonly issuer: string;
@@ -161,6 +173,8 @@ export interface TokenIssuerConfig {
   readonly algorithm: string;
   readonly clockToleranceSeconds: number;
   readonly signingKeys?: readonly SigningKeyConfig[];
+  /** Failed client authentications allowed at `/token` (issue 13.7); defaulted by the schema. */
+  readonly throttle?: TokenThrottleConfig;
 }
 
 export interface AuthConfig {

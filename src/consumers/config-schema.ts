@@ -90,6 +90,17 @@ export const consumerConfigSchema: {
               maximum: 300,
               default: TOKEN_DEFAULTS.clockToleranceSeconds,
             },
+            throttle: {
+              type: 'object',
+              default: {},
+              additionalProperties: false,
+              properties: {
+                windowSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
+                maxFailuresPerClient: { type: 'integer', minimum: 1, default: 10 },
+                maxFailuresPerAddress: { type: 'integer', minimum: 1, default: 30 },
+                maxTracked: { type: 'integer', minimum: 100, maximum: 1000000, default: 10000 },
+              },
+            },
             signingKeys: {
               type: 'array',
               items: {

@@ -6,12 +6,14 @@ import {
   type KeyObject,
   randomUUID,
 } from 'node:crypto';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { calculateJwkThumbprint, exportJWK, type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { Clock, GatewayConfig, SigningKeyConfig, TokenIssuerConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
+import { addressIn, clientAddress } from './addresses.ts';
 import { type Env, matchDigest, resolveSecret, sha256 } from './api-keys.ts';
+import { addressKey, THROTTLE_DEFAULTS, tokenThrottleState, type TokenThrottleState } from './auth-throttle.ts';
 import { buildConsumerTable } from './consumer-table.ts';
 import type { ConsumerIdentity } from './identity.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -31,6 +33,8 @@ export interface TokenIssuer {
   jwks(): { keys: JWK[] };
   /** Key material handed to the issuer built on the next reload (`deps.previous`). */
   keyState(): IssuerKeyState;
+  /** Failed-authentication counters, handed on like the keys so a reload unlocks no one. */
+  throttleState?(): TokenThrottleState;
   close?(): void;
 }
 
@@ -182,6 +186,20 @@ async function loadConfiguredKeys(
   return { active, verifyOnly };
 }
 
+/** body-parser failures (by `type`) as status and a fixed description: nothing of the request echoed. */
+const BODY_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
+  'entity.too.large': [413, 'the request body is larger than 8 KiB'],
+  'parameters.too.many': [400, 'too many parameters'],
+  'charset.unsupported': [415, 'the form must be UTF-8'],
+  'encoding.unsupported': [415, 'Content-Encoding is not accepted: send the form uncompressed'],
+  'entity.parse.failed': [400, 'the form body is malformed'],
+  'entity.verify.failed': [400, 'the form body is malformed'],
+  'request.aborted': [400, 'the request body was cut off'],
+  'request.size.invalid': [400, 'the body length does not match Content-Length'],
+  'stream.encoding.set': [400, 'the request body could not be read'],
+  'stream.not.readable': [400, 'the request body could not be read'],
+};
+
 /** Reads client credentials from HTTP Basic (RFC 6749 §2.3.1, form-encoded inside) or the form body. */
 function clientCredentials(req: Request): { id?: string; secret?: string; basic: boolean; conflict: boolean } {
   const body = (req.body ?? {}) as Record<string, unknown>;
@@ -275,16 +293,39 @@ export async function createTokenIssuer(
       .sign(key.privateKey!);
   };
 
-  const oauthError = (res: Response, status: number, error: string, description: string) => {
+  // RFC 6749 §5.2: every error is JSON, never cached; 401 names the scheme (§5.2 invalid_client).
+  const oauthError = (
+    res: Response,
+    status: number,
+    error: string,
+    description: string,
+    headers: Record<string, string> = {},
+  ) => {
     if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="lgsp-gateway"');
-    res.status(status).set('Cache-Control', 'no-store').json({ error, error_description: description });
+    res
+      .status(status)
+      .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'X-Content-Type-Options': 'nosniff', ...headers })
+      .json({ error, error_description: description });
   };
 
   // A fixed digest to compare against when the client id is unknown, so that path costs the same.
   const unknownClientDigest = [sha256('unknown-client')];
+  const limits = options.throttle ?? THROTTLE_DEFAULTS;
+  const windowMs = limits.windowSeconds * 1000;
+  const throttle = tokenThrottleState(deps.clock, limits, deps.previous?.throttleState?.());
 
   const handleToken = async (req: Request, res: Response) => {
+    // RFC 6749 §4.4.2 / §3.2: a form body, each parameter at most once.
+    // `false`: a body of another type (`null` is no body at all, answered by the checks below).
+    if (req.is('application/x-www-form-urlencoded') === false) {
+      return oauthError(res, 415, 'invalid_request', 'send the request as application/x-www-form-urlencoded');
+    }
     const body = (req.body ?? {}) as Record<string, unknown>;
+    const repeated = Object.keys(body).find((k) => typeof body[k] !== 'string');
+    if (repeated !== undefined) {
+      return oauthError(res, 400, 'invalid_request', 'a parameter is included more than once');
+    }
+    if (body.grant_type === undefined) return oauthError(res, 400, 'invalid_request', 'grant_type is required');
     if (body.grant_type !== 'client_credentials') {
       return oauthError(res, 400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
     }
@@ -293,9 +334,35 @@ export async function createTokenIssuer(
       return oauthError(res, 400, 'invalid_request', 'send client_id and client_secret by HTTP Basic or in the form');
     }
     const entry = table.byId.get(creds.id);
+    // Throttling (issue 13.7): failed secrets per configured client (from any address), per unknown client
+    // id and per caller address. A locked key is refused before its secret is compared, so guessing on
+    // costs nothing but tells nothing.
+    const caller = clientAddress(req, table.trustedProxies);
+    const address = caller === undefined ? '(unknown)' : addressKey(caller);
+    const clientKey = entry ? entry.id : creds.id;
+    const clients = entry ? throttle.clients : throttle.unknownClients;
+    const wait = Math.max(
+      clients.lockedFor(clientKey, limits.maxFailuresPerClient, windowMs),
+      throttle.addresses.lockedFor(address, limits.maxFailuresPerAddress, windowMs),
+    );
+    if (wait > 0) {
+      deps.metrics?.authFailures.inc({ reason: 'token-throttled' });
+      deps.logger.warn('token request throttled after failed client authentications', {
+        client: entry?.id,
+        retryAfterSeconds: wait,
+      });
+      return oauthError(res, 429, 'invalid_client', `too many failed client authentications; retry after ${wait} s`, {
+        'Retry-After': String(wait),
+      });
+    }
     const digests = entry && entry.secretDigests.length > 0 ? entry.secretDigests : unknownClientDigest;
     const ok = matchDigest(creds.secret, digests) !== -1 && entry !== undefined && entry.secretDigests.length > 0;
-    if (!ok) {
+    // A client with `ipAllow` gets no token elsewhere (its calls would be refused anyway), and failures from
+    // outside its addresses do not count against it: nobody outside can lock it out.
+    const outside = entry?.ipAllow !== undefined && !addressIn(entry.ipAllow, caller);
+    if (!ok || outside) {
+      if (!outside) clients.recordFailure(clientKey, windowMs);
+      throttle.addresses.recordFailure(address, windowMs);
       deps.metrics?.authFailures.inc({ reason: 'invalid-client' });
       return oauthError(res, 401, 'invalid_client', 'client authentication failed');
     }
@@ -308,17 +375,40 @@ export async function createTokenIssuer(
       .json({ access_token: token, token_type: 'Bearer', expires_in: options.ttlSeconds });
   };
 
+  /**
+   * Every failure of the body parser or the handler as an RFC 6749 §5.2 JSON error. Express's own error
+   * page is HTML with the stack and file paths when NODE_ENV is unset (issue 13.7); nothing of the error
+   * itself is echoed, only a fixed description per kind.
+   */
+  const tokenErrors = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const { status, type } = err as { status?: number; type?: string };
+    const known = type !== undefined && Object.hasOwn(BODY_ERRORS, type) ? BODY_ERRORS[type] : undefined;
+    if (known) return oauthError(res, known[0], 'invalid_request', known[1]);
+    if (status !== undefined && status >= 400 && status < 500) {
+      return oauthError(res, 400, 'invalid_request', 'the request body could not be read');
+    }
+    deps.logger.error('token endpoint failed', { error: err });
+    return oauthError(res, 500, 'server_error', 'the token could not be issued');
+  };
+
   const issuer: TokenIssuer = {
     router() {
       const router = express.Router();
       if (!options.enabled) return router;
-      router.post('/token', express.urlencoded({ extended: false, limit: '8kb' }), (req, res, next) => {
+      // No inflate: a token request is a few hundred bytes, and a compressed one is only attack surface.
+      const form = express.urlencoded({ extended: false, limit: '8kb', inflate: false, parameterLimit: 16 });
+      router.post('/token', form, (req, res, next) => {
         handleToken(req, res).catch(next);
       });
+      router.all('/token', (_req, res) =>
+        oauthError(res, 405, 'invalid_request', 'use POST (RFC 6749 §3.2)', { Allow: 'POST' }),
+      );
       router.get('/.well-known/jwks.json', (_req, res) => {
         // Short cache: after a rotation, verifiers see the new key within a minute.
         res.set('Cache-Control', 'public, max-age=60').json(issuer.jwks());
       });
+      router.use(tokenErrors);
       return router;
     },
 
@@ -363,6 +453,10 @@ export async function createTokenIssuer(
 
     keyState() {
       return { active, verifyOnly: [...verifyOnly], ttlSeconds: options.ttlSeconds };
+    },
+
+    throttleState() {
+      return throttle;
     },
   };
   return issuer;

@@ -66,6 +66,8 @@ export const errorCodes = {
     // The dialects append the field errors themselves (errors[] or the message string).
     message: 'Dữ liệu không hợp lệ ({count} lỗi)',
   },
+  // Path confinement (issue 13.2): the reason names the rule and the segment's position, never its text.
+  GW_PATH_NOT_ALLOWED: { status: 400, hop: 'caller', message: 'Đường dẫn không được phép: {reason}' },
   GW_BAD_REQUEST: { status: 400, hop: 'caller', message: 'Yêu cầu không hợp lệ: {reason}' },
   // Issue 13.4: the gateway adds its client secret only to grants a citizen stands behind.
   GW_GRANT_NOT_ALLOWED: {

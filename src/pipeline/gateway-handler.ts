@@ -17,7 +17,8 @@ import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
 import type { OutgoingCall } from './contracts.ts';
 import { guardJsonBytes } from './json-guard.ts';
-import { checkDeclaredLength, isFormContentType, isJsonContentType, isSafePath, readRequestBody } from './read-body.ts';
+import { checkDeclaredLength, isFormContentType, isJsonContentType, readRequestBody } from './read-body.ts';
+import { pathRefusal, queryRefusal } from '../routing/path-confinement.ts';
 
 /** What one exchange produced; the access log, metrics and audit trail read it when the response closes. */
 export interface ExchangeRecord {
@@ -140,8 +141,14 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     };
 
     const handle = async () => {
-      if (!isSafePath(path))
-        throw new GatewayError('GW_BAD_REQUEST', { reason: 'đường dẫn chứa đoạn không được phép (.., %2F, \\)' });
+      // Before matching: a path any upstream server could resolve elsewhere is never forwarded (13.2).
+      const refusal = pathRefusal(path) ?? queryRefusal(query.slice(1));
+      if (refusal) {
+        // Answered in the dialect of the route the path would match, when there is one.
+        const target = runtime.routes.match(record.method, path, req.headers);
+        if (target.kind === 'route') render = target.route.render;
+        throw new GatewayError('GW_PATH_NOT_ALLOWED', { reason: refusal });
+      }
       const match = runtime.routes.match(record.method, path, req.headers);
       if (match.kind === 'none') throw new GatewayError('GW_ROUTE_NOT_FOUND', { method: record.method, path });
       if (match.kind === 'method') {
@@ -154,6 +161,13 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       const { route, params } = match;
       const { upstream } = route;
       render = route.render;
+      if ((route.pattern.paramNames.length > 0 || route.pattern.hasWildcard) && runtime.caseShadow) {
+        if (runtime.caseShadow(record.method, path, req.headers, route)) {
+          throw new GatewayError('GW_PATH_NOT_ALLOWED', {
+            reason: 'đường dẫn chỉ khác đường dẫn của một tuyến khác ở chữ hoa/thường',
+          });
+        }
+      }
       record.route = route.id;
       record.routeConfig = route.config;
       record.upstream = upstream.id;

@@ -1,14 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.ts';
 
-/** True when the request announces no body (no Content-Length, or 0, and no Transfer-Encoding). */
-export function hasNoBody(req: IncomingMessage): boolean {
-  const te = req.headers['transfer-encoding'];
-  if (te !== undefined) return false;
-  const cl = req.headers['content-length'];
-  return cl === undefined || cl === '0';
-}
-
 /** Content-Length over the limit: answer 413 before reading a byte. */
 export function checkDeclaredLength(req: IncomingMessage, limit: number): void {
   const cl = req.headers['content-length'];
@@ -51,13 +43,4 @@ export function isJsonContentType(value: string | string[] | undefined): boolean
 
 export function isFormContentType(value: string | string[] | undefined): boolean {
   return typeof value === 'string' && value.split(';')[0].trim().toLowerCase() === 'application/x-www-form-urlencoded';
-}
-
-/**
- * Rejects paths that could escape a path rewrite: dot segments, encoded slashes or dots, backslashes,
- * NUL. Legitimate provincial and national API paths never contain them.
- */
-export function isSafePath(path: string): boolean {
-  if (/%2f|%5c|%2e|%00|\\/i.test(path)) return false;
-  return !/(^|\/)\.\.?(\/|$)/.test(path);
 }

@@ -1,3 +1,5 @@
+import { segmentRefusal } from './path-confinement.ts';
+
 /**
  * Route path patterns: literal segments, `:name` parameters (one segment) and an optional trailing `*`
  * (the rest of the path, possibly empty). Compiled once at load to a RegExp; matching is one exec().
@@ -34,6 +36,7 @@ export function compilePathPattern(source: string): PathPattern {
       return;
     }
     if (seg.includes(':') || seg.includes('*')) throw new Error(`path "${source}": bad segment "${seg}"`);
+    checkLiteral(`path "${source}"`, seg, i === segments.length - 1);
     regex += `/${escapeRegExp(seg)}`;
   });
   if (source === '/') regex = '^/';
@@ -57,12 +60,13 @@ export function compilePathPattern(source: string): PathPattern {
 /** Compiles an upstream path template (`/api/v1/Service/:op`, `/*`) into a filler checked against the params. */
 export function compilePathTemplate(template: string, available: readonly string[], hasWildcard: boolean) {
   const parts = template.split('/').slice(1);
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
     const param = PARAM.exec(part);
     if (param && !available.includes(param[1])) {
       throw new Error(`upstreamPath "${template}" uses :${param[1]}, which the route path does not define`);
     }
     if (part === '*' && !hasWildcard) throw new Error(`upstreamPath "${template}" uses *, but the route path has none`);
+    if (!param && part !== '*') checkLiteral(`upstreamPath "${template}"`, part, i === parts.length - 1);
   }
   return (params: Record<string, string>): string => {
     let out = '';
@@ -74,6 +78,13 @@ export function compilePathTemplate(template: string, available: readonly string
     }
     return out || '/';
   };
+}
+
+/** Literal segments obey the rule caller segments do (path-confinement.ts): the filled path then obeys it whole. */
+function checkLiteral(what: string, segment: string, last: boolean): void {
+  if (segment === '' && last) return; // a trailing slash
+  const reason = segmentRefusal(segment);
+  if (reason) throw new Error(`${what}: segment "${segment}" ${reason}`);
 }
 
 function escapeRegExp(s: string): string {

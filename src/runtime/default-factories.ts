@@ -33,7 +33,7 @@ export interface FactoryDeps {
 
 /** How the gateway loads its config: the env, the dialect names, the consumer schema extensions. */
 export function gatewayLoadOptions(env: Env): LoadOptions {
-  return { env, dialects: Object.keys(errorDialects), schemaExtensions: consumerConfigSchema };
+  return { env, dialects: errorDialects, schemaExtensions: consumerConfigSchema };
 }
 
 /** The factories the gateway is built with: the one place that wires the pluggable modules together. */

@@ -7,6 +7,8 @@ import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, Upstream
 import { createMolisaCompatTokenResponder } from '../credentials/molisa-compat-token.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
+import { buildPlugin } from '../plugin/plugin-options.ts';
+import { caseShadowCheck } from '../routing/case-shadow.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuthenticatorLike, ConsumerIdentity, CredentialChainLike } from '../pipeline/contracts.ts';
@@ -110,6 +112,13 @@ export interface Runtime {
   readonly trustedProxies?: BlockList;
   /** Renders errors for requests that matched no route: the dialect of the upstream named by the first path segment. */
   rendererForPath(path: string): ErrorRenderer;
+  /** Another route of the same upstream that a `:param`/`*` match reaches on a case-folding server, if any. */
+  caseShadow?(
+    method: string,
+    path: string,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    matched: RouteRuntime,
+  ): RouteRuntime | undefined;
   /** Requests in flight on this runtime; a retired runtime releases its resources at zero. */
   inFlight: number;
   /** Set when a newer runtime replaced this one. */
@@ -165,6 +174,7 @@ export async function buildRuntime(loaded: LoadedConfig, deps: BuildDeps, previo
     hash: loaded.hash,
     loadedAt: new Date(deps.clock.now()),
     routes: new RouteTable(routes),
+    caseShadow: caseShadowCheck(routes),
     routeList: routes,
     upstreams,
     consumers,
@@ -335,9 +345,10 @@ function buildStage(
 function createRenderer(ref: DialectRef | undefined, path: (string | number)[]): ErrorRenderer {
   const name = ref === undefined ? defaultDialect : typeof ref === 'string' ? ref : ref.name;
   const options = typeof ref === 'object' ? (ref.options ?? {}) : {};
-  const plugin = errorDialects[name];
+  const plugin = Object.hasOwn(errorDialects, name) ? errorDialects[name] : undefined;
   if (!plugin) throw new ConfigPathError(path, 'reference', `unknown error dialect "${name}"`);
-  return plugin.create(options as never, {});
+  const at = typeof ref === 'object' ? [...path, 'options'] : path;
+  return buildPlugin(plugin, options, {}, at, `error dialect ${name}`);
 }
 
 /** Releases what `old` holds that `current` no longer uses (agents of changed upstreams). */

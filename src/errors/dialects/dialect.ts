@@ -15,6 +15,14 @@ export interface ErrorContext {
 
 export type ErrorRenderer = (err: GatewayError, ctx: ErrorContext) => RenderedError;
 
+/**
+ * The HTTP status of a gateway error as every dialect renders it: 4xx or 5xx, never a success a caller
+ * could mistake for an answer (issue 13.9, last guard behind the option schemas).
+ */
+export function failureStatus(err: GatewayError): number {
+  return Number.isInteger(err.status) && err.status >= 400 && err.status <= 599 ? err.status : 500;
+}
+
 /** A short one-line list of field errors, for dialects that have only a message string. */
 export function summariseDetails(err: GatewayError): string {
   if (err.details.length === 0) return err.message;

@@ -1,14 +1,20 @@
 import type { Plugin } from '../../plugin/plugin.ts';
-import { summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
  * MOJ civil-status software: `{ status: "1" | "0", statusDescription, errorCode, errorDescription }`
- * (domain.md §4; seed 003). A gateway error is always status "0"; errorCode is the GW_ code.
+ * (domain.md §4; seed 003). A gateway error is always status "0" ("1" is success); errorCode is the GW_
+ * code. No options: a configurable status could be set to "1".
  */
 export const hotichDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> = {
-  schema: { type: 'object', additionalProperties: false, properties: {} },
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {},
+    description: 'hotich takes no options: a gateway error always has status "0", never the success "1"',
+  },
   create: () => (err, ctx) => ({
-    status: err.status,
+    status: failureStatus(err),
     contentType: 'application/json; charset=utf-8',
     body: JSON.stringify({
       status: '0',

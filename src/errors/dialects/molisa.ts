@@ -1,5 +1,5 @@
 import type { Plugin } from '../../plugin/plugin.ts';
-import { summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
  * MOLISA social-protection API: `{ error_code, message }`, 0 meaning success (seed 004, §IV.2), so a
@@ -13,13 +13,20 @@ export const molisaDialect: Plugin<Options, unknown, ErrorRenderer> = {
   schema: {
     type: 'object',
     additionalProperties: false,
-    properties: { errorCode: { type: 'integer', not: { const: 0 } } },
+    properties: {
+      errorCode: {
+        type: 'integer',
+        minimum: 1,
+        description: 'error_code 0 means success to a MOLISA caller (seed 004): a gateway error never carries it',
+      },
+    },
   },
   create: (options) => (err, ctx) => ({
-    status: err.status,
+    status: failureStatus(err),
     contentType: 'application/json; charset=utf-8',
     body: JSON.stringify({
-      error_code: options.errorCode ?? err.status,
+      // The schema refuses 0 at load; this guards a renderer built without the loader.
+      error_code: isErrorCode(options.errorCode) ? options.errorCode : failureStatus(err),
       message: summariseDetails(err),
       code: err.code,
       hop: err.hop,
@@ -28,3 +35,7 @@ export const molisaDialect: Plugin<Options, unknown, ErrorRenderer> = {
     }),
   }),
 };
+
+function isErrorCode(code: unknown): code is number {
+  return typeof code === 'number' && Number.isInteger(code) && code >= 1;
+}

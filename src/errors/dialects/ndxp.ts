@@ -1,17 +1,23 @@
 import type { Plugin } from '../../plugin/plugin.ts';
-import { summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
  * NDXP / VNeID style: `{ responseCode, responseMessage }` (seed 001, part C response). The response code
- * is a string; by default the HTTP status, as the platforms answer "200" for success.
+ * is a string: the HTTP status, never "200", which the platforms answer for success. No options: a
+ * configurable code could be set to the success one.
  */
 export const ndxpDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> = {
-  schema: { type: 'object', additionalProperties: false, properties: {} },
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {},
+    description: 'ndxp takes no options: responseCode is the HTTP status of the error, never the success code "200"',
+  },
   create: () => (err, ctx) => ({
-    status: err.status,
+    status: failureStatus(err),
     contentType: 'application/json; charset=utf-8',
     body: JSON.stringify({
-      responseCode: String(err.status),
+      responseCode: String(failureStatus(err)),
       responseMessage: summariseDetails(err),
       code: err.code,
       hop: err.hop,

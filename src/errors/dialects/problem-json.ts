@@ -1,16 +1,21 @@
 import type { Plugin } from '../../plugin/plugin.ts';
-import type { ErrorRenderer } from './dialect.ts';
+import { failureStatus, type ErrorRenderer } from './dialect.ts';
 
 /** RFC 9457 problem details, the default dialect. */
 export const problemJsonDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> = {
-  schema: { type: 'object', additionalProperties: false, properties: {} },
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {},
+    description: 'problem+json takes no options',
+  },
   create: () => (err, ctx) => ({
-    status: err.status,
+    status: failureStatus(err),
     contentType: 'application/problem+json; charset=utf-8',
     body: JSON.stringify({
       type: `urn:lgsp-gateway:error:${err.code}`,
       title: err.code,
-      status: err.status,
+      status: failureStatus(err),
       detail: err.message,
       instance: ctx.path,
       code: err.code,

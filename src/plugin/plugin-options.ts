@@ -1,0 +1,70 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ConfigPathError } from '../config/config-error.ts';
+import type { Plugin } from './plugin.ts';
+
+type Path = readonly (string | number)[];
+
+/**
+ * Option schemas are static objects: each is compiled once for the process and memoised by the schema
+ * object (a memo of pure functions, not state). `verbose` keeps the failing schema node, so its
+ * `description` (why a value is refused) reaches the admin.
+ */
+let optionsAjv: Ajv | undefined;
+const validators = new WeakMap<object, ValidateFunction>();
+function validatorFor(schema: object): ValidateFunction {
+  let validate = validators.get(schema);
+  if (!validate) {
+    optionsAjv ??= new Ajv({ allErrors: true, strict: false, verbose: true });
+    validate = optionsAjv.compile(schema);
+    validators.set(schema, validate);
+  }
+  return validate;
+}
+
+/**
+ * Checks a plug-in's options block against its schema (Kong-style: the platform validates, the plug-in
+ * cannot forget to). Returns the first fault located at the exact option path, or undefined.
+ */
+export function pluginOptionsError(
+  plugin: Pick<Plugin<never, unknown, unknown>, 'schema'>,
+  options: unknown,
+  path: Path,
+  what: string,
+): ConfigPathError | undefined {
+  const validate = validatorFor(plugin.schema);
+  if (validate(options)) return undefined;
+  return locatedError(validate.errors ?? [], path, what);
+}
+
+/** Validates the options, then builds the piece; throws ConfigPathError (located by the loader) on a fault. */
+export function buildPlugin<Deps, Built>(
+  plugin: Plugin<never, Deps, Built>,
+  options: unknown,
+  deps: Deps,
+  path: Path,
+  what: string,
+): Built {
+  const fault = pluginOptionsError(plugin, options, path, what);
+  if (fault) throw fault;
+  return plugin.create(options as never, deps);
+}
+
+function locatedError(errors: readonly ErrorObject[], path: Path, what: string): ConfigPathError {
+  // The deepest error is the most specific (oneOf branches report at their parents too).
+  const error = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
+  if (!error) return new ConfigPathError(path, 'schema', `${what}: invalid options`);
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const key = params.additionalProperty ?? params.missingProperty;
+  const at = [...path, ...segments, ...(key === undefined ? [] : [key])];
+  const why = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  const because = typeof why === 'string' ? ` (${why})` : '';
+  if (error.keyword === 'additionalProperties') {
+    return new ConfigPathError(at, error.keyword, `${what}: unknown option ${key}${because}`);
+  }
+  return new ConfigPathError(at, error.keyword, `${what}: ${error.message ?? 'invalid'}${because}`);
+}
