@@ -94,6 +94,11 @@ export function createStreamForwarder(target: UpstreamTarget): StreamForwarder {
       },
       proxyRes: (proxyRes, req, res) => {
         stripHopByHop(proxyRes.headers);
+        // Connection is hop-by-hop: the caller's own wish (or a drain in progress) decides, never the
+        // upstream's. httpxy would copy the upstream's value, or `keep-alive` when the caller's headers
+        // (replaced by the outgoing ones) have none: a caller's `Connection: close` was left open.
+        proxyRes.headers.connection =
+          res.shouldKeepAlive && res.getHeader('connection') !== 'close' ? 'keep-alive' : 'close';
         // Same idle timeout on the body as the managed client: a stalled or trickling body is cut, and the
         // caller's response (its head already relayed) is cut too rather than left hanging.
         const idleMs = (req as WithCall)[CALL]?.responseTimeoutMs ?? target.responseTimeoutMs;
