@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
+import { isBase64 } from './base64.ts';
 import { isRealDate } from './date-format.ts';
 
 /** Compiles schema files of one config load; the same file used by many routes compiles once. */
@@ -142,9 +143,40 @@ function createAjvs(): { ajv: Ajv; fastAjv: Ajv } {
   });
   for (const a of [ajv, fastAjv]) {
     addFormats.default(a);
+    hardenFormats(a);
+    a.addFormat('byte', { type: 'string', validate: isBase64 });
     for (const [name, f] of Object.entries(DATE_FORMATS)) a.addFormat(name, { type: 'string', validate: f.test });
   }
   return { ajv, fastAjv };
+}
+
+/**
+ * Longest string ajv-formats' regular-expression formats (uri, email, hostname...) are run on: longer is
+ * invalid. Their backtracking patterns take ~0.7 s and then overflow the stack on a 9 MB string (issue
+ * 14.4 found it for `byte`; `uri`, `uri-reference` and `uri-template` do the same), and no URI, address or
+ * name a national platform accepts comes near 64 KiB. `byte` has its own linear check (base64.ts).
+ */
+export const MAX_FORMAT_INPUT = 64 * 1024;
+
+/** Wraps every format ajv-formats registered: strings over MAX_FORMAT_INPUT fail, and a throw fails. */
+function hardenFormats(ajv: Ajv): void {
+  for (const [name, format] of Object.entries(ajv.formats)) {
+    if (format === undefined || format === true || typeof format === 'string') continue;
+    const def = format instanceof RegExp || typeof format === 'function' ? { validate: format } : format;
+    if (def.async === true || typeof def.validate === 'string') continue;
+    const check = def.validate;
+    const test = check instanceof RegExp ? (s: string) => check.test(s) : (check as (v: unknown) => boolean);
+    const type = 'type' in def ? def.type : 'string';
+    const validate = (v: unknown): boolean => {
+      if (typeof v === 'string' && v.length > MAX_FORMAT_INPUT) return false;
+      try {
+        return test(v as string);
+      } catch {
+        return false; // a RangeError from a regular expression's backtracking is an invalid value, not a 500
+      }
+    };
+    ajv.addFormat(name, { ...def, type, validate } as Parameters<Ajv['addFormat']>[1]);
+  }
 }
 
 /**
