@@ -75,7 +75,7 @@ const distinctBodies = () =>
   });
 
 const steps: [string, () => number][] = [
-  ['guardJsonBytes', () => measure(buffers, (b) => void guardJsonBytes(b as Buffer, 32))],
+  ['guardJsonBytes', () => measure(buffers, (b) => void guardJsonBytes(b as Buffer, { maxDepth: 32, maxKeys: 1000 }))],
   [
     'parseJsonBody (UTF-8 + JSON.parse + inspect)',
     () => measure(buffers, (b) => void parseJsonBody(b as Buffer, { maxDepth: 32 })),
@@ -95,7 +95,7 @@ const steps: [string, () => number][] = [
     () =>
       measure(buffers, (b) => {
         const raw = b as Buffer;
-        if (guardJsonBytes(raw, 32)) throw new Error('guard');
+        if (guardJsonBytes(raw, { maxDepth: 32, maxKeys: 1000 })) throw new Error('guard');
         const r = parseJsonBody(raw, { maxDepth: 32 });
         if (!r.ok) throw new Error('parse');
         const out = stage(r.value);

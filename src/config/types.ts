@@ -208,7 +208,7 @@ export interface GatewayConfig {
   readonly rateLimits?: RateLimitsConfig;
   readonly audit?: AuditConfig;
   readonly metrics?: MetricsConfig;
-  readonly limits: { readonly bodyBytes: number; readonly jsonDepth: number };
+  readonly limits: { readonly bodyBytes: number; readonly jsonDepth: number; readonly objectKeys: number };
   /** Directories, resolved to absolute paths at load (relative ones from the config directory). */
   readonly paths: {
     readonly schemas: string;

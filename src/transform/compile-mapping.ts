@@ -17,9 +17,16 @@ export interface MappingDeps {
  * A compiled mapping: body in, mapped body and FieldErrors out. `post`, when present, holds the ops that
  * run after schema validation (`phase: post`, `embeddedJson` with `reserialize`); compileBodyStage calls it.
  */
-export type MappingFn = ((body: unknown) => { body: unknown; errors: FieldError[] }) & {
-  readonly post?: (body: unknown) => { body: unknown; errors: FieldError[] };
+export type MappingFn = ((body: unknown) => MappingResult) & {
+  readonly post?: (body: unknown) => MappingResult;
 };
+
+/** `rawNumbers`: an op put numbers carried as source text in the body (exact-numbers.ts). */
+export interface MappingResult {
+  body: unknown;
+  errors: FieldError[];
+  rawNumbers?: boolean;
+}
 
 /** An Ajv for the ops' option schemas; keep one across loads: it compiles each op's (static) schema once. */
 export function createOptionsAjv(): Ajv {
@@ -90,7 +97,7 @@ export function compileMapping(
   return Object.freeze(fn);
 }
 
-function runner(steps: readonly Step[]): (body: unknown) => { body: unknown; errors: FieldError[] } {
+function runner(steps: readonly Step[]): (body: unknown) => MappingResult {
   // Compacted record builders per key list (common.ts compactRemoved), one cache per compiled list.
   const shapes = new ShapeCache<ShapeBuilder | null>();
   return (body) => {
@@ -101,6 +108,6 @@ function runner(steps: readonly Step[]): (body: unknown) => { body: unknown; err
       b = step(b, ctx);
     }
     if (ctx.removed.length > 0) b = compactRemoved(ctx, b, shapes);
-    return { body: b, errors: ctx.errors };
+    return ctx.rawNumbers ? { body: b, errors: ctx.errors, rawNumbers: true } : { body: b, errors: ctx.errors };
   };
 }

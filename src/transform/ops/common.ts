@@ -19,6 +19,8 @@ export interface MapCtx {
   readonly removed: Record<string, unknown>[];
   /** Where each `removed` object was (its trail from the body root then), so compaction can replace it. */
   readonly removedAt?: Trail[];
+  /** Set when an op put numbers carried as source text in the body (embeddedJson; exact-numbers.ts). */
+  rawNumbers?: boolean;
 }
 
 /** One compiled step: takes the body, returns the (possibly replaced) body, pushes FieldErrors. */
@@ -189,14 +191,26 @@ function replaceAt(
   const keys = Object.keys(obj);
   let build = shapes.get(keys);
   if (build === undefined) {
-    build = shapes.hasRoom ? (compileShapeBuilder(keys, keys) ?? null) : null;
-    shapes.set(keys, build);
+    const keep = shapes.admits(keys);
+    build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
+    if (keep) shapes.set(keys, build);
   }
   if (build === null) return false;
   const copy = build(obj);
   if (trail.length === 0) setRoot(copy);
   else (parent as Record<string | number, unknown>)[trail[trail.length - 1]] = copy;
   return true;
+}
+
+/**
+ * Most FieldErrors one mapping call keeps (the validator's default maxErrors): a 10 MB body of unknown keys
+ * under `allowOnly` would otherwise build a million error objects for one answer (issue 14.1).
+ */
+export const MAX_MAPPING_ERRORS = 100;
+
+/** Records a FieldError unless MAX_MAPPING_ERRORS are already recorded. */
+export function report(ctx: MapCtx, error: FieldError): void {
+  if (ctx.errors.length < MAX_MAPPING_ERRORS) ctx.errors.push(error);
 }
 
 /** Builds a FieldError; `message` gets the pointer and the rule appended the way validation does. */
@@ -259,5 +273,5 @@ export function applyEmpty(
   ctx: MapCtx,
 ): void {
   if (policy === 'drop') removeField(obj, key, ctx);
-  else if (policy === 'reject') ctx.errors.push(fieldError(toPointer(trail, key), 'required', 'không được để trống'));
+  else if (policy === 'reject') report(ctx, fieldError(toPointer(trail, key), 'required', 'không được để trống'));
 }

@@ -3,7 +3,13 @@ import fc from 'fast-check';
 import { compileFormatter, compileParser, isCanonicalFormat } from '../../../src/transform/date-format.ts';
 import { compileMapping, createMappingDeps, loadCatalogs, type MappingDeps } from '../../../src/transform/index.ts';
 import { compileEmptyTest } from '../../../src/transform/ops/common.ts';
-import { compileShapeBuilder, MAX_SHAPES, ShapeCache } from '../../../src/transform/shape.ts';
+import {
+  compileShapeBuilder,
+  MAX_SHAPE_KEY_UNITS,
+  MAX_SHAPE_KEYS,
+  MAX_SHAPES,
+  ShapeCache,
+} from '../../../src/transform/shape.ts';
 import { CATALOGS } from './helpers.ts';
 
 /**
@@ -44,9 +50,22 @@ describe('shape builders (shape.ts)', () => {
     expect(cache.get(['b', 'a'])).to.equal(undefined);
     expect(cache.get(['a'])).to.equal(undefined);
     for (let i = 0; i < MAX_SHAPES * 2; i++) cache.set([`k${i}`], i);
-    expect(cache.hasRoom).to.equal(false);
+    expect(cache.admits(['new'])).to.equal(false);
     expect(cache.get([`k${MAX_SHAPES - 2}`])).to.equal(MAX_SHAPES - 2);
     expect(cache.get([`k${MAX_SHAPES + 5}`])).to.equal(undefined);
+  });
+
+  it('cache: bounded in key-name bytes and keys per shape, not only in entries (issue 14.1)', () => {
+    const cache = new ShapeCache<number>();
+    const wide = Array.from({ length: MAX_SHAPE_KEYS + 1 }, (_, i) => `k${i}`);
+    cache.set(wide, 1);
+    expect(cache.get(wide)).to.equal(undefined);
+    const long = 'x'.repeat(MAX_SHAPE_KEY_UNITS / 4);
+    for (let i = 0; i < 10; i++) cache.set([`${long}${i}`], i);
+    expect(cache.usage.keyUnits).to.be.at.most(MAX_SHAPE_KEY_UNITS);
+    expect(cache.usage.shapes).to.be.below(4);
+    expect(cache.admits([long])).to.equal(false);
+    expect(cache.admits(['short'])).to.equal(true);
   });
 });
 
