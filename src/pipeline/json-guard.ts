@@ -55,7 +55,9 @@ export function guardJsonBytes(buf: Buffer, limits: JsonBytesLimits): JsonBytesV
       }
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > maxDepth) {
-        return new GatewayError('GW_BAD_REQUEST', { reason: `dữ liệu lồng sâu quá ${maxDepth} cấp` });
+        return new GatewayError('GW_BAD_REQUEST', {
+          reason: `dữ liệu lồng sâu quá ${maxDepth} cấp (limits.jsonDepth)`,
+        });
       }
       members[depth] = 0;
     } else if (c === 0x5d || c === 0x7d) depth--;

@@ -115,13 +115,17 @@ export function parseExact(
 }
 
 /**
- * A copy of `value` with every raw number replaced by its nearest double: what the schema judges
+ * A copy of `value` with every raw number replaced by its nearest finite double: what the schema judges
  * (ajv checks `typeof === 'number'`). Only made for bodies that hold raw numbers. Depth is bounded by
  * the guards that ran before (limits.jsonDepth, embedded JSON's maxDepth).
  */
 export function numericView(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (isRawNumber(value)) return Number((value as RawJson).rawJSON);
+  if (isRawNumber(value)) {
+    // The nearest finite double: ajv's `type: number` refuses Infinity, and 1e400 is a valid JSON number.
+    const n = Number((value as RawJson).rawJSON);
+    return Number.isFinite(n) ? n : Math.sign(n) * Number.MAX_VALUE;
+  }
   if (Array.isArray(value)) return value.map(numericView);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
