@@ -30,6 +30,16 @@ const inflate = promisify(zlib.inflate);
 const inflateRaw = promisify(zlib.inflateRaw);
 const brotli = promisify(zlib.brotliDecompress);
 
+/** True when the body needs no decoding: no Content-Encoding (or identity), no charset other than UTF-8. */
+export function isPlainUtf8(headers: IncomingHttpHeaders): boolean {
+  const coding = headers['content-encoding'];
+  if (coding !== undefined && !(typeof coding === 'string' && coding.trim().toLowerCase() === 'identity')) return false;
+  const type = headers['content-type'];
+  if (type === undefined || !type.includes(';')) return true;
+  const charset = charsetOf(type);
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
 /** Decodes `buf` per its Content-Encoding and the charset of its Content-Type into plain UTF-8. */
 export async function decodeBody(
   buf: Buffer,

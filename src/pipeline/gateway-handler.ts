@@ -10,7 +10,13 @@ import { acceptableRequestId, outgoingHeaders, relayableResponseHeaders } from '
 import { callUpstream, type UpstreamResponse } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
-import { decodeBody, describeUtf8Request, describeUtf8Response, type BodyDecodeFault } from './body-encoding.ts';
+import {
+  decodeBody,
+  describeUtf8Request,
+  describeUtf8Response,
+  isPlainUtf8,
+  type BodyDecodeFault,
+} from './body-encoding.ts';
 import type { OutgoingCall } from './contracts.ts';
 import { guardJsonBytes, type JsonBytesLimits } from './json-guard.ts';
 import {
@@ -391,6 +397,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 
     /** Content-Encoding and charset of a body the gateway will re-serialise (body-encoding.ts). */
     const decodeRequest = async (route: RouteRuntime, body: Buffer, limit: number, kind: 'json' | 'form') => {
+      if (isPlainUtf8(req.headers)) return body;
       const out = await decodeBody(body, req.headers, limit, kind);
       if (out.ok) return out.body;
       throw requestDecodeError(route.id, out.fault);
@@ -406,7 +413,9 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         ok: false as const,
         error: new GatewayError('GW_UPSTREAM_BAD_RESPONSE', { upstream: route.upstream.id, reason }),
       });
-      const decoded = await decodeBody(buf, upstreamRes.headers, maxResponseBytes);
+      const decoded = isPlainUtf8(upstreamRes.headers)
+        ? { ok: true as const, body: buf }
+        : await decodeBody(buf, upstreamRes.headers, maxResponseBytes);
       if (!decoded.ok) return bad(describeFault(decoded.fault));
       const limits = jsonLimits();
       const verdict = guardJsonBytes(decoded.body, limits);
