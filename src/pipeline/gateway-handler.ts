@@ -200,7 +200,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
             });
           }
           // The body is written again as UTF-8 JSON: read it as its labels say, and drop the labels.
-          body = await decodeRequest(route, body, limit, 'json');
+          if (!isPlainUtf8(req.headers)) body = await decodeRequest(route, body, limit, 'json');
           const parsed = parseGuarded(body);
           call.json = adaptRequest(route, parsed.value, record, parsed.rawNumbers);
           describeUtf8Request(call.headers);
@@ -214,7 +214,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
               contentType: req.headers['content-type'] ?? '(none)',
             });
           }
-          call.form = new URLSearchParams((await decodeRequest(route, body, limit, 'form')).toString('utf8'));
+          if (!isPlainUtf8(req.headers)) body = await decodeRequest(route, body, limit, 'form');
+          call.form = new URLSearchParams(body.toString('utf8'));
           describeUtf8Request(call.headers);
         } else if (body !== undefined) {
           call.json = undefined;
@@ -308,7 +309,12 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         // buffer and parses it only if a strategy looks at bodies (MOLISA error_code), not on every call.
         // The answer gets the request's guards (encoding, depth, key count, exact numbers): a hostile or
         // broken upstream must not reach the mapping's recursion (issue 14.5).
-        const answer = route.response && buf.length > 0 ? await readAnswer(route, upstreamRes, buf) : undefined;
+        let answer: Answer | undefined;
+        if (route.response && buf.length > 0) {
+          // Decoding (and its await) only when the labels say the bytes are not plain UTF-8.
+          const plain = isPlainUtf8(upstreamRes.headers) ? buf : await decodeAnswer(route, upstreamRes, buf);
+          answer = plain instanceof GatewayError ? { ok: false, error: plain } : readAnswer(route, plain);
+        }
         const parsed = answer?.ok ? answer.value : undefined;
         if (attempt === 0 && upstream.credentials.isTokenRejected(status, parsed ?? buf)) {
           upstream.credentials.invalidate();
@@ -397,33 +403,34 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 
     /** Content-Encoding and charset of a body the gateway will re-serialise (body-encoding.ts). */
     const decodeRequest = async (route: RouteRuntime, body: Buffer, limit: number, kind: 'json' | 'form') => {
-      if (isPlainUtf8(req.headers)) return body;
       const out = await decodeBody(body, req.headers, limit, kind);
       if (out.ok) return out.body;
       throw requestDecodeError(route.id, out.fault);
     };
 
-    /** An upstream answer decoded, guarded and parsed; a fault is a 502 naming the upstream and the rule. */
-    const readAnswer = async (
-      route: RouteRuntime,
-      upstreamRes: UpstreamResponse,
-      buf: Buffer,
-    ): Promise<{ ok: true; value: unknown; rawNumbers?: boolean } | { ok: false; error: GatewayError }> => {
-      const bad = (reason: string) => ({
-        ok: false as const,
+    /** An answer labelled with a Content-Encoding or a non-UTF-8 charset, decoded; a fault is a 502. */
+    const decodeAnswer = async (route: RouteRuntime, upstreamRes: UpstreamResponse, buf: Buffer) => {
+      const decoded = await decodeBody(buf, upstreamRes.headers, maxResponseBytes);
+      if (decoded.ok) return decoded.body;
+      return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', {
+        upstream: route.upstream.id,
+        reason: describeFault(decoded.fault),
+      });
+    };
+
+    /** An upstream answer guarded and parsed like a request; a fault is a 502 naming the upstream and rule. */
+    const readAnswer = (route: RouteRuntime, body: Buffer): Answer => {
+      const bad = (reason: string): Answer => ({
+        ok: false,
         error: new GatewayError('GW_UPSTREAM_BAD_RESPONSE', { upstream: route.upstream.id, reason }),
       });
-      const decoded = isPlainUtf8(upstreamRes.headers)
-        ? { ok: true as const, body: buf }
-        : await decodeBody(buf, upstreamRes.headers, maxResponseBytes);
-      if (!decoded.ok) return bad(describeFault(decoded.fault));
       const limits = jsonLimits();
-      const verdict = guardJsonBytes(decoded.body, limits);
+      const verdict = guardJsonBytes(body, limits);
       if (verdict instanceof GatewayError) {
         const reason = String(verdict.params.reason ?? verdict.message);
         return bad(verdict.code === 'GW_MALFORMED_JSON' ? `phản hồi không phải JSON hợp lệ (${reason})` : reason);
       }
-      const parsed = parseJson(decoded.body, {
+      const parsed = parseJson(body, {
         maxDepth: limits.maxDepth,
         exactNumbers: verdict === 'exact-numbers',
       });
@@ -486,6 +493,9 @@ function serialiseBody(call: OutgoingCall, raw: Buffer | undefined): Buffer | un
   if (call.form !== undefined) return Buffer.from(call.form.toString());
   return raw;
 }
+
+/** An upstream answer parsed for a response stage, or why it could not be. */
+type Answer = { ok: true; value: unknown; rawNumbers?: boolean } | { ok: false; error: GatewayError };
 
 /** A caller's body the gateway cannot read as labelled: 415 naming the header, 413, or 400. */
 function requestDecodeError(route: string, fault: BodyDecodeFault): GatewayError {
