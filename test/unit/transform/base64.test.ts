@@ -27,7 +27,18 @@ describe('base64 `byte` format (issue 14.4)', () => {
   });
 
   it('refuses junk, line breaks, the URL alphabet, missing padding and non-zero pad bits', () => {
-    for (const bad of ['%%% junk %%%\n', 'QUJD\n', 'QUJD\r\nQUJD', 'QU JD', '-_-_', 'QUI', 'QUI==', 'QR==', 'QUJ=QUJD', '====']) {
+    for (const bad of [
+      '%%% junk %%%\n',
+      'QUJD\n',
+      'QUJD\r\nQUJD',
+      'QU JD',
+      '-_-_',
+      'QUI',
+      'QUI==',
+      'QR==',
+      'QUJ=QUJD',
+      '====',
+    ]) {
       expect(isBase64(bad), JSON.stringify(bad)).to.equal(false);
     }
     for (const good of ['', 'QQ==', 'QUI=', 'QUJD', '+/+/']) expect(isBase64(good), good).to.equal(true);
