@@ -2,6 +2,7 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import { compileMapping, type MappingDeps } from './compile-mapping.ts';
 import { numericView } from './exact-numbers.ts';
+import { admitShapes, type PendingShapes } from './shape.ts';
 import type { ValidatorFactory } from './validator.ts';
 
 /** The `request:` / `response:` block of a route (config/types.ts BodyStageConfig). */
@@ -38,8 +39,10 @@ export function compileBodyStage(
   return (input, rawNumbers = false) => {
     let body = input;
     let errors: FieldError[] = [];
+    // Record shapes the mapping met are cached only if the whole stage accepts the body (issue 14.1).
+    const shapes: PendingShapes = [];
     if (map) {
-      const mapped = map(body);
+      const mapped = map(body, shapes);
       ({ body, errors } = mapped);
       if (mapped.rawNumbers) rawNumbers = true;
     }
@@ -54,10 +57,11 @@ export function compileBodyStage(
       }
     }
     if (post && errors.length === 0) {
-      const r = post(body);
+      const r = post(body, shapes);
       body = r.body;
       errors.push(...r.errors);
     }
+    if (shapes.length > 0 && errors.length === 0) admitShapes(shapes);
     return { body, errors };
   };
 }

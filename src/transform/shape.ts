@@ -29,6 +29,18 @@ export const MAX_SHAPE_KEYS = 256;
  */
 export const MAX_SHAPE_KEY_UNITS = 64 * 1024;
 
+/**
+ * Shapes met during one mapping call, stored in their caches only once the body is accepted (mapping and
+ * schema found nothing; compile-mapping.ts, body-stage.ts): a rejected body never takes a cache slot.
+ */
+export type PendingShapes = { cache: ShapeCache<unknown>; keys: readonly string[]; plan: unknown }[];
+
+/** Stores every pending shape in its cache (each still subject to the cache's bounds) and empties the list. */
+export function admitShapes(pending: PendingShapes): void {
+  for (const p of pending) p.cache.set(p.keys, p.plan);
+  pending.length = 0;
+}
+
 /** Map from a record's key list (in order) to what an op compiled for it, bounded in entries and bytes. */
 export class ShapeCache<P> {
   readonly #byLength = new Map<number, { keys: readonly string[]; plan: P }[]>();
@@ -45,6 +57,29 @@ export class ShapeCache<P> {
       return list[p].plan;
     }
     return undefined;
+  }
+
+  /** The plan for this key list: from the cache, else from the shapes this call met so far. */
+  lookup(keys: readonly string[], pending: PendingShapes | undefined): P | undefined {
+    const hit = this.get(keys);
+    if (hit !== undefined || pending === undefined) return hit;
+    outer: for (const p of pending) {
+      if (p.cache !== (this as ShapeCache<unknown>) || p.keys.length !== keys.length) continue;
+      for (let i = 0; i < keys.length; i++) if (p.keys[i] !== keys[i]) continue outer;
+      return p.plan as P;
+    }
+    return undefined;
+  }
+
+  /**
+   * Keeps `plan` for `keys`: at once without `pending`, else in `pending` until the call's body is accepted
+   * (at most MAX_SHAPES pending per call, each admitted by this cache's bounds).
+   */
+  propose(keys: readonly string[], plan: P, pending: PendingShapes | undefined): void {
+    if (pending === undefined) this.set(keys, plan);
+    else if (pending.length < MAX_SHAPES && this.admits(keys)) {
+      pending.push({ cache: this as ShapeCache<unknown>, keys: keys.slice(), plan });
+    }
   }
 
   /** True when this key list would be stored by `set` (room left, not too many keys, names not too long). */

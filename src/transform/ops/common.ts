@@ -3,7 +3,7 @@ import type { FieldError } from '../../errors/gateway-error.ts';
 import type { Plugin } from '../../plugin/plugin.ts';
 import type { CatalogSet } from '../catalogs.ts';
 import { compileWalker, parseFieldPath, parsePath, toPointer, type Segment, type Trail } from '../path.ts';
-import { compileShapeBuilder, type ShapeBuilder, type ShapeCache } from '../shape.ts';
+import { compileShapeBuilder, type PendingShapes, type ShapeBuilder, type ShapeCache } from '../shape.ts';
 
 /** What every mapping op factory receives: catalogues and the config path of its own YAML entry. */
 export interface OpDeps {
@@ -21,6 +21,8 @@ export interface MapCtx {
   readonly removedAt?: Trail[];
   /** Set when an op put numbers carried as source text in the body (embeddedJson; exact-numbers.ts). */
   rawNumbers?: boolean;
+  /** Shapes met in this call, cached only once the body is accepted (shape.ts PendingShapes). */
+  readonly shapes?: PendingShapes;
 }
 
 /** One compiled step: takes the body, returns the (possibly replaced) body, pushes FieldErrors. */
@@ -163,7 +165,7 @@ export function compactRemoved(ctx: MapCtx, body?: unknown, shapes?: ShapeCache<
   for (let r = 0; r < ctx.removed.length; r++) {
     const obj = ctx.removed[r];
     const at = ctx.removedAt?.[r];
-    if (shapes !== undefined && at !== undefined && replaceAt(root, at, obj, shapes, (v) => (root = v))) continue;
+    if (shapes !== undefined && at !== undefined && replaceAt(root, at, obj, shapes, ctx, (v) => (root = v))) continue;
     for (const key of Object.keys(obj)) if (obj[key] === undefined) delete obj[key];
   }
   ctx.removed.length = 0;
@@ -177,6 +179,7 @@ function replaceAt(
   trail: Trail,
   obj: Record<string, unknown>,
   shapes: ShapeCache<ShapeBuilder | null>,
+  ctx: MapCtx,
   setRoot: (v: unknown) => void,
 ): boolean {
   let parent: unknown = undefined;
@@ -189,11 +192,11 @@ function replaceAt(
   }
   if (node !== obj) return false;
   const keys = Object.keys(obj);
-  let build = shapes.get(keys);
+  let build = shapes.lookup(keys, ctx.shapes);
   if (build === undefined) {
     const keep = shapes.admits(keys);
     build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
-    if (keep) shapes.set(keys, build);
+    if (keep) shapes.propose(keys, build, ctx.shapes);
   }
   if (build === null) return false;
   const copy = build(obj);

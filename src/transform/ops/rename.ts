@@ -116,13 +116,13 @@ export const renameOp: MappingOp<Options> = {
     };
     const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
       const keys = Object.keys(obj);
-      let plan = shapes.get(keys);
+      let plan = shapes.lookup(keys, ctx.shapes);
       if (plan === undefined) {
         // A shape the cache will not keep (full, too many keys, names too long) gets a plan for this record
         // only: no generated builder, nothing retained (issue 14.1).
         const keep = shapes.admits(keys);
         plan = planFor(keys, keep);
-        if (keep) shapes.set(keys, plan);
+        if (keep) shapes.propose(keys, plan, ctx.shapes);
       }
       const targets = plan.targets;
       if (targets === undefined) return obj;
