@@ -174,6 +174,7 @@ export function buildConfigSchema(extensions: ConfigSchemaExtensions = {}): Reco
         properties: {
           bodyBytes: { type: 'integer', minimum: 0, default: 10 * 1024 * 1024 },
           jsonDepth: { type: 'integer', minimum: 1, maximum: 1000, default: 64 },
+          objectKeys: { type: 'integer', minimum: 1, default: 1000 },
           upload: {
             type: 'object',
             additionalProperties: false,

@@ -241,6 +241,7 @@ export interface GatewayConfig {
   readonly limits: {
     readonly bodyBytes: number;
     readonly jsonDepth: number;
+    readonly objectKeys: number;
     /** Minimum rate of a streamed body, checked per window (issue 14.3). */
     readonly upload: { readonly minBytesPerSecond: number; readonly windowMs: number };
   };

@@ -59,6 +59,11 @@ export const errorCodes = {
     hop: 'caller',
     message: 'Tuyến {route} chỉ nhận Content-Type application/json (nhận được: {contentType})',
   },
+  GW_UNSUPPORTED_BODY_ENCODING: {
+    status: 415,
+    hop: 'caller',
+    message: 'Tuyến {route} không đọc được {header}: {value} (chấp nhận: {accepted})',
+  },
   GW_MALFORMED_JSON: { status: 400, hop: 'caller', message: 'JSON không hợp lệ: {reason}' },
   GW_VALIDATION_FAILED: {
     status: 400,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import type { Clock } from '../config/types.ts';
@@ -15,8 +15,15 @@ import type { StreamBodyFilter } from '../proxy/stream-forwarder.ts';
 import { callUpstream, type UpstreamResponse } from '../proxy/upstream-call.ts';
 import { upstreamError } from '../proxy/upstream-error.ts';
 import { releaseRetired, type RouteRuntime, type Runtime } from '../runtime/runtime.ts';
+import {
+  decodeBody,
+  describeUtf8Request,
+  describeUtf8Response,
+  isPlainUtf8,
+  type BodyDecodeFault,
+} from './body-encoding.ts';
 import type { OutgoingCall } from './contracts.ts';
-import { guardJsonBytes } from './json-guard.ts';
+import { guardJsonBytes, type JsonBytesLimits } from './json-guard.ts';
 import { checkDeclaredLength, isFormContentType, isJsonContentType, readRequestBody } from './read-body.ts';
 import { pathRefusal, queryRefusal } from '../routing/path-confinement.ts';
 
@@ -50,10 +57,14 @@ export interface PipelineHooks {
   onInFlight?(route: string, delta: number): void;
 }
 
+/**
+ * `exactNumbers`: the byte guard saw a number literal a double may not carry; the parser carries any that
+ * it does not as its source text and says so with `rawNumbers` (src/transform/exact-numbers.ts).
+ */
 export type JsonParser = (
   buf: Buffer,
-  limits: { maxDepth: number },
-) => { ok: true; value: unknown } | { ok: false; error: GatewayError };
+  limits: { maxDepth: number; exactNumbers?: boolean },
+) => { ok: true; value: unknown; rawNumbers?: boolean } | { ok: false; error: GatewayError };
 
 export interface PipelineDeps {
   current(): Runtime;
@@ -207,11 +218,11 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
               contentType: req.headers['content-type'] ?? '(none)',
             });
           }
-          const unsafe = guardJsonBytes(body, runtime.config.limits.jsonDepth);
-          if (unsafe) throw unsafe;
-          const parsed = parseJson(body, { maxDepth: runtime.config.limits.jsonDepth });
-          if (!parsed.ok) throw parsed.error;
-          call.json = adaptRequest(route, parsed.value, record);
+          // The body is written again as UTF-8 JSON: read it as its labels say, and drop the labels.
+          if (!isPlainUtf8(req.headers)) body = await decodeRequest(route, body, limit, 'json');
+          const parsed = parseGuarded(body);
+          call.json = adaptRequest(route, parsed.value, record, parsed.rawNumbers);
+          describeUtf8Request(call.headers);
           record.body = call.json;
         } else if (route.parseJson && route.request) {
           throw new GatewayError('GW_BAD_REQUEST', { reason: `tuyến ${route.id} cần dữ liệu JSON trong thân yêu cầu` });
@@ -222,7 +233,9 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
               contentType: req.headers['content-type'] ?? '(none)',
             });
           }
+          if (!isPlainUtf8(req.headers)) body = await decodeRequest(route, body, limit, 'form');
           call.form = new URLSearchParams(body.toString('utf8'));
+          describeUtf8Request(call.headers);
         } else if (body !== undefined) {
           call.json = undefined;
           return forwardBuffered(route, call, upstreamPath, body);
@@ -242,13 +255,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     const answerLocally = async (answer: NonNullable<RouteRuntime['answer']>, limit: number, framing: BodyFraming) => {
       const raw = framing.kind === 'none' ? Buffer.alloc(0) : await readRequestBody(req, limit);
       let body: unknown;
-      if (raw.length > 0) {
-        const unsafe = guardJsonBytes(raw, runtime.config.limits.jsonDepth);
-        if (unsafe) throw unsafe;
-        const parsed = parseJson(raw, { maxDepth: runtime.config.limits.jsonDepth });
-        if (!parsed.ok) throw parsed.error;
-        body = parsed.value;
-      }
+      if (raw.length > 0) body = parseGuarded(raw).value;
       const out = answer(body);
       const payload = JSON.stringify(out.body);
       record.status = out.status;
@@ -326,25 +333,34 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
         record.upstreamMs = performance.now() - upstreamStarted;
         // Parsed only when the response is mapped or validated; the token-rejection check gets the raw
         // buffer and parses it only if a strategy looks at bodies (MOLISA error_code), not on every call.
-        const parsed = route.response ? tryParse(buf) : undefined;
+        // The answer gets the request's guards (encoding, depth, key count, exact numbers): a hostile or
+        // broken upstream must not reach the mapping's recursion (issue 14.5).
+        let answer: Answer | undefined;
+        if (route.response && buf.length > 0) {
+          // Decoding (and its await) only when the labels say the bytes are not plain UTF-8.
+          // An answer the masker decoded already (compressed though identity was asked for) is not decoded twice.
+          const labels = coding ? { ...upstreamRes.headers, 'content-encoding': undefined } : upstreamRes.headers;
+          const plain = isPlainUtf8(labels) ? buf : await decodeAnswer(route, labels, buf);
+          answer = plain instanceof GatewayError ? { ok: false, error: plain } : readAnswer(route, plain);
+        }
+        const parsed = answer?.ok ? answer.value : undefined;
         if (attempt === 0 && upstream.credentials.isTokenRejected(status, parsed ?? buf)) {
           upstream.credentials.invalidate(call);
           continue;
         }
         // Response stages check what the upstream accepted (2xx); its own errors pass through unchanged.
         const adapt = route.response !== undefined && status >= 200 && status < 300;
-        if (adapt && parsed === undefined && buf.length > 0 && route.response?.mode === 'enforce') {
-          throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', {
-            upstream: upstream.id,
-            reason: 'phản hồi không phải JSON hợp lệ',
-          });
+        if (adapt && answer !== undefined && !answer.ok) {
+          if (route.response?.mode === 'enforce') throw answer.error;
+          logger.warn('response not mapped (report mode)', { requestId, route: route.id, error: answer.error.message });
         }
-        const outBody = adapt && parsed !== undefined ? adaptResponse(route, parsed) : undefined;
+        const outBody = adapt && answer?.ok ? adaptResponse(route, answer.value, answer.rawNumbers) : undefined;
         const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
         masker?.maskInPlace(payload);
         const headers = relayableResponseHeaders(upstreamRes.headers);
         scrubRelayedHeaders(headers, masker, route.config.allowSetCookie === true);
         if (coding) delete headers['content-encoding'];
+        if (outBody !== undefined) describeUtf8Response(headers);
         headers['content-length'] = String(payload.length);
         headers['x-request-id'] = requestId;
         record.status = status;
@@ -432,10 +448,66 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       });
     };
 
-    const adaptRequest = (route: RouteRuntime, body: unknown, rec: ExchangeRecord): unknown => {
+    /** The limits the byte guard enforces on request bodies and mapped answers alike. */
+    const jsonLimits = (): JsonBytesLimits => ({
+      maxDepth: runtime.config.limits.jsonDepth,
+      maxKeys: runtime.config.limits.objectKeys,
+    });
+
+    /** Guard, then parse (exactly where the guard saw a number at risk); throws the caller's 400. */
+    const parseGuarded = (buf: Buffer): { value: unknown; rawNumbers?: boolean } => {
+      const limits = jsonLimits();
+      const verdict = guardJsonBytes(buf, limits);
+      if (verdict instanceof GatewayError) throw verdict;
+      const parsed = parseJson(buf, { maxDepth: limits.maxDepth, exactNumbers: verdict === 'exact-numbers' });
+      if (!parsed.ok) throw parsed.error;
+      return parsed;
+    };
+
+    /** Content-Encoding and charset of a body the gateway will re-serialise (body-encoding.ts). */
+    const decodeRequest = async (route: RouteRuntime, body: Buffer, limit: number, kind: 'json' | 'form') => {
+      const out = await decodeBody(body, req.headers, limit, kind);
+      if (out.ok) return out.body;
+      throw requestDecodeError(route.id, out.fault);
+    };
+
+    /** An answer labelled with a Content-Encoding or a non-UTF-8 charset, decoded; a fault is a 502. */
+    const decodeAnswer = async (route: RouteRuntime, labels: IncomingHttpHeaders, buf: Buffer) => {
+      const decoded = await decodeBody(buf, labels, maxResponseBytes);
+      if (decoded.ok) return decoded.body;
+      return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', {
+        upstream: route.upstream.id,
+        reason: describeFault(decoded.fault),
+      });
+    };
+
+    /** An upstream answer guarded and parsed like a request; a fault is a 502 naming the upstream and rule. */
+    const readAnswer = (route: RouteRuntime, body: Buffer): Answer => {
+      const bad = (reason: string): Answer => ({
+        ok: false,
+        error: new GatewayError('GW_UPSTREAM_BAD_RESPONSE', { upstream: route.upstream.id, reason }),
+      });
+      const limits = jsonLimits();
+      const verdict = guardJsonBytes(body, limits);
+      if (verdict instanceof GatewayError) {
+        const reason = String(verdict.params.reason ?? verdict.message);
+        return bad(verdict.code === 'GW_MALFORMED_JSON' ? `phản hồi không phải JSON hợp lệ (${reason})` : reason);
+      }
+      const parsed = parseJson(body, {
+        maxDepth: limits.maxDepth,
+        exactNumbers: verdict === 'exact-numbers',
+      });
+      if (!parsed.ok) {
+        const detail = String(parsed.error.params.reason ?? parsed.error.message);
+        return bad(parsed.error.code === 'GW_MALFORMED_JSON' ? `phản hồi không phải JSON hợp lệ (${detail})` : detail);
+      }
+      return parsed;
+    };
+
+    const adaptRequest = (route: RouteRuntime, body: unknown, rec: ExchangeRecord, rawNumbers?: boolean): unknown => {
       const stage = route.request;
       if (!stage) return body;
-      const out = stage.run(body);
+      const out = stage.run(body, rawNumbers);
       if (out.errors.length > 0) {
         rec.validationRejected = true;
         throw validationError(out.errors);
@@ -443,10 +515,10 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
       return out.body;
     };
 
-    const adaptResponse = (route: RouteRuntime, body: unknown): unknown => {
+    const adaptResponse = (route: RouteRuntime, body: unknown, rawNumbers?: boolean): unknown => {
       const stage = route.response;
       if (!stage) return body;
-      const out = stage.run(body);
+      const out = stage.run(body, rawNumbers);
       if (out.errors.length > 0) {
         record.responseRejected = true;
         if (stage.mode === 'enforce') {
@@ -503,13 +575,29 @@ function declaredLength(value: string | undefined): number | undefined {
   return value !== undefined && Number.isSafeInteger(length) ? length : undefined;
 }
 
-function tryParse(buf: Buffer): unknown {
-  if (buf.length === 0) return undefined;
-  try {
-    return JSON.parse(buf.toString('utf8'));
-  } catch {
-    return undefined;
+/** An upstream answer parsed for a response stage, or why it could not be. */
+type Answer = { ok: true; value: unknown; rawNumbers?: boolean } | { ok: false; error: GatewayError };
+
+/** A caller's body the gateway cannot read as labelled: 415 naming the header, 413, or 400. */
+function requestDecodeError(route: string, fault: BodyDecodeFault): GatewayError {
+  if (fault.kind === 'too-large') return new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit: fault.limit });
+  if (fault.kind === 'unsupported') {
+    const header = fault.header === 'content-type' ? 'Content-Type' : 'Content-Encoding';
+    return new GatewayError('GW_UNSUPPORTED_BODY_ENCODING', {
+      route,
+      header,
+      value: fault.value,
+      accepted: fault.accepted,
+    });
   }
+  return new GatewayError('GW_BAD_REQUEST', { reason: describeFault(fault) });
+}
+
+function describeFault(fault: BodyDecodeFault): string {
+  if (fault.kind === 'too-large') return `dữ liệu sau khi giải nén vượt ${fault.limit} byte`;
+  const header = fault.header === 'content-type' ? 'Content-Type' : 'Content-Encoding';
+  if (fault.kind === 'unsupported') return `${header}: ${fault.value} không được hỗ trợ (chấp nhận: ${fault.accepted})`;
+  return `dữ liệu không giải mã được theo ${header}: ${fault.value}`;
 }
 
 /** Plain JSON.parse with the position of the fault; the transform module supplies a stricter parser. */

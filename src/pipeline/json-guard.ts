@@ -1,6 +1,19 @@
 import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '../errors/gateway-error.ts';
 
+/** What the byte guard enforces (config `limits.jsonDepth`, `limits.objectKeys`). */
+export interface JsonBytesLimits {
+  readonly maxDepth: number;
+  /** Most members one object may have; default unbounded. */
+  readonly maxKeys?: number;
+}
+
+/**
+ * The guard's verdict: a refusal, `'exact-numbers'` when the body holds a number literal that a double may
+ * not carry exactly (the parser must then take its exact path, json-body.ts), or undefined (all clear).
+ */
+export type JsonBytesVerdict = GatewayError | 'exact-numbers' | undefined;
+
 /**
  * Checks a JSON body's bytes before any parser sees them, whichever parser the gateway is built with:
  * - bytes that are not UTF-8 are refused (GW_MALFORMED_JSON): decoding would swap them for U+FFFD and
@@ -8,13 +21,22 @@ import { GatewayError } from '../errors/gateway-error.ts';
  * - nesting deeper than `maxDepth` (objects and arrays each count one level) is refused (GW_BAD_REQUEST):
  *   `limits.jsonDepth` is the promise, and a deep body overflows the stack of any recursive step later
  *   (JSON.stringify, mapping, audit key extraction);
- * - an integer literal beyond 2^53 is refused (GW_BAD_REQUEST): JSON.parse would round it, and an ID
- *   sent as a number would reach the upstream as a different number. Such values must be strings.
+ * - an object with more than `maxKeys` members is refused (GW_BAD_REQUEST) before it is parsed: every
+ *   later step (rename plans, shape caches, schema errors) is linear in a record's key count, and a record
+ *   of 600,000 keys pinned hundreds of MB (issue 14.1). Counted as `:` outside strings at each depth;
+ * - a number literal with more than 15 significant digits, or an exponent of 3 digits or more, is flagged
+ *   ('exact-numbers'): a double carries every decimal of up to 15 digits in the normal range exactly, so
+ *   only these may be changed by JSON.parse (1e400 -> Infinity -> null; 12345678901234567890 rounded).
+ *   The flag only sends the body to the slower exact parser; it refuses nothing by itself.
  * One pass, no recursion, no allocation per byte.
  */
-export function guardJsonBytes(buf: Buffer, maxDepth: number): GatewayError | undefined {
+export function guardJsonBytes(buf: Buffer, limits: JsonBytesLimits): JsonBytesVerdict {
   if (!isUtf8(buf)) return new GatewayError('GW_MALFORMED_JSON', { reason: 'dữ liệu không phải UTF-8 hợp lệ' });
+  const { maxDepth } = limits;
+  const maxKeys = limits.maxKeys ?? Infinity;
+  const members = memberCounts(maxDepth);
   let depth = 0;
+  let risky = false;
   const n = buf.length;
   for (let i = 0; i < n; i++) {
     const c = buf[i];
@@ -25,26 +47,92 @@ export function guardJsonBytes(buf: Buffer, maxDepth: number): GatewayError | un
         if (s === 0x22) break;
         if (s === 0x5c) i++;
       }
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > maxDepth) {
-        return new GatewayError('GW_BAD_REQUEST', { reason: `dữ liệu lồng sâu quá ${maxDepth} cấp` });
-      }
-    } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (isDigit(c) || c === 0x2d) {
-      const start = i;
-      let j = c === 0x2d ? i + 1 : i;
-      while (j < buf.length && isDigit(buf[j])) j++;
-      const integer = buf[j] !== 0x2e && buf[j] !== 0x65 && buf[j] !== 0x45;
-      if (integer && j - start >= 16 && !Number.isSafeInteger(Number(buf.toString('latin1', start, j)))) {
+    } else if (c === 0x3a) {
+      if (depth > 0 && ++members[depth] > maxKeys) {
         return new GatewayError('GW_BAD_REQUEST', {
-          reason: `số nguyên ${buf.toString('latin1', start, Math.min(j, start + 40))} vượt quá 2^53, không giữ được chính xác; hãy gửi dưới dạng chuỗi`,
+          reason: `một đối tượng có quá ${maxKeys} khóa (limits.objectKeys)`,
         });
       }
-      while (j < buf.length && isNumberChar(buf[j])) j++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) {
+        return new GatewayError('GW_BAD_REQUEST', {
+          reason: `dữ liệu lồng sâu quá ${maxDepth} cấp (limits.jsonDepth)`,
+        });
+      }
+      members[depth] = 0;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+    else if (isDigit(c) || c === 0x2d) {
+      const end = numberEnd(buf, i);
+      if (!risky && numberAtRisk(buf, i, end)) risky = true;
+      i = end - 1;
+    }
+  }
+  return risky ? 'exact-numbers' : undefined;
+}
+
+/**
+ * True when a JSON text (a string, e.g. an embedded `data` field) holds a number literal outside strings
+ * that a double may not carry exactly: the same rule as guardJsonBytes, on UTF-16 code units.
+ */
+export function textHasNumbersAtRisk(text: string): boolean {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < n; i++) {
+        const s = text.charCodeAt(i);
+        if (s === 0x22) break;
+        if (s === 0x5c) i++;
+      }
+    } else if (isDigit(c) || c === 0x2d) {
+      let j = i;
+      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+      if (numberAtRisk(text, i, j)) return true;
       i = j - 1;
     }
   }
-  return undefined;
+  return false;
+}
+
+type CodeUnits = { readonly length: number } & ({ [i: number]: number } | string);
+
+/** End (exclusive) of the number literal starting at `i`. */
+function numberEnd(buf: Buffer, i: number): number {
+  let j = i + 1;
+  while (j < buf.length && isNumberChar(buf[j])) j++;
+  return j;
+}
+
+/**
+ * More than 15 digits before the exponent (zeros included), or an exponent written with 3 digits or more.
+ * Conservative on purpose (`1.0000000000000000` and `0.00000000000000012` are flagged though exact; the
+ * exact parser then finds they are), so that the rule needs no arithmetic: every literal it lets through
+ * has at most 15 significant digits and a magnitude between 1e-114 and 1e114, which a double carries.
+ */
+export function numberAtRisk(src: CodeUnits, start: number, end: number): boolean {
+  if (end - start < 5) return false; // the shortest literal at risk is 1e100
+  let digits = 0;
+  let k = start;
+  for (; k < end; k++) {
+    const c = at(src, k);
+    if (c === 0x65 || c === 0x45) break;
+    if (isDigit(c) && ++digits > 15) return true;
+  }
+  let exponent = 0;
+  for (k++; k < end; k++) if (isDigit(at(src, k)) && ++exponent >= 3) return true;
+  return false;
+}
+
+function at(src: CodeUnits, k: number): number {
+  return typeof src === 'string' ? src.charCodeAt(k) : (src as { [i: number]: number })[k];
+}
+
+let members = new Uint32Array(65);
+
+/** The per-depth member counters, grown once to the largest depth limit seen (no allocation per call). */
+function memberCounts(maxDepth: number): Uint32Array {
+  if (members.length <= maxDepth) members = new Uint32Array(maxDepth + 1);
+  return members;
 }
 
 function isDigit(c: number): boolean {

@@ -38,8 +38,11 @@ export interface RuntimeFactories {
   beginBuild?(config: GatewayConfig): void;
 }
 
-/** A compiled body stage: the adapted body and every problem found (empty = valid). */
-export type StageFn = (body: unknown) => { body: unknown; errors: FieldError[] };
+/**
+ * A compiled body stage: the adapted body and every problem found (empty = valid). `rawNumbers`: the body
+ * holds numbers carried as their source text (the parser's flag; src/transform/exact-numbers.ts).
+ */
+export type StageFn = (body: unknown, rawNumbers?: boolean) => { body: unknown; errors: FieldError[] };
 
 export interface CredentialFactoryDeps {
   readonly upstreamId: string;

@@ -1,6 +1,8 @@
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import { compileMapping, type MappingDeps } from './compile-mapping.ts';
+import { numericView } from './exact-numbers.ts';
+import { admitShapes, type PendingShapes } from './shape.ts';
 import type { ValidatorFactory } from './validator.ts';
 
 /** The `request:` / `response:` block of a route (config/types.ts BodyStageConfig). */
@@ -10,8 +12,12 @@ export interface BodyStage {
   readonly mode?: 'enforce' | 'report';
 }
 
-/** Result of one stage: the body to send on, and every problem found (empty when all is well). */
-export type BodyStageFn = (body: unknown) => { body: unknown; errors: FieldError[] };
+/**
+ * Result of one stage: the body to send on, and every problem found (empty when all is well).
+ * `rawNumbers`: the body holds numbers carried as their source text (the parser said so, exact-numbers.ts);
+ * the schema then judges a copy with the nearest doubles, and the body sent keeps the source text.
+ */
+export type BodyStageFn = (body: unknown, rawNumbers?: boolean) => { body: unknown; errors: FieldError[] };
 
 /**
  * map -> validate -> post-validation ops, the order issue 4 fixes: the schema judges the mapped body (the
@@ -30,12 +36,18 @@ export function compileBodyStage(
   const map = stage.mapping ? compileMapping(stage.mapping, deps, [...path, 'mapping']) : undefined;
   const validate = stage.schema ? deps.validators.compile(stage.schema, [...path, 'schema']) : undefined;
   const post = map?.post;
-  return (input) => {
+  return (input, rawNumbers = false) => {
     let body = input;
     let errors: FieldError[] = [];
-    if (map) ({ body, errors } = map(body));
+    // Record shapes the mapping met are cached only if the whole stage accepts the body (issue 14.1).
+    const shapes: PendingShapes = [];
+    if (map) {
+      const mapped = map(body, shapes);
+      ({ body, errors } = mapped);
+      if (mapped.rawNumbers) rawNumbers = true;
+    }
     if (validate) {
-      const found = validate(body);
+      const found = validate(rawNumbers ? numericView(body) : body);
       if (found.length > 0) {
         if (errors.length === 0) errors = found;
         else {
@@ -45,10 +57,11 @@ export function compileBodyStage(
       }
     }
     if (post && errors.length === 0) {
-      const r = post(body);
+      const r = post(body, shapes);
       body = r.body;
       errors.push(...r.errors);
     }
+    if (shapes.length > 0 && errors.length === 0) admitShapes(shapes);
     return { body, errors };
   };
 }

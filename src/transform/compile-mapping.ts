@@ -4,7 +4,7 @@ import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
 import { compactRemoved, type MapCtx, type Step } from './ops/common.ts';
 import { mappingOps } from './ops/registry.ts';
-import { ShapeCache, type ShapeBuilder } from './shape.ts';
+import { admitShapes, ShapeCache, type PendingShapes, type ShapeBuilder } from './shape.ts';
 
 /** What compileMapping needs: catalogues, and optionally an Ajv to check op options (one per load). */
 export interface MappingDeps {
@@ -17,9 +17,20 @@ export interface MappingDeps {
  * A compiled mapping: body in, mapped body and FieldErrors out. `post`, when present, holds the ops that
  * run after schema validation (`phase: post`, `embeddedJson` with `reserialize`); compileBodyStage calls it.
  */
-export type MappingFn = ((body: unknown) => { body: unknown; errors: FieldError[] }) & {
-  readonly post?: (body: unknown) => { body: unknown; errors: FieldError[] };
+export type MappingFn = ((body: unknown, deferShapes?: PendingShapes) => MappingResult) & {
+  readonly post?: (body: unknown, deferShapes?: PendingShapes) => MappingResult;
 };
+
+/**
+ * `rawNumbers`: an op put numbers carried as source text in the body (exact-numbers.ts). Shapes the call
+ * met are cached at its end when it found no errors, or, given `deferShapes`, left in that list for the
+ * caller to admit once the schema has accepted the body too (body-stage.ts).
+ */
+export interface MappingResult {
+  body: unknown;
+  errors: FieldError[];
+  rawNumbers?: boolean;
+}
 
 /** An Ajv for the ops' option schemas; keep one across loads: it compiles each op's (static) schema once. */
 export function createOptionsAjv(): Ajv {
@@ -90,17 +101,18 @@ export function compileMapping(
   return Object.freeze(fn);
 }
 
-function runner(steps: readonly Step[]): (body: unknown) => { body: unknown; errors: FieldError[] } {
+function runner(steps: readonly Step[]): (body: unknown, deferShapes?: PendingShapes) => MappingResult {
   // Compacted record builders per key list (common.ts compactRemoved), one cache per compiled list.
   const shapes = new ShapeCache<ShapeBuilder | null>();
-  return (body) => {
-    const ctx: MapCtx = { errors: [], trail: [], removed: [], removedAt: [] };
+  return (body, deferShapes) => {
+    const ctx: MapCtx = { errors: [], trail: [], removed: [], removedAt: [], shapes: deferShapes ?? [] };
     let b = body;
     for (const step of steps) {
       ctx.trail.length = 0;
       b = step(b, ctx);
     }
     if (ctx.removed.length > 0) b = compactRemoved(ctx, b, shapes);
-    return { body: b, errors: ctx.errors };
+    if (deferShapes === undefined && ctx.shapes!.length > 0 && ctx.errors.length === 0) admitShapes(ctx.shapes!);
+    return ctx.rawNumbers ? { body: b, errors: ctx.errors, rawNumbers: true } : { body: b, errors: ctx.errors };
   };
 }

@@ -1,8 +1,20 @@
 import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { textHasNumbersAtRisk } from '../pipeline/json-guard.ts';
+import { findInexactNumber, isRawNumber, parseExact } from './exact-numbers.ts';
 import { FORBIDDEN_KEYS } from './path.ts';
 
-export type ParseResult = { ok: true; value: unknown } | { ok: false; error: GatewayError };
+/** `rawNumbers`: the value holds numbers carried as their source text (exact-numbers.ts). */
+export type ParseResult = { ok: true; value: unknown; rawNumbers?: boolean } | { ok: false; error: GatewayError };
+
+export interface ParseLimits {
+  readonly maxDepth: number;
+  /**
+   * The caller (json-guard) saw a number literal a double may not carry exactly: check, and carry any that
+   * is not exact as its source text. Undefined: scan the text here (for JSON embedded in a field).
+   */
+  readonly exactNumbers?: boolean;
+}
 
 /**
  * Parses a JSON body for the mapping/validation pipeline. Failures name where they are:
@@ -19,7 +31,7 @@ export type ParseResult = { ok: true; value: unknown } | { ok: false; error: Gat
  *
  * A UTF-8 byte order mark is skipped (RFC 8259 §8.1 allows parsers to ignore it; .NET senders emit it).
  */
-export function parseJsonBody(buf: Buffer, limits: { maxDepth: number }): ParseResult {
+export function parseJsonBody(buf: Buffer, limits: ParseLimits): ParseResult {
   if (!isUtf8(buf)) {
     const at = firstInvalidUtf8(buf);
     const { line, column } = lineColumn(buf.subarray(0, at).toString('utf8'), Infinity);
@@ -39,10 +51,19 @@ export function parseJsonBody(buf: Buffer, limits: { maxDepth: number }): ParseR
 }
 
 /** Same checks as parseJsonBody on a string (used for JSON embedded in a field, e.g. VNeID `loAS`). */
-export function parseJsonText(text: string, limits: { maxDepth: number }): ParseResult {
+export function parseJsonText(text: string, limits: ParseLimits): ParseResult {
   let value: unknown;
+  let rawNumbers = false;
   try {
-    value = JSON.parse(text);
+    const atRisk = limits.exactNumbers ?? textHasNumbersAtRisk(text);
+    const inexact = atRisk ? findInexactNumber(text) : undefined;
+    if (inexact === undefined) value = JSON.parse(text);
+    else {
+      const exact = parseExact(text, inexact);
+      if (!exact.ok) return exact;
+      value = exact.value;
+      rawNumbers = true;
+    }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     const m = /at position (\d+)/.exec(msg);
@@ -51,7 +72,7 @@ export function parseJsonText(text: string, limits: { maxDepth: number }): Parse
   }
   const problem = inspect(value, limits.maxDepth);
   if (problem) return { ok: false, error: new GatewayError('GW_BAD_REQUEST', { reason: problem }) };
-  return { ok: true, value };
+  return rawNumbers ? { ok: true, value, rawNumbers } : { ok: true, value };
 }
 
 function malformed(reason: string, text: string, position: number): ParseResult {
@@ -129,7 +150,7 @@ function inspect(root: unknown, maxDepth: number): string | undefined {
     if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
         const child: unknown = node[i];
-        if (typeof child === 'object' && child !== null) {
+        if (typeof child === 'object' && child !== null && !isRawNumber(child)) {
           stack.push({ node: child, depth: depth + 1, pointer: `${pointer}/${i}` });
         }
       }
@@ -137,7 +158,7 @@ function inspect(root: unknown, maxDepth: number): string | undefined {
       for (const key of Object.keys(node)) {
         if (FORBIDDEN_KEYS.has(key)) return `khóa "${key}" không được phép (tại ${pointer}/${key})`;
         const child: unknown = (node as Record<string, unknown>)[key];
-        if (typeof child === 'object' && child !== null) {
+        if (typeof child === 'object' && child !== null && !isRawNumber(child)) {
           stack.push({ node: child, depth: depth + 1, pointer: `${pointer}/${escape(key)}` });
         }
       }

@@ -1,4 +1,5 @@
 import { ConfigPathError } from '../config/config-error.ts';
+import { isRawNumber } from './exact-numbers.ts';
 
 /**
  * Field paths in mapping YAML (docs/transform.md, "Path syntax"):
@@ -57,9 +58,9 @@ export function parseFieldPath(
   return { container: segs.slice(0, -1), key: last.key };
 }
 
-/** Plain JSON object (not array, not null). */
+/** Plain JSON object (not array, not null, not a number carried as its source text: exact-numbers.ts). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isRawNumber(v);
 }
 
 /** Trail of keys/indexes from the body root to the current container, pushed/popped while walking. */

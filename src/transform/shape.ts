@@ -17,13 +17,35 @@ export type ShapeBuilder = (obj: Record<string, unknown>) => Record<string, unkn
 
 /** At most this many shapes per cache; later shapes take the generic path (same result, slower). */
 export const MAX_SHAPES = 64;
-/** Records with more keys than this are never specialised (the generated source grows with the keys). */
+/**
+ * Records with more keys than this are never specialised nor cached (the generated source and the stored
+ * key list grow with the keys): a record of 600,000 keys once pinned ~60 MB per op (issue 14.1).
+ */
 export const MAX_SHAPE_KEYS = 256;
+/**
+ * At most this many UTF-16 units of key names per cache, all shapes together: key names are sender data
+ * of any length, so an entry bound alone bounds nothing. A cache stays under ~0.5 MB with every plan
+ * (64 shapes x 256 keys x a few pointers + 64 Ki units of names, twice for the generated source).
+ */
+export const MAX_SHAPE_KEY_UNITS = 64 * 1024;
 
-/** Bounded map from a record's key list (in order) to what an op compiled for it. */
+/**
+ * Shapes met during one mapping call, stored in their caches only once the body is accepted (mapping and
+ * schema found nothing; compile-mapping.ts, body-stage.ts): a rejected body never takes a cache slot.
+ */
+export type PendingShapes = { cache: ShapeCache<unknown>; keys: readonly string[]; plan: unknown }[];
+
+/** Stores every pending shape in its cache (each still subject to the cache's bounds) and empties the list. */
+export function admitShapes(pending: PendingShapes): void {
+  for (const p of pending) p.cache.set(p.keys, p.plan);
+  pending.length = 0;
+}
+
+/** Map from a record's key list (in order) to what an op compiled for it, bounded in entries and bytes. */
 export class ShapeCache<P> {
   readonly #byLength = new Map<number, { keys: readonly string[]; plan: P }[]>();
   #size = 0;
+  #units = 0;
 
   /** The plan stored for exactly this key list, or undefined. */
   get(keys: readonly string[]): P | undefined {
@@ -37,19 +59,55 @@ export class ShapeCache<P> {
     return undefined;
   }
 
-  /** True when another shape may still be added. */
-  get hasRoom(): boolean {
-    return this.#size < MAX_SHAPES;
+  /** The plan for this key list: from the cache, else from the shapes this call met so far. */
+  lookup(keys: readonly string[], pending: PendingShapes | undefined): P | undefined {
+    const hit = this.get(keys);
+    if (hit !== undefined || pending === undefined) return hit;
+    outer: for (const p of pending) {
+      if (p.cache !== (this as ShapeCache<unknown>) || p.keys.length !== keys.length) continue;
+      for (let i = 0; i < keys.length; i++) if (p.keys[i] !== keys[i]) continue outer;
+      return p.plan as P;
+    }
+    return undefined;
   }
 
-  /** Stores `plan` for `keys` (a copy of the list is kept); ignored when the cache is full. */
+  /**
+   * Keeps `plan` for `keys`: at once without `pending`, else in `pending` until the call's body is accepted
+   * (at most MAX_SHAPES pending per call, each admitted by this cache's bounds).
+   */
+  propose(keys: readonly string[], plan: P, pending: PendingShapes | undefined): void {
+    if (pending === undefined) this.set(keys, plan);
+    else if (pending.length < MAX_SHAPES && this.admits(keys)) {
+      pending.push({ cache: this as ShapeCache<unknown>, keys: keys.slice(), plan });
+    }
+  }
+
+  /** True when this key list would be stored by `set` (room left, not too many keys, names not too long). */
+  admits(keys: readonly string[]): boolean {
+    if (this.#size >= MAX_SHAPES || keys.length > MAX_SHAPE_KEYS) return false;
+    return this.#units + keyUnits(keys) <= MAX_SHAPE_KEY_UNITS;
+  }
+
+  /** Stores `plan` for `keys` (a copy of the list is kept); ignored unless `admits(keys)`. */
   set(keys: readonly string[], plan: P): void {
-    if (this.#size >= MAX_SHAPES) return;
+    if (!this.admits(keys)) return;
     let list = this.#byLength.get(keys.length);
     if (list === undefined) this.#byLength.set(keys.length, (list = []));
     list.push({ keys: keys.slice(), plan });
     this.#size++;
+    this.#units += keyUnits(keys);
   }
+
+  /** Shapes stored and UTF-16 units of key names they hold (tests, admin). */
+  get usage(): { shapes: number; keyUnits: number } {
+    return { shapes: this.#size, keyUnits: this.#units };
+  }
+}
+
+function keyUnits(keys: readonly string[]): number {
+  let units = 0;
+  for (let i = 0; i < keys.length; i++) units += keys[i].length;
+  return units;
 }
 
 /**

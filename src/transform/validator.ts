@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
+import { isBase64 } from './base64.ts';
 import { isRealDate } from './date-format.ts';
 
 /** Compiles schema files of one config load; the same file used by many routes compiles once. */
@@ -60,7 +61,7 @@ function compact(s: string, withTime: boolean): boolean {
  * throws ConfigPathError(path, 'schema-compile', ...) naming the file.
  */
 export function createValidatorFactory(schemasDir: string, options: ValidatorOptions = {}): ValidatorFactory {
-  let instances: { ajv: Ajv; fastAjv: Ajv } | undefined;
+  let instances: { ajv: Ajv; fastAjv: Ajv; firstAjv: Ajv } | undefined;
   // Made on the first schema that is not reused: a reload with unchanged schemas compiles nothing.
   const ajvs = () => (instances ??= createAjvs());
   const cache = new Map<string, (body: unknown) => FieldError[]>();
@@ -99,7 +100,7 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
         compiled.set(key, reused);
         return reused;
       }
-      const { ajv, fastAjv } = ajvs();
+      const { ajv, fastAjv, firstAjv } = ajvs();
       let validate: ValidateFunction;
       try {
         validate = ajv.compile(schema as object);
@@ -111,10 +112,19 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
         );
       }
       const fast = lengthMonotone(schema) ? fastAjv.compile(schema as object) : undefined;
+      let firstOnly: ValidateFunction | undefined;
       const fn = (body: unknown): FieldError[] => {
         if (fast !== undefined && fast(body)) return [];
+        // ajv's allErrors lists every error before we keep `maxErrors`: on a 10 MB batch of records full of
+        // unknown keys that is 1.2 million error objects (162 MB, 2.8 s). A body that large gets its first
+        // error only (same semantics, compiled on first need); one of ordinary size gets them all.
+        if (!hasAtMost(body, ALL_ERRORS_MAX_VALUES)) {
+          firstOnly ??= firstAjv.compile(schema as object);
+          if (firstOnly(body)) return [];
+          return takeErrors(firstOnly, maxErrors);
+        }
         if (validate(body)) return [];
-        return toFieldErrors(validate.errors ?? [], maxErrors);
+        return takeErrors(validate, maxErrors);
       };
       cache.set(file, fn);
       compiled.set(key, fn);
@@ -123,8 +133,38 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
   };
 }
 
-/** One Ajv (draft-07, allErrors, strict) with ajv-formats and the seed date formats, and its fast twin. */
-function createAjvs(): { ajv: Ajv; fastAjv: Ajv } {
+/**
+ * Bodies with more values than this (objects, arrays and scalars counted) are reported with their first
+ * schema error only: at most ~50,000 ajv error objects (~7 MB) can exist for one body.
+ */
+export const ALL_ERRORS_MAX_VALUES = 50_000;
+
+/** True when `root` holds at most `max` values; stops counting at `max` (iterative, no recursion). */
+function hasAtMost(root: unknown, max: number): boolean {
+  let count = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (++count > max) return false;
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node)) for (let i = 0; i < node.length; i++) stack.push(node[i]);
+    else for (const key in node) stack.push((node as Record<string, unknown>)[key]);
+  }
+  return true;
+}
+
+/** FieldErrors of a failed validation; the validator's own error list is dropped, not kept till next call. */
+function takeErrors(validate: ValidateFunction, maxErrors: number): FieldError[] {
+  const errors = toFieldErrors(validate.errors ?? [], maxErrors);
+  validate.errors = null;
+  return errors;
+}
+
+/**
+ * One Ajv (draft-07, allErrors, strict) with ajv-formats and the seed date formats, its fast twin, and a
+ * first-error twin for very large bodies (ALL_ERRORS_MAX_VALUES).
+ */
+function createAjvs(): { ajv: Ajv; fastAjv: Ajv; firstAjv: Ajv } {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   // The success path: stop at the first error, and compare string lengths in UTF-16 units instead of
   // counting code points with ajv's ucs2length (which reads every character of every string with a
@@ -140,11 +180,43 @@ function createAjvs(): { ajv: Ajv; fastAjv: Ajv } {
     unicode: false,
     logger: false,
   });
-  for (const a of [ajv, fastAjv]) {
+  const firstAjv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+  for (const a of [ajv, fastAjv, firstAjv]) {
     addFormats.default(a);
+    hardenFormats(a);
+    a.addFormat('byte', { type: 'string', validate: isBase64 });
     for (const [name, f] of Object.entries(DATE_FORMATS)) a.addFormat(name, { type: 'string', validate: f.test });
   }
-  return { ajv, fastAjv };
+  return { ajv, fastAjv, firstAjv };
+}
+
+/**
+ * Longest string ajv-formats' regular-expression formats (uri, email, hostname...) are run on: longer is
+ * invalid. Their backtracking patterns take ~0.7 s and then overflow the stack on a 9 MB string (issue
+ * 14.4 found it for `byte`; `uri`, `uri-reference` and `uri-template` do the same), and no URI, address or
+ * name a national platform accepts comes near 64 KiB. `byte` has its own linear check (base64.ts).
+ */
+export const MAX_FORMAT_INPUT = 64 * 1024;
+
+/** Wraps every format ajv-formats registered: strings over MAX_FORMAT_INPUT fail, and a throw fails. */
+function hardenFormats(ajv: Ajv): void {
+  for (const [name, format] of Object.entries(ajv.formats)) {
+    if (format === undefined || format === true || typeof format === 'string') continue;
+    const def = format instanceof RegExp || typeof format === 'function' ? { validate: format } : format;
+    if (def.async === true || typeof def.validate === 'string') continue;
+    const check = def.validate;
+    const test = check instanceof RegExp ? (s: string) => check.test(s) : (check as (v: unknown) => boolean);
+    const type = 'type' in def ? def.type : 'string';
+    const validate = (v: unknown): boolean => {
+      if (typeof v === 'string' && v.length > MAX_FORMAT_INPUT) return false;
+      try {
+        return test(v as string);
+      } catch {
+        return false; // a RangeError from a regular expression's backtracking is an invalid value, not a 500
+      }
+    };
+    ajv.addFormat(name, { ...def, type, validate } as Parameters<Ajv['addFormat']>[1]);
+  }
 }
 
 /**

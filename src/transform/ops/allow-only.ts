@@ -5,6 +5,7 @@ import {
   fieldError,
   opSchema,
   removeField,
+  report,
   stringList,
   toPointer,
   type BaseOptions,
@@ -38,7 +39,7 @@ export const allowOnlyOp: MappingOp<Options> = {
       for (const key of Object.keys(obj)) {
         if (allowed.has(key) || obj[key] === undefined) continue;
         if (drop) removeField(obj, key, ctx);
-        else ctx.errors.push(fieldError(toPointer(trail, key), 'additionalProperties', 'không được phép gửi', key));
+        else report(ctx, fieldError(toPointer(trail, key), 'additionalProperties', 'không được phép gửi', key));
       }
       return obj;
     });

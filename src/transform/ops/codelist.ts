@@ -11,6 +11,7 @@ import {
   fieldsOf,
   oneOfFieldOrFields,
   opSchema,
+  report,
   toPointer,
   type BaseOptions,
   type EmptyPolicy,
@@ -118,7 +119,8 @@ export const codelistOp: MappingOp<Options> = {
       const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
       if (mapped !== undefined) obj[key] = mapped;
       else if (reject) {
-        ctx.errors.push(
+        report(
+          ctx,
           fieldError(
             toPointer(trail, key),
             'codelist',

@@ -3,7 +3,7 @@ import type { FieldError } from '../../errors/gateway-error.ts';
 import type { Plugin } from '../../plugin/plugin.ts';
 import type { CatalogSet } from '../catalogs.ts';
 import { compileWalker, parseFieldPath, parsePath, toPointer, type Segment, type Trail } from '../path.ts';
-import { compileShapeBuilder, type ShapeBuilder, type ShapeCache } from '../shape.ts';
+import { compileShapeBuilder, type PendingShapes, type ShapeBuilder, type ShapeCache } from '../shape.ts';
 
 /** What every mapping op factory receives: catalogues and the config path of its own YAML entry. */
 export interface OpDeps {
@@ -19,6 +19,10 @@ export interface MapCtx {
   readonly removed: Record<string, unknown>[];
   /** Where each `removed` object was (its trail from the body root then), so compaction can replace it. */
   readonly removedAt?: Trail[];
+  /** Set when an op put numbers carried as source text in the body (embeddedJson; exact-numbers.ts). */
+  rawNumbers?: boolean;
+  /** Shapes met in this call, cached only once the body is accepted (shape.ts PendingShapes). */
+  readonly shapes?: PendingShapes;
 }
 
 /** One compiled step: takes the body, returns the (possibly replaced) body, pushes FieldErrors. */
@@ -161,7 +165,7 @@ export function compactRemoved(ctx: MapCtx, body?: unknown, shapes?: ShapeCache<
   for (let r = 0; r < ctx.removed.length; r++) {
     const obj = ctx.removed[r];
     const at = ctx.removedAt?.[r];
-    if (shapes !== undefined && at !== undefined && replaceAt(root, at, obj, shapes, (v) => (root = v))) continue;
+    if (shapes !== undefined && at !== undefined && replaceAt(root, at, obj, shapes, ctx, (v) => (root = v))) continue;
     for (const key of Object.keys(obj)) if (obj[key] === undefined) delete obj[key];
   }
   ctx.removed.length = 0;
@@ -175,6 +179,7 @@ function replaceAt(
   trail: Trail,
   obj: Record<string, unknown>,
   shapes: ShapeCache<ShapeBuilder | null>,
+  ctx: MapCtx,
   setRoot: (v: unknown) => void,
 ): boolean {
   let parent: unknown = undefined;
@@ -187,16 +192,28 @@ function replaceAt(
   }
   if (node !== obj) return false;
   const keys = Object.keys(obj);
-  let build = shapes.get(keys);
+  let build = shapes.lookup(keys, ctx.shapes);
   if (build === undefined) {
-    build = shapes.hasRoom ? (compileShapeBuilder(keys, keys) ?? null) : null;
-    shapes.set(keys, build);
+    const keep = shapes.admits(keys);
+    build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
+    if (keep) shapes.propose(keys, build, ctx.shapes);
   }
   if (build === null) return false;
   const copy = build(obj);
   if (trail.length === 0) setRoot(copy);
   else (parent as Record<string | number, unknown>)[trail[trail.length - 1]] = copy;
   return true;
+}
+
+/**
+ * Most FieldErrors one mapping call keeps (the validator's default maxErrors): a 10 MB body of unknown keys
+ * under `allowOnly` would otherwise build a million error objects for one answer (issue 14.1).
+ */
+export const MAX_MAPPING_ERRORS = 100;
+
+/** Records a FieldError unless MAX_MAPPING_ERRORS are already recorded. */
+export function report(ctx: MapCtx, error: FieldError): void {
+  if (ctx.errors.length < MAX_MAPPING_ERRORS) ctx.errors.push(error);
 }
 
 /** Builds a FieldError; `message` gets the pointer and the rule appended the way validation does. */
@@ -259,5 +276,5 @@ export function applyEmpty(
   ctx: MapCtx,
 ): void {
   if (policy === 'drop') removeField(obj, key, ctx);
-  else if (policy === 'reject') ctx.errors.push(fieldError(toPointer(trail, key), 'required', 'không được để trống'));
+  else if (policy === 'reject') report(ctx, fieldError(toPointer(trail, key), 'required', 'không được để trống'));
 }

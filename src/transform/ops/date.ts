@@ -18,6 +18,7 @@ import {
   fieldsOf,
   oneOfFieldOrFields,
   opSchema,
+  report,
   toPointer,
   type BaseOptions,
   type EmptyPolicy,
@@ -96,7 +97,8 @@ export const dateOp: MappingOp<Options> = {
           return;
         }
       }
-      ctx.errors.push(
+      report(
+        ctx,
         fieldError(toPointer(trail, key), 'date', `không phải ngày hợp lệ theo định dạng ${accepted}`, o.from),
       );
     });

@@ -6,6 +6,7 @@ import {
   fieldsOf,
   oneOfFieldOrFields,
   opSchema,
+  report,
   toPointer,
   type BaseOptions,
   type MappingOp,
@@ -53,10 +54,12 @@ export const embeddedJsonOp: MappingOp<Options> = {
       const v = obj[key];
       if (!Object.hasOwn(obj, key) || typeof v !== 'string') return;
       const r = parseJsonText(v, limits);
-      if (r.ok) obj[key] = r.value;
-      else if (reject) {
+      if (r.ok) {
+        obj[key] = r.value;
+        if (r.rawNumbers) ctx.rawNumbers = true;
+      } else if (reject) {
         const reason = String(r.error.params.reason ?? r.error.message);
-        ctx.errors.push(fieldError(toPointer(trail, key), 'embeddedJson', `không chứa JSON hợp lệ: ${reason}`));
+        report(ctx, fieldError(toPointer(trail, key), 'embeddedJson', `không chứa JSON hợp lệ: ${reason}`));
       }
     });
     return o.reserialize ? { run: parse, post: stringify } : { run: parse };

@@ -6,6 +6,7 @@ import {
   compileContainerStep,
   fieldError,
   opSchema,
+  report,
   toPointer,
   type BaseOptions,
   type MappingOp,
@@ -115,10 +116,13 @@ export const renameOp: MappingOp<Options> = {
     };
     const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
       const keys = Object.keys(obj);
-      let plan = shapes.get(keys);
+      let plan = shapes.lookup(keys, ctx.shapes);
       if (plan === undefined) {
-        plan = planFor(keys, shapes.hasRoom);
-        shapes.set(keys, plan);
+        // A shape the cache will not keep (full, too many keys, names too long) gets a plan for this record
+        // only: no generated builder, nothing retained (issue 14.1).
+        const keep = shapes.admits(keys);
+        plan = planFor(keys, keep);
+        if (keep) shapes.propose(keys, plan, ctx.shapes);
       }
       const targets = plan.targets;
       if (targets === undefined) return obj;
@@ -136,7 +140,8 @@ export const renameOp: MappingOp<Options> = {
         }
         if (out[target] === value) continue;
         if (onConflict === 'reject') {
-          ctx.errors.push(
+          report(
+            ctx,
             fieldError(toPointer(trail, target), 'renameConflict', 'được gửi hai lần dưới hai tên khác nhau', target),
           );
         } else if ((onConflict === 'keep') === (key === target)) {

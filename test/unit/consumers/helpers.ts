@@ -10,7 +10,12 @@ export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> 
     environment: 'test',
     listen: { port: 0, host: '127.0.0.1' },
     admin: { apiKeys: [] },
-    limits: { bodyBytes: 1_000_000, jsonDepth: 32, upload: { minBytesPerSecond: 1024, windowMs: 10000 } },
+    limits: {
+      bodyBytes: 1_000_000,
+      jsonDepth: 32,
+      objectKeys: 1000,
+      upload: { minBytesPerSecond: 1024, windowMs: 10000 },
+    },
     paths: { schemas: '.', catalogs: '.', routes: 'routes', mappings: 'mappings' },
     logging: { level: 'error' },
     shutdown: { graceMs: 1000 },

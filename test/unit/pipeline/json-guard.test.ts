@@ -1,52 +1,82 @@
+import { isUtf8 } from 'node:buffer';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { guardJsonBytes } from '../../../src/pipeline/json-guard.ts';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
+import { guardJsonBytes, textHasNumbersAtRisk } from '../../../src/pipeline/json-guard.ts';
 
-/** The byte guard before its string fast-skip, kept as the reference the faster loop must agree with. */
-function reference(buf: Buffer, maxDepth: number): string | undefined {
-  let depth = 0;
+/**
+ * The byte guard written the obvious way (a flag for "in a string", a stack of member counts, each number
+ * literal cut out and judged with a regular expression): the reference the faster loop must agree with.
+ */
+function reference(buf: Buffer, maxDepth: number, maxKeys: number): string | undefined {
+  if (!isUtf8(buf)) return 'utf8';
+  const counts = new Map<number, number>(); // members of the open object at each depth
+  let depth = 0; // goes below 0 on stray closers, as in the guard (the parser refuses such text anyway)
   let inString = false;
-  const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i];
+  let risky = false;
+  const text = buf.toString('latin1');
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
     if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
       continue;
     }
-    if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
       if (++depth > maxDepth) return 'depth';
-    } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (isDigit(c) || c === 0x2d) {
-      const start = i;
-      let j = c === 0x2d ? i + 1 : i;
-      while (j < buf.length && isDigit(buf[j])) j++;
-      const integer = buf[j] !== 0x2e && buf[j] !== 0x65 && buf[j] !== 0x45;
-      if (integer && j - start >= 16 && !Number.isSafeInteger(Number(buf.toString('latin1', start, j)))) return 'int';
-      while (j < buf.length && (isDigit(buf[j]) || [0x2e, 0x65, 0x45, 0x2b, 0x2d].includes(buf[j]))) j++;
-      i = j - 1;
+      counts.set(depth, 0);
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ':' && depth > 0) {
+      counts.set(depth, counts.get(depth)! + 1);
+      if (counts.get(depth)! > maxKeys) return 'keys';
+    } else if (/[-0-9]/.test(c)) {
+      const literal = /^[-0-9.eE+]+/.exec(text.slice(i))![0];
+      const e = literal.search(/[eE]/);
+      const [mantissa, exponent] = e === -1 ? [literal, ''] : [literal.slice(0, e), literal.slice(e + 1)];
+      if (mantissa.replace(/\D/g, '').length > 15 || exponent.replace(/\D/g, '').length >= 3) risky = true;
+      i += literal.length - 1;
     }
   }
-  return undefined;
+  return risky ? 'exact' : undefined;
 }
 
-const verdict = (buf: Buffer, maxDepth: number) => {
-  const e = guardJsonBytes(buf, maxDepth);
-  if (!e) return undefined;
-  return e.code === 'GW_MALFORMED_JSON' ? 'utf8' : String(e.params.reason).includes('2^53') ? 'int' : 'depth';
+const verdict = (buf: Buffer, maxDepth: number, maxKeys = Infinity) => {
+  const e = guardJsonBytes(buf, { maxDepth, maxKeys });
+  if (e === undefined) return undefined;
+  if (e === 'exact-numbers') return 'exact';
+  if (e.code === 'GW_MALFORMED_JSON') return 'utf8';
+  return String(e.params.reason).includes('limits.objectKeys') ? 'keys' : 'depth';
 };
 
 describe('guardJsonBytes', () => {
-  it('refuses deep nesting, integers beyond 2^53 and non-UTF-8, outside strings only', () => {
+  it('refuses deep nesting, objects with too many keys and non-UTF-8, outside strings only', () => {
     expect(verdict(Buffer.from('[[[1]]]'), 2)).to.equal('depth');
     expect(verdict(Buffer.from('["[[[[", "\\"[[[["]'), 2)).to.equal(undefined);
-    expect(verdict(Buffer.from('{"id": 12345678901234567890}'), 32)).to.equal('int');
-    expect(verdict(Buffer.from('{"id": "12345678901234567890", "x": 1.2345678901234567890}'), 32)).to.equal(undefined);
+    expect(verdict(Buffer.from('{"a":1,"b":{"c":1,"d":2},"e":3}'), 8, 3)).to.equal(undefined);
+    expect(verdict(Buffer.from('{"a":1,"b":{"c":1,"d":2},"e":3,"f":4}'), 8, 3)).to.equal('keys');
+    expect(verdict(Buffer.from('[{"a":1,"b":2,"c":3},{"a":1,"b":2,"c":3}]'), 8, 3)).to.equal(undefined);
+    expect(verdict(Buffer.from('{"a:b:c:d:e": 1}'), 8, 1)).to.equal(undefined);
     expect(verdict(Buffer.from([0x22, 0xc3, 0x28, 0x22]), 32)).to.equal('utf8');
+    const e = guardJsonBytes(Buffer.from('{"a":1,"b":2}'), { maxDepth: 4, maxKeys: 1 });
+    expect(e).to.be.instanceOf(GatewayError);
+    expect((e as GatewayError).code).to.equal('GW_BAD_REQUEST');
   });
 
-  it('agrees with the previous byte loop on any JSON-ish text', () => {
+  it('flags number literals a double may not carry (never refuses them), outside strings only', () => {
+    for (const n of ['12345678901234567890', '9007199254740993', '1e400', '-1E-400', '0.1234567890123456789']) {
+      expect(verdict(Buffer.from(`{"id": ${n}}`), 32), n).to.equal('exact');
+      expect(textHasNumbersAtRisk(`{"id": ${n}}`), n).to.equal(true);
+    }
+    for (const n of ['123456789012345', '1.5e99', '-0.25', '20240101', '1e-7']) {
+      expect(verdict(Buffer.from(`{"id": ${n}}`), 32), n).to.equal(undefined);
+      expect(textHasNumbersAtRisk(`{"id": ${n}}`), n).to.equal(false);
+    }
+    expect(verdict(Buffer.from('{"id": "12345678901234567890", "x": "1e400"}'), 32)).to.equal(undefined);
+    expect(textHasNumbersAtRisk('{"id": "12345678901234567890", "x": "1e400"}')).to.equal(false);
+  });
+
+  it('agrees with the obvious byte loop on any JSON-ish text', () => {
     const piece = fc.constantFrom(
       '[',
       ']',
@@ -58,19 +88,31 @@ describe('guardJsonBytes', () => {
       '-',
       '1',
       '12345678901234567890',
+      '123456789012345',
       '.5',
       'e9',
+      'e400',
       ' ',
       'ễ',
       ',',
       ':',
     );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), (parts, maxDepth) => {
-        const buf = Buffer.from(parts.join(''));
-        expect(verdict(buf, maxDepth)).to.equal(reference(buf, maxDepth));
-      }),
-      { numRuns: 2000 },
+      fc.property(
+        fc.array(piece, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        (parts, maxDepth, maxKeys) => {
+          const buf = Buffer.from(parts.join(''));
+          const expected = reference(buf, maxDepth, maxKeys);
+          expect(verdict(buf, maxDepth, maxKeys)).to.equal(expected);
+          // The string scanner (embedded JSON) flags exactly what the byte guard flags on clean text.
+          if (expected === undefined || expected === 'exact') {
+            expect(textHasNumbersAtRisk(buf.toString('utf8'))).to.equal(expected === 'exact');
+          }
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -3,7 +3,15 @@ import fc from 'fast-check';
 import { compileFormatter, compileParser, isCanonicalFormat } from '../../../src/transform/date-format.ts';
 import { compileMapping, createMappingDeps, loadCatalogs, type MappingDeps } from '../../../src/transform/index.ts';
 import { compileEmptyTest } from '../../../src/transform/ops/common.ts';
-import { compileShapeBuilder, MAX_SHAPES, ShapeCache } from '../../../src/transform/shape.ts';
+import {
+  admitShapes,
+  compileShapeBuilder,
+  MAX_SHAPE_KEY_UNITS,
+  MAX_SHAPE_KEYS,
+  MAX_SHAPES,
+  ShapeCache,
+  type PendingShapes,
+} from '../../../src/transform/shape.ts';
 import { CATALOGS } from './helpers.ts';
 
 /**
@@ -44,9 +52,40 @@ describe('shape builders (shape.ts)', () => {
     expect(cache.get(['b', 'a'])).to.equal(undefined);
     expect(cache.get(['a'])).to.equal(undefined);
     for (let i = 0; i < MAX_SHAPES * 2; i++) cache.set([`k${i}`], i);
-    expect(cache.hasRoom).to.equal(false);
+    expect(cache.admits(['new'])).to.equal(false);
     expect(cache.get([`k${MAX_SHAPES - 2}`])).to.equal(MAX_SHAPES - 2);
     expect(cache.get([`k${MAX_SHAPES + 5}`])).to.equal(undefined);
+  });
+
+  it('shapes met by a call are cached only once its body is accepted (issue 14.1)', () => {
+    const map = compileMapping(
+      [{ op: 'rename', at: '[]', fields: { a: 'b' } }],
+      createMappingDeps(loadCatalogs(CATALOGS)),
+      ['t'],
+    );
+    const first: PendingShapes = [];
+    expect(map([{ a: 1, c: 2 }], first).body).to.deep.equal([{ b: 1, c: 2 }]);
+    expect(first).to.have.length(1);
+    const second: PendingShapes = [];
+    map([{ a: 3, c: 4 }], second);
+    expect(second, 'the first body was never accepted: its shape is not cached').to.have.length(1);
+    admitShapes(second);
+    const third: PendingShapes = [];
+    expect(map([{ a: 5, c: 6 }], third).body).to.deep.equal([{ b: 5, c: 6 }]);
+    expect(third, 'admitted: a cache hit').to.have.length(0);
+  });
+
+  it('cache: bounded in key-name bytes and keys per shape, not only in entries (issue 14.1)', () => {
+    const cache = new ShapeCache<number>();
+    const wide = Array.from({ length: MAX_SHAPE_KEYS + 1 }, (_, i) => `k${i}`);
+    cache.set(wide, 1);
+    expect(cache.get(wide)).to.equal(undefined);
+    const long = 'x'.repeat(MAX_SHAPE_KEY_UNITS / 4);
+    for (let i = 0; i < 10; i++) cache.set([`${long}${i}`], i);
+    expect(cache.usage.keyUnits).to.be.at.most(MAX_SHAPE_KEY_UNITS);
+    expect(cache.usage.shapes).to.be.below(4);
+    expect(cache.admits([long])).to.equal(false);
+    expect(cache.admits(['short'])).to.equal(true);
   });
 });
 

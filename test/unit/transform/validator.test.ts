@@ -88,4 +88,26 @@ describe('validator factory', () => {
       rmSync(dir, { recursive: true });
     }
   });
+
+  it('a body over ALL_ERRORS_MAX_VALUES is judged by its first error (ajv lists no million errors)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgsp-schemas-'));
+    try {
+      writeFileSync(
+        join(dir, 's.json'),
+        JSON.stringify({ type: 'array', items: { type: 'object', additionalProperties: false } }),
+      );
+      const validate = createValidatorFactory(dir).compile('s.json', ['r']);
+      const record = Object.fromEntries(Array.from({ length: 999 }, (_, i) => [`k${i}`, 1]));
+      const small = Array.from({ length: 3 }, () => record);
+      expect(validate(small)).to.have.length(100); // maxErrors of the 2,997 found
+      const huge = Array.from({ length: 1200 }, () => record); // 1.2 million unknown keys
+      const started = performance.now();
+      const errors = validate(huge);
+      expect(errors.map((e) => e.rule)).to.deep.equal(['additionalProperties']);
+      expect(performance.now() - started).to.be.below(1000);
+      expect(validate(Array.from({ length: 1200 }, () => ({})))).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
