@@ -157,7 +157,10 @@ export function compileAuditKeyExtractor(
       } else if (typeof value === 'number') {
         if (Number.isFinite(value)) add(c, String(value));
       } else if (Array.isArray(value)) {
-        for (const v of value) if (typeof v === 'string' || typeof v === 'number') addScalars(c, v);
+        for (const v of value) if (typeof v === 'string' || typeof v === 'number' || isRawNumber(v)) addScalars(c, v);
+      } else if (isRawNumber(value)) {
+        // A number a double cannot hold, carried as its source text (issue 14.6): recorded as that text.
+        add(c, value.rawJSON);
       }
     };
     const walkString = (text: string, depth: number): void => {
@@ -377,4 +380,9 @@ const AUDIT_FLUSH_MS = 20;
 /** Lines of a batch are joined with newlines; the transport adds the last one. */
 function batchLine(entry: AuditEntry): string {
   return `${JSON.stringify(entry)}\n`;
+}
+
+/** A number kept as its JSON source text (`JSON.rawJSON`, Node 21+); never on a Node without it. */
+function isRawNumber(value: unknown): value is { rawJSON: string } {
+  return (JSON as { isRawJSON?: (v: unknown) => boolean }).isRawJSON?.(value) === true;
 }

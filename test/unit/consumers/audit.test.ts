@@ -52,6 +52,15 @@ describe('audit keys', () => {
     expect(extractAuditKeys({ CMND: 123456789 }, { hmacKey })['CMND#hmac']).to.equal(hashSubject(CMND9, hmacKey));
   });
 
+  it('records a number carried as its source text (beyond a double) by that exact text', () => {
+    const raw = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON('12345678901234567890123');
+    const keys = extractAuditKeys({ MaHoSo: raw, CMND: [raw] }, { hmacKey });
+    expect(keys).to.deep.equal({
+      'MaHoSo#hmac': hashSubject('12345678901234567890123', hmacKey),
+      'CMND#hmac': hashSubject('12345678901234567890123', hmacKey),
+    });
+  });
+
   it('ignores bodies without keys (SOAP strings, null, numbers)', () => {
     for (const body of ['<soap:Envelope/>', null, 42, undefined, {}])
       expect(extractAuditKeys(body, { hmacKey })).to.deep.equal({});
