@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ConfigError, formatIssue, type ConfigIssue } from '../config/config-error.ts';
 import { issuesFrom, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load-config.ts';
+import { startOnlyChanges } from '../config/start-only.ts';
 import type { Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import { releaseRetired, type Runtime } from './runtime.ts';
@@ -73,6 +74,10 @@ export class Reloader extends EventEmitter {
         // The files are back to what runs (a deleted or broken directory restored): the fault is over.
         this.#lastError = undefined;
       } else {
+        // A start-only setting (listen, audit...) cannot change under a running process: the whole reload
+        // fails naming it, rather than reporting success while the change is silently ignored.
+        const startOnly = startOnlyChanges(this.#current.config, loaded.config, loaded.locate);
+        if (startOnly.length > 0) throw new ConfigError(startOnly);
         const next = await this.#options.build(loaded, this.#current);
         const old = this.#current;
         this.#current = next;
