@@ -6,11 +6,12 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { createAdminRouter, ownErrorHandlers } from './admin/admin-router.ts';
+import { createAdminRouter, metricsHandler, ownErrorHandlers } from './admin/admin-router.ts';
 import { watchConfigDir } from './config/config-watcher.ts';
 import type { Env } from './config/interpolate.ts';
 import { systemClock, type Clock } from './config/types.ts';
 import {
+  addDefaultMetrics,
   type AuditTrail,
   createAuditTrail,
   createMetrics,
@@ -58,7 +59,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
   const env = options.env ?? process.env;
-  const metrics = options.metrics ?? createMetrics();
+  // Process metrics are added once the config says whether it wants them (`metrics.defaultMetrics`, start-only).
+  const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
   const factories =
     options.factories ?? defaultFactories({ configDir: options.configDir, env, logger, clock, metrics });
   const reloader = await Reloader.create({
@@ -70,6 +72,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
+  if (!options.metrics && reloader.current.config.metrics?.defaultMetrics !== false) addDefaultMetrics(metrics);
   // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
   const initial = reloader.current.config;
   const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
@@ -164,12 +167,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...(store ? { rateLimitStore: store.state } : {}),
     });
   });
-  /** /admin and the metrics path of the current config: rebuilt at each reload (`metrics.path` may move). */
+  /**
+   * /admin and the metrics path of the current config: rebuilt at each reload (`metrics.path` may move,
+   * `metrics.enabled` and `metrics.public` may change). `/admin/metrics` always answers admins.
+   */
   const configRoutes = (listener: 'main' | 'admin') => {
+    const config = reloader.current.config;
     const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies);
     const routes = express.Router();
     routes.use('/admin', ownResponses, adminRouter);
-    routes.get(metricsPath(reloader.current.config), ownResponses, adminRouter);
+    if (config.metrics?.enabled !== false)
+      routes.get(metricsPath(config), ownResponses, config.metrics?.public ? metricsHandler(metrics) : adminRouter);
     return routes;
   };
   let mainRoutes = configRoutes('main');
@@ -328,7 +336,9 @@ function metricsPath(config: GatewayConfig): string {
 
 /** Paths that may be the gateway's own (lower case): requests to them go through Express, not straight to the proxy. */
 function ownPathPrefixes(config: GatewayConfig): readonly string[] {
-  return ['/healthz', '/readyz', '/admin', '/token', '/.well-known/', metricsPath(config)].map((p) => p.toLowerCase());
+  const own = ['/healthz', '/readyz', '/admin', '/token', '/.well-known/'];
+  if (config.metrics?.enabled !== false) own.push(metricsPath(config));
+  return own.map((p) => p.toLowerCase());
 }
 
 /** The audit trail's state as /admin/status shows it (admin only: the error code, counts, the mode). */

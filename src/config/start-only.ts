@@ -19,6 +19,7 @@ export const START_ONLY: Readonly<Record<string, string>> = {
   // hash two ways in one day's file). At a restart the writer is flushed and closed with its guarantees
   // (pending lines written or counted lost); per-route `routes[].audit` settings do apply on reload.
   '/audit': 'the audit trail (the legal record) is opened at start and closed, flushed, at shutdown',
+  '/metrics/defaultMetrics': 'the process metrics are registered once, when the process starts',
 };
 
 /** `'/admin/listen'` -> `['admin', 'listen']` (RFC 6901 escapes). */

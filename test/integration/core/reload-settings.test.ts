@@ -112,6 +112,21 @@ describe('gateway core: settings on reload (live or start-only)', () => {
       expect(await served()).to.equal(200);
     });
 
+    it("metrics.public and metrics.enabled: the scrape path opens to anyone, then goes; /admin/metrics stays the admin's", async () => {
+      const scrape = (headers = {}) => request(`${gw.url}/metrics`, { headers });
+      expect((await scrape()).status, 'guarded at start').to.equal(401);
+      expect((await reloadWith('metrics: { public: true }\n')).result).to.equal('success');
+      const open = await scrape();
+      expect(open.status, 'public after the reload').to.equal(200);
+      expect(open.body.toString()).to.contain('lgsp_requests_total');
+      expect((await request(`${gw.url}/admin/metrics`)).status, '/admin/metrics never public').to.equal(401);
+      expect((await reloadWith('metrics: { enabled: false }\n')).result).to.equal('success');
+      const gone = await scrape(asAdmin.headers);
+      expect(gone.status, 'no scrape path once disabled').to.equal(404);
+      expect(gone.body.toString()).not.to.contain('lgsp_');
+      expect((await request(`${gw.url}/admin/metrics`, asAdmin)).status).to.equal(200);
+    });
+
     it('reload.debounceMs and reload.watch: the watcher is re-armed with the new quiet time, turned off, and on again', async () => {
       // `watch: undefined`: the watcher follows `reload.watch` of the config, as in production.
       await gw.close();
@@ -189,6 +204,13 @@ describe('gateway core: settings on reload (live or start-only)', () => {
         column: 12,
         path: 'sandbox.port',
       },
+      {
+        file: 'gateway.yaml',
+        text: gatewayYaml(upUrl, 'metrics: { defaultMetrics: false }\n'),
+        line: 6,
+        column: 12,
+        path: 'metrics.defaultMetrics',
+      },
       { file: 'audit.yaml', text: auditYaml(`${dir}-moved`), line: 2, column: 3, path: 'audit.dir' },
       {
         file: 'audit.yaml',
@@ -252,6 +274,21 @@ describe('gateway core: settings on reload (live or start-only)', () => {
         gw.write(change.file, originals[change.file]);
         expect((await gw.gateway.reloader.reload('test')).result, what).to.equal('unchanged');
         expect((await status()).lastError, what).to.equal(null);
+      }
+    });
+
+    it('metrics.defaultMetrics decides at start whether the process metrics are served', async () => {
+      const scraped = async (g: TestGateway) => (await request(`${g.url}/metrics`, asAdmin)).body.toString();
+      expect(await scraped(gw)).to.contain('lgsp_process_cpu_user_seconds_total');
+      const without = await startGateway(
+        { 'gateway.yaml': gatewayYaml(up.url, 'metrics: { defaultMetrics: false }\n'), 'routes.yaml': routes(['a']) },
+        { watch: false },
+      );
+      try {
+        const text = await scraped(without);
+        expect(text).to.contain('lgsp_requests_total').and.not.to.contain('lgsp_process_cpu_user_seconds_total');
+      } finally {
+        await without.close();
       }
     });
 
