@@ -11,6 +11,9 @@ type PathSeg = string | number;
  * same keys "start-only" (a unit test keeps the two in step).
  */
 export const START_ONLY: Readonly<Record<string, string>> = {
+  // `production` refuses the sandbox when the process starts: a reload could not stop a sandbox already
+  // running, so a config turning a development process into `production` would be a false label.
+  '/environment': 'it decides at start what may run (never the sandbox in production)',
   '/listen': 'the gateway listener is bound at start: a port or certificate cannot move under live connections',
   '/admin/listen': 'the admin listener is bound at start',
   '/sandbox': 'the sandbox listener is started with the process',

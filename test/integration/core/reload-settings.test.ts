@@ -206,6 +206,13 @@ describe('gateway core: settings on reload (live or start-only)', () => {
       },
       {
         file: 'gateway.yaml',
+        text: gatewayYaml(upUrl, 'environment: production\n'),
+        line: 6,
+        column: 1,
+        path: 'environment',
+      },
+      {
+        file: 'gateway.yaml',
         text: gatewayYaml(upUrl, 'metrics: { defaultMetrics: false }\n'),
         line: 6,
         column: 12,
