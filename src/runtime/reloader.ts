@@ -22,7 +22,10 @@ export interface ReloaderOptions {
 /**
  * Holds the current runtime and swaps it whole. A reload loads and builds a complete new runtime; only
  * when that succeeds is the reference swapped, so a broken file keeps the old table running. In-flight
- * requests keep the runtime they started with. Emits 'reload' with a ReloadResult.
+ * requests keep the runtime they started with. A reload that changes a start-only setting
+ * (src/config/start-only.ts) fails naming it; every other setting is the new runtime's, and what lives
+ * outside the runtime (log level, watcher, the gateway's own routes) follows it on the 'reload' event.
+ * Emits 'reload' with a ReloadResult.
  */
 export class Reloader extends EventEmitter {
   #current!: Runtime;
