@@ -181,6 +181,13 @@ describe('gateway core: settings on reload (live or start-only)', () => {
       },
       {
         file: 'gateway.yaml',
+        text: gatewayYaml(upUrl, 'listen:\n  tls: { cert: gateway.pem, key: gateway-key.pem }\n'),
+        line: 7,
+        column: 3,
+        path: 'listen.tls',
+      },
+      {
+        file: 'gateway.yaml',
         text: gatewayYaml(upUrl).replace(/^admin: \{ (.*) \}$/m, 'admin: { $1, listen: { port: 19091 } }'),
         line: 2,
         column: 0, // inside a long flow mapping: the line is what matters
