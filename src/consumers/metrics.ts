@@ -148,8 +148,13 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       registers,
     }),
   };
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
+  if (options.defaultMetrics ?? true) addDefaultMetrics(metrics, p);
   return metrics;
+}
+
+/** Adds the process metrics (CPU, memory, event loop, handles) to a gateway's registry: `metrics.defaultMetrics`. */
+export function addDefaultMetrics(metrics: GatewayMetrics, prefix = 'lgsp_'): void {
+  collectDefaultMetrics({ register: metrics.registry, prefix });
 }
 
 /** `404` -> `4xx`; anything outside 100..599 -> `other`. */
