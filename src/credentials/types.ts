@@ -1,6 +1,7 @@
 import type https from 'node:https';
 import type { Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { SecretMasker } from './secret-masker.ts';
 import type { TokenCache } from './token-cache.ts';
 
 /** The outgoing request as credential strategies see it, before it leaves for the upstream. */
@@ -51,6 +52,27 @@ export interface CredentialStrategy {
    */
   secretValues?(): readonly string[];
   describe(): CredentialStatus;
+  close?(): void;
+}
+
+/**
+ * An upstream's credentials as the request path uses them: its strategies applied in order
+ * (createCredentialChain), with the masker of what they inject.
+ */
+export interface CredentialChain {
+  /** The route must buffer and parse the body for a strategy of the chain. */
+  readonly bodyNeed?: 'json' | 'form';
+  apply(call: OutgoingCall): Promise<void>;
+  /** Applies without waiting when every credential is at hand (returns true); otherwise call apply(). */
+  applyCached?(call: OutgoingCall): boolean;
+  isTokenRejected(status: number, body: unknown): boolean;
+  /** True when isTokenRejected needs the answer's body (otherwise answers stream straight through). */
+  readonly inspectsBody?: boolean;
+  /** The upstream refused the credentials `call` carried. */
+  invalidate(call?: OutgoingCall): void;
+  /** Masks the injected secrets in relayed answers; undefined when this upstream gets none. */
+  relayMasker?(): SecretMasker | undefined;
+  describe?(): unknown;
   close?(): void;
 }
 
