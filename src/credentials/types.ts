@@ -59,21 +59,10 @@ export interface CredentialStrategy {
  * An upstream's credentials as the request path uses them: its strategies applied in order
  * (createCredentialChain), with the masker of what they inject.
  */
-export interface CredentialChain {
-  /** The route must buffer and parse the body for a strategy of the chain. */
-  readonly bodyNeed?: 'json' | 'form';
-  apply(call: OutgoingCall): Promise<void>;
-  /** Applies without waiting when every credential is at hand (returns true); otherwise call apply(). */
-  applyCached?(call: OutgoingCall): boolean;
-  isTokenRejected(status: number, body: unknown): boolean;
-  /** True when isTokenRejected needs the answer's body (otherwise answers stream straight through). */
-  readonly inspectsBody?: boolean;
-  /** The upstream refused the credentials `call` carried. */
-  invalidate(call?: OutgoingCall): void;
+export interface CredentialChain extends Omit<CredentialStrategy, 'describe' | 'secretValues'> {
   /** Masks the injected secrets in relayed answers; undefined when this upstream gets none. */
   relayMasker?(): SecretMasker | undefined;
-  describe?(): unknown;
-  close?(): void;
+  describe?(): CredentialStatus;
 }
 
 /** What a credential chain needs from the gateway. */

@@ -1,16 +1,8 @@
 import { expect } from 'chai';
-import type { GatewayError } from '../../../../src/errors/gateway-error.ts';
 import { adapt } from '../../../../src/pipeline/stages/adapt.ts';
-import { matchedFixture } from './exchange-fixture.ts';
+import { matchedFixture, thrownBy } from './exchange-fixture.ts';
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as GatewayError).code;
-  }
-  return 'no error';
-}
+const code = (stage: () => unknown) => thrownBy(stage)?.code;
 
 describe('pipeline stage: adapt', () => {
   it('a pass route: forwarded headers, upstream path with the query, the body left as the caller sent it', () => {
@@ -40,12 +32,7 @@ describe('pipeline stage: adapt', () => {
     const errors = [{ pointer: '/MaHoSo', rule: 'required', message: 'thiếu' }];
     const { ex } = matchedFixture({ body: '{}', request: (body) => ({ body, errors }) });
     ex.body = Buffer.from('{}');
-    let thrown: GatewayError | undefined;
-    try {
-      adapt(ex);
-    } catch (err) {
-      thrown = err as GatewayError;
-    }
+    const thrown = thrownBy(() => adapt(ex));
     expect(thrown?.code).to.equal('GW_VALIDATION_FAILED');
     expect(thrown?.details).to.deep.equal(errors);
     expect(ex.record.validationRejected).to.equal(true);

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import type { ConsumerIdentity } from '../../../../src/consumers/identity.ts';
 import type { CredentialChain, OutgoingCall } from '../../../../src/credentials/types.ts';
 import { errorDialects } from '../../../../src/errors/dialects/index.ts';
-import type { FieldError } from '../../../../src/errors/gateway-error.ts';
+import type { FieldError, GatewayError } from '../../../../src/errors/gateway-error.ts';
 import { Exchange, type PipelineContext, type PipelineHooks } from '../../../../src/pipeline/exchange.ts';
 import { parseJsonPlain } from '../../../../src/pipeline/parse-json.ts';
 import { compileRoutePlan } from '../../../../src/runtime/route-plan.ts';
@@ -184,4 +184,14 @@ export function matchedFixture(options: FixtureOptions = {}) {
         ? { kind: 'length', length: Number(length) }
         : { kind: 'none' };
   return fixture;
+}
+
+/** The GatewayError a stage threw (undefined when it threw none), for checking its code and params. */
+export function thrownBy(stage: () => unknown): GatewayError | undefined {
+  try {
+    stage();
+  } catch (err) {
+    return err as GatewayError;
+  }
+  return undefined;
 }

@@ -1,16 +1,12 @@
 import { expect } from 'chai';
 import { GatewayError } from '../../../../src/errors/gateway-error.ts';
 import { match } from '../../../../src/pipeline/stages/match.ts';
-import { exchangeFixture, molisa, problemJson } from './exchange-fixture.ts';
+import { exchangeFixture, molisa, problemJson, thrownBy } from './exchange-fixture.ts';
 
-function thrown(fn: () => void): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected the stage to throw');
+function thrown(stage: () => void): GatewayError {
+  const err = thrownBy(stage);
+  expect(err).to.be.instanceOf(GatewayError);
+  return err!;
 }
 
 describe('pipeline stage: match', () => {

@@ -2,18 +2,11 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { GatewayError } from '../../../../src/errors/gateway-error.ts';
 import { decode, read, SMALL_BODY_BYTES } from '../../../../src/pipeline/stages/read.ts';
-import { matchedFixture } from './exchange-fixture.ts';
+import { matchedFixture, thrownBy } from './exchange-fixture.ts';
 
 const json = { 'content-type': 'application/json' };
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as GatewayError).code;
-  }
-  return 'no error';
-}
+const code = (stage: () => unknown) => thrownBy(stage)?.code;
 
 describe('pipeline stage: read', () => {
   it('no body: nothing to read, nothing streams', () => {
