@@ -4,16 +4,9 @@ import { once } from 'node:events';
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { makeConfig, memoryLogger } from './helpers.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
-async function limited(p: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected a refusal');
-}
+const limited = (p: Promise<unknown>) => rejection(GatewayError, p);
 
 /** A local port with nothing listening on it. */
 async function closedPort(): Promise<number> {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { buildChain, call } from './helpers.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 const USER = 'molisa-province-52';
 const PASS = 'Pa55-molisa-word';
@@ -17,15 +18,7 @@ const molisa = (options: Record<string, unknown> = {}) => ({
   ...options,
 });
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected apply to fail');
-}
+const failure = (p: Promise<unknown>) => rejection(GatewayError, p);
 
 describe('credentials: login-token', () => {
   before(() => nock.disableNetConnect());
