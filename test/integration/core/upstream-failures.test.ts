@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { closedPort, request, startServer, type TestServer } from '../../helpers/http.ts';
+import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 
 /** What each dialect's body says about the failing hop. */
 const dialectChecks: Record<string, (body: Record<string, unknown>, status: number) => void> = {
@@ -28,7 +28,7 @@ describe('gateway core: upstream failures in every dialect', () => {
   let refusedPort: number;
 
   before(async () => {
-    refusedPort = await closedPort();
+    refusedPort = await freePort();
     // Accepts the request and never answers: the response timeout must fire.
     stalling = await startServer(() => undefined);
     const upstreams = Object.keys(dialectChecks)

@@ -5,18 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/gateway.ts';
-import { request, startServer, type TestServer } from '../../helpers/http.ts';
+import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';
-import {
-  freePort,
-  hasRedisServer,
-  spawnGateway,
-  startRedis,
-  type GatewayProcess,
-  type RedisProcess,
-} from './processes.ts';
+import { hasRedisServer, startRedis, type RedisProcess } from '../../helpers/redis.ts';
+import { spawnGateway, type GatewayProcess } from './processes.ts';
 
 const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
 

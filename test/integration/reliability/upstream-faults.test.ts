@@ -5,7 +5,7 @@ import { systemClock } from '../../../src/config/types.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { defaultFactories } from '../../../src/runtime/default-factories.ts';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { closedPort, request, startServer, type TestServer } from '../../helpers/http.ts';
+import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { agentSockets, dialectChecks, dialectNames, requestMayAbort, until } from '../../helpers/reliability.ts';
 import { withTestSchemas } from '../../helpers/test-schemas.ts';
 
@@ -71,7 +71,7 @@ describe('reliability: upstream fault matrix', function () {
   const auth = { 'x-api-key': CONSUMER_KEY };
 
   before(async () => {
-    refusedPort = await closedPort();
+    refusedPort = await freePort();
     chaos = await startServer((req, res, body) => {
       const fault = faults[String(req.headers['x-fault'])];
       if (fault) return fault(req, res);
