@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/gateway.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
