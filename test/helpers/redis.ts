@@ -35,3 +35,17 @@ export async function startRedis(port?: number): Promise<RedisProcess> {
   });
   return { port: at, url: `redis://127.0.0.1:${at}`, stop: async () => void (await stopChild(child)) };
 }
+
+/**
+ * Mocha hooks for a suite that needs a Redis of its own: one is started before the suite (which is skipped
+ * where redis-server is missing) and stopped after it. Returns the running one.
+ */
+export function useRedis(): () => RedisProcess {
+  let redis: RedisProcess | undefined;
+  before(async function () {
+    if (!hasRedisServer()) this.skip();
+    redis = await startRedis();
+  });
+  after(async () => redis?.stop());
+  return () => redis!;
+}

@@ -9,7 +9,8 @@ import { freePort, request, startServer, type TestServer } from '../../helpers/h
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';
-import { hasRedisServer, startRedis, type RedisProcess } from '../../helpers/redis.ts';
+import { hasRedisServer, startRedis, useRedis, type RedisProcess } from '../../helpers/redis.ts';
+import { rejection } from '../../helpers/rejection.ts';
 import { spawnGateway, type GatewayProcess } from './processes.ts';
 
 const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
@@ -120,20 +121,14 @@ describe('deploy: two gateway processes share one rate limit through Redis (skip
 });
 
 describe('deploy: a replica that has just started counts in Redis from its first call (skipped without redis-server)', function () {
-  let redis: RedisProcess | undefined;
-
-  before(async function () {
-    if (!hasRedisServer()) this.skip();
-    redis = await startRedis();
-  });
-  after(async () => redis?.stop());
+  const redis = useRedis();
 
   it('a call made while the Redis connection is still opening waits for it instead of answering 503', async () => {
     const config = makeConfig({
       consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 5, windowSeconds: 60 } } },
       rateLimits: {
         store: 'redis',
-        redis: { url: redis!.url, keyPrefix: `lgsp-first:${process.pid}` },
+        redis: { url: redis().url, keyPrefix: `lgsp-first:${process.pid}` },
         onStoreError: 'deny',
       },
     });
@@ -155,12 +150,8 @@ describe('deploy: a replica that has just started counts in Redis from its first
     });
     const limiter = createRateLimiter(config, { logger: memoryLogger() });
     try {
-      const err = await limiter.consume('mcdt', 'r').then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).to.be.instanceOf(GatewayError);
-      expect((err as GatewayError).code).to.equal('GW_SERVICE_UNAVAILABLE');
+      const err = await rejection(GatewayError, limiter.consume('mcdt', 'r'));
+      expect(err.code).to.equal('GW_SERVICE_UNAVAILABLE');
     } finally {
       await limiter.close();
     }
