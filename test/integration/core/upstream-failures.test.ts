@@ -56,30 +56,25 @@ describe('gateway core: upstream failures in every dialect', () => {
   });
 
   Object.entries(dialectChecks).forEach(([dialect, check], i) => {
+    const failures = [
+      { route: 'refused', what: 'connection refused', status: 502, code: 'GW_UPSTREAM_CONNECT_FAILED' },
+      { route: 'stalled', what: 'no answer within the timeout', status: 504, code: 'GW_UPSTREAM_TIMEOUT' },
+    ];
     for (const method of ['GET', 'POST']) {
-      it(`${dialect}: connection refused -> 502 naming the upstream (${method})`, async () => {
-        const res = await request(`${gw.url}/refused${i}/x`, {
-          method,
-          headers: { 'x-api-key': CONSUMER_KEY },
-          body: method === 'POST' ? 'payload' : undefined,
+      for (const { route, what, status, code } of failures) {
+        it(`${dialect}: ${what} -> ${status} naming the upstream (${method})`, async () => {
+          const res = await request(`${gw.url}/${route}${i}/x`, {
+            method,
+            headers: { 'x-api-key': CONSUMER_KEY },
+            body: method === 'POST' ? 'payload' : undefined,
+          });
+          expect(res.status).to.equal(status);
+          const body = JSON.parse(res.body.toString().replaceAll(`${route}${i}`, 'nat'));
+          expect(JSON.stringify(body)).to.contain(code);
+          expect(body.requestId).to.equal(res.headers['x-request-id']);
+          check(body, status);
         });
-        expect(res.status).to.equal(502);
-        const body = JSON.parse(res.body.toString().replaceAll(`refused${i}`, 'nat'));
-        expect(JSON.stringify(body)).to.contain('GW_UPSTREAM_CONNECT_FAILED');
-        expect(body.requestId).to.equal(res.headers['x-request-id']);
-        check(body, 502);
-      });
-      it(`${dialect}: no answer within the timeout -> 504 naming the upstream (${method})`, async () => {
-        const res = await request(`${gw.url}/stalled${i}/x`, {
-          method,
-          headers: { 'x-api-key': CONSUMER_KEY },
-          body: method === 'POST' ? 'payload' : undefined,
-        });
-        expect(res.status).to.equal(504);
-        const body = JSON.parse(res.body.toString().replaceAll(`stalled${i}`, 'nat'));
-        expect(JSON.stringify(body)).to.contain('GW_UPSTREAM_TIMEOUT');
-        check(body, 504);
-      });
+      }
     }
   });
 
