@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';
+import { memoryLogger, redisLimitedConfig } from '../../unit/consumers/helpers.ts';
 import { useRedis } from '../../helpers/redis.ts';
 import { rejection } from '../../helpers/rejection.ts';
 
@@ -10,14 +10,7 @@ describe('rate limiter on Redis (skipped when redis-server is not installed)', f
   const redis = useRedis();
 
   it('two replicas share one budget', async () => {
-    const config = makeConfig({
-      consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 3, windowSeconds: 60 } } },
-      rateLimits: {
-        store: 'redis',
-        redis: { url: redis().url, keyPrefix: `test:${Date.now()}` },
-        onStoreError: 'deny',
-      },
-    });
+    const config = redisLimitedConfig(3, { url: redis().url, keyPrefix: `test:${Date.now()}` });
     const clients = [
       new Redis(redis().port, '127.0.0.1', { enableOfflineQueue: true }),
       new Redis(redis().port, '127.0.0.1', { enableOfflineQueue: true }),

@@ -8,7 +8,7 @@ import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';
+import { memoryLogger, redisLimitedConfig } from '../../unit/consumers/helpers.ts';
 import { hasRedisServer, startRedis, useRedis, type RedisProcess } from '../../helpers/redis.ts';
 import { rejection } from '../../helpers/rejection.ts';
 import { spawnGateway, type GatewayProcess } from './processes.ts';
@@ -124,14 +124,7 @@ describe('deploy: a replica that has just started counts in Redis from its first
   const redis = useRedis();
 
   it('a call made while the Redis connection is still opening waits for it instead of answering 503', async () => {
-    const config = makeConfig({
-      consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 5, windowSeconds: 60 } } },
-      rateLimits: {
-        store: 'redis',
-        redis: { url: redis().url, keyPrefix: `lgsp-first:${process.pid}` },
-        onStoreError: 'deny',
-      },
-    });
+    const config = redisLimitedConfig(5, { url: redis().url, keyPrefix: `lgsp-first:${process.pid}` });
     const limiter = createRateLimiter(config, { logger: memoryLogger() });
     try {
       // Synchronously after creation: the limiter's own connection cannot be ready yet.
@@ -144,10 +137,7 @@ describe('deploy: a replica that has just started counts in Redis from its first
 
   it('a Redis that cannot be reached at start still fails closed (503), once the connection attempt fails', async () => {
     const port = await freePort();
-    const config = makeConfig({
-      consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 5, windowSeconds: 60 } } },
-      rateLimits: { store: 'redis', redis: { url: `redis://127.0.0.1:${port}` }, onStoreError: 'deny' },
-    });
+    const config = redisLimitedConfig(5, { url: `redis://127.0.0.1:${port}` });
     const limiter = createRateLimiter(config, { logger: memoryLogger() });
     try {
       const err = await rejection(GatewayError, limiter.consume('mcdt', 'r'));

@@ -29,6 +29,18 @@ export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> 
   } as GatewayConfig;
 }
 
+/** A config in which consumer mcdt may make `requests` calls a minute, counted in the Redis `redis` names. */
+export function redisLimitedConfig(
+  requests: number,
+  redis: { url: string; keyPrefix?: string },
+  onStoreError: 'deny' | 'allow' = 'deny',
+): GatewayConfig {
+  return makeConfig({
+    consumers: { mcdt: { apiKeys: [], rateLimit: { requests, windowSeconds: 60 } } },
+    rateLimits: { store: 'redis', redis, onStoreError },
+  });
+}
+
 /** A clock the test moves by hand. */
 export function fakeClock(start = Date.UTC(2025, 6, 1, 3, 0, 0)): Clock & { advance(ms: number): void } {
   let now = start;
