@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { buildChain, call } from './helpers.ts';
+import { buildChain, call, onlyNock } from './helpers.ts';
 import { rejection } from '../../helpers/rejection.ts';
 
 const TOKEN_URL = 'https://ndxp.test/oauth2/token';
@@ -32,9 +32,7 @@ function tokenEndpoint(
 }
 
 describe('credentials: oauth2-client-credentials', () => {
-  before(() => nock.disableNetConnect());
-  afterEach(() => nock.cleanAll());
-  after(() => nock.enableNetConnect());
+  onlyNock();
 
   it('posts grant_type=client_credentials with HTTP Basic and injects Authorization: Bearer', async () => {
     const scope = nock('https://ndxp.test')
