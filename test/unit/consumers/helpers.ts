@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Clock, GatewayConfig } from '../../../src/config/types.ts';
+import type { AuditEntry } from '../../../src/consumers/audit.ts';
 import { createLogger, type Logger } from '../../../src/logging/logger.ts';
 
 /** A minimal valid config with the given consumers and routes; other sections at their defaults. */
@@ -26,6 +27,18 @@ export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> 
     routes: [],
     ...extra,
   } as GatewayConfig;
+}
+
+/** A config in which consumer mcdt may make `requests` calls a minute, counted in the Redis `redis` names. */
+export function redisLimitedConfig(
+  requests: number,
+  redis: { url: string; keyPrefix?: string },
+  onStoreError: 'deny' | 'allow' = 'deny',
+): GatewayConfig {
+  return makeConfig({
+    consumers: { mcdt: { apiKeys: [], rateLimit: { requests, windowSeconds: 60 } } },
+    rateLimits: { store: 'redis', redis, onStoreError },
+  });
 }
 
 /** A clock the test moves by hand. */
@@ -71,3 +84,13 @@ export function sink(): NodeJS.WritableStream & { text(): string } {
   });
   return Object.assign(w, { text: () => out });
 }
+
+/** The least an audit entry holds: request r1, a GET on route x answered 200 at time 0. */
+export const AUDIT_ENTRY: AuditEntry = {
+  time: new Date(0).toISOString(),
+  requestId: 'r1',
+  route: 'x',
+  method: 'GET',
+  status: 200,
+  durationMs: 1,
+};
