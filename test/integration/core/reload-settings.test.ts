@@ -1,13 +1,11 @@
 import { once } from 'node:events';
 import path from 'node:path';
 import { expect } from 'chai';
-import * as keys from '../../helpers/gateway.ts';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
 import { registerSecret } from '../../helpers/written-registry.ts';
 import type { ReloadResult } from '../../../src/runtime/reloader.ts';
-
-const { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } = keys;
 
 /**
  * Issue 15.5: every setting applies on reload, or is start-only and a reload changing it fails naming it.
