@@ -63,14 +63,15 @@ finish() {
 [ "${LGSP_CI_CONTAINERS:-}" = skip ] && skip "LGSP_CI_CONTAINERS=skip"
 
 # --- 1. tools --------------------------------------------------------------------------------------
+tools="podman runc podman-compose debootstrap python3 curl" # Debian package = command, for each
 need=()
-for tool in podman runc debootstrap podman-compose python3 curl; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+for tool in $tools; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || skip "not root and missing ${need[*]}: cannot install them"
   command -v apt-get >/dev/null 2>&1 || skip "no apt-get to install ${need[*]}"
-  say "installing podman runc podman-compose debootstrap from Debian (missing: ${need[*]})"
-  { timeout 180 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
-    podman runc podman-compose debootstrap python3 curl; } >/tmp/lgsp-ci-apt.log 2>&1 ||
+  say "installing ${tools} from Debian (missing: ${need[*]})"
+  # shellcheck disable=SC2086 # $tools is a list
+  { timeout 180 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq $tools; } >/tmp/lgsp-ci-apt.log 2>&1 ||
     skip "apt-get could not install the container tools (/tmp/lgsp-ci-apt.log: $(tail -n 1 /tmp/lgsp-ci-apt.log))"
 fi
 [ "$(id -u)" = 0 ] || skip "not root: the image build needs rootful podman (debootstrap, podman import)"
@@ -105,7 +106,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-say "podman $(podman --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1{print $3}'), $(podman-compose --version 2>/dev/null | grep -o 'podman-compose[r]* version *[0-9.]*' | head -n 1), debootstrap $(debootstrap --version | awk '{print $2}'), cache ${cache}"
+say "podman $(timeout 30 podman --version | awk '{print $3}'), runc $(timeout 30 runc --version | awk 'NR==1{print $3}'), podman-compose $(timeout 30 podman-compose --version 2>/dev/null | grep -o 'version *[0-9.]*' | tail -n 1 | awk '{print $2}'), debootstrap $(timeout 30 debootstrap --version | awk '{print $2}'), cache ${cache}"
 
 # --- 2. base images: Debian minbase rootfs (cached), + Node/npm, + redis-server ----------------------
 mkdir -p "$cache"
@@ -143,7 +144,7 @@ make_node() {
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$dir/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$dir/usr/local/bin/npx"
   # The official image's user: node, uid/gid 1000 (the Dockerfile names it by number).
-  chroot "$dir" sh -c 'groupadd -g 1000 node && useradd -u 1000 -g 1000 -m -s /bin/sh node' || return 1
+  timeout 60 chroot "$dir" sh -c 'groupadd -g 1000 node && useradd -u 1000 -g 1000 -m -s /bin/sh node' || return 1
   rm -f "$cache/debian-${suite}-node-"*.tar # older Node/npm versions: not used again
   tar -C "$dir" --numeric-owner -cf "$node_tar.part" . && mv "$node_tar.part" "$node_tar"
   rm -rf "$dir" "$pkgs"
@@ -218,12 +219,12 @@ build() {
     tail -n 20 "$work/build.log"
     return 1
   }
-  podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%s, %d MB\n", "'"$image"'", $1/1e6}'
+  timeout 30 podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%s, %d MB\n", "'"$image"'", $1/1e6}'
 }
 check "podman build --format docker --build-arg NODE_IMAGE=${base_image}" build
 timeout 30 podman image exists "$image" || finish
 
-check "image keeps HEALTHCHECK (docker format)" sh -c "podman image inspect --format '{{json .HealthCheck}}' $image | grep -q healthz && echo /healthz"
+check "image keeps HEALTHCHECK (docker format)" sh -c "timeout 30 podman image inspect --format '{{json .HealthCheck}}' $image | grep -q healthz && echo /healthz"
 # What the build mounts leaves behind is at most an empty mount point (buildah creates them), never content.
 check "image holds no build-time CA bundle or npmrc" \
   timeout 60 podman run --rm --network none --user 0 --entrypoint sh "$image" -c \
@@ -363,7 +364,7 @@ compose_up() {
     echo "expected one image build, saw ${builds}"
     return 1
   }
-  echo "one image build for gateway and sandbox; $(env "${compose_env[@]}" podman-compose ps 2>/dev/null | grep -c ' Up ') containers up"
+  echo "one image build for gateway and sandbox; $(env "${compose_env[@]}" timeout 60 podman-compose ps 2>/dev/null | grep -c ' Up ') containers up"
 }
 check "compose: init-secrets.sh; podman-compose up -d --build" compose_up
 check "compose: GET /readyz -> 200 (Redis and sandbox reached)" until_ok 90 readyz "$compose_port"
@@ -386,7 +387,7 @@ compose_down() {
   }
   compose_env=()
   local left
-  left=$(podman ps -a --filter "label=io.podman.compose.project" --format '{{.Names}}' | grep -E '(gateway|sandbox|redis)' || true)
+  left=$(timeout 30 podman ps -a --filter "label=io.podman.compose.project" --format '{{.Names}}' | grep -E '(gateway|sandbox|redis)' || true)
   [ -z "$left" ] || {
     echo "left: $left"
     return 1
