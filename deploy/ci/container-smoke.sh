@@ -106,7 +106,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-say "podman $(timeout 30 podman --version | awk '{print $3}'), runc $(timeout 30 runc --version | awk 'NR==1{print $3}'), podman-compose $(timeout 30 podman-compose --version 2>/dev/null | grep -o 'version *[0-9.]*' | tail -n 1 | awk '{print $2}'), debootstrap $(timeout 30 debootstrap --version | awk '{print $2}'), cache ${cache}"
+say "podman $(timeout 30 podman --version | awk '{print $3}'), runc $(timeout 30 runc --version | awk 'NR==1{print $3}'), podman-compose $(timeout 30 podman-compose --version 2>/dev/null | grep -o 'podman-composer* version *[0-9.]*' | head -n 1 | awk '{print $NF}'), debootstrap $(timeout 30 debootstrap --version | awk '{print $2}'), cache ${cache}"
 
 # --- 2. base images: Debian minbase rootfs (cached), + Node/npm, + redis-server ----------------------
 mkdir -p "$cache"
@@ -244,11 +244,9 @@ until_ok() {
 # --- 4. README "Image": the sandbox try-out, read-only, no capabilities ---------------------------
 port=$(free_port)
 try_run() {
-  # The README's command (-e NODE_ENV=development, config/ mounted) plus --read-only --cap-drop=ALL and a
-  # volume for the audit directory (README: "mount a volume there ... or with --read-only").
-  timeout 60 podman run -d --name "$try_name" --read-only --cap-drop=ALL -p "127.0.0.1:${port}:8080" \
-    -e NODE_ENV=development -v "$repo/config:/etc/lgsp-gateway:ro" \
-    -v "lgsp-ci-audit-$$:/var/lib/lgsp-gateway/audit" "$image"
+  # The README's command, detached (-d --name instead of --rm) on a free port, its volume named for this run.
+  timeout 60 podman run -d --name "$try_name" -p "127.0.0.1:${port}:8080" -e NODE_ENV=development --read-only --cap-drop=ALL \
+    -v "$repo/config:/etc/lgsp-gateway:ro" -v "lgsp-ci-audit-$$:/var/lib/lgsp-gateway/audit" "$image"
 }
 check "podman run --read-only --cap-drop=ALL (README try-out, config/)" try_run
 readyz() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/readyz")" = 200 ]; }

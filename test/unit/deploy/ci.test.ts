@@ -52,14 +52,16 @@ describe('deploy: CI container smoke (.ci/run, deploy/ci/container-smoke.sh)', (
   it('tries the README literally: its tag, its try-out and validate, compose up --build and down', () => {
     expect(smoke).to.include('image=lgsp-gateway:0.1.0');
     expect(smoke).to.match(/podman build --format docker /);
-    expect(smoke).to.match(
-      /--read-only --cap-drop=ALL .*-e NODE_ENV=development -v "\$repo\/config:\/etc\/lgsp-gateway:ro"/s,
-    );
+    // The try-out as the README writes it (detached and on a free port here, its volume named per run).
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const tryOut = (source: string, mount: string) =>
+      `-e NODE_ENV=development --read-only --cap-drop=ALL \\\n${source}:/etc/lgsp-gateway:ro" -v ${mount}:/var/lib/lgsp-gateway/audit`;
+    expect(readme).to.include(tryOut('  -v "$PWD/config', 'lgsp-audit'));
+    expect(smoke).to.include(tryOut('    -v "$repo/config', '"lgsp-ci-audit-$$'));
     expect(smoke).to.include('-v "$repo/deploy/config-production:/etc/lgsp-gateway:ro" "$image" validate');
     expect(smoke).to.include('sh deploy/compose/init-secrets.sh');
     expect(smoke).to.include('podman-compose up -d --build');
     expect(smoke).to.include('podman-compose down -v');
-    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
     expect(readme).to.include('docker build -t lgsp-gateway:0.1.0 .');
     expect(readme).to.include('docker compose up -d --build');
   });
