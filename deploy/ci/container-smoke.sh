@@ -383,7 +383,6 @@ compose_down() {
     tail -n 10 "$work/compose-down.log"
     return 1
   }
-  compose_env=()
   local left
   left=$(timeout 30 podman ps -a --filter "label=io.podman.compose.project" --format '{{.Names}}' | grep -E '(gateway|sandbox|redis)' || true)
   [ -z "$left" ] || {
@@ -392,6 +391,8 @@ compose_down() {
   }
   echo 'no container left'
 }
+before=$failed
 check "compose: podman-compose down -v" compose_down
+[ "$failed" -gt "$before" ] || compose_env=() # (check runs it in a subshell) down: nothing left to clean
 
 finish
