@@ -121,7 +121,9 @@ describe('credentials over real HTTP (token server on 127.0.0.1)', () => {
         },
       ]);
       expect((await failure(slow.apply(outgoing()))).params.reason).to.equal('no answer within 50 ms');
-      expect(seen).to.have.length(1);
+      // One attempt, no retry. (On a loaded machine the 50 ms can pass before the server has even parsed
+      // the request, so "seen once" was a timing race; "never twice" is the property.)
+      expect(seen).to.have.length.at.most(1);
     } finally {
       await stop(silent);
     }
