@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigPathError } from '../config/config-error.ts';
+import type { Env } from '../config/interpolate.ts';
 import type { SecretRef } from '../config/types.ts';
 import { maskText } from '../logging/mask.ts';
 import { redactSecrets } from './secret-masker.ts';
 
 type Path = readonly (string | number)[];
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** JSON Schema of a SecretRef: a plain string (already `${VAR}`-interpolated), `{ env }` or `{ file }`. */
 export const secretRefSchema = {

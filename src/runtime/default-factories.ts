@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Env } from '../config/interpolate.ts';
 import type { LoadOptions } from '../config/load-config.ts';
 import type { Clock } from '../config/types.ts';
-import { consumerConfigSchema, type GatewayMetrics } from '../consumers/index.ts';
+import type { GatewayMetrics } from '../consumers/index.ts';
 import { createCredentialChain, createTokenCache, type TokenCache } from '../credentials/index.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -31,9 +31,9 @@ export interface FactoryDeps {
   readonly tokenCache?: TokenCache;
 }
 
-/** How the gateway loads its config: the env, the dialect names, the consumer schema extensions. */
+/** How the gateway loads its config: the env and the error dialects (whose option schemas are checked). */
 export function gatewayLoadOptions(env: Env): LoadOptions {
-  return { env, dialects: errorDialects, schemaExtensions: consumerConfigSchema };
+  return { env, dialects: errorDialects };
 }
 
 /** The factories the gateway is built with: the one place that wires the pluggable modules together. */

@@ -1,11 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Clock, GatewayConfig } from '../../../src/config/types.ts';
+import { Ajv } from 'ajv';
+import { GatewayConfigSchema } from '../../../src/config/config-schema.ts';
 import { createLogger, type Logger } from '../../../src/logging/logger.ts';
 
-/** A minimal valid config with the given consumers and routes; other sections at their defaults. */
+/** Fills the schema's defaults in; a value the schema refuses is kept (tests hand builders invalid configs on purpose). */
+const fillDefaults = new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(GatewayConfigSchema);
+
+/** A minimal valid config with the given consumers and routes; other sections at their schema defaults. */
 export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> = {}): GatewayConfig {
-  return {
+  const config = structuredClone({
     version: 1,
     environment: 'test',
     listen: { port: 0, host: '127.0.0.1' },
@@ -25,7 +30,9 @@ export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> 
     consumers: {},
     routes: [],
     ...extra,
-  } as GatewayConfig;
+  });
+  fillDefaults(config);
+  return config as unknown as GatewayConfig;
 }
 
 /** A clock the test moves by hand. */
