@@ -64,14 +64,8 @@ export type BodyStageConfig = Static<typeof BodyStageSchema>;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-/** `answer:` of a route: answered by the gateway itself instead of the upstream. */
-export const RouteAnswerRefSchema = Type.Object(
-  {
-    type: Type.Enum(['molisa-compat-token']),
-    lifetimeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
-  },
-  { additionalProperties: false },
-);
+/** `answer:` of a route, answered by the gateway itself: `{ type, ...options }`, checked by that route answer's schema. */
+export const RouteAnswerRefSchema = pluginRef('type');
 
 export const RouteSchema = Type.Object(
   {

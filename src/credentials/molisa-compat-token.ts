@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../config/types.ts';
+import type { Plugin } from '../plugin/plugin.ts';
 
 /**
  * MOLISA compatibility token. A legacy MOLISA client still calls `GetToken` with its old
@@ -54,3 +55,17 @@ function describeProblem(body: unknown): string | undefined {
   ].filter((f) => f !== undefined);
   return missing.length > 0 ? `Thiếu hoặc sai kiểu trường: ${missing.join(', ')}` : undefined;
 }
+
+/** The route-answer plug-in `molisa-compat-token` (`answer: { type: molisa-compat-token, lifetimeSeconds }`). */
+export const molisaCompatToken: Plugin<
+  MolisaCompatTokenOptions,
+  { clock: Clock },
+  (body: unknown) => MolisaCompatAnswer
+> = {
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { lifetimeSeconds: { type: 'integer', minimum: 1 } },
+  },
+  create: createMolisaCompatTokenResponder,
+};

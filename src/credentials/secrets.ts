@@ -8,24 +8,8 @@ import { redactSecrets } from './secret-masker.ts';
 
 type Path = readonly (string | number)[];
 
-/** JSON Schema of a SecretRef: a plain string (already `${VAR}`-interpolated), `{ env }` or `{ file }`. */
-export const secretRefSchema = {
-  oneOf: [
-    { type: 'string' },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['env'],
-      properties: { env: { type: 'string', minLength: 1 } },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['file'],
-      properties: { file: { type: 'string', minLength: 1 } },
-    },
-  ],
-} as const;
+/** JSON Schema of a SecretRef (written once, in consumers/config-schema.ts, beside the other config shapes). */
+export { SecretRefSchema as secretRefSchema } from '../consumers/config-schema.ts';
 
 export interface SecretSource {
   env: Env;

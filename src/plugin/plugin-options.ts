@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigPathError } from '../config/config-error.ts';
-import type { Plugin } from './plugin.ts';
+import type { Plugin, Registry } from './plugin.ts';
 
 type Path = readonly (string | number)[];
 
@@ -36,15 +36,29 @@ export function pluginOptionsError(
   return locatedError(validate.errors ?? [], path, what);
 }
 
-/** Validates the options, then builds the piece; throws ConfigPathError (located by the loader) on a fault. */
+/**
+ * The one loader of every pluggable piece (credential strategy, mapping op, error dialect, route answer):
+ * finds `name` in its registry, validates the options against the plug-in's schema, then builds it. Throws
+ * ConfigPathError (located by the loader) for an unknown name (at `namePath`) or invalid options.
+ */
 export function buildPlugin<Deps, Built>(
-  plugin: Plugin<never, Deps, Built>,
+  registry: Registry<Deps, Built>,
+  kind: string,
+  name: unknown,
   options: unknown,
   deps: Deps,
   path: Path,
-  what: string,
+  namePath: Path = path,
 ): Built {
-  const fault = pluginOptionsError(plugin, options, path, what);
+  const plugin = typeof name === 'string' && Object.hasOwn(registry, name) ? registry[name] : undefined;
+  if (!plugin) {
+    throw new ConfigPathError(
+      namePath,
+      'enum',
+      `unknown ${kind} ${JSON.stringify(name)} (known: ${Object.keys(registry).join(', ')})`,
+    );
+  }
+  const fault = pluginOptionsError(plugin, options, path, `${kind} ${name as string}`);
   if (fault) throw fault;
   return plugin.create(options as never, deps);
 }
@@ -59,7 +73,13 @@ function locatedError(errors: readonly ErrorObject[], path: Path, what: string):
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   const params = error.params as { missingProperty?: string; additionalProperty?: string };
-  const key = params.additionalProperty ?? params.missingProperty;
+  // The key itself for an unknown or missing one; a `dependencies` fault stays at the object holding both keys.
+  const key =
+    error.keyword === 'additionalProperties'
+      ? params.additionalProperty
+      : error.keyword === 'required'
+        ? params.missingProperty
+        : undefined;
   const at = [...path, ...segments, ...(key === undefined ? [] : [key])];
   const why = (error.parentSchema as { description?: unknown } | undefined)?.description;
   const because = typeof why === 'string' ? ` (${why})` : '';
