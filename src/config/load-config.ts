@@ -437,7 +437,7 @@ function resolveStageReferences(
 /** Converts anything a runtime builder threw into located issues. */
 export function issuesFrom(err: unknown, loaded: LoadedConfig): ConfigIssue[] {
   if (err instanceof ConfigError) return [...err.issues];
-  if (err instanceof ConfigPathError) return [loaded.locate(err.path, err.rule, err.message)];
+  if (err instanceof ConfigPathError) return [{ ...loaded.locate(err.path, err.rule, err.message), code: err.code }];
   return [{ path: '', rule: 'build', message: err instanceof Error ? err.message : String(err) }];
 }
 
@@ -524,7 +524,8 @@ function checkReferences(
     if (ref === undefined || !dialects) return;
     const name = typeof ref === 'string' ? ref : (ref as { name: string }).name;
     if (!dialects.includes(name)) {
-      issues.push(locate(at, 'reference', `unknown error dialect "${name}" (known: ${dialects.join(', ')})`));
+      const unknown = locate(at, 'reference', `unknown error dialect "${name}" (known: ${dialects.join(', ')})`);
+      issues.push({ ...unknown, code: 'CFG_UNKNOWN_PLUGIN' });
       return;
     }
     // Every dialect's options against its schema (issue 13.9): `{ name: molisa, options: { errorCode: 0 } }`
@@ -532,7 +533,7 @@ function checkReferences(
     if (registry) {
       const opts = typeof ref === 'object' ? ((ref as { options?: unknown }).options ?? {}) : {};
       const fault = pluginOptionsError(registry[name], opts, [...at, 'options'], `error dialect ${name}`);
-      if (fault) issues.push(locate(fault.path, fault.rule, fault.message));
+      if (fault) issues.push({ ...locate(fault.path, fault.rule, fault.message), code: fault.code });
     }
   };
   for (const [id, upstream] of Object.entries(config.upstreams)) {

@@ -56,6 +56,7 @@ export function buildPlugin<Deps, Built>(
       namePath,
       'enum',
       `unknown ${kind} ${JSON.stringify(name)} (known: ${Object.keys(registry).join(', ')})`,
+      'CFG_UNKNOWN_PLUGIN',
     );
   }
   const fault = pluginOptionsError(plugin, options, path, `${kind} ${name as string}`);
@@ -64,15 +65,22 @@ export function buildPlugin<Deps, Built>(
 }
 
 function locatedError(errors: readonly ErrorObject[], path: Path, what: string): ConfigPathError {
-  // The deepest error is the most specific (oneOf branches report at their parents too).
-  const error = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
+  // The deepest error is the most specific (oneOf branches report at their parents too); at one depth a
+  // misspelt key first, then an error outside the oneOf/anyOf branches (which only say "not this branch").
+  const rank = (e: ErrorObject) =>
+    e.keyword === 'additionalProperties'
+      ? 0
+      : /\/(oneOf|anyOf)\//.test(e.schemaPath) || /^(oneOf|anyOf)$/.test(e.keyword)
+        ? 2
+        : 1;
+  const error = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length || rank(a) - rank(b))[0];
   if (!error) return new ConfigPathError(path, 'schema', `${what}: invalid options`);
   const segments = error.instancePath
     .split('/')
     .slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const params = error.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
   // The key itself for an unknown or missing one; a `dependencies` fault stays at the object holding both keys.
   const key =
     error.keyword === 'additionalProperties'
@@ -86,5 +94,6 @@ function locatedError(errors: readonly ErrorObject[], path: Path, what: string):
   if (error.keyword === 'additionalProperties') {
     return new ConfigPathError(at, error.keyword, `${what}: unknown option ${key}${because}`);
   }
-  return new ConfigPathError(at, error.keyword, `${what}: ${error.message ?? 'invalid'}${because}`);
+  const allowed = params.allowedValues ? `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : '';
+  return new ConfigPathError(at, error.keyword, `${what}: ${error.message ?? 'invalid'}${allowed}${because}`);
 }
