@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../config/types.ts';
-import type { Plugin } from '../plugin/plugin.ts';
+import { Type, type Static } from 'typebox';
+import { definePlugin } from '../plugin/plugin.ts';
 
 /**
  * MOLISA compatibility token. A legacy MOLISA client still calls `GetToken` with its old
@@ -10,10 +11,14 @@ import type { Plugin } from '../plugin/plugin.ts';
  * GetToken itself, in MOLISA's own shape, with an opaque token that carries no authority: the caller is
  * authenticated by the gateway's consumer authentication on the route, not by this username/password.
  */
-export interface MolisaCompatTokenOptions {
-  /** When set, the answer also carries `expires_in` (seconds), an extension MOLISA clients ignore. */
-  lifetimeSeconds?: number;
-}
+const MolisaCompatTokenSchema = Type.Object(
+  {
+    /** When set, the answer also carries `expires_in` (seconds), an extension MOLISA clients ignore. */
+    lifetimeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type MolisaCompatTokenOptions = Static<typeof MolisaCompatTokenSchema>;
 
 export interface MolisaCompatAnswer {
   status: number;
@@ -57,15 +62,4 @@ function describeProblem(body: unknown): string | undefined {
 }
 
 /** The route-answer plug-in `molisa-compat-token` (`answer: { type: molisa-compat-token, lifetimeSeconds }`). */
-export const molisaCompatToken: Plugin<
-  MolisaCompatTokenOptions,
-  { clock: Clock },
-  (body: unknown) => MolisaCompatAnswer
-> = {
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { lifetimeSeconds: { type: 'integer', minimum: 1 } },
-  },
-  create: createMolisaCompatTokenResponder,
-};
+export const molisaCompatToken = definePlugin(MolisaCompatTokenSchema, createMolisaCompatTokenResponder);

@@ -7,14 +7,15 @@ type Path = readonly (string | number)[];
 /**
  * Option schemas are static objects: each is compiled once for the process and memoised by the schema
  * object (a memo of pure functions, not state). `verbose` keeps the failing schema node, so its
- * `description` (why a value is refused) reaches the admin.
+ * `description` (why a value is refused) reaches the admin; `useDefaults` fills an option's schema default
+ * in (on a copy: the config itself is never edited), so a plug-in never falls back on its own.
  */
 let optionsAjv: Ajv | undefined;
 const validators = new WeakMap<object, ValidateFunction>();
 function validatorFor(schema: object): ValidateFunction {
   let validate = validators.get(schema);
   if (!validate) {
-    optionsAjv ??= new Ajv({ allErrors: true, strict: false, verbose: true });
+    optionsAjv ??= new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true });
     validate = optionsAjv.compile(schema);
     validators.set(schema, validate);
   }
@@ -31,9 +32,21 @@ export function pluginOptionsError(
   path: Path,
   what: string,
 ): ConfigPathError | undefined {
+  const checked = checkOptions(plugin, options, path, what);
+  return 'fault' in checked ? checked.fault : undefined;
+}
+
+/** The options with their schema defaults filled in (a copy), or the first fault located at its option path. */
+function checkOptions(
+  plugin: Pick<Plugin<never, unknown, unknown>, 'schema'>,
+  options: unknown,
+  path: Path,
+  what: string,
+): { options: unknown } | { fault: ConfigPathError } {
   const validate = validatorFor(plugin.schema);
-  if (validate(options)) return undefined;
-  return locatedError(validate.errors ?? [], path, what);
+  const copy = structuredClone(options);
+  if (validate(copy)) return { options: copy };
+  return { fault: locatedError(validate.errors ?? [], path, what) };
 }
 
 /**
@@ -59,9 +72,9 @@ export function buildPlugin<Deps, Built>(
       'CFG_UNKNOWN_PLUGIN',
     );
   }
-  const fault = pluginOptionsError(plugin, options, path, `${kind} ${name as string}`);
-  if (fault) throw fault;
-  return plugin.create(options as never, deps);
+  const checked = checkOptions(plugin, options, path, `${kind} ${name as string}`);
+  if ('fault' in checked) throw checked.fault;
+  return plugin.create(checked.options as never, deps);
 }
 
 function locatedError(errors: readonly ErrorObject[], path: Path, what: string): ConfigPathError {
