@@ -2,9 +2,6 @@ import type { SecretRef } from '../../config/types.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Plugin } from '../../plugin/plugin.ts';
 import {
-  DEFAULT_MIN_RETRY_INTERVAL_MS,
-  DEFAULT_REFRESH_SKEW_SECONDS,
-  DEFAULT_TOKEN_TIMEOUT_MS,
   headerNameSchema,
   injectedToken,
   parseJsonAnswer,
@@ -124,7 +121,7 @@ export const loginToken: Plugin<LoginTokenOptions, StrategyDeps, CredentialStrat
           method,
           headers,
           body,
-          timeoutMs: options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
+          timeoutMs: options.timeoutMs,
           tls: deps.tls,
         });
       } catch (err) {
@@ -157,8 +154,8 @@ export const loginToken: Plugin<LoginTokenOptions, StrategyDeps, CredentialStrat
         key: tokenCacheKey(deps.upstreamId, 'login-token', [options, [...secrets]]),
         upstreamId: deps.upstreamId,
         strategy: 'login-token',
-        refreshSkewSeconds: options.refreshSkewSeconds ?? DEFAULT_REFRESH_SKEW_SECONDS,
-        minRetryIntervalMs: options.minRetryIntervalMs ?? DEFAULT_MIN_RETRY_INTERVAL_MS,
+        refreshSkewSeconds: options.refreshSkewSeconds,
+        minRetryIntervalMs: options.minRetryIntervalMs,
         fetchToken,
       },
       deps,
