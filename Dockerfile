@@ -1,9 +1,11 @@
-# syntax=docker/dockerfile:1
 # lgsp-gateway image: compiled JavaScript on Node 24, production dependencies only, non-root.
 # Build:  docker build -t lgsp-gateway:0.1.0 .
 # Run:    docker run -p 127.0.0.1:8080:8080 --env-file production.env \
 #           -v "$PWD/deploy/config-production:/etc/lgsp-gateway:ro" lgsp-gateway:0.1.0   (README "Image")
-# Pin the base for byte-reproducible builds: --build-arg NODE_IMAGE=node:24-alpine@sha256:<digest>.
+# Pin the base for byte-reproducible builds: --build-arg NODE_IMAGE=node:24-alpine@sha256:<digest>; without
+# Docker Hub, any Node 24 image with npm (.ci/run builds one with debootstrap: deploy/ci/container-smoke.sh).
+# Plain Dockerfile syntax only (no `# syntax=` line, no RUN --mount, no heredocs): the classic builder,
+# BuildKit's built-in frontend and podman/buildah all build it, and nothing is fetched but NODE_IMAGE.
 # No secret is ever baked in: credentials come at run time from env vars or mounted files (VAR_FILE).
 ARG NODE_IMAGE=node:24-alpine
 

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { scrubRelayedHeaders } from '../src/credentials/relay-scrub.ts';
 import { createSecretMasker, type SecretMasker } from '../src/credentials/secret-masker.ts';
+import { cpuMicros } from './lib/cpu.ts';
 
 const jwt = [
   Buffer.from('{"alg":"RS256","typ":"JWT","kid":"ndxp-2026"}').toString('base64url'),
@@ -34,13 +35,6 @@ const cases: [string, SecretMasker][] = [
   ['1 bearer token', createSecretMasker([jwt])!],
   ['token + lgspaccesstoken', createSecretMasker([jwt, lgsp, accessKey, secretKey])!],
 ];
-
-function cpuMicros(fn: () => void): number {
-  const start = process.cpuUsage();
-  fn();
-  const d = process.cpuUsage(start);
-  return d.user + d.system;
-}
 
 const BATCH = 5000;
 function measure(op: () => void): number {

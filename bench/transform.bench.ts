@@ -20,6 +20,7 @@ import {
   loadCatalogs,
   parseJsonBody,
 } from '../src/transform/index.ts';
+import { cpuMicros } from './lib/cpu.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seed = JSON.parse(readFileSync(join(root, 'test/fixtures/molisa/DongBoDVC.seed.json'), 'utf8')) as unknown[];
@@ -40,13 +41,6 @@ const mapped = check.body;
 const extractKeys = compileAuditKeyExtractor({ hmacKey: createSecretKey(Buffer.alloc(32, 7)) });
 const keys = extractKeys(mapped);
 if (!keys['CMND#hmac'] || !keys.MaHoSo) throw new Error(`audit keys missing: ${JSON.stringify(keys)}`);
-
-function cpuMicros(fn: () => void): number {
-  const start = process.cpuUsage();
-  fn();
-  const d = process.cpuUsage(start);
-  return d.user + d.system;
-}
 
 const BATCH = 2000;
 const ROUNDS = 10;

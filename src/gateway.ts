@@ -6,11 +6,12 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { createAdminRouter, ownErrorHandlers } from './admin/admin-router.ts';
+import { createAdminRouter, metricsHandler, ownErrorHandlers } from './admin/admin-router.ts';
 import { watchConfigDir } from './config/config-watcher.ts';
 import type { Env } from './config/interpolate.ts';
 import { systemClock, type Clock } from './config/types.ts';
 import {
+  addDefaultMetrics,
   type AuditTrail,
   createAuditTrail,
   createMetrics,
@@ -58,7 +59,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
   const env = options.env ?? process.env;
-  const metrics = options.metrics ?? createMetrics();
+  // Process metrics are added once the config says whether it wants them (`metrics.defaultMetrics`, start-only).
+  const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
   const factories =
     options.factories ?? defaultFactories({ configDir: options.configDir, env, logger, clock, metrics });
   const reloader = await Reloader.create({
@@ -70,6 +72,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
+  if (!options.metrics && reloader.current.config.metrics?.defaultMetrics !== false) addDefaultMetrics(metrics);
+  // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
   const initial = reloader.current.config;
   const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
   const hooks: PipelineHooks = {
@@ -114,6 +118,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const dependencies = () => ({
     audit: auditStatus(audit.health, initial.audit?.onFailure ?? 'refuse'),
     rateLimitStore: reloader.current.consumers.rateLimitStore?.() ?? { store: 'memory' },
+    // Whether file changes reload now, and after how long (`reload.*`, applied at each reload).
+    watch: watcher ? { enabled: true, debounceMs: watcher.debounceMs } : { enabled: false },
   });
 
   let server: Server | undefined;
@@ -161,9 +167,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...(store ? { rateLimitStore: store.state } : {}),
     });
   });
-  const adminRouter = createAdminRouter(reloader, metrics, 'main', dependencies);
-  app.use('/admin', ownResponses, adminRouter);
-  app.get(initial.metrics?.path ?? '/metrics', ownResponses, adminRouter);
+  /**
+   * /admin and the metrics path of the current config: rebuilt at each reload (`metrics.path` may move,
+   * `metrics.enabled` and `metrics.public` may change). `/admin/metrics` always answers admins.
+   */
+  const configRoutes = (listener: 'main' | 'admin') => {
+    const config = reloader.current.config;
+    const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies);
+    const routes = express.Router();
+    routes.use('/admin', ownResponses, adminRouter);
+    if (config.metrics?.enabled !== false)
+      routes.get(metricsPath(config), ownResponses, config.metrics?.public ? metricsHandler(metrics) : adminRouter);
+    return routes;
+  };
+  let mainRoutes = configRoutes('main');
+  app.use((req, res, next) => mainRoutes(req, res, next));
   // The gateway's own OAuth2 token endpoint and JWKS (issue 5), when enabled.
   app.use((req, res, next) => {
     const router = reloader.current.consumers.tokenRouter;
@@ -176,14 +194,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Proxied calls skip Express: its router walk over the gateway's own routes was about 5% of the CPU of
   // each proxied request (docs/benchmarks.md). Any path that might be one of the gateway's own (compared
   // case-insensitively, as Express does) still goes through the app, which ends in the same handler.
-  const ownPrefixes = [
-    '/healthz',
-    '/readyz',
-    '/admin',
-    '/token',
-    '/.well-known/',
-    initial.metrics?.path ?? '/metrics',
-  ].map((p) => p.toLowerCase());
+  // The list follows the current config (its metrics path): recomputed at each reload.
+  let ownPrefixes = ownPathPrefixes(initial);
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     const url = (req.url ?? '/').toLowerCase();
     if (ownPrefixes.some((p) => url.startsWith(p))) {
@@ -194,18 +206,43 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     handler(req, res);
   };
 
-  const watch = options.watch ?? reloader.current.config.reload.watch;
-  const watcher = watch
-    ? watchConfigDir(options.configDir, {
-        debounceMs: reloader.current.config.reload.debounceMs,
-        logger,
-        onChange: () => reloader.reload('file-change'),
-        extraDirs: () => {
-          const { paths } = reloader.current.config;
-          return [paths.routes, paths.mappings, paths.catalogs];
-        },
-      })
-    : undefined;
+  /** The config watcher as `reload.*` of the current config says (`options.watch` overrides `watch`). */
+  let watcher: { close(): void; readonly debounceMs: number } | undefined;
+  const armWatcher = (config: GatewayConfig) => {
+    const watch = !shuttingDown && (options.watch ?? config.reload.watch);
+    const { debounceMs } = config.reload;
+    if (watch && watcher?.debounceMs === debounceMs) return;
+    watcher?.close();
+    watcher = watch
+      ? {
+          debounceMs,
+          ...watchConfigDir(options.configDir, {
+            debounceMs,
+            logger,
+            onChange: () => reloader.reload('file-change'),
+            extraDirs: () => {
+              const { paths } = reloader.current.config;
+              return [paths.routes, paths.mappings, paths.catalogs];
+            },
+          }),
+        }
+      : undefined;
+  };
+  armWatcher(initial);
+
+  let adminRoutes: express.Router | undefined;
+  // Every setting not declared start-only (src/config/start-only.ts) applies here, once a reload succeeded:
+  // the log level, the metrics path and the bypass list that follows it, the watcher's debounce and switch.
+  // Registered before createGateway returns, so whoever awaits a 'reload' event finds these applied.
+  reloader.on('reload', (result: ReloadResult) => {
+    if (result.result !== 'success') return;
+    const config = reloader.current.config;
+    logger.level = config.logging.level;
+    ownPrefixes = ownPathPrefixes(config);
+    mainRoutes = configRoutes('main');
+    if (adminRoutes) adminRoutes = configRoutes('admin');
+    armWatcher(config);
+  });
 
   return {
     app,
@@ -245,10 +282,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     listenAdmin(port, host) {
       const adminApp = express();
       adminApp.disable('x-powered-by');
-      const router = createAdminRouter(reloader, metrics, 'admin', dependencies);
+      adminRoutes = configRoutes('admin');
       adminApp.get('/healthz', ownResponses, (_req, res) => void res.json({ status: 'ok' }));
-      adminApp.use('/admin', ownResponses, router);
-      adminApp.get(initial.metrics?.path ?? '/metrics', ownResponses, router);
+      adminApp.use((req, res, next) => adminRoutes!(req, res, next));
       const adminErrors = ownErrorHandlers(logger);
       adminApp.use(adminErrors.notFound);
       adminApp.use(adminErrors.error);
@@ -291,6 +327,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();
   }
+}
+
+/** Where Prometheus scrapes: `metrics.path` of the config. */
+function metricsPath(config: GatewayConfig): string {
+  return config.metrics?.path ?? '/metrics';
+}
+
+/** Paths that may be the gateway's own (lower case): requests to them go through Express, not straight to the proxy. */
+function ownPathPrefixes(config: GatewayConfig): readonly string[] {
+  const own = ['/healthz', '/readyz', '/admin', '/token', '/.well-known/'];
+  if (config.metrics?.enabled !== false) own.push(metricsPath(config));
+  return own.map((p) => p.toLowerCase());
 }
 
 /** The audit trail's state as /admin/status shows it (admin only: the error code, counts, the mode). */

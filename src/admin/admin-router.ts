@@ -8,6 +8,13 @@ import type { RouteRuntime } from '../runtime/runtime.ts';
 
 const render = errorDialects['problem+json'].create({} as never, {});
 
+/** Prometheus text of a gateway's registry (behind the admin guard unless `metrics.public`). */
+export function metricsHandler(metrics: GatewayMetrics): (req: Request, res: Response) => Promise<void> {
+  return async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+}
+
 /**
  * /admin/* and /metrics: status (hash, loaded at, last error, reload counts), reload, upstream token
  * states, the route table, Prometheus metrics. Only admin credentials pass (the guard of the current
@@ -31,9 +38,7 @@ export function createAdminRouter(
       res.status(out.status).set(gwErr.headers).type(out.contentType).send(out.body);
     }
   });
-  router.get(['/metrics', reloader.current.config.metrics?.path ?? '/metrics'], async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  router.get(['/metrics', reloader.current.config.metrics?.path ?? '/metrics'], metricsHandler(metrics));
   router.get('/status', (_req, res) => {
     res.json({ ...reloader.status(), ...dependencies() });
   });

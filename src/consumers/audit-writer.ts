@@ -81,12 +81,16 @@ export function assertWritableAuditDir(options: Pick<FileSinkOptions, 'dir' | 'f
   closeSync(openSync(path.join(options.dir, options.filename.replace('%DATE%', utcDate(options.now()))), 'a'));
 }
 
-/** A sink shared by the file and stream writers: the queue, the failure state, the retry timer. */
+/**
+ * A sink shared by the file and stream writers: the queue, the failure state, the retry timer. `release`
+ * runs on close, after the last write attempt (the file writer closes its file there).
+ */
 function createQueue(
   writeOut: (chunk: Buffer) => Promise<number>,
   options: { bufferBytes: number; retryMs: number; now: () => number },
   events: AuditSinkEvents,
-) {
+  release: () => Promise<void> = async () => undefined,
+): AuditSink {
   let queue: Buffer[] = [];
   let pendingBytes = 0;
   let lostLines = 0;
@@ -163,7 +167,7 @@ function createQueue(
       while (draining) await draining;
     },
     /** One last attempt at what is pending (even while failing), then stop. */
-    async finish() {
+    async close() {
       closed = true;
       if (retry) {
         clearTimeout(retry);
@@ -179,6 +183,7 @@ function createQueue(
         queue = [];
         pendingBytes = 0;
       }
+      await release();
       return { lostLines };
     },
   };
@@ -248,21 +253,11 @@ export function createFileSink(options: FileSinkOptions, events: AuditSinkEvents
     return bytesWritten;
   };
 
-  const queue = createQueue(writeOut, options, events);
-  return {
-    write: queue.write,
-    get health() {
-      return queue.health;
-    },
-    flush: queue.flush,
-    async close() {
-      const result = await queue.finish();
-      await housekeepingRun;
-      await handle?.close().catch(() => undefined);
-      handle = undefined;
-      return result;
-    },
-  };
+  return createQueue(writeOut, options, events, async () => {
+    await housekeepingRun;
+    await handle?.close().catch(() => undefined);
+    handle = undefined;
+  });
 }
 
 /** Audit lines on a stream (stdout for containers). An 'error' on it (EPIPE) makes the writer failing. */
@@ -282,15 +277,7 @@ export function createStreamSink(
       }
       stream.write(chunk, (err) => (err ? reject(err) : resolve(chunk.length)));
     });
-  const queue = createQueue(writeOut, options, events);
-  return {
-    write: queue.write,
-    get health() {
-      return queue.health;
-    },
-    flush: queue.flush,
-    close: queue.finish,
-  };
+  return createQueue(writeOut, options, events);
 }
 
 function escapeRegExp(text: string): string {

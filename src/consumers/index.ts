@@ -15,7 +15,7 @@ export {
   type ExtractOptions,
   hashSubject,
 } from './audit.ts';
-export { createMetrics, type GatewayMetrics, statusClass } from './metrics.ts';
+export { addDefaultMetrics, createMetrics, type GatewayMetrics, statusClass } from './metrics.ts';
 export { type AdminListener, createAdminGuard } from './admin-guard.ts';
 export { genKey, matchDigest, resolveKeyDigests, sha256 } from './api-keys.ts';
 export { runGenKey } from './gen-key.ts';

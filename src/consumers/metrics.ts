@@ -49,107 +49,76 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
   const registry = new Registry();
   const p = options.prefix ?? 'lgsp_';
   const registers = [registry];
+  // name (after the prefix), label names, help: the three things a dashboard needs of each metric.
+  const counter = <L extends string>(name: string, labelNames: readonly L[], help: string) =>
+    new Counter<L>({ name: p + name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, labelNames: readonly L[], help: string) =>
+    new Gauge<L>({ name: p + name, help, labelNames, registers });
+  const histogram = <L extends string>(name: string, labelNames: readonly L[], help: string) =>
+    new Histogram<L>({ name: p + name, help, labelNames, buckets: BUCKETS, registers });
   const metrics: GatewayMetrics = {
     registry,
-    requests: new Counter({
-      name: `${p}requests_total`,
-      help: 'Calls handled by the gateway',
-      labelNames: ['route', 'consumer', 'upstream', 'status_class'],
-      registers,
-    }),
-    duration: new Histogram({
-      name: `${p}request_duration_seconds`,
-      help: 'Whole call duration as seen by the gateway',
-      labelNames: ['route', 'upstream', 'status_class'],
-      buckets: BUCKETS,
-      registers,
-    }),
-    upstreamDuration: new Histogram({
-      name: `${p}upstream_duration_seconds`,
-      help: 'Time spent waiting for the upstream',
-      labelNames: ['route', 'upstream'],
-      buckets: BUCKETS,
-      registers,
-    }),
-    tokenFetches: new Counter({
-      name: `${p}upstream_token_fetches_total`,
-      help: 'Tokens fetched from upstream token endpoints',
-      labelNames: ['upstream'],
-      registers,
-    }),
-    tokenFailures: new Counter({
-      name: `${p}upstream_token_failures_total`,
-      help: 'Failed token fetches from upstream token endpoints',
-      labelNames: ['upstream'],
-      registers,
-    }),
-    validationRejections: new Counter({
-      name: `${p}validation_rejections_total`,
-      help: 'Bodies rejected by schema validation',
-      labelNames: ['route', 'direction'],
-      registers,
-    }),
-    reloads: new Counter({
-      name: `${p}config_reloads_total`,
-      help: 'Configuration reloads by result',
-      labelNames: ['result'],
-      registers,
-    }),
-    inFlight: new Gauge({
-      name: `${p}in_flight_requests`,
-      help: 'Calls being handled now',
-      labelNames: ['route'],
-      registers,
-    }),
-    authFailures: new Counter({
-      name: `${p}auth_failures_total`,
-      help: 'Caller authentication failures',
-      labelNames: ['reason'],
-      registers,
-    }),
-    rateLimited: new Counter({
-      name: `${p}rate_limited_total`,
-      help: 'Calls refused with 429',
-      labelNames: ['route', 'consumer'],
-      registers,
-    }),
-    tokensIssued: new Counter({
-      name: `${p}tokens_issued_total`,
-      help: 'Access tokens issued by POST /token',
-      labelNames: ['consumer'],
-      registers,
-    }),
-    auditUp: new Gauge({ name: `${p}audit_up`, help: 'Audit trail writable (1) or failing (0)', registers }),
-    auditFailures: new Counter({
-      name: `${p}audit_write_failures_total`,
-      help: 'Audit outages: a write failed after the previous one succeeded',
-      registers,
-    }),
-    auditLinesLost: new Counter({
-      name: `${p}audit_lines_lost_total`,
-      help: 'Audit lines dropped (buffer full during an outage, or unwritten at shutdown)',
-      registers,
-    }),
-    auditRefused: new Counter({
-      name: `${p}audit_refused_total`,
-      help: 'Calls refused because the audit trail could not be written',
-      labelNames: ['route'],
-      registers,
-    }),
-    rateLimitStoreUp: new Gauge({
-      name: `${p}rate_limit_store_up`,
-      help: 'Shared rate-limit store (Redis) reachable (1) or down (0)',
-      registers,
-    }),
-    rateLimitStoreErrors: new Counter({
-      name: `${p}rate_limit_store_errors_total`,
-      help: 'Rate-limit checks that failed because the store was down',
-      labelNames: ['route'],
-      registers,
-    }),
+    requests: counter(
+      'requests_total',
+      ['route', 'consumer', 'upstream', 'status_class'],
+      'Calls handled by the gateway',
+    ),
+    duration: histogram(
+      'request_duration_seconds',
+      ['route', 'upstream', 'status_class'],
+      'Whole call duration as seen by the gateway',
+    ),
+    upstreamDuration: histogram(
+      'upstream_duration_seconds',
+      ['route', 'upstream'],
+      'Time spent waiting for the upstream',
+    ),
+    tokenFetches: counter('upstream_token_fetches_total', ['upstream'], 'Tokens fetched from upstream token endpoints'),
+    tokenFailures: counter(
+      'upstream_token_failures_total',
+      ['upstream'],
+      'Failed token fetches from upstream token endpoints',
+    ),
+    validationRejections: counter(
+      'validation_rejections_total',
+      ['route', 'direction'],
+      'Bodies rejected by schema validation',
+    ),
+    reloads: counter('config_reloads_total', ['result'], 'Configuration reloads by result'),
+    inFlight: gauge('in_flight_requests', ['route'], 'Calls being handled now'),
+    authFailures: counter('auth_failures_total', ['reason'], 'Caller authentication failures'),
+    rateLimited: counter('rate_limited_total', ['route', 'consumer'], 'Calls refused with 429'),
+    tokensIssued: counter('tokens_issued_total', ['consumer'], 'Access tokens issued by POST /token'),
+    auditUp: gauge('audit_up', [], 'Audit trail writable (1) or failing (0)'),
+    auditFailures: counter(
+      'audit_write_failures_total',
+      [],
+      'Audit outages: a write failed after the previous one succeeded',
+    ),
+    auditLinesLost: counter(
+      'audit_lines_lost_total',
+      [],
+      'Audit lines dropped (buffer full during an outage, or unwritten at shutdown)',
+    ),
+    auditRefused: counter(
+      'audit_refused_total',
+      ['route'],
+      'Calls refused because the audit trail could not be written',
+    ),
+    rateLimitStoreUp: gauge('rate_limit_store_up', [], 'Shared rate-limit store (Redis) reachable (1) or down (0)'),
+    rateLimitStoreErrors: counter(
+      'rate_limit_store_errors_total',
+      ['route'],
+      'Rate-limit checks that failed because the store was down',
+    ),
   };
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
+  if (options.defaultMetrics ?? true) addDefaultMetrics(metrics, p);
   return metrics;
+}
+
+/** Adds the process metrics (CPU, memory, event loop, handles) to a gateway's registry: `metrics.defaultMetrics`. */
+export function addDefaultMetrics(metrics: GatewayMetrics, prefix = 'lgsp_'): void {
+  collectDefaultMetrics({ register: metrics.registry, prefix });
 }
 
 /** `404` -> `4xx`; anything outside 100..599 -> `other`. */

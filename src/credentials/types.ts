@@ -1,6 +1,7 @@
 import type https from 'node:https';
 import type { Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { SecretMasker } from './secret-masker.ts';
 import type { TokenCache } from './token-cache.ts';
 
 /** The outgoing request as credential strategies see it, before it leaves for the upstream. */
@@ -52,6 +53,16 @@ export interface CredentialStrategy {
   secretValues?(): readonly string[];
   describe(): CredentialStatus;
   close?(): void;
+}
+
+/**
+ * An upstream's credentials as the request path uses them: its strategies applied in order
+ * (createCredentialChain), with the masker of what they inject.
+ */
+export interface CredentialChain extends Omit<CredentialStrategy, 'describe' | 'secretValues'> {
+  /** Masks the injected secrets in relayed answers; undefined when this upstream gets none. */
+  relayMasker?(): SecretMasker | undefined;
+  describe?(): CredentialStatus;
 }
 
 /** What a credential chain needs from the gateway. */

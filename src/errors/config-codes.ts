@@ -20,6 +20,8 @@ export const configCodes = {
   CFG_UNKNOWN_PLUGIN:
     'an unknown credential strategy, mapping op, error dialect or route answer (the known ones are listed)',
   CFG_SECRET: 'a secret or environment variable that is not set, unreadable, or too weak for its use',
+  CFG_START_ONLY:
+    'a reload changed a start-only setting (the key is named): nothing of the reload applies; restart to apply it',
   CFG_BUILD: 'the gateway could not be built from a config that passed every check (the message says why)',
 } as const;
 
@@ -44,6 +46,7 @@ const CODE_OF_RULE: Readonly<Record<string, ConfigCode>> = {
   env: 'CFG_SECRET',
   'key-strength': 'CFG_SECRET',
   'key-format': 'CFG_SECRET',
+  'start-only': 'CFG_START_ONLY',
   build: 'CFG_BUILD',
 };
 

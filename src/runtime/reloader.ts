@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ConfigError, formatIssue, type ConfigIssue } from '../config/config-error.ts';
 import { issuesFrom, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load-config.ts';
+import { startOnlyChanges } from '../config/start-only.ts';
 import type { Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import { releaseRetired, type Runtime } from './runtime.ts';
@@ -21,7 +22,10 @@ export interface ReloaderOptions {
 /**
  * Holds the current runtime and swaps it whole. A reload loads and builds a complete new runtime; only
  * when that succeeds is the reference swapped, so a broken file keeps the old table running. In-flight
- * requests keep the runtime they started with. Emits 'reload' with a ReloadResult.
+ * requests keep the runtime they started with. A reload that changes a start-only setting
+ * (src/config/start-only.ts) fails naming it; every other setting is the new runtime's, and what lives
+ * outside the runtime (log level, watcher, the gateway's own routes) follows it on the 'reload' event.
+ * Emits 'reload' with a ReloadResult.
  */
 export class Reloader extends EventEmitter {
   #current!: Runtime;
@@ -73,6 +77,10 @@ export class Reloader extends EventEmitter {
         // The files are back to what runs (a deleted or broken directory restored): the fault is over.
         this.#lastError = undefined;
       } else {
+        // A start-only setting (listen, audit...) cannot change under a running process: the whole reload
+        // fails naming it, rather than reporting success while the change is silently ignored.
+        const startOnly = startOnlyChanges(this.#current.config, loaded.config, loaded.locate);
+        if (startOnly.length > 0) throw new ConfigError(startOnly);
         const next = await this.#options.build(loaded, this.#current);
         const old = this.#current;
         this.#current = next;

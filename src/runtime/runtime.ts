@@ -11,7 +11,9 @@ import { buildPlugin } from '../plugin/plugin-options.ts';
 import { caseShadowCheck } from '../routing/case-shadow.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { AuthenticatorLike, ConsumerIdentity, CredentialChainLike } from '../pipeline/contracts.ts';
+import type { Authenticator } from '../consumers/authenticator.ts';
+import type { ConsumerIdentity } from '../consumers/identity.ts';
+import type { CredentialChain } from '../credentials/types.ts';
 import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern.ts';
 import { createStreamForwarder, type StreamForwarder } from '../proxy/stream-forwarder.ts';
 import { createUpstreamAgent, createUpstreamPool } from '../proxy/upstream-agent.ts';
@@ -20,6 +22,7 @@ import { createConsumerShare, type ConsumerShare } from '../proxy/consumer-share
 import { ROUTING_OVERRIDE_HEADERS } from '../proxy/headers.ts';
 import { buildAddressList } from '../consumers/addresses.ts';
 import type { BlockList } from 'node:net';
+import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
 import { RouteTable, type MatchableRoute } from './route-table.ts';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
@@ -28,7 +31,7 @@ export interface RuntimeFactories {
     refs: readonly PluginRef[],
     deps: CredentialFactoryDeps,
     path: (string | number)[],
-  ): CredentialChainLike;
+  ): CredentialChain;
   /** Consumer authentication, authorization, rate limits, the gateway's own token issuer. */
   createConsumers(config: GatewayConfig, previous?: RuntimeConsumers): Promise<RuntimeConsumers>;
   /** Compiles a body stage (mapping, then schema, then post-validation steps) into one function. */
@@ -54,7 +57,7 @@ export interface CredentialFactoryDeps {
 export interface UpstreamRuntime extends UpstreamTarget {
   readonly config: UpstreamConfig;
   readonly render: ErrorRenderer;
-  readonly credentials: CredentialChainLike;
+  readonly credentials: CredentialChain;
   readonly stream: StreamForwarder;
   /** Each consumer's share of the streamed connections (kept with the upstream across reloads). */
   readonly consumerShare: ConsumerShare;
@@ -75,10 +78,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly upstreamPath: (params: Record<string, string>) => string;
   readonly request?: BodyStage;
   readonly response?: BodyStage;
-  /** The request body must be read and parsed as JSON (mapping, validation or body-injected credentials). */
-  readonly parseJson: boolean;
-  readonly parseForm: boolean;
-  readonly responseTimeoutMs: number;
+  /** What the request path needs to know about the route, compiled at load (route-plan.ts). */
+  readonly plan: RoutePlan;
   /** Routing-override headers the route lets through (lower-case). */
   readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
@@ -86,7 +87,7 @@ export interface RouteRuntime extends MatchableRoute {
 }
 
 export interface RuntimeConsumers {
-  readonly authenticator: AuthenticatorLike;
+  readonly authenticator: Authenticator;
   /** Throws GatewayError GW_FORBIDDEN (or GW_IP_NOT_ALLOWED...) when the consumer may not use the route. */
   authorize(route: RouteRuntime, consumer: ConsumerIdentity, req: IncomingMessage): void;
   /** Spends the consumer's and the route's budgets; returns headers; throws GW_RATE_LIMITED. */
@@ -272,7 +273,14 @@ function buildRoute(
   }
   const request = buildStage(route.request, [...path, 'request'], config, deps);
   const response = buildStage(route.response, [...path, 'response'], config, deps);
-  const bodyNeed = upstream.credentials.bodyNeed;
+  const plan = compileRoutePlan({
+    route,
+    limits: config.limits,
+    upstreamResponseTimeoutMs: upstream.responseTimeoutMs,
+    hasRequestStage: request !== undefined,
+    hasResponseStage: response !== undefined,
+    credentialBodyNeed: upstream.credentials.bodyNeed,
+  });
   return {
     id: route.id,
     config: route,
@@ -285,9 +293,7 @@ function buildRoute(
     upstreamPath,
     request,
     response,
-    parseJson: request !== undefined || bodyNeed === 'json',
-    parseForm: bodyNeed === 'form',
-    responseTimeoutMs: route.timeoutMs ?? upstream.responseTimeoutMs,
+    plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
   };

@@ -56,41 +56,16 @@ export const HOTICH_MODULES_BY_VERSION: Readonly<Record<string, readonly string[
   '3.0': ['KS', 'KT', 'LTKS', 'LTKT', 'LTKH'],
 };
 
+/** A catalogue from its [code, name] pairs, in order. */
+const codeList = (...entries: [ma: string, ten: string][]) => entries.map(([ma, ten]) => ({ ma, ten }));
+
 /** Small catalogues for `danhMuc` (1 nationality, 2 country, 3 ethnicity, 4 places, 5 ID-document type). */
 export const HOTICH_CATALOGUES: Readonly<Record<string, readonly { ma: string; ten: string }[]>> = {
-  '1': [
-    { ma: 'VN', ten: 'Việt Nam' },
-    { ma: 'LA', ten: 'Lào' },
-    { ma: 'KH', ten: 'Campuchia' },
-    { ma: 'CN', ten: 'Trung Quốc' },
-    { ma: 'KR', ten: 'Hàn Quốc' },
-  ],
-  '2': [
-    { ma: 'VN', ten: 'Việt Nam' },
-    { ma: 'LA', ten: 'Lào' },
-    { ma: 'KH', ten: 'Campuchia' },
-    { ma: 'JP', ten: 'Nhật Bản' },
-    { ma: 'US', ten: 'Hoa Kỳ' },
-  ],
-  '3': [
-    { ma: '01', ten: 'Kinh' },
-    { ma: '02', ten: 'Tày' },
-    { ma: '03', ten: 'Thái' },
-    { ma: '04', ten: 'Hoa' },
-    { ma: '05', ten: 'Khơ-me' },
-    { ma: '06', ten: 'Mường' },
-  ],
-  '4': [
-    { ma: '01', ten: 'Thành phố Hà Nội' },
-    { ma: '24', ten: 'Tỉnh Bắc Giang' },
-    { ma: '52', ten: 'Tỉnh Bình Định' },
-  ],
-  '5': [
-    { ma: '1', ten: 'Chứng minh nhân dân' },
-    { ma: '2', ten: 'Hộ chiếu' },
-    { ma: '3', ten: 'Thẻ căn cước công dân' },
-    { ma: '4', ten: 'Thẻ căn cước' },
-  ],
+  '1': codeList(['VN', 'Việt Nam'], ['LA', 'Lào'], ['KH', 'Campuchia'], ['CN', 'Trung Quốc'], ['KR', 'Hàn Quốc']),
+  '2': codeList(['VN', 'Việt Nam'], ['LA', 'Lào'], ['KH', 'Campuchia'], ['JP', 'Nhật Bản'], ['US', 'Hoa Kỳ']),
+  '3': codeList(['01', 'Kinh'], ['02', 'Tày'], ['03', 'Thái'], ['04', 'Hoa'], ['05', 'Khơ-me'], ['06', 'Mường']),
+  '4': codeList(['01', 'Thành phố Hà Nội'], ['24', 'Tỉnh Bắc Giang'], ['52', 'Tỉnh Bình Định']),
+  '5': codeList(['1', 'Chứng minh nhân dân'], ['2', 'Hộ chiếu'], ['3', 'Thẻ căn cước công dân'], ['4', 'Thẻ căn cước']),
 };
 
 /** Dossier states of `traTrangThaiHoSo` (domain.md §4): 1 received, 2 needs supplement, 3 eligible, 4 registered, 0 error. */
@@ -152,6 +127,9 @@ export function createHotich(ctx: SandboxContext, options: HotichOptions = {}) {
   const dossiers: HotichDossier[] = [];
   const router: Router = express.Router();
   router.use(bodyParsers());
+  /** Refuses in the API's own shape, before a handler has named the operation (it is read from the path). */
+  const refuse = (req: Request, res: Response, status: number, errorCode: string, description: string) =>
+    answer(ctx, system, operationOf(req), req, res, status, refused(errorCode, description));
 
   router.post(
     '/token',
@@ -164,15 +142,7 @@ export function createHotich(ctx: SandboxContext, options: HotichOptions = {}) {
 
   const versionOf = (req: Request, res: Response, next: NextFunction): void => {
     if (HOTICH_MODULES_BY_VERSION[String(req.params.version)]) return next();
-    answer(
-      ctx,
-      system,
-      operationOf(req),
-      req,
-      res,
-      404,
-      refused(HOTICH_ERROR.incorrect, 'Phiên bản API không tồn tại'),
-    );
+    refuse(req, res, 404, HOTICH_ERROR.incorrect, 'Phiên bản API không tồn tại');
   };
 
   router.post('/:version/dangKyHoTich', versionOf, auth, (req: Request, res: Response) => {
@@ -328,15 +298,7 @@ export function createHotich(ctx: SandboxContext, options: HotichOptions = {}) {
 
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    answer(
-      ctx,
-      system,
-      operationOf(req),
-      req,
-      res,
-      400,
-      refused(HOTICH_ERROR.wrongType, 'Dữ liệu gửi lên không phải JSON hợp lệ'),
-    );
+    refuse(req, res, 400, HOTICH_ERROR.wrongType, 'Dữ liệu gửi lên không phải JSON hợp lệ');
   });
 
   /**

@@ -235,51 +235,23 @@ export function molisaRouter(ctx: SandboxContext, options: MolisaOptions = {}): 
 
   for (const operation of ['DongBoDVC', 'XuLyHoSo', 'FileQuyetDinh'] as const) {
     router.post(`/api/v1/Service/${operation}`, (req: Request, res: Response) => {
+      const reply = (status: number, error_code: number, message: string, client?: string) =>
+        answer(ctx, system, operation, req, res, status, { error_code, message }, client);
       const check = ctx.tokens.check(req.get('accesskey') ?? undefined, [system]);
       if (!check.ok) {
-        return answer(ctx, system, operation, req, res, authFailureStatus, {
-          error_code: MOLISA_ERROR.badToken,
-          message: `AccessKey: ${describeTokenProblem(check.problem)}`,
-        });
+        return reply(authFailureStatus, MOLISA_ERROR.badToken, `AccessKey: ${describeTokenProblem(check.problem)}`);
       }
       const client = check.token.subject;
       const body: unknown = req.body;
       if (!Array.isArray(body) || body.length === 0) {
-        return answer(
-          ctx,
-          system,
-          operation,
-          req,
-          res,
-          200,
-          { error_code: MOLISA_ERROR.badBody, message: 'Dữ liệu gửi lên phải là một mảng JSON các hồ sơ, không rỗng' },
-          client,
-        );
+        return reply(200, MOLISA_ERROR.badBody, 'Dữ liệu gửi lên phải là một mảng JSON các hồ sơ, không rỗng', client);
       }
       const problems = checkMolisaRecords(body, MOLISA_RECORD_RULES[operation], { unknownFields, dateFormats });
       if (problems.length > 0) {
         // The whole batch is refused: a partial import would leave the two systems out of step.
-        return answer(
-          ctx,
-          system,
-          operation,
-          req,
-          res,
-          200,
-          { error_code: MOLISA_ERROR.invalidRecords, message: `Dữ liệu không hợp lệ: ${problems.join('; ')}` },
-          client,
-        );
+        return reply(200, MOLISA_ERROR.invalidRecords, `Dữ liệu không hợp lệ: ${problems.join('; ')}`, client);
       }
-      answer(
-        ctx,
-        system,
-        operation,
-        req,
-        res,
-        200,
-        { error_code: MOLISA_ERROR.ok, message: `Đồng bộ thành công ${body.length} hồ sơ` },
-        client,
-      );
+      reply(200, MOLISA_ERROR.ok, `Đồng bộ thành công ${body.length} hồ sơ`, client);
     });
   }
 

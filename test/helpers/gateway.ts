@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { ADMIN_KEY, CONSUMER_KEY } from './keys.ts';
 import { registerSecret, registerWritten, snapshotDir } from './written-registry.ts';
 
 export interface TestGateway {
@@ -15,12 +16,6 @@ export interface TestGateway {
   write(file: string, content: string): void;
   close(): Promise<void>;
 }
-
-/** Admin key used by test configs; its SHA-256 is ADMIN_KEY_SHA256. */
-export const ADMIN_KEY = 'admin-test-key-0123456789abcdef';
-export const ADMIN_KEY_SHA256 = '231f02618ecf0a08b732bc17dfc03ae8cfcb6c8db1db704f51a2fde28290beaa';
-export const CONSUMER_KEY = 'consumer-test-key-0123456789abcdef';
-export const CONSUMER_KEY_SHA256 = '59de312dbf759b10204c7770adb47956b9fd7a2a0485bb13b2c36a80427d26f4';
 
 /** Writes a config directory from `files` (name -> YAML) and starts a gateway on 127.0.0.1:0. */
 export async function startGateway(

@@ -102,8 +102,11 @@ export async function startServer(handler?: TestHandler): Promise<TestServer> {
   };
 }
 
-/** A port that refuses connections: bind, note the port, close. */
-export async function closedPort(): Promise<number> {
+/**
+ * A loopback port nothing listens on: bind port 0, note the port, close. A connection to it is refused, and a
+ * program that cannot report the port it took (redis-server, the CLI's admin listener) may be given it.
+ */
+export async function freePort(): Promise<number> {
   const s = http.createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   const port = (s.address() as AddressInfo).port;

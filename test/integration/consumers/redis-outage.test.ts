@@ -1,16 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { expect } from 'chai';
-import {
-  ADMIN_KEY,
-  ADMIN_KEY_SHA256,
-  CONSUMER_KEY,
-  CONSUMER_KEY_SHA256,
-  startGateway,
-  type TestGateway,
-} from '../../helpers/gateway.ts';
+import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
+import { hasRedisServer, startRedis, type RedisProcess } from '../../helpers/redis.ts';
 import { until } from '../../helpers/reliability.ts';
 
 /**
@@ -19,60 +11,23 @@ import { until } from '../../helpers/reliability.ts';
  * and the log holds one warning per interval with a count instead of one per refused call. When Redis
  * comes back the gateway is ready again by itself. Skipped when redis-server is not installed.
  */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
-  return child;
-}
-
-async function stopRedis(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
-
 describe('rate limits: Redis outage seen by readiness, admin status, metrics and a collapsed warning', function () {
   this.timeout(20_000);
-  let redis: ChildProcess | undefined;
-  let port = 0;
+  let redis: RedisProcess | undefined;
   let upstream: TestServer;
   let gw: TestGateway;
   const auth = { 'x-api-key': CONSUMER_KEY };
   const storeState = () => gw.gateway.reloader.current.consumers.rateLimitStore?.()?.state;
 
   before(async function () {
-    if (spawnSync('which', ['redis-server']).status !== 0) this.skip(); // redis-server is not installed here
-    port = await freePort();
-    redis = await startRedis(port);
+    if (!hasRedisServer()) this.skip();
+    redis = await startRedis();
     upstream = await startServer((_req, res) => res.end('{}'));
     gw = await startGateway({
       'gateway.yaml':
         'version: 1\n' +
         `admin:\n  apiKeys: [{ sha256: ${ADMIN_KEY_SHA256} }]\n` +
-        `rateLimits:\n  store: redis\n  redis: { url: "redis://127.0.0.1:${port}", keyPrefix: "outage-${Date.now()}" }\n  onStoreError: deny\n`,
+        `rateLimits:\n  store: redis\n  redis: { url: "${redis.url}", keyPrefix: "outage-${Date.now()}" }\n  onStoreError: deny\n`,
       'upstreams.yaml':
         `upstreams:\n  up: { url: "${upstream.url}", errorDialect: ndxp }\n` +
         `consumers:\n  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }], rateLimit: { requests: 1000, windowSeconds: 60 } }\n`,
@@ -83,7 +38,7 @@ describe('rate limits: Redis outage seen by readiness, admin status, metrics and
   after(async () => {
     await gw?.close();
     await upstream?.close();
-    await stopRedis(redis);
+    await redis?.stop();
   });
 
   it('reports the store down, refuses in dialect, collapses the warnings, and recovers when Redis is back', async () => {
@@ -93,7 +48,7 @@ describe('rate limits: Redis outage seen by readiness, admin status, metrics and
     expect(ready.status).to.equal(200);
     expect(ready.json()).to.include({ status: 'ready', rateLimitStore: 'up' });
 
-    await stopRedis(redis);
+    await redis!.stop();
     const calls = 25;
     for (let i = 0; i < calls; i++) {
       const res = await request(`${gw.url}/limited/x`, { headers: auth });
@@ -123,7 +78,7 @@ describe('rate limits: Redis outage seen by readiness, admin status, metrics and
     expect(warnings(), 'one warning for the whole burst, not one per call').to.have.length(1);
     expect(warnings()[0]).to.include({ level: 'warn', onStoreError: 'deny' });
 
-    redis = await startRedis(port);
+    redis = await startRedis(redis!.port);
     await until(() => storeState() === 'up', 'ioredis reconnects', 40_000);
     expect((await request(`${gw.url}/limited/x`, { headers: auth })).status).to.equal(200);
     ready = await request(`${gw.url}/readyz`);

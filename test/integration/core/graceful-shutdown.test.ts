@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { expect } from 'chai';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway } from '../../helpers/gateway.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway } from '../../helpers/gateway.ts';
 import { request, startServer } from '../../helpers/http.ts';
 
 describe('gateway core: graceful shutdown', () => {

@@ -4,14 +4,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { once } from 'node:events';
 import { expect } from 'chai';
-import {
-  ADMIN_KEY,
-  ADMIN_KEY_SHA256,
-  CONSUMER_KEY,
-  CONSUMER_KEY_SHA256,
-  startGateway,
-  type TestGateway,
-} from '../../helpers/gateway.ts';
+import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
 import type { ReloadResult } from '../../../src/runtime/reloader.ts';
 

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import {
-  ADMIN_KEY_SHA256,
-  CONSUMER_KEY,
-  CONSUMER_KEY_SHA256,
-  startGateway,
-  type TestGateway,
-} from '../../helpers/gateway.ts';
+import { ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, sha256, startServer, type TestServer } from '../../helpers/http.ts';
 
 describe('gateway core: streaming pass-through', () => {

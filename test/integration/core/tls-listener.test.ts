@@ -2,7 +2,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { startServer, type TestServer } from '../../helpers/http.ts';
 import { hasOpenssl, makeTestPki } from '../../helpers/pki.ts';
 

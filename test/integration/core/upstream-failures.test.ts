@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { closedPort, request, startServer, type TestServer } from '../../helpers/http.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 
 /** What each dialect's body says about the failing hop. */
 const dialectChecks: Record<string, (body: Record<string, unknown>, status: number) => void> = {
@@ -28,7 +29,7 @@ describe('gateway core: upstream failures in every dialect', () => {
   let refusedPort: number;
 
   before(async () => {
-    refusedPort = await closedPort();
+    refusedPort = await freePort();
     // Accepts the request and never answers: the response timeout must fire.
     stalling = await startServer(() => undefined);
     const upstreams = Object.keys(dialectChecks)
@@ -55,30 +56,25 @@ describe('gateway core: upstream failures in every dialect', () => {
   });
 
   Object.entries(dialectChecks).forEach(([dialect, check], i) => {
+    const failures = [
+      { route: 'refused', what: 'connection refused', status: 502, code: 'GW_UPSTREAM_CONNECT_FAILED' },
+      { route: 'stalled', what: 'no answer within the timeout', status: 504, code: 'GW_UPSTREAM_TIMEOUT' },
+    ];
     for (const method of ['GET', 'POST']) {
-      it(`${dialect}: connection refused -> 502 naming the upstream (${method})`, async () => {
-        const res = await request(`${gw.url}/refused${i}/x`, {
-          method,
-          headers: { 'x-api-key': CONSUMER_KEY },
-          body: method === 'POST' ? 'payload' : undefined,
+      for (const { route, what, status, code } of failures) {
+        it(`${dialect}: ${what} -> ${status} naming the upstream (${method})`, async () => {
+          const res = await request(`${gw.url}/${route}${i}/x`, {
+            method,
+            headers: { 'x-api-key': CONSUMER_KEY },
+            body: method === 'POST' ? 'payload' : undefined,
+          });
+          expect(res.status).to.equal(status);
+          const body = JSON.parse(res.body.toString().replaceAll(`${route}${i}`, 'nat'));
+          expect(JSON.stringify(body)).to.contain(code);
+          expect(body.requestId).to.equal(res.headers['x-request-id']);
+          check(body, status);
         });
-        expect(res.status).to.equal(502);
-        const body = JSON.parse(res.body.toString().replaceAll(`refused${i}`, 'nat'));
-        expect(JSON.stringify(body)).to.contain('GW_UPSTREAM_CONNECT_FAILED');
-        expect(body.requestId).to.equal(res.headers['x-request-id']);
-        check(body, 502);
-      });
-      it(`${dialect}: no answer within the timeout -> 504 naming the upstream (${method})`, async () => {
-        const res = await request(`${gw.url}/stalled${i}/x`, {
-          method,
-          headers: { 'x-api-key': CONSUMER_KEY },
-          body: method === 'POST' ? 'payload' : undefined,
-        });
-        expect(res.status).to.equal(504);
-        const body = JSON.parse(res.body.toString().replaceAll(`stalled${i}`, 'nat'));
-        expect(JSON.stringify(body)).to.contain('GW_UPSTREAM_TIMEOUT');
-        check(body, 504);
-      });
+      }
     }
   });
 

@@ -11,6 +11,7 @@ import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { buildTlsOptions } from '../../../src/upstream/tls.ts';
 import { hasOpenssl, makeTestPki } from '../../helpers/pki.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 interface Seen {
   authorization?: string;
@@ -64,15 +65,7 @@ function chainFor(refs: PluginRef[], tls?: https.AgentOptions) {
 
 const outgoing = (): OutgoingCall => ({ method: 'POST', headers: {} });
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected apply to fail');
-}
+const failure = (p: Promise<unknown>) => rejection(GatewayError, p);
 
 describe('credentials over real HTTP (token server on 127.0.0.1)', () => {
   it('fetches an OAuth2 client-credentials token once for 50 concurrent applies', async () => {

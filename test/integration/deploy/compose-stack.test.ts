@@ -5,15 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { DEMO_IDS } from '../../../src/sandbox/population-data.ts';
-import { request } from '../../helpers/http.ts';
-import {
-  freePort,
-  hasRedisServer,
-  spawnGateway,
-  startRedis,
-  type GatewayProcess,
-  type RedisProcess,
-} from './processes.ts';
+import { freePort, request } from '../../helpers/http.ts';
+import { hasRedisServer, startRedis, type RedisProcess } from '../../helpers/redis.ts';
+import { spawnGateway, type GatewayProcess } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = path.join(root, 'src/cli.ts');

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { request } from '../../helpers/http.ts';
-import { freePort, spawnGateway } from './processes.ts';
+import { freePort, request } from '../../helpers/http.ts';
+import { spawnGateway } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(root, 'src/cli.ts');

@@ -1,43 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
-import { createServer } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
-
-/** A port that was free a moment ago (for programs that cannot report the port they took). */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version']).status === 0;
-
-export interface RedisProcess {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts a throw-away `redis-server` on loopback (no persistence); resolves once it accepts connections. */
-export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, stop: async () => void (await stopChild(child)) };
-}
+import { stopChild } from '../../helpers/child-process.ts';
 
 export interface GatewayProcess {
   readonly url: string;
@@ -94,12 +58,4 @@ export async function spawnGateway(cli: string, env: NodeJS.ProcessEnv): Promise
       check();
     });
   return { url, child, lines, waitForLines, stop: () => stopChild(child) };
-}
-
-async function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = once(child, 'exit') as Promise<[number | null]>;
-  child.kill('SIGTERM');
-  const [code] = await exited;
-  return code;
 }

@@ -4,19 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/gateway.ts';
-import { request, startServer, type TestServer } from '../../helpers/http.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';
-import {
-  freePort,
-  hasRedisServer,
-  spawnGateway,
-  startRedis,
-  type GatewayProcess,
-  type RedisProcess,
-} from './processes.ts';
+import { memoryLogger, redisLimitedConfig } from '../../unit/consumers/helpers.ts';
+import { hasRedisServer, startRedis, useRedis, type RedisProcess } from '../../helpers/redis.ts';
+import { rejection } from '../../helpers/rejection.ts';
+import { spawnGateway, type GatewayProcess } from './processes.ts';
 
 const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
 
@@ -126,23 +121,10 @@ describe('deploy: two gateway processes share one rate limit through Redis (skip
 });
 
 describe('deploy: a replica that has just started counts in Redis from its first call (skipped without redis-server)', function () {
-  let redis: RedisProcess | undefined;
-
-  before(async function () {
-    if (!hasRedisServer()) this.skip();
-    redis = await startRedis();
-  });
-  after(async () => redis?.stop());
+  const redis = useRedis();
 
   it('a call made while the Redis connection is still opening waits for it instead of answering 503', async () => {
-    const config = makeConfig({
-      consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 5, windowSeconds: 60 } } },
-      rateLimits: {
-        store: 'redis',
-        redis: { url: redis!.url, keyPrefix: `lgsp-first:${process.pid}` },
-        onStoreError: 'deny',
-      },
-    });
+    const config = redisLimitedConfig(5, { url: redis().url, keyPrefix: `lgsp-first:${process.pid}` });
     const limiter = createRateLimiter(config, { logger: memoryLogger() });
     try {
       // Synchronously after creation: the limiter's own connection cannot be ready yet.
@@ -155,18 +137,11 @@ describe('deploy: a replica that has just started counts in Redis from its first
 
   it('a Redis that cannot be reached at start still fails closed (503), once the connection attempt fails', async () => {
     const port = await freePort();
-    const config = makeConfig({
-      consumers: { mcdt: { apiKeys: [], rateLimit: { requests: 5, windowSeconds: 60 } } },
-      rateLimits: { store: 'redis', redis: { url: `redis://127.0.0.1:${port}` }, onStoreError: 'deny' },
-    });
+    const config = redisLimitedConfig(5, { url: `redis://127.0.0.1:${port}` });
     const limiter = createRateLimiter(config, { logger: memoryLogger() });
     try {
-      const err = await limiter.consume('mcdt', 'r').then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).to.be.instanceOf(GatewayError);
-      expect((err as GatewayError).code).to.equal('GW_SERVICE_UNAVAILABLE');
+      const err = await rejection(GatewayError, limiter.consume('mcdt', 'r'));
+      expect(err.code).to.equal('GW_SERVICE_UNAVAILABLE');
     } finally {
       await limiter.close();
     }

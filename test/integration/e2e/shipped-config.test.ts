@@ -7,8 +7,8 @@ import { createGateway, type Gateway } from '../../../src/gateway.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { request } from '../../helpers/http.ts';
+import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
 
-const CONFIG_DIR = new URL('../../../config', import.meta.url).pathname;
 const MCDT = { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' };
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/molisa/${name}`, import.meta.url));
 
@@ -32,21 +32,11 @@ describe('shipped config end to end against the sandbox', () => {
   before(async () => {
     sandbox = await startSandbox({ port: 0, host: '127.0.0.1', clock: sandboxClock });
     auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-e2e-audit-'));
-    const env: Record<string, string> = { LGSP_AUDIT_DIR: auditDir };
-    for (const id of ['ndxp', 'vdxp', 'vneid', 'hotich', 'molisa'])
-      env[`UPSTREAM_${id.toUpperCase()}_URL`] = `${sandbox.url}/${id}`;
-    for (const id of ['ndxp', 'vdxp', 'hotich'])
-      env[`UPSTREAM_${id.toUpperCase()}_TOKEN_URL`] = `${sandbox.url}/${id}/token`;
-    env.UPSTREAM_VNEID_TOKEN_URL = `${sandbox.url}/ndxp/token`;
-    env.UPSTREAM_MOLISA_TOKEN_URL = `${sandbox.url}/molisa/api/v1/Service/GetToken`;
-    env.UPSTREAM_VNEID_SSO_URL = env.UPSTREAM_VNEID_IDP_URL = `${sandbox.url}/vneid`;
-    env.UPSTREAM_MCDT_URL = `${sandbox.url}/tinh/mcdt`;
-    env.UPSTREAM_DVC_URL = `${sandbox.url}/tinh/dvc`;
     const stream = new PassThrough();
     stream.on('data', (c: Buffer) => logs.push(c.toString()));
     gateway = await createGateway({
-      configDir: CONFIG_DIR,
-      env,
+      configDir: SHIPPED_CONFIG_DIR,
+      env: shippedConfigEnv(sandbox.url, auditDir),
       watch: false,
       logger: createLogger({ stream }),
       clock: gatewayClock,

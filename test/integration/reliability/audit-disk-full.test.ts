@@ -18,11 +18,13 @@ import { createAuditTrail } from '../../../src/consumers/audit.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { createGateway } from '../../../src/gateway.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
 import { dialectChecks, dialectNames, until } from '../../helpers/reliability.ts';
 import { snapshotDir } from '../../helpers/written-registry.ts';
-import { makeConfig } from '../../unit/consumers/helpers.ts';
+import { AUDIT_ENTRY, makeConfig } from '../../unit/consumers/helpers.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 /**
  * Issue 14.2 and 20.4: the audit disk fills up, or the audit directory cannot be written. On a real,
@@ -81,6 +83,10 @@ function metric(text: string, name: string): number {
 async function metricsText(gw: TestGateway): Promise<string> {
   return gw.gateway.metrics.registry.metrics();
 }
+
+/** Starts a gateway on `configDir`, expecting it to refuse with a ConfigError. */
+const refusedStart = (configDir: string) =>
+  rejection(ConfigError, createGateway({ configDir, env: {}, logger: createLogger({ silent: true }), watch: false }));
 
 describe('reliability: audit disk full', function () {
   this.timeout(20_000);
@@ -228,21 +234,9 @@ describe('reliability: audit disk full', function () {
     try {
       const configDir = mkdtempSync(path.join(tmpdir(), 'lgsp-gw-'));
       writeFileSync(path.join(configDir, 'gateway.yaml'), `version: 1\naudit:\n  dir: ${ro}\n  hmacKey: "${HMAC}"\n`);
-      const err = await createGateway({
-        configDir,
-        env: {},
-        logger: createLogger({ silent: true }),
-        watch: false,
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await refusedStart(configDir);
       rmSync(configDir, { recursive: true, force: true });
-      expect(err).to.be.instanceOf(ConfigError);
-      expect((err as ConfigError).message)
-        .to.contain('audit.dir')
-        .and.contain(ro!)
-        .and.contain('EROFS');
+      expect(err.message).to.contain('audit.dir').and.contain(ro!).and.contain('EROFS');
     } finally {
       unmount(ro);
     }
@@ -256,20 +250,9 @@ describe('reliability: audit and log writes that fail never end the process', ()
       writeFileSync(path.join(configDir, 'not-a-dir'), 'x');
       const dir = path.join(configDir, 'not-a-dir', 'audit');
       writeFileSync(path.join(configDir, 'gateway.yaml'), `version: 1\naudit:\n  dir: ${dir}\n  hmacKey: "${HMAC}"\n`);
-      const err = await createGateway({
-        configDir,
-        env: {},
-        logger: createLogger({ silent: true }),
-        watch: false,
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).to.be.instanceOf(ConfigError);
-      expect((err as ConfigError).issues[0]).to.include({ path: 'audit.dir', rule: 'writable' });
-      expect((err as ConfigError).message)
-        .to.contain(dir)
-        .and.contain('ENOTDIR');
+      const err = await refusedStart(configDir);
+      expect(err.issues[0]).to.include({ path: 'audit.dir', rule: 'writable' });
+      expect(err.message).to.contain(dir).and.contain('ENOTDIR');
     } finally {
       rmSync(configDir, { recursive: true, force: true });
     }
@@ -287,14 +270,7 @@ describe('reliability: audit and log writes that fail never end the process', ()
         stdout,
       },
     );
-    trail.record({
-      time: new Date(0).toISOString(),
-      requestId: 'r1',
-      route: 'x',
-      method: 'GET',
-      status: 200,
-      durationMs: 1,
-    });
+    trail.record(AUDIT_ENTRY);
     await until(() => trail.health.state === 'failing', 'the EPIPE is seen');
     expect(trail.health.error).to.equal('EPIPE');
     expect(trail.ready).to.equal(false);

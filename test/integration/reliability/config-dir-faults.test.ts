@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { ReloadResult } from '../../../src/runtime/reloader.ts';
-import {
-  ADMIN_KEY,
-  ADMIN_KEY_SHA256,
-  CONSUMER_KEY,
-  CONSUMER_KEY_SHA256,
-  startGateway,
-  type TestGateway,
-} from '../../helpers/gateway.ts';
+import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
 
 /**

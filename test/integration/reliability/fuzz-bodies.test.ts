@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { systemClock } from '../../../src/config/types.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { defaultFactories } from '../../../src/runtime/default-factories.ts';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
 import { isValidFor, withTestSchemas } from '../../helpers/test-schemas.ts';
 

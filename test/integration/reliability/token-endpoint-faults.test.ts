@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { closedPort, request, startServer, type TestServer } from '../../helpers/http.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { until } from '../../helpers/reliability.ts';
 import { registerSecret } from '../../helpers/written-registry.ts';
 
@@ -71,7 +72,7 @@ describe('reliability: token endpoint fault matrix', function () {
     await new Promise<void>((r) => tokenServer.listen(0, '127.0.0.1', r));
     tokenUrl = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}`;
     service = await startServer();
-    const refused = await closedPort();
+    const refused = await freePort();
     const common = 'timeoutMs: 200, minRetryIntervalMs: 0';
     gw = await startGateway({
       'gateway.yaml': 'version: 1\n',

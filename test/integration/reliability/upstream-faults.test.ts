@@ -4,8 +4,9 @@ import { expect } from 'chai';
 import { systemClock } from '../../../src/config/types.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { defaultFactories } from '../../../src/runtime/default-factories.ts';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { closedPort, request, startServer, type TestServer } from '../../helpers/http.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
 import { agentSockets, dialectChecks, dialectNames, requestMayAbort, until } from '../../helpers/reliability.ts';
 import { withTestSchemas } from '../../helpers/test-schemas.ts';
 
@@ -71,7 +72,7 @@ describe('reliability: upstream fault matrix', function () {
   const auth = { 'x-api-key': CONSUMER_KEY };
 
   before(async () => {
-    refusedPort = await closedPort();
+    refusedPort = await freePort();
     chaos = await startServer((req, res, body) => {
       const fault = faults[String(req.headers['x-fault'])];
       if (fault) return fault(req, res);
@@ -146,6 +147,12 @@ describe('reliability: upstream fault matrix', function () {
     describe(`dialect ${dialect}`, () => {
       for (const method of ['GET', 'POST']) {
         const body = method === 'POST' ? 'payload' : undefined;
+        /** The call on which the chaos upstream plays `fault`; `route` defaults to the streamed one. */
+        const withFault = (fault: string, route = 'chaos') =>
+          requestMayAbort(`${gw.url}/${route}${i}/x`, { method, headers: { ...auth, 'x-fault': fault }, body });
+        // GET goes to the route with a response schema: its answer is read whole before anything is
+        // relayed, so a failure is still reportable. Pass-through answers stream.
+        const buffered = method === 'GET' ? 'checked' : 'chaos';
         it(`${method}: connection refused -> 502 GW_UPSTREAM_CONNECT_FAILED naming the upstream`, async () => {
           const res = await request(`${gw.url}/refused${i}/x`, { method, headers: auth, body });
           expectGatewayError(res, i, 502, 'GW_UPSTREAM_CONNECT_FAILED', `refused${i}`);
@@ -163,13 +170,7 @@ describe('reliability: upstream fault matrix', function () {
         });
 
         it(`${method}: reset in the middle of a JSON body -> 502 GW_UPSTREAM_RESET (buffered) or a cut response (streamed)`, async () => {
-          // GET goes to the route with a response schema: its answer is read whole before anything is
-          // relayed, so the failure is still reportable. Pass-through answers stream (see POST below).
-          const res = await requestMayAbort(`${gw.url}/${method === 'GET' ? 'checked' : 'chaos'}${i}/x`, {
-            method,
-            headers: { ...auth, 'x-fault': 'reset-mid-json' },
-            body,
-          });
+          const res = await withFault('reset-mid-json', buffered);
           if (method === 'GET') {
             expect(res.status).to.equal(502);
             expect(res.body.toString()).to.contain('GW_UPSTREAM_RESET').and.contain(`chaos${i}`);
@@ -181,11 +182,7 @@ describe('reliability: upstream fault matrix', function () {
         });
 
         it(`${method}: reset in the middle of a streamed body -> the caller's response is cut, not completed`, async () => {
-          const res = await requestMayAbort(`${gw.url}/chaos${i}/x`, {
-            method,
-            headers: { ...auth, 'x-fault': 'reset-mid-stream' },
-            body,
-          });
+          const res = await withFault('reset-mid-stream');
           expect(res.status).to.equal(200);
           expect(res.complete).to.equal(false);
           expect(res.body.length).to.be.below(1_000_000);
@@ -193,31 +190,19 @@ describe('reliability: upstream fault matrix', function () {
         });
 
         it(`${method}: headers then silence -> the idle timeout (responseMs) cuts it`, async () => {
-          const res = await requestMayAbort(`${gw.url}/${method === 'GET' ? 'checked' : 'chaos'}${i}/x`, {
-            method,
-            headers: { ...auth, 'x-fault': 'stall-after-headers-json' },
-            body,
-          });
+          const res = await withFault('stall-after-headers-json', buffered);
           if (method === 'GET') {
             expect(res.status).to.equal(504);
             expect(res.body.toString()).to.contain('GW_UPSTREAM_TIMEOUT').and.contain(`chaos${i}`);
           } else expect(res.complete).to.equal(false);
-          const streamed = await requestMayAbort(`${gw.url}/chaos${i}/x`, {
-            method,
-            headers: { ...auth, 'x-fault': 'stall-after-headers-stream' },
-            body,
-          });
+          const streamed = await withFault('stall-after-headers-stream');
           expect(streamed.status).to.equal(200);
           expect(streamed.complete).to.equal(false);
           await expectRecovered(i, method);
         });
 
         it(`${method}: a body slower than the idle timeout -> cut (504 when still reportable)`, async () => {
-          const res = await requestMayAbort(`${gw.url}/${method === 'GET' ? 'checked' : 'chaos'}${i}/x`, {
-            method,
-            headers: { ...auth, 'x-fault': 'slow-body' },
-            body,
-          });
+          const res = await withFault('slow-body', buffered);
           if (method === 'GET') {
             expect(res.status).to.equal(504);
             expect(res.body.toString()).to.contain('GW_UPSTREAM_TIMEOUT');
@@ -226,22 +211,19 @@ describe('reliability: upstream fault matrix', function () {
         });
 
         it(`${method}: upstream 500 and 503 pass through unchanged`, async () => {
-          const r500 = await request(`${gw.url}/chaos${i}/x`, {
-            method,
-            headers: { ...auth, 'x-fault': 'status-500' },
-            body,
-          });
-          expect(r500.status).to.equal(500);
-          expect(r500.body.toString()).to.equal('{"error_code":500,"message":"Lỗi hệ thống MOLISA"}');
-          expect(r500.headers['x-upstream-trace']).to.equal('t-500');
-          const r503 = await request(`${gw.url}/chaos${i}/x`, {
-            method,
-            headers: { ...auth, 'x-fault': 'status-503' },
-            body,
-          });
-          expect(r503.status).to.equal(503);
-          expect(r503.body.toString()).to.equal('bảo trì hệ thống');
-          expect(r503.headers['retry-after']).to.equal('120');
+          for (const [fault, status, text, header, value] of [
+            ['status-500', 500, '{"error_code":500,"message":"Lỗi hệ thống MOLISA"}', 'x-upstream-trace', 't-500'],
+            ['status-503', 503, 'bảo trì hệ thống', 'retry-after', '120'],
+          ] as const) {
+            const res = await request(`${gw.url}/chaos${i}/x`, {
+              method,
+              headers: { ...auth, 'x-fault': fault },
+              body,
+            });
+            expect(res.status).to.equal(status);
+            expect(res.body.toString()).to.equal(text);
+            expect(res.headers[header]).to.equal(value);
+          }
           await expectRecovered(i, method);
         });
       }

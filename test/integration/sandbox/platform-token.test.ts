@@ -2,6 +2,12 @@ import { expect } from 'chai';
 import { createSandbox, DEFAULT_CREDENTIALS, SandboxInProductionError } from '../../../src/sandbox/index.ts';
 import { basic, platformToken, postForm, postJson, start, type Running, type Json } from './helpers.ts';
 
+const NDXP_CLIENT: [key: string, secret: string] = ['sandbox-ndxp-key', 'sandbox-ndxp-secret'];
+
+/** Asks the NDXP token endpoint of `run` for `grant_type`, as `client` by HTTP Basic (no client auth without). */
+const askNdxpToken = (run: Running, client?: [key: string, secret: string], grantType = 'client_credentials') =>
+  postForm(`${run.url}/ndxp/token`, { grant_type: grantType }, client ? { authorization: basic(...client) } : {});
+
 describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => {
   let run: Running;
   before(async () => {
@@ -13,11 +19,7 @@ describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => 
   const someone = { soDinhDanh: '099075000101' };
 
   it('issues a Bearer token for HTTP Basic client authentication', async () => {
-    const res = await postForm(
-      `${run.url}/ndxp/token`,
-      { grant_type: 'client_credentials' },
-      { authorization: basic('sandbox-ndxp-key', 'sandbox-ndxp-secret') },
-    );
+    const res = await askNdxpToken(run, NDXP_CLIENT);
     expect(res.status).to.equal(200);
     expect(res.body).to.include({ token_type: 'Bearer', expires_in: 300 });
     expect(res.body.access_token).to.be.a('string').with.length.above(20);
@@ -34,30 +36,22 @@ describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => 
   });
 
   it('answers 401 invalid_client for a wrong secret, another platform key, or no client auth', async () => {
-    for (const auth of [
-      basic('sandbox-ndxp-key', 'wrong'),
-      basic('sandbox-vdxp-key', 'sandbox-vdxp-secret'), // VDXP key presented to NDXP
-    ]) {
-      const res = await postForm(
-        `${run.url}/ndxp/token`,
-        { grant_type: 'client_credentials' },
-        { authorization: auth },
-      );
+    for (const client of [
+      ['sandbox-ndxp-key', 'wrong'],
+      ['sandbox-vdxp-key', 'sandbox-vdxp-secret'], // VDXP key presented to NDXP
+    ] as const) {
+      const res = await askNdxpToken(run, [...client]);
       expect(res.status).to.equal(401);
       expect(res.body).to.include({ error: 'invalid_client' });
       expect(res.headers.get('www-authenticate')).to.match(/^Basic/);
     }
-    const none = await postForm(`${run.url}/ndxp/token`, { grant_type: 'client_credentials' });
+    const none = await askNdxpToken(run);
     expect(none.status).to.equal(401);
     expect(none.body.error).to.equal('invalid_client');
   });
 
   it('refuses another grant type', async () => {
-    const res = await postForm(
-      `${run.url}/ndxp/token`,
-      { grant_type: 'password' },
-      { authorization: basic('sandbox-ndxp-key', 'sandbox-ndxp-secret') },
-    );
+    const res = await askNdxpToken(run, NDXP_CLIENT, 'password');
     expect(res.status).to.equal(400);
     expect(res.body.error).to.equal('unsupported_grant_type');
   });
@@ -144,17 +138,9 @@ describe('sandbox: never in production', () => {
   it('credentials can be overridden per system', async () => {
     const run = await start({ credentials: { ndxp: { consumerKey: 'k', consumerSecret: 's' } } });
     try {
-      const ok = await postForm(
-        `${run.url}/ndxp/token`,
-        { grant_type: 'client_credentials' },
-        { authorization: basic('k', 's') },
-      );
+      const ok = await askNdxpToken(run, ['k', 's']);
       expect(ok.status).to.equal(200);
-      const old = await postForm(
-        `${run.url}/ndxp/token`,
-        { grant_type: 'client_credentials' },
-        { authorization: basic('sandbox-ndxp-key', 'sandbox-ndxp-secret') },
-      );
+      const old = await askNdxpToken(run, NDXP_CLIENT);
       expect(old.status).to.equal(401);
       expect(run.sandbox.credentials.vdxp).to.deep.equal(DEFAULT_CREDENTIALS.vdxp);
     } finally {

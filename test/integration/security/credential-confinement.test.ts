@@ -5,14 +5,8 @@ import type http from 'node:http';
 import type { PluginRef } from '../../../src/config/types.ts';
 import { createCredentialChain, createTokenCache, type OutgoingCall } from '../../../src/credentials/index.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import {
-  ADMIN_KEY,
-  ADMIN_KEY_SHA256,
-  CONSUMER_KEY,
-  CONSUMER_KEY_SHA256,
-  startGateway,
-  type TestGateway,
-} from '../../helpers/gateway.ts';
+import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type Reply, type TestServer } from '../../helpers/http.ts';
 import { registerSecret } from '../../helpers/written-registry.ts';
 

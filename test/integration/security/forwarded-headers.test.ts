@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { rawExchange, startCapturingUpstream, type CapturingUpstream } from '../../helpers/raw-http.ts';
 import { suspendNockDuring } from '../../helpers/reliability.ts';
 

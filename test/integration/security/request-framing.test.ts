@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { CONSUMER_KEY, CONSUMER_KEY_SHA256, startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import {
   rawExchange,
   startCapturingUpstream,
@@ -17,6 +18,18 @@ import { registerSecret } from '../../helpers/written-registry.ts';
  * whatever the caller wrote. `lax` is an upstream that ignores the length on GET/HEAD/OPTIONS/DELETE (the
  * CL.0 class): a body forwarded there would be read as a second request.
  */
+
+/**
+ * A gateway of its own whose one upstream `id`, at `url` over a single socket, is reached at `${prefix}/*` by
+ * consumer a (the gateway takes `/${id}` off the path it forwards).
+ */
+const oneSocketGateway = (url: string, id: string, prefix = `/${id}`) =>
+  startGateway({
+    'gateway.yaml': 'version: 1\n',
+    'upstreams.yaml': `upstreams:\n  ${id}: { url: "${url}", maxSockets: 1 }\nconsumers:\n  a: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n`,
+    'routes.yaml': `routes:\n  - { id: ${id}, methods: [GET, POST], path: ${prefix}/*, upstream: ${id}, consumers: [a] }\n`,
+  });
+
 describe('security: request framing and desync', function () {
   this.timeout(15_000);
   suspendNockDuring(this);
@@ -368,11 +381,7 @@ consumers:
 
     it('the caller leaves while the managed client waits for the answer: that connection is closed, not pooled', async () => {
       const held = await startCapturingUpstream({ hold: (r) => r.target.endsWith('/hold') });
-      const g = await startGateway({
-        'gateway.yaml': 'version: 1\n',
-        'upstreams.yaml': `upstreams:\n  h: { url: "${held.url}", maxSockets: 1 }\nconsumers:\n  a: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n`,
-        'routes.yaml': 'routes:\n  - { id: h, methods: [GET, POST], path: /h/*, upstream: h, consumers: [a] }\n',
-      });
+      const g = await oneSocketGateway(held.url, 'h');
       try {
         const upstreamGotIt = until(() => held.requests().length === 1, 'upstream got the call');
         const left = await rawExchange(g.url, [`GET /h/hold HTTP/1.1\r\nHost: gw\r\n${A}\r\n`], {
@@ -391,11 +400,7 @@ consumers:
 
     it('an upstream that answers before reading the body: the answer is relayed, the connection not reused', async () => {
       const early = await startCapturingUpstream({ answerEarly: (r) => r.target.endsWith('/early') });
-      const g = await startGateway({
-        'gateway.yaml': 'version: 1\n',
-        'upstreams.yaml': `upstreams:\n  e: { url: "${early.url}", maxSockets: 1 }\nconsumers:\n  a: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n`,
-        'routes.yaml': 'routes:\n  - { id: e, methods: [GET, POST], path: /e/*, upstream: e, consumers: [a] }\n',
-      });
+      const g = await oneSocketGateway(early.url, 'e');
       try {
         const body = 'w'.repeat(300 * 1024);
         const res = await rawExchange(g.url, [
@@ -423,11 +428,7 @@ consumers:
           answer: () =>
             'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
         });
-        const g = await startGateway({
-          'gateway.yaml': 'version: 1\n',
-          'upstreams.yaml': `upstreams:\n  up: { url: "${bad.url}", maxSockets: 1 }\nconsumers:\n  a: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n`,
-          'routes.yaml': 'routes:\n  - { id: a, methods: [GET, POST], path: /up/a/*, upstream: up, consumers: [a] }\n',
-        });
+        const g = await oneSocketGateway(bad.url, 'up', '/up/a');
         try {
           const body = path.endsWith('stream') ? 'q'.repeat(70 * 1024) : '';
           const method = body ? 'POST' : 'GET';

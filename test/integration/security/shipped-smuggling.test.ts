@@ -7,6 +7,7 @@ import { createLogger } from '../../../src/logging/logger.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { rawExchange } from '../../helpers/raw-http.ts';
 import { suspendNockDuring } from '../../helpers/reliability.ts';
+import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
 
 /**
  * The two reproductions of issue 13.1 on the shipped config (config/) against the sandbox: a GET with a
@@ -25,19 +26,9 @@ describe('security: the issue 13.1 reproductions on the shipped config', functio
   before(async () => {
     sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
     auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-smuggling-audit-'));
-    const env: Record<string, string> = { LGSP_AUDIT_DIR: auditDir };
-    for (const id of ['ndxp', 'vdxp', 'vneid', 'hotich', 'molisa'])
-      env[`UPSTREAM_${id.toUpperCase()}_URL`] = `${sandbox.url}/${id}`;
-    for (const id of ['ndxp', 'vdxp', 'hotich'])
-      env[`UPSTREAM_${id.toUpperCase()}_TOKEN_URL`] = `${sandbox.url}/${id}/token`;
-    env.UPSTREAM_VNEID_TOKEN_URL = `${sandbox.url}/ndxp/token`;
-    env.UPSTREAM_MOLISA_TOKEN_URL = `${sandbox.url}/molisa/api/v1/Service/GetToken`;
-    env.UPSTREAM_VNEID_SSO_URL = env.UPSTREAM_VNEID_IDP_URL = `${sandbox.url}/vneid`;
-    env.UPSTREAM_MCDT_URL = `${sandbox.url}/tinh/mcdt`;
-    env.UPSTREAM_DVC_URL = `${sandbox.url}/tinh/dvc`;
     gateway = await createGateway({
-      configDir: new URL('../../../config', import.meta.url).pathname,
-      env,
+      configDir: SHIPPED_CONFIG_DIR,
+      env: shippedConfigEnv(sandbox.url, auditDir),
       watch: false,
       logger: createLogger({ silent: true }),
     });

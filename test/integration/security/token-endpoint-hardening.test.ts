@@ -8,14 +8,8 @@ import { expect } from 'chai';
 import { addressKey, FailureCounter } from '../../../src/consumers/auth-throttle.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { gatewayLoadOptions } from '../../../src/runtime/default-factories.ts';
-import {
-  ADMIN_KEY,
-  ADMIN_KEY_SHA256,
-  CONSUMER_KEY,
-  CONSUMER_KEY_SHA256,
-  startGateway,
-  type TestGateway,
-} from '../../helpers/gateway.ts';
+import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { suspendNockDuring } from '../../helpers/reliability.ts';
 import { request, type Reply } from '../../helpers/http.ts';
 import { fakeClock } from '../../unit/consumers/helpers.ts';

@@ -7,16 +7,9 @@ import type { TokenIssuer } from '../../../src/consumers/token-issuer.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { fakeClock, fakeRequest, makeConfig } from './helpers.ts';
+import { rejection as rejectionOf } from '../../helpers/rejection.ts';
 
-async function rejection(p: Promise<unknown> | (() => unknown)): Promise<GatewayError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected a GatewayError');
-}
+const rejection = (attempt: Promise<unknown> | (() => unknown)) => rejectionOf(GatewayError, attempt);
 
 describe('authenticator', () => {
   const mcdt = genKey();

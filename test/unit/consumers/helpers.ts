@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { Clock, GatewayConfig } from '../../../src/config/types.ts';
 import { Ajv } from 'ajv';
 import { GatewayConfigSchema } from '../../../src/config/config-schema.ts';
+import type { AuditEntry } from '../../../src/consumers/audit.ts';
 import { createLogger, type Logger } from '../../../src/logging/logger.ts';
 
 /** Fills the schema's defaults in; a value the schema refuses is kept (tests hand builders invalid configs on purpose). */
@@ -33,6 +34,18 @@ export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> 
   });
   fillDefaults(config);
   return config as unknown as GatewayConfig;
+}
+
+/** A config in which consumer mcdt may make `requests` calls a minute, counted in the Redis `redis` names. */
+export function redisLimitedConfig(
+  requests: number,
+  redis: { url: string; keyPrefix?: string },
+  onStoreError: 'deny' | 'allow' = 'deny',
+): GatewayConfig {
+  return makeConfig({
+    consumers: { mcdt: { apiKeys: [], rateLimit: { requests, windowSeconds: 60 } } },
+    rateLimits: { store: 'redis', redis, onStoreError },
+  });
 }
 
 /** A clock the test moves by hand. */
@@ -78,3 +91,13 @@ export function sink(): NodeJS.WritableStream & { text(): string } {
   });
   return Object.assign(w, { text: () => out });
 }
+
+/** The least an audit entry holds: request r1, a GET on route x answered 200 at time 0. */
+export const AUDIT_ENTRY: AuditEntry = {
+  time: new Date(0).toISOString(),
+  requestId: 'r1',
+  route: 'x',
+  method: 'GET',
+  status: 200,
+  durationMs: 1,
+};

@@ -1,29 +1,11 @@
 import { expect } from 'chai';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { makeConfig, memoryLogger } from './helpers.ts';
+import { freePort } from '../../helpers/http.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
-async function limited(p: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected a refusal');
-}
-
-/** A local port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+const limited = (p: Promise<unknown>) => rejection(GatewayError, p);
 
 const consumers = { mcdt: { apiKeys: [], rateLimit: { requests: 3, windowSeconds: 60 } }, portal: { apiKeys: [] } };
 
@@ -84,7 +66,7 @@ describe('rate limiter', () => {
 
   describe('when the Redis store is down', () => {
     const withStore = async (onStoreError: string) => {
-      const port = await closedPort();
+      const port = await freePort();
       const config = makeConfig({
         consumers,
         rateLimits: { store: 'redis', redis: { url: `redis://127.0.0.1:${port}` }, onStoreError },

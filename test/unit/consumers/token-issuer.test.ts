@@ -6,6 +6,7 @@ import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { genKey } from '../../../src/consumers/api-keys.ts';
 import { createTokenIssuer, type TokenIssuer } from '../../../src/consumers/token-issuer.ts';
 import { fakeClock, makeConfig, memoryLogger } from './helpers.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 const pem = (k: KeyObject, type: 'pkcs8' | 'spki') => k.export({ format: 'pem', type }) as string;
 
@@ -32,14 +33,7 @@ function configWith(keys: unknown[], extra: Record<string, unknown> = {}): Gatew
   });
 }
 
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('token was accepted');
-}
+const rejects = (p: Promise<unknown>) => rejection(Error, p);
 
 describe('token issuer verification', () => {
   const clock = fakeClock();

@@ -5,24 +5,15 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { credentialStrategies } from '../../../src/credentials/index.ts';
-import { buildChain, call } from './helpers.ts';
+import { buildChain, call, onlyNock } from './helpers.ts';
+import { thrown } from '../../helpers/rejection.ts';
 
 const P = ['upstreams', 'molisa', 'credentials'];
 
-function configError(fn: () => unknown): ConfigPathError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigPathError);
-    return err as ConfigPathError;
-  }
-  throw new Error('expected a ConfigPathError');
-}
+const configError = (fn: () => unknown) => thrown(ConfigPathError, fn);
 
 describe('credentials: chain and registry', () => {
-  before(() => nock.disableNetConnect());
-  afterEach(() => nock.cleanAll());
-  after(() => nock.enableNetConnect());
+  onlyNock();
 
   it('registers the four strategies, each a {schema, create} pair', () => {
     expect(Object.keys(credentialStrategies).sort()).to.deep.equal([

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import nock from 'nock';
 import type { PluginRef } from '../../../src/config/types.ts';
 import {
   createCredentialChain,
@@ -49,4 +50,11 @@ export function buildChain(
 
 export function call(extra: Partial<OutgoingCall> = {}): OutgoingCall {
   return { method: 'POST', headers: { 'content-type': 'application/json' }, ...extra };
+}
+
+/** Mocha hooks for a suite whose endpoints are nock interceptors: no real connection, none left to the next test. */
+export function onlyNock(): void {
+  before(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+  after(() => nock.enableNetConnect());
 }

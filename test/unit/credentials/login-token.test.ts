@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { buildChain, call } from './helpers.ts';
+import { buildChain, call, onlyNock } from './helpers.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 const USER = 'molisa-province-52';
 const PASS = 'Pa55-molisa-word';
@@ -17,20 +18,10 @@ const molisa = (options: Record<string, unknown> = {}) => ({
   ...options,
 });
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected apply to fail');
-}
+const failure = (p: Promise<unknown>) => rejection(GatewayError, p);
 
 describe('credentials: login-token', () => {
-  before(() => nock.disableNetConnect());
-  afterEach(() => nock.cleanAll());
-  after(() => nock.enableNetConnect());
+  onlyNock();
 
   it('MOLISA: posts {username, password} as JSON and injects AccessKey: <token>', async () => {
     const scope = nock('http://molisa.test')

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { buildChain, call } from './helpers.ts';
+import { buildChain, call, onlyNock } from './helpers.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 const TOKEN_URL = 'https://ndxp.test/oauth2/token';
 const KEY = 'ndxp-consumer-key';
@@ -15,20 +16,23 @@ const ref = (options: Record<string, unknown> = {}) => ({
   ...options,
 });
 
-async function applyError(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected apply to fail');
+const applyError = (p: Promise<unknown>) => rejection(GatewayError, p);
+
+/** The token endpoint answers `times` requests with `answer(n)` for the n-th (tok-n, an hour); `issued` counts them. */
+function tokenEndpoint(
+  times: number,
+  answer = (n: number): Record<string, unknown> => ({ access_token: `tok-${n}`, expires_in: 3600 }),
+) {
+  const tokens = { issued: 0 };
+  nock('https://ndxp.test')
+    .post('/oauth2/token')
+    .times(times)
+    .reply(200, () => answer(++tokens.issued));
+  return tokens;
 }
 
 describe('credentials: oauth2-client-credentials', () => {
-  before(() => nock.disableNetConnect());
-  afterEach(() => nock.cleanAll());
-  after(() => nock.enableNetConnect());
+  onlyNock();
 
   it('posts grant_type=client_credentials with HTTP Basic and injects Authorization: Bearer', async () => {
     const scope = nock('https://ndxp.test')
@@ -55,11 +59,7 @@ describe('credentials: oauth2-client-credentials', () => {
   });
 
   it('reuses the token until refreshSkewSeconds before expires_in (string) ends, then refreshes', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(3)
-      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: '3600' }));
+    const tokens = tokenEndpoint(3, (n) => ({ access_token: `tok-${n}`, expires_in: '3600' }));
     const { chain, clock } = buildChain([ref({ refreshSkewSeconds: 120 })]);
     const c = call();
     await chain.apply(c);
@@ -69,22 +69,18 @@ describe('credentials: oauth2-client-credentials', () => {
     clock.advance(2000); // now inside the skew window
     await chain.apply(c);
     expect(c.headers.authorization).to.equal('Bearer tok-2');
-    expect(issued).to.equal(2);
+    expect(tokens.issued).to.equal(2);
   });
 
   it('applyCached injects a fresh cached token without waiting; before the first fetch and inside the skew it defers to apply()', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(2)
-      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const tokens = tokenEndpoint(2);
     const { chain, clock } = buildChain([
       ref({ refreshSkewSeconds: 120 }),
       { type: 'static', headers: { 'X-Tinh': '52' } },
     ]);
     const first = call();
     expect(chain.applyCached(first)).to.equal(false); // nothing cached yet: no token call from here
-    expect(issued).to.equal(0);
+    expect(tokens.issued).to.equal(0);
     await chain.apply(first);
     const c = call();
     expect(chain.applyCached(c)).to.equal(true);
@@ -94,23 +90,19 @@ describe('credentials: oauth2-client-credentials', () => {
     const refreshed = call();
     await chain.apply(refreshed);
     expect(refreshed.headers.authorization).to.equal('Bearer tok-2');
-    expect(issued).to.equal(2);
+    expect(tokens.issued).to.equal(2);
   });
 
   it('uses defaultLifetimeSeconds when expires_in is absent', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(2)
-      .reply(200, () => ({ access_token: `tok-${++issued}` }));
+    const tokens = tokenEndpoint(2, (n) => ({ access_token: `tok-${n}` }));
     const { chain, clock } = buildChain([ref({ defaultLifetimeSeconds: 100, refreshSkewSeconds: 10 })]);
     await chain.apply(call());
     clock.advance(89_000);
     await chain.apply(call());
-    expect(issued).to.equal(1);
+    expect(tokens.issued).to.equal(1);
     clock.advance(2000);
     await chain.apply(call());
-    expect(issued).to.equal(2);
+    expect(tokens.issued).to.equal(2);
     expect(chain.describe().validUntil).to.equal(new Date(clock.now() + 100_000).toISOString());
   });
 
@@ -132,11 +124,7 @@ describe('credentials: oauth2-client-credentials', () => {
   });
 
   it('signals 401 as token rejected; invalidate() makes the next apply fetch a new token', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(2)
-      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    tokenEndpoint(2);
     const { chain, clock } = buildChain([ref()]);
     await chain.apply(call());
     expect(chain.isTokenRejected(401, undefined)).to.equal(true);
@@ -150,11 +138,7 @@ describe('credentials: oauth2-client-credentials', () => {
   });
 
   it('keeps a token obtained within the back-off window when a late 401 for the old token invalidates it', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(3)
-      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const tokens = tokenEndpoint(3);
     const { chain, clock } = buildChain([ref()]);
     await chain.apply(call());
     clock.advance(60_000);
@@ -165,15 +149,11 @@ describe('credentials: oauth2-client-credentials', () => {
     const c = call();
     await chain.apply(c);
     expect(c.headers.authorization).to.equal('Bearer tok-2');
-    expect(issued).to.equal(2);
+    expect(tokens.issued).to.equal(2);
   });
 
   it('a late 401 about an older token never drops the newer one, however old the newer one is (13.6)', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(3)
-      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const tokens = tokenEndpoint(3);
     const { chain, clock } = buildChain([ref()]);
     const a = call();
     await chain.apply(a); // request A carries tok-1 (slow)
@@ -187,15 +167,11 @@ describe('credentials: oauth2-client-credentials', () => {
     const c = call();
     await chain.apply(c);
     expect(c.headers.authorization).to.equal('Bearer tok-2');
-    expect(issued).to.equal(2);
+    expect(tokens.issued).to.equal(2);
   });
 
   it('doubles the wait while each refreshed token is refused too, and starts afresh after an expiry refresh (13.6)', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(20)
-      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const tokens = tokenEndpoint(20);
     const { chain, clock, log } = buildChain([ref({ minRetryIntervalMs: 1000 })]);
     await chain.apply(call());
     const refusals: number[] = [];
@@ -204,10 +180,10 @@ describe('credentials: oauth2-client-credentials', () => {
       clock.advance(1100);
       const c = call();
       await chain.apply(c);
-      const before = issued;
+      const before = tokens.issued;
       chain.invalidate(c);
       await chain.apply(call());
-      if (issued > before) refusals.push(t);
+      if (tokens.issued > before) refusals.push(t);
     }
     // 1 s, then 2, 4, 8, 16, 32 s between refreshes: 6 token calls in a minute instead of 55.
     expect(refusals.length).to.be.within(4, 7);
@@ -215,21 +191,17 @@ describe('credentials: oauth2-client-credentials', () => {
     // Expiry brings a token for another reason: the next refusal is believed at once again.
     clock.advance(3600_000);
     await chain.apply(call());
-    const before = issued;
+    const before = tokens.issued;
     clock.advance(1100);
     const c = call();
     await chain.apply(c);
     chain.invalidate(c);
     await chain.apply(call());
-    expect(issued).to.equal(before + 1);
+    expect(tokens.issued).to.equal(before + 1);
   });
 
   it('masks the token in relayed answers, and the replaced one for 5 minutes after a refresh (13.5)', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(2)
-      .reply(200, () => ({ access_token: `token-number-${++issued}`, expires_in: 3600 }));
+    tokenEndpoint(2, (n) => ({ access_token: `token-number-${n}`, expires_in: 3600 }));
     const { chain, clock } = buildChain([ref()]);
     const masks = (text: string) => {
       const buf = Buffer.from(text);
@@ -347,22 +319,18 @@ describe('credentials: oauth2-client-credentials', () => {
   });
 
   it('shares tokens between chains built with the same credentials on one TokenCache (hot reload)', async () => {
-    let issued = 0;
-    nock('https://ndxp.test')
-      .post('/oauth2/token')
-      .times(2)
-      .reply(200, () => ({ access_token: `tok-${++issued}`, expires_in: 3600 }));
+    const tokens = tokenEndpoint(2);
     const first = buildChain([ref()]);
     await first.chain.apply(call());
     const again = buildChain([ref()], { tokenCache: first.tokenCache, clock: first.clock });
     await again.chain.apply(call());
-    expect(issued).to.equal(1);
+    expect(tokens.issued).to.equal(1);
     const rotated = buildChain([ref({ consumerSecret: 'rotated-secret' })], {
       tokenCache: first.tokenCache,
       clock: first.clock,
     });
     await rotated.chain.apply(call());
-    expect(issued).to.equal(2);
+    expect(tokens.issued).to.equal(2);
   });
 
   it('never logs or describes the secret, the Basic header or the token', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { buildTlsOptions } from '../../../src/upstream/tls.ts';
 import { capturingLogger } from './helpers.ts';
+import { thrown } from '../../helpers/rejection.ts';
 
 const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const PEM_KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
@@ -42,15 +43,7 @@ describe('upstream TLS options', () => {
 
   it('names the path of a missing or non-PEM file, and of a cert without key', () => {
     const { logger } = capturingLogger();
-    const at = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        expect(err).to.be.instanceOf(ConfigPathError);
-        return err as ConfigPathError;
-      }
-      throw new Error('expected a ConfigPathError');
-    };
+    const at = (fn: () => unknown) => thrown(ConfigPathError, fn);
     expect(at(() => buildTlsOptions({ ca: join(dir, 'missing.pem') }, P, logger)).path).to.deep.equal([...P, 'ca']);
     expect(at(() => buildTlsOptions({ ca: join(dir, 'not.pem') }, P, logger)).message).to.contain(
       'holds no PEM certificate',

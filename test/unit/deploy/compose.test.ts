@@ -69,4 +69,14 @@ describe('deploy: docker-compose.yml', () => {
     expect(seconds(gateway.stop_grace_period) * 1000).to.be.greaterThan(gatewayYaml.shutdown.graceMs);
     expect(gateway.ports[0]).to.match(/^\$\{LGSP_PUBLISH:-127\.0\.0\.1:8080\}:8080$/);
   });
+
+  it('builds the image once: only the gateway has build:, the sandbox runs the same image; no image needs Docker Hub', () => {
+    expect(gateway.build).to.deep.include({ context: '.' });
+    expect(sandbox.build, 'a second build of the same image').to.equal(undefined);
+    expect(redis.build).to.equal(undefined);
+    expect(sandbox.image).to.equal(gateway.image);
+    // The Node base and the Redis image can be pointed elsewhere (a mirror; CI's images made with debootstrap).
+    expect(gateway.build.args.NODE_IMAGE).to.equal('${NODE_IMAGE:-node:24-alpine}');
+    expect(redis.image).to.match(/^\$\{LGSP_REDIS_IMAGE:-redis:[\w.-]+\}$/);
+  });
 });

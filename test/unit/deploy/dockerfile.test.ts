@@ -96,6 +96,18 @@ describe('deploy: Dockerfile', () => {
     ]);
   });
 
+  it('needs no BuildKit frontend: no `# syntax=` directive, no BuildKit-only flag or heredoc (only NODE_IMAGE is fetched)', () => {
+    // A `# syntax=` line makes BuildKit pull a frontend image from Docker Hub, whatever NODE_IMAGE says.
+    expect(text).to.not.match(/^\s*#\s*(syntax|check|escape)\s*=/im);
+    for (const ins of instructions) {
+      expect(ins.args, `line ${ins.line}`).to.not.match(/--(mount|link|chmod|parents|exclude|checksum|keep-git-dir)\b/);
+      expect(ins.args, `line ${ins.line}: heredoc`).to.not.match(/<<-?\s*["']?[A-Z]+/);
+    }
+    expect(
+      instructions.filter((i) => i.keyword === 'FROM').every((i) => /^\$\{NODE_IMAGE\}(\s|$)/.test(i.args)),
+    ).to.equal(true);
+  });
+
   it('is multi-stage, every stage on a Node 24 slim or alpine image', () => {
     expect(stages.length).to.be.at.least(2);
     for (const stage of stages)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createAuditTrail } from '../../../src/consumers/audit.ts';
-import { makeConfig, memoryLogger, sink } from '../consumers/helpers.ts';
+import { AUDIT_ENTRY, makeConfig, memoryLogger, sink } from '../consumers/helpers.ts';
 
 /**
  * Rolling updates stop replicas under load: a request aborted by its client during the SIGTERM drain
@@ -19,20 +19,12 @@ describe('deploy: audit trail after shutdown', () => {
         logger,
         stdout: out,
       });
-      const entry = {
-        time: new Date(0).toISOString(),
-        requestId: 'r1',
-        route: 'x',
-        method: 'GET',
-        status: 200,
-        durationMs: 1,
-      };
-      audit.record(entry);
+      audit.record(AUDIT_ENTRY);
       await audit.close();
       const errors: Error[] = [];
       process.on('uncaughtException', (e) => errors.push(e));
       try {
-        audit.record({ ...entry, requestId: 'r2' });
+        audit.record({ ...AUDIT_ENTRY, requestId: 'r2' });
         await new Promise((r) => setImmediate(r));
       } finally {
         process.removeAllListeners('uncaughtException');

@@ -5,16 +5,9 @@ import { expect } from 'chai';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { loadCatalogs, parseCatalog } from '../../../src/transform/index.ts';
 import { CATALOGS } from './helpers.ts';
+import { thrown } from '../../helpers/rejection.ts';
 
-const configError = (fn: () => unknown): ConfigPathError => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigPathError);
-    return err as ConfigPathError;
-  }
-  throw new Error('expected a ConfigPathError');
-};
+const configError = (fn: () => unknown) => thrown(ConfigPathError, fn);
 
 describe('catalogues: the shipped data (seed 004 §VI, seed 003)', () => {
   const set = loadCatalogs(CATALOGS);

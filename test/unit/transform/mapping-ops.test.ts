@@ -10,18 +10,12 @@ import {
   type MappingDeps,
 } from '../../../src/transform/index.ts';
 import { CATALOGS, SCHEMAS } from './helpers.ts';
+import { thrown } from '../../helpers/rejection.ts';
 
 const deps: MappingDeps = createMappingDeps(loadCatalogs(CATALOGS));
 const map = (ops: Record<string, unknown>[], body: unknown) => compileMapping(ops, deps, ['m'])(body);
-const configError = (ops: Record<string, unknown>[]): ConfigPathError => {
-  try {
-    compileMapping(ops, deps, ['routes', 2, 'request', 'mapping']);
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigPathError);
-    return err as ConfigPathError;
-  }
-  throw new Error('expected a ConfigPathError');
-};
+const configError = (ops: Record<string, unknown>[]) =>
+  thrown(ConfigPathError, () => compileMapping(ops, deps, ['routes', 2, 'request', 'mapping']));
 
 describe('mapping ops: registry and config errors', () => {
   it('registers every op as a {schema, create} pair', () => {

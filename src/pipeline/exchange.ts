@@ -1,0 +1,116 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConsumerIdentity } from '../consumers/identity.ts';
+import type { OutgoingCall } from '../credentials/types.ts';
+import type { SecretMasker } from '../credentials/secret-masker.ts';
+import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
+import type { GatewayError } from '../errors/gateway-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { BodyFraming } from '../proxy/framing.ts';
+import type { RouteRuntime, Runtime } from '../runtime/runtime.ts';
+
+/** What one exchange produced; the access log, metrics and audit trail read it when the response closes. */
+export interface ExchangeRecord {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  route?: string;
+  /** The matched route's config (audit settings), so observers need no lookup by id. */
+  routeConfig?: RouteRuntime['config'];
+  consumer?: string;
+  upstream?: string;
+  status?: number;
+  errorCode?: string;
+  bytes: number;
+  upstreamMs?: number;
+  durationMs?: number;
+  /** The request body as the upstream received it (parsed routes only), for audit business keys. */
+  body?: unknown;
+  validationRejected?: boolean;
+  responseRejected?: boolean;
+}
+
+/** Observers other modules plug in (audit, metrics). */
+export interface PipelineHooks {
+  onExchange?(record: ExchangeRecord, runtime: Runtime): void;
+  /** Called once the caller is known to be allowed, before any work: throws a GatewayError to refuse (audit down). */
+  admit?(route: RouteRuntime): void;
+  /** +1 when a request matched a route, -1 when its response closed. */
+  onInFlight?(route: string, delta: number): void;
+}
+
+/**
+ * `exactNumbers`: the byte guard saw a number literal a double may not carry; the parser carries any that
+ * it does not as its source text and says so with `rawNumbers` (src/transform/exact-numbers.ts).
+ */
+export type JsonParser = (
+  buf: Buffer,
+  limits: { maxDepth: number; exactNumbers?: boolean },
+) => { ok: true; value: unknown; rawNumbers?: boolean } | { ok: false; error: GatewayError };
+
+/** What every exchange of one handler shares: built once, when the handler is created. */
+export interface PipelineContext {
+  readonly logger: Logger;
+  readonly hooks?: PipelineHooks;
+  readonly parseJson: JsonParser;
+  /** Largest upstream JSON body read to look for a "token expired" signal or to map a response. */
+  readonly maxResponseBytes: number;
+}
+
+/**
+ * One request on its way through the stages (stages/*.ts). Each stage reads what the earlier ones
+ * established and adds its own part; the route's plan (runtime/route-plan.ts) says which stages run.
+ * One object per request, all fields declared here so every exchange has the same shape.
+ */
+export class Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly runtime: Runtime;
+  readonly ctx: PipelineContext;
+  readonly requestId: string;
+  /** The request target as the caller sent it (the access log's, before any forwarder rewrites req.url). */
+  readonly url: string;
+  /** The caller's path, without the query. */
+  readonly path: string;
+  /** `?…` as the caller sent it, or ''. */
+  readonly query: string;
+  readonly record: ExchangeRecord;
+  /** The dialect errors are written in: the route's once one matched, before that the path's guess. */
+  render: ErrorRenderer;
+  /** Set by the match stage; every later stage may rely on it. */
+  route!: RouteRuntime;
+  params!: Record<string, string>;
+  /** How the caller framed its body (proxy/framing.ts), decided before anything reads it. */
+  framing!: BodyFraming;
+  consumer: ConsumerIdentity | undefined = undefined;
+  /** The outgoing request as the credential strategies see it. */
+  call!: OutgoingCall;
+  /** Upstream path and query. */
+  upstreamPath = '';
+  /** The body as read (then decoded, for parsed modes); undefined when there is none. */
+  body: Buffer | undefined = undefined;
+  /** The body streams through instead of being read (set by the read stage). */
+  streamed = false;
+  /** Masks the injected secrets in the relayed answer; set by the credentials stage. */
+  masker: SecretMasker | undefined = undefined;
+  /** When the current upstream call left. */
+  upstreamStarted = 0;
+  /** Cuts the upstream call when the caller leaves early (set by the send stage). */
+  cancel: (() => void) | undefined = undefined;
+  /** Gives back the consumer's share of the upstream's streamed connections (set by the send stage). */
+  release: (() => void) | undefined = undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, runtime: Runtime, ctx: PipelineContext, requestId: string) {
+    this.req = req;
+    this.res = res;
+    this.runtime = runtime;
+    this.ctx = ctx;
+    this.requestId = requestId;
+    const url = req.url ?? '/';
+    this.url = url;
+    const q = url.indexOf('?');
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.query = q === -1 ? '' : url.slice(q);
+    this.record = { requestId, method: req.method ?? 'GET', path: this.path, bytes: 0 };
+    this.render = runtime.rendererForPath(this.path);
+  }
+}

@@ -1,0 +1,58 @@
+import { GatewayError } from '../../errors/gateway-error.ts';
+import { outgoingHeaders } from '../../proxy/headers.ts';
+import { describeUtf8Request } from '../body-encoding.ts';
+import type { Exchange } from '../exchange.ts';
+import { parseGuarded } from '../parse-json.ts';
+
+/**
+ * Turns the caller's request into the upstream's: the forwarded headers (routing overrides only where the
+ * route lets them through), the upstream path, and for parsed routes the body, mapped and validated
+ * (`json`) or parsed as a form (`form`) and labelled plain UTF-8 again.
+ */
+export function adapt(ex: Exchange): void {
+  const { req, route, consumer } = ex;
+  const headers = outgoingHeaders(req, {
+    requestId: ex.requestId,
+    proto: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+    dropAuthorization: consumer!.via === 'jwt',
+    trustedProxies: ex.runtime.trustedProxies,
+    allowHeaders: route.forwardHeaders,
+  });
+  ex.upstreamPath = route.upstreamPath(ex.params) + ex.query;
+  ex.call = { method: ex.record.method, headers, json: undefined, form: undefined, query: ex.query };
+  const mode = route.plan.body;
+  if (mode === 'json') adaptJson(ex);
+  else if (mode === 'form') adaptForm(ex);
+}
+
+/** A JSON body parsed, mapped and validated; an empty one passes as it is unless the route needs one. */
+function adaptJson(ex: Exchange): void {
+  const { body, route, call } = ex;
+  if (body === undefined || body.length === 0) {
+    if (route.request)
+      throw new GatewayError('GW_BAD_REQUEST', { reason: `tuyến ${route.id} cần dữ liệu JSON trong thân yêu cầu` });
+    return;
+  }
+  const parsed = parseGuarded(ex, body);
+  let value = parsed.value;
+  if (route.request) {
+    const out = route.request.run(value, parsed.rawNumbers);
+    if (out.errors.length > 0) {
+      ex.record.validationRejected = true;
+      throw new GatewayError('GW_VALIDATION_FAILED', { count: out.errors.length }, { details: out.errors });
+    }
+    value = out.body;
+  }
+  call.json = value;
+  ex.body = undefined; // what is sent is the adapted value, never the caller's bytes
+  describeUtf8Request(call.headers);
+  ex.record.body = value;
+}
+
+/** A form body parsed, so a credential can write into it. */
+function adaptForm(ex: Exchange): void {
+  if (ex.body === undefined) return;
+  ex.call.form = new URLSearchParams(ex.body.toString('utf8'));
+  ex.body = undefined;
+  describeUtf8Request(ex.call.headers);
+}

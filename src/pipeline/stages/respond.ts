@@ -1,0 +1,161 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { compressedCoding, decodeForMasking, scrubRelayedHeaders } from '../../credentials/relay-scrub.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
+import { relayableResponseHeaders } from '../../proxy/headers.ts';
+import type { UpstreamResponse } from '../../proxy/upstream-call.ts';
+import { writeJsonAnswer } from '../answer.ts';
+import { decodeBody, describeUtf8Response, isPlainUtf8 } from '../body-encoding.ts';
+import type { Exchange } from '../exchange.ts';
+import { parseGuarded, readAnswer, type ParsedAnswer } from '../parse-json.ts';
+import { isJsonContentType } from '../read-body.ts';
+import { describeFault } from './faults.ts';
+import { declaredLength } from './send.ts';
+
+/** Largest answer read whole only for a credential that looks for its "token expired" signal in bodies. */
+const SNIFF_LIMIT = 256 * 1024;
+
+/** `replay`: the upstream refused the injected token and the call may be sent again; `done`: answered. */
+export type Verdict = 'done' | 'replay';
+
+/**
+ * The upstream's answer to a buffered call, to the caller. Streamed straight through (head scrubbed, body
+ * masked on the way) unless something must read it whole: a response stage, a credential that looks for a
+ * token-rejection signal in bodies, or a compressed answer whose secrets must be found. A refused token
+ * (when `replayable`) asks for a replay instead. Returns a promise only when the answer is read whole.
+ */
+export function respond(ex: Exchange, answer: UpstreamResponse, replayable: boolean): Verdict | Promise<Verdict> {
+  const { route, call, masker } = ex;
+  const { credentials } = route.upstream;
+  const head = call.method === 'HEAD'; // no body to read; its Content-Length is the GET's: relayed as is
+  const sniffable =
+    !head &&
+    credentials.inspectsBody === true &&
+    isJsonContentType(answer.headers['content-type']) &&
+    !answer.headers['content-encoding'] &&
+    Number(answer.headers['content-length'] ?? NaN) <= SNIFF_LIMIT;
+  // An answer compressed although identity was asked for is read and decoded, so it can be searched.
+  const coding = masker && !head ? compressedCoding(answer.headers['content-encoding']) : undefined;
+  if ((!route.response || head) && !sniffable && coding === undefined) {
+    if (replayable && credentials.isTokenRejected(answer.statusCode, undefined)) {
+      credentials.invalidate(call);
+      answer.discard();
+      return 'replay';
+    }
+    relay(ex, answer);
+    return 'done';
+  }
+  return respondRead(ex, answer, replayable, coding);
+}
+
+/** The answer relayed as it comes: status, headers minus hop-by-hop, body with back-pressure and masked. */
+function relay(ex: Exchange, answer: UpstreamResponse): void {
+  const { record, masker } = ex;
+  const headers = relayableResponseHeaders(answer.headers);
+  scrubRelayedHeaders(headers, masker, ex.route.plan.allowSetCookie);
+  headers['x-request-id'] = ex.requestId;
+  record.status = answer.statusCode;
+  ex.res.writeHead(answer.statusCode, headers);
+  answer.relay(
+    ex.res,
+    () => {
+      record.bytes = answer.bytes;
+      record.upstreamMs = performance.now() - ex.upstreamStarted;
+    },
+    masker?.stream(declaredLength(answer.headers['content-length'])),
+  );
+}
+
+/**
+ * The answer read whole: decoded where it came compressed, checked for a refused token (the raw bytes are
+ * parsed only when a strategy looks at bodies), guarded, parsed, mapped and validated when the route has a
+ * response stage (2xx only: the upstream's own errors pass unchanged), masked, written with its length.
+ */
+async function respondRead(
+  ex: Exchange,
+  answer: UpstreamResponse,
+  replayable: boolean,
+  coding: string | undefined,
+): Promise<Verdict> {
+  const { route, call, masker, record, ctx } = ex;
+  const { upstream } = route;
+  const read = await answer.read(ctx.maxResponseBytes);
+  const buf = coding ? decodeForMasking(read, coding, upstream.id, ctx.maxResponseBytes) : read;
+  record.upstreamMs = performance.now() - ex.upstreamStarted;
+  const status = answer.statusCode;
+  let parsed: ParsedAnswer | undefined;
+  if (route.response && buf.length > 0) {
+    // Decoded (and awaited) only when the labels say the bytes are not plain UTF-8; an answer decoded for
+    // the masker already (compressed though identity was asked for) is not decoded twice.
+    const labels = coding ? { ...answer.headers, 'content-encoding': undefined } : answer.headers;
+    const plain = isPlainUtf8(labels) ? buf : await decodeAnswer(ex, labels, buf);
+    parsed = plain instanceof GatewayError ? { ok: false, error: plain } : readAnswer(ex, plain);
+  }
+  const value = parsed?.ok ? parsed.value : undefined;
+  if (replayable && upstream.credentials.isTokenRejected(status, value ?? buf)) {
+    upstream.credentials.invalidate(call);
+    return 'replay';
+  }
+  const adapts = route.response !== undefined && status >= 200 && status < 300;
+  if (adapts && parsed !== undefined && !parsed.ok) {
+    if (route.response?.mode === 'enforce') throw parsed.error;
+    ctx.logger.warn('response not mapped (report mode)', {
+      requestId: ex.requestId,
+      route: route.id,
+      error: parsed.error.message,
+    });
+  }
+  const outBody = adapts && parsed?.ok ? adaptAnswer(ex, parsed.value, parsed.rawNumbers) : undefined;
+  const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
+  masker?.maskInPlace(payload);
+  const headers = relayableResponseHeaders(answer.headers);
+  scrubRelayedHeaders(headers, masker, route.plan.allowSetCookie);
+  if (coding) delete headers['content-encoding'];
+  if (outBody !== undefined) describeUtf8Response(headers);
+  headers['content-length'] = String(payload.length);
+  headers['x-request-id'] = ex.requestId;
+  record.status = status;
+  record.bytes = payload.length;
+  ex.res.writeHead(status, headers);
+  ex.res.end(payload);
+  return 'done';
+}
+
+/** An answer labelled with a Content-Encoding or a non-UTF-8 charset, decoded; a fault is a 502. */
+async function decodeAnswer(ex: Exchange, labels: IncomingHttpHeaders, buf: Buffer): Promise<Buffer | GatewayError> {
+  const decoded = await decodeBody(buf, labels, ex.ctx.maxResponseBytes);
+  if (decoded.ok) return decoded.body;
+  return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', {
+    upstream: ex.route.upstream.id,
+    reason: describeFault(decoded.fault),
+  });
+}
+
+/** The response stage over a parsed answer: 502 on a violation in `enforce` mode, a warning in `report`. */
+function adaptAnswer(ex: Exchange, body: unknown, rawNumbers?: boolean): unknown {
+  const stage = ex.route.response!;
+  const out = stage.run(body, rawNumbers);
+  if (out.errors.length === 0) return out.body;
+  ex.record.responseRejected = true;
+  if (stage.mode === 'enforce') {
+    throw new GatewayError(
+      'GW_UPSTREAM_BAD_RESPONSE',
+      { upstream: ex.route.upstream.id, reason: `${out.errors.length} lỗi so với lược đồ phản hồi` },
+      { details: out.errors },
+    );
+  }
+  ex.ctx.logger.warn('response schema violation (report mode)', {
+    requestId: ex.requestId,
+    route: ex.route.id,
+    errors: out.errors,
+  });
+  return body;
+}
+
+/** Routes the gateway answers itself (MOLISA GetToken compatibility): the body parsed, no upstream call. */
+export function answerLocally(ex: Exchange): void {
+  const { body } = ex;
+  const value = body !== undefined && body.length > 0 ? parseGuarded(ex, body).value : undefined;
+  const out = ex.route.answer!(value);
+  writeJsonAnswer(ex, out.status, out.body);
+}
