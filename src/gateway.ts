@@ -72,7 +72,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
-  if (!options.metrics && reloader.current.config.metrics?.defaultMetrics !== false) addDefaultMetrics(metrics);
+  if (!options.metrics && reloader.current.config.metrics.defaultMetrics) addDefaultMetrics(metrics);
   // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
   const initial = reloader.current.config;
   const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
@@ -116,7 +116,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
    */
   const isReady = () => listening && !shuttingDown && audit.ready;
   const dependencies = () => ({
-    audit: auditStatus(audit.health, initial.audit?.onFailure ?? 'refuse'),
+    audit: auditStatus(audit.health, initial.audit.onFailure),
     rateLimitStore: reloader.current.consumers.rateLimitStore?.() ?? { store: 'memory' },
     // Whether file changes reload now, and after how long (`reload.*`, applied at each reload).
     watch: watcher ? { enabled: true, debounceMs: watcher.debounceMs } : { enabled: false },
@@ -176,8 +176,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies);
     const routes = express.Router();
     routes.use('/admin', ownResponses, adminRouter);
-    if (config.metrics?.enabled !== false)
-      routes.get(metricsPath(config), ownResponses, config.metrics?.public ? metricsHandler(metrics) : adminRouter);
+    if (config.metrics.enabled)
+      routes.get(metricsPath(config), ownResponses, config.metrics.public ? metricsHandler(metrics) : adminRouter);
     return routes;
   };
   let mainRoutes = configRoutes('main');
@@ -331,13 +331,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
 /** Where Prometheus scrapes: `metrics.path` of the config. */
 function metricsPath(config: GatewayConfig): string {
-  return config.metrics?.path ?? '/metrics';
+  return config.metrics.path;
 }
 
 /** Paths that may be the gateway's own (lower case): requests to them go through Express, not straight to the proxy. */
 function ownPathPrefixes(config: GatewayConfig): readonly string[] {
   const own = ['/healthz', '/readyz', '/admin', '/token', '/.well-known/'];
-  if (config.metrics?.enabled !== false) own.push(metricsPath(config));
+  if (config.metrics.enabled) own.push(metricsPath(config));
   return own.map((p) => p.toLowerCase());
 }
 
@@ -366,7 +366,7 @@ function buildAuditTrail(
     return createAuditTrail(
       {
         ...config,
-        audit: { ...config.audit, dir: path.resolve(configDir, config.audit?.dir ?? 'audit') },
+        audit: { ...config.audit, dir: path.resolve(configDir, config.audit.dir) },
       } as GatewayConfig,
       deps,
     );

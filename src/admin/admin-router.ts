@@ -38,7 +38,7 @@ export function createAdminRouter(
       res.status(out.status).set(gwErr.headers).type(out.contentType).send(out.body);
     }
   });
-  router.get(['/metrics', reloader.current.config.metrics?.path ?? '/metrics'], metricsHandler(metrics));
+  router.get(['/metrics', reloader.current.config.metrics.path], metricsHandler(metrics));
   router.get('/status', (_req, res) => {
     res.json({ ...reloader.status(), ...dependencies() });
   });

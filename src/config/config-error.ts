@@ -1,3 +1,5 @@
+import { configCodeOf, type ConfigCode } from '../errors/config-codes.ts';
+
 /** One problem in the configuration, located as precisely as the loader can. */
 export interface ConfigIssue {
   /** Config file (relative to the config directory) where the fault is, when known. */
@@ -9,15 +11,26 @@ export interface ConfigIssue {
   /** The rule broken (JSON Schema keyword, `reference`, `yaml-syntax`, `secret`, `schema-compile`, ...). */
   readonly rule: string;
   readonly message: string;
+  /** Its `CFG_…` code (src/errors/config-codes.ts); when absent, the code of `rule`. */
+  readonly code?: ConfigCode;
+}
+
+/** An issue with its code always set: what ConfigError carries. */
+export type CodedIssue = ConfigIssue & { readonly code: ConfigCode };
+
+/** The issue with its `CFG_…` code filled in from its rule when it has none of its own. */
+export function coded(issue: ConfigIssue): CodedIssue {
+  return issue.code === undefined ? { ...issue, code: configCodeOf(issue.rule) } : (issue as CodedIssue);
 }
 
 /** Thrown when a config fails to load; carries every issue found, not just the first. */
 export class ConfigError extends Error {
-  readonly issues: readonly ConfigIssue[];
+  readonly issues: readonly CodedIssue[];
   constructor(issues: readonly ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+    const all = issues.map(coded);
+    super(all.map(formatIssue).join('\n'));
     this.name = 'ConfigError';
-    this.issues = issues;
+    this.issues = all;
   }
 }
 
@@ -29,22 +42,29 @@ export class ConfigError extends Error {
 export class ConfigPathError extends Error {
   readonly path: readonly (string | number)[];
   readonly rule: string;
-  constructor(path: readonly (string | number)[], rule: string, message: string) {
+  readonly code: ConfigCode;
+  constructor(
+    path: readonly (string | number)[],
+    rule: string,
+    message: string,
+    code: ConfigCode = configCodeOf(rule),
+  ) {
     super(message);
     this.name = 'ConfigPathError';
     this.path = path;
     this.rule = rule;
+    this.code = code;
   }
 }
 
-/** `file:line:col: path: message (rule)` — the line an admin reads in the log and in `validate`. */
+/** `file:line:col: path: message [CFG_CODE rule]` — the line an admin reads in the log and in `validate`. */
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.file
     ? `${issue.file}${issue.line === undefined ? '' : `:${issue.line}:${issue.column ?? 1}`}`
     : '<config>';
   // A fault of the file itself (YAML syntax) has no config path: `file:line:col: message`.
   const at = issue.path || (issue.file ? '' : '(root)');
-  return `${where}: ${at ? `${at}: ` : ''}${issue.message} [${issue.rule}]`;
+  return `${where}: ${at ? `${at}: ` : ''}${issue.message} [${coded(issue).code} ${issue.rule}]`;
 }
 
 /** `['routes', 3, 'upstream']` -> `routes[3].upstream` */

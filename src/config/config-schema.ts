@@ -1,10 +1,40 @@
+import { Type, type Static } from 'typebox';
+import {
+  AdminSchema,
+  AuditSchema,
+  AuthSchema,
+  ConsumerSchema,
+  MetricsSchema,
+  RateLimitsSchema,
+  RouteAuditSchema,
+  RouteRateLimitSchema,
+  StringMap,
+} from '../consumers/config-schema.ts';
+
 /**
- * JSON Schema of the merged configuration (all YAML files of the config directory together).
- * Strict (`additionalProperties: false`) so a misspelt key is an error, not a silent default.
- * Plugin option blocks (credentials, mapping ops, dialect options) are checked against each plugin's
- * own schema by the runtime builder, with the same located error reporting.
+ * The merged configuration (all YAML files of the config directory together), written once as TypeBox
+ * schemas: each is the JSON Schema ajv validates and, through `Static<>`, the TypeScript type of the
+ * validated value (src/config/types.ts names them). Strict (`additionalProperties: false`) so a misspelt
+ * key is an error, not a silent default. Defaults live here alone: a key with a `default` is required, as
+ * ajv (`useDefaults`) fills it in before checking `required`, so the code never falls back on its own.
+ * Plug-in option blocks (credentials, mapping ops, dialect options, route answers) are checked against
+ * each plug-in's own schema by src/plugin/plugin-options.ts, with the same located error reporting.
  */
-const dialectRef = {
+
+/** `{ type, ...options }` / `{ op, ...options }`: one entry of a pluggable list, checked by the plug-in's schema. */
+const pluginRef = <K extends string>(discriminator: K) =>
+  Type.Unsafe<{ readonly [key in K]: string } & { readonly [option: string]: unknown }>({
+    type: 'object',
+    required: [discriminator],
+    properties: { [discriminator]: { type: 'string', minLength: 1 } },
+  });
+
+export const CredentialRefSchema = pluginRef('type');
+export type PluginRef = Static<typeof CredentialRefSchema>;
+export const MappingOpRefSchema = pluginRef('op');
+
+/** Error dialect by name, or `{ name, options }` (options checked by the dialect's own schema). */
+export const DialectRefSchema = Type.Unsafe<string | { name: string; options?: Record<string, unknown> }>({
   oneOf: [
     { type: 'string', minLength: 1 },
     {
@@ -14,244 +44,187 @@ const dialectRef = {
       properties: { name: { type: 'string', minLength: 1 }, options: { type: 'object' } },
     },
   ],
-};
-
-const apiKeyRef = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
-    env: { type: 'string', minLength: 1 },
-    file: { type: 'string', minLength: 1 },
-    label: { type: 'string' },
-  },
-  oneOf: [{ required: ['sha256'] }, { required: ['env'] }, { required: ['file'] }],
-};
-
-const pluginList = (discriminator: string) => ({
-  type: 'array',
-  items: {
-    type: 'object',
-    required: [discriminator],
-    properties: { [discriminator]: { type: 'string', minLength: 1 } },
-  },
 });
+export type DialectRef = Static<typeof DialectRefSchema>;
 
-const bodyStage = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    mapping: pluginList('op'),
-    schema: { type: 'string', minLength: 1 },
-    mode: { enum: ['enforce', 'report'] },
-    use: { type: 'string' },
+export const BodyStageSchema = Type.Object(
+  {
+    /** Ordered mapping operations (issue 4): `{ op, ...options }`. */
+    mapping: Type.Optional(Type.Array(MappingOpRefSchema)),
+    /** Schema file, relative to the schemas directory (`molisa/DongBoDVC.request.json`). */
+    schema: Type.Optional(Type.String({ minLength: 1 })),
+    /** Response schemas only: `enforce` answers 502 on violation, `report` logs and passes on. */
+    mode: Type.Optional(Type.Enum(['enforce', 'report'])),
+    /** `<file>.<key>` of the shipped mapping blocks; replaced by the block at load (load-config.ts). */
+    use: Type.Optional(Type.String()),
   },
-};
+  { additionalProperties: false },
+);
+export type BodyStageConfig = Static<typeof BodyStageSchema>;
 
-const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-export const routeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'path', 'upstream'],
-  properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
-    description: { type: 'string' },
-    methods: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: methods }, default: ['GET'] },
-    path: { type: 'string', pattern: '^/' },
-    headers: { type: 'object', additionalProperties: { type: 'string' } },
-    upstream: { type: 'string', minLength: 1 },
-    upstreamPath: { type: 'string', pattern: '^/' },
-    consumers: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
-    errorDialect: dialectRef,
-    request: bodyStage,
-    response: bodyStage,
-    timeoutMs: { type: 'integer', minimum: 1 },
+/** `answer:` of a route, answered by the gateway itself: `{ type, ...options }`, checked by that route answer's schema. */
+export const RouteAnswerRefSchema = pluginRef('type');
+
+export const RouteSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+    description: Type.Optional(Type.String()),
+    methods: Type.Array(Type.String(), { minItems: 1, uniqueItems: true, items: { enum: METHODS }, default: ['GET'] }),
+    /** Gateway path: literal segments, `:param` segments and an optional trailing `*`. */
+    path: Type.String({ pattern: '^/' }),
+    /** Optional header match: every listed header must equal the value (case-insensitive name). */
+    headers: Type.Optional(StringMap(Type.String())),
+    upstream: Type.String({ minLength: 1 }),
+    /**
+     * Path on the upstream, a template using the route's `:params` and `*`. Default: the gateway path with
+     * the leading `/<upstream-id>` removed, so `/molisa/api/v1/x` goes to `<molisa url>/api/v1/x`.
+     */
+    upstreamPath: Type.Optional(Type.String({ pattern: '^/' })),
+    /** Consumer ids allowed to call. An empty list closes the route (fail closed). */
+    consumers: Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, default: [] }),
+    errorDialect: Type.Optional(DialectRefSchema),
+    request: Type.Optional(BodyStageSchema),
+    response: Type.Optional(BodyStageSchema),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
     // Routing-override headers (X-HTTP-Method-Override, X-Original-URL...) this route lets through by name;
     // checked against the list in src/proxy/headers.ts at load.
-    forwardHeaders: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
+    forwardHeaders: Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, default: [] }),
     // Issue 13.5: the national side's cookies are dropped unless the route says it needs them.
-    allowSetCookie: { type: 'boolean', default: false },
-    answer: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type'],
-      properties: {
-        type: { enum: ['molisa-compat-token'] },
-        lifetimeSeconds: { type: 'integer', minimum: 1 },
-      },
-    },
+    allowSetCookie: Type.Boolean({ default: false }),
+    /** Answered by the gateway itself instead of the upstream (MOLISA GetToken for legacy clients). */
+    answer: Type.Optional(RouteAnswerRefSchema),
+    rateLimit: Type.Optional(RouteRateLimitSchema),
+    audit: Type.Optional(RouteAuditSchema),
   },
-} as const;
+  { additionalProperties: false },
+);
+export type RouteConfig = Static<typeof RouteSchema>;
 
-export const upstreamSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['url'],
-  properties: {
-    url: { type: 'string', pattern: '^https?://[^\\s]+$' },
-    description: { type: 'string' },
-    errorDialect: dialectRef,
-    timeouts: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        connectMs: { type: 'integer', minimum: 1, default: 5000 },
-        responseMs: { type: 'integer', minimum: 1, default: 30000 },
-      },
-    },
-    maxSockets: { type: 'integer', minimum: 1, default: 256 },
-    // Share of maxSockets one consumer may hold with streamed calls at once (at least one connection).
-    consumerShare: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.25 },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        ca: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        servername: { type: 'string' },
-        rejectUnauthorized: { type: 'boolean' },
-      },
-    },
-    credentials: { ...pluginList('type'), default: [] },
+export const TlsClientSchema = Type.Object(
+  {
+    /** PEM CA bundle file (private CA of the national platform). */
+    ca: Type.Optional(Type.String()),
+    /** PEM client certificate and key files, for mutual TLS. */
+    cert: Type.Optional(Type.String()),
+    key: Type.Optional(Type.String()),
+    servername: Type.Optional(Type.String()),
+    /** Certificate checks are on unless this is set to false explicitly (a loud warning at load). */
+    rejectUnauthorized: Type.Optional(Type.Boolean()),
   },
-} as const;
+  { additionalProperties: false },
+);
+export type TlsClientConfig = Static<typeof TlsClientSchema>;
 
-export const consumerSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string' },
-    apiKeys: { type: 'array', items: apiKeyRef, default: [] },
-  },
-} as const;
-
-const listen = (port: number, host: string) => ({
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    port: { type: 'integer', minimum: 0, maximum: 65535, default: port },
-    host: { type: 'string', default: host },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['cert', 'key'],
-      properties: {
-        cert: { type: 'string', minLength: 1 },
-        key: { type: 'string', minLength: 1 },
-        ca: { type: 'string', minLength: 1 },
-        clientCertificates: { enum: ['none', 'request'], default: 'none' },
+export const UpstreamSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://[^\\s]+$' }),
+    description: Type.Optional(Type.String()),
+    errorDialect: Type.Optional(DialectRefSchema),
+    timeouts: Type.Object(
+      {
+        connectMs: Type.Integer({ minimum: 1, default: 5000 }),
+        responseMs: Type.Integer({ minimum: 1, default: 30000 }),
       },
-    },
+      { additionalProperties: false, default: {} },
+    ),
+    maxSockets: Type.Integer({ minimum: 1, default: 256 }),
+    // Share of maxSockets one consumer may hold with streamed calls at once (at least one connection, issue 14.3).
+    consumerShare: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.25 }),
+    tls: Type.Optional(TlsClientSchema),
+    /** Ordered credential strategies (issue 3); each `{ type, ...options }`. */
+    credentials: Type.Array(CredentialRefSchema, { default: [] }),
   },
+  { additionalProperties: false },
+);
+export type UpstreamConfig = Static<typeof UpstreamSchema>;
+
+const port = (value: number) => Type.Integer({ minimum: 0, maximum: 65535, default: value });
+
+export const ListenSchema = Type.Object(
+  {
+    port: port(8080),
+    host: Type.String({ default: '0.0.0.0' }),
+    /**
+     * TLS on the gateway's own listener (PEM files, relative to the config directory). With
+     * `clientCertificates: request` callers may present a certificate signed by `ca`; its subject CN
+     * identifies a consumer (`consumers.<id>.mtlsSubject`). Read at start: a change needs a restart.
+     */
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert: Type.String({ minLength: 1 }),
+          key: Type.String({ minLength: 1 }),
+          ca: Type.Optional(Type.String({ minLength: 1 })),
+          clientCertificates: Type.Enum(['none', 'request'], { default: 'none' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type ListenConfig = Static<typeof ListenSchema>;
+
+const section = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
+  Type.Object(properties, { additionalProperties: false, default: {} });
+
+export const LimitsSchema = section({
+  bodyBytes: Type.Integer({ minimum: 0, default: 10 * 1024 * 1024 }),
+  jsonDepth: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
+  objectKeys: Type.Integer({ minimum: 1, default: 1000 }),
+  /** Minimum rate of a streamed body, checked per window (issue 14.3). */
+  upload: section({
+    // A streamed body slower than this over a window holds an upstream socket: cut, 408. 0 = off.
+    minBytesPerSecond: Type.Integer({ minimum: 0, default: 1024 }),
+    windowMs: Type.Integer({ minimum: 100, default: 10000 }),
+  }),
 });
 
-/** Top-level keys, with defaults applied by ajv (`useDefaults`). */
-export function buildConfigSchema(extensions: ConfigSchemaExtensions = {}): Record<string, unknown> {
-  return {
-    type: 'object',
+/** Directories, resolved to absolute paths at load (relative ones from the config directory). */
+export const PathsSchema = section({
+  schemas: Type.String({ default: '../schemas' }),
+  catalogs: Type.String({ default: 'catalogs' }),
+  /** Route files (every YAML below it); default `routes/` of the config directory. */
+  routes: Type.String({ default: 'routes' }),
+  /** Shipped mapping blocks that routes `use:`; default `mappings/`. */
+  mappings: Type.String({ default: 'mappings' }),
+});
+
+/** The whole configuration; top-level keys with defaults applied by ajv (`useDefaults`). */
+export const GatewayConfigSchema = Type.Object(
+  {
+    // `const` alone (no `type`): `version: "1"` gets one error, "must be 1".
+    version: Type.Unsafe<1>({ const: 1 }),
+    /** Free label shown in /admin/status; `production` refuses the sandbox. */
+    environment: Type.String({ minLength: 1, default: 'development' }),
+    listen: ListenSchema,
+    admin: AdminSchema,
+    auth: AuthSchema,
+    rateLimits: RateLimitsSchema,
+    audit: AuditSchema,
+    metrics: MetricsSchema,
+    limits: LimitsSchema,
+    paths: PathsSchema,
+    logging: section({ level: Type.Enum(['error', 'warn', 'info', 'debug'], { default: 'info' }) }),
+    shutdown: section({ graceMs: Type.Integer({ minimum: 0, default: 10000 }) }),
+    reload: section({
+      debounceMs: Type.Integer({ minimum: 0, default: 300 }),
+      watch: Type.Boolean({ default: true }),
+    }),
+    sandbox: section({
+      enabled: Type.Boolean({ default: false }),
+      port: port(9180),
+      host: Type.String({ default: '127.0.0.1' }),
+    }),
+    upstreams: StringMap(UpstreamSchema, { default: {} }),
+    consumers: StringMap(ConsumerSchema, { default: {} }),
+    routes: Type.Array(RouteSchema, { default: [] }),
+  },
+  {
     additionalProperties: false,
     // `x-…` keys hold YAML anchors shared by the entries of one file (as in docker-compose).
     patternProperties: { '^x-': {} },
-    required: ['version'],
-    properties: {
-      version: { const: 1 },
-      environment: { type: 'string', minLength: 1, default: 'development' },
-      listen: listen(8080, '0.0.0.0'),
-      admin: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: { apiKeys: { type: 'array', items: apiKeyRef, default: [] }, ...extensions.admin },
-      },
-      limits: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          bodyBytes: { type: 'integer', minimum: 0, default: 10 * 1024 * 1024 },
-          jsonDepth: { type: 'integer', minimum: 1, maximum: 1000, default: 64 },
-          objectKeys: { type: 'integer', minimum: 1, default: 1000 },
-          upload: {
-            type: 'object',
-            additionalProperties: false,
-            default: {},
-            properties: {
-              // A streamed body slower than this over a window holds an upstream socket: cut, 408. 0 = off.
-              minBytesPerSecond: { type: 'integer', minimum: 0, default: 1024 },
-              windowMs: { type: 'integer', minimum: 100, default: 10000 },
-            },
-          },
-        },
-      },
-      paths: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          schemas: { type: 'string', default: '../schemas' },
-          catalogs: { type: 'string', default: 'catalogs' },
-          routes: { type: 'string', default: 'routes' },
-          mappings: { type: 'string', default: 'mappings' },
-        },
-      },
-      logging: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: { level: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' } },
-      },
-      shutdown: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: { graceMs: { type: 'integer', minimum: 0, default: 10000 } },
-      },
-      reload: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          debounceMs: { type: 'integer', minimum: 0, default: 300 },
-          watch: { type: 'boolean', default: true },
-        },
-      },
-      sandbox: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          enabled: { type: 'boolean', default: false },
-          port: { type: 'integer', minimum: 0, maximum: 65535, default: 9180 },
-          host: { type: 'string', default: '127.0.0.1' },
-        },
-      },
-      upstreams: { type: 'object', default: {}, additionalProperties: upstreamSchema },
-      consumers: {
-        type: 'object',
-        default: {},
-        additionalProperties: {
-          ...consumerSchema,
-          properties: { ...consumerSchema.properties, ...extensions.consumer },
-        },
-      },
-      routes: {
-        type: 'array',
-        default: [],
-        items: { ...routeSchema, properties: { ...routeSchema.properties, ...extensions.route } },
-      },
-      ...extensions.topLevel,
-    },
-  };
-}
-
-/** Property fragments other modules add to the schema (consumers, rate limits, audit, metrics). */
-export interface ConfigSchemaExtensions {
-  topLevel?: Record<string, object>;
-  consumer?: Record<string, object>;
-  route?: Record<string, object>;
-  admin?: Record<string, object>;
-}
+  },
+);

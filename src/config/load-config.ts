@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, ConfigPathError, formatPath, type ConfigIssue } from './config-error.ts';
-import { buildConfigSchema, type ConfigSchemaExtensions } from './config-schema.ts';
+import { GatewayConfigSchema } from './config-schema.ts';
 import { interpolate, type Env } from './interpolate.ts';
 import type { GatewayConfig } from './types.ts';
 import type { Plugin } from '../plugin/plugin.ts';
@@ -45,7 +45,6 @@ export interface LoadOptions {
    * schemas then validate every `errorDialect: { name, options }` (located like any other fault).
    */
   dialects?: readonly string[] | Readonly<Record<string, Pick<Plugin<never, unknown, unknown>, 'schema'>>>;
-  schemaExtensions?: ConfigSchemaExtensions;
 }
 
 const MERGED_MAPS = new Set(['upstreams', 'consumers']);
@@ -71,20 +70,14 @@ const PORT_VARIABLES = [
 ] as const;
 
 /**
- * The config schema compiled once per set of schema extensions: it is the same on every load, and
- * compiling it was about a quarter of a reload (which runs on the event loop, so traffic waits for it).
- * A memo of a pure function of static objects, not state.
+ * The config schema compiled once for the process: it is the same on every load, and compiling it was about
+ * a quarter of a reload (which runs on the event loop, so traffic waits for it). A memo of a pure function
+ * of a static object, not state.
  */
-const configValidators = new WeakMap<object, ValidateFunction>();
-const NO_EXTENSIONS = {};
-function configValidator(extensions: ConfigSchemaExtensions | undefined): ValidateFunction {
-  const key = extensions ?? NO_EXTENSIONS;
-  let validate = configValidators.get(key);
-  if (!validate) {
-    validate = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(buildConfigSchema(extensions));
-    configValidators.set(key, validate);
-  }
-  return validate;
+let configValidate: ValidateFunction | undefined;
+function configValidator(): ValidateFunction {
+  configValidate ??= new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(GatewayConfigSchema);
+  return configValidate;
 }
 
 /** Reads, merges, interpolates, validates and freezes the YAML config of `dir`. Throws ConfigError. */
@@ -233,7 +226,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): LoadedConfig
     hash,
   );
 
-  const validate = configValidator(options.schemaExtensions);
+  const validate = configValidator();
   if (!validate(resolved)) {
     for (const e of pruneErrors(validate.errors ?? [])) issues.push(ajvIssue(e, locate));
   }
@@ -444,7 +437,7 @@ function resolveStageReferences(
 /** Converts anything a runtime builder threw into located issues. */
 export function issuesFrom(err: unknown, loaded: LoadedConfig): ConfigIssue[] {
   if (err instanceof ConfigError) return [...err.issues];
-  if (err instanceof ConfigPathError) return [loaded.locate(err.path, err.rule, err.message)];
+  if (err instanceof ConfigPathError) return [{ ...loaded.locate(err.path, err.rule, err.message), code: err.code }];
   return [{ path: '', rule: 'build', message: err instanceof Error ? err.message : String(err) }];
 }
 
@@ -531,7 +524,8 @@ function checkReferences(
     if (ref === undefined || !dialects) return;
     const name = typeof ref === 'string' ? ref : (ref as { name: string }).name;
     if (!dialects.includes(name)) {
-      issues.push(locate(at, 'reference', `unknown error dialect "${name}" (known: ${dialects.join(', ')})`));
+      const unknown = locate(at, 'reference', `unknown error dialect "${name}" (known: ${dialects.join(', ')})`);
+      issues.push({ ...unknown, code: 'CFG_UNKNOWN_PLUGIN' });
       return;
     }
     // Every dialect's options against its schema (issue 13.9): `{ name: molisa, options: { errorCode: 0 } }`
@@ -539,7 +533,7 @@ function checkReferences(
     if (registry) {
       const opts = typeof ref === 'object' ? ((ref as { options?: unknown }).options ?? {}) : {};
       const fault = pluginOptionsError(registry[name], opts, [...at, 'options'], `error dialect ${name}`);
-      if (fault) issues.push(locate(fault.path, fault.rule, fault.message));
+      if (fault) issues.push({ ...locate(fault.path, fault.rule, fault.message), code: fault.code });
     }
   };
   for (const [id, upstream] of Object.entries(config.upstreams)) {

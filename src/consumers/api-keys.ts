@@ -11,7 +11,8 @@ import type { ApiKeyRef, SecretRef } from '../config/types.ts';
  */
 
 /** Where secrets from `{env}` refs come from; tests pass their own. */
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '../config/interpolate.ts';
+import type { Env } from '../config/interpolate.ts';
 
 /** Keys taken from env vars or files must look random: 22 base64url chars carry 128 bits. */
 export const MIN_KEY_LENGTH = 22;

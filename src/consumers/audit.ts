@@ -48,24 +48,9 @@ export interface AuditTrail {
   close(): Promise<void>;
 }
 
-/** Dossier codes: MOLISA `MaHoSo` (seed 004), civil-status `maHoSoMCDT` and `maDinhDanhHoSo` (seed 003). */
-export const DEFAULT_DOSSIER_FIELDS = ['MaHoSo', 'maHoSoMCDT', 'maHoSoLT', 'maDinhDanhHoSo'];
-/** Personal identifiers: VNeID `soDinhDanh` (seed 001), MOLISA `CMND` (seed 004), userinfo `SoDinhDanh`. */
-export const DEFAULT_SUBJECT_FIELDS = ['soDinhDanh', 'CMND', 'soCMND'];
+import { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS } from './config-schema.ts';
 
-export const AUDIT_DEFAULTS: AuditConfig = {
-  enabled: true,
-  onFailure: 'refuse',
-  bufferBytes: 8 * 1024 * 1024,
-  retryMs: 1000,
-  output: 'file',
-  dir: 'audit',
-  filename: 'audit-%DATE%.jsonl',
-  retentionDays: 365,
-  compress: false,
-  dossierFields: DEFAULT_DOSSIER_FIELDS,
-  subjectFields: DEFAULT_SUBJECT_FIELDS,
-};
+export { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS };
 
 /** Suffix of a hashed subject key in `keys`, e.g. `soDinhDanh#hmac`. */
 export const HMAC_SUFFIX = '#hmac';
@@ -234,7 +219,7 @@ export function createAuditTrail(
   config: GatewayConfig,
   deps: { logger: Logger; env?: Env; stdout?: NodeJS.WritableStream; metrics?: GatewayMetrics; now?: () => number },
 ): AuditTrail {
-  const options: AuditConfig = { ...AUDIT_DEFAULTS, ...config.audit };
+  const options: AuditConfig = config.audit;
   if (!options.enabled) {
     deps.metrics?.auditUp.set(1); // nothing to fail: an alert on `lgsp_audit_up == 0` stays quiet
     return {

@@ -1,13 +1,6 @@
 import { isIP } from 'node:net';
 import type { Clock, TokenThrottleConfig } from '../config/types.ts';
 
-export const THROTTLE_DEFAULTS: TokenThrottleConfig = {
-  windowSeconds: 900,
-  maxFailuresPerClient: 10,
-  maxFailuresPerAddress: 30,
-  maxTracked: 10_000,
-};
-
 interface Entry {
   failures: number;
   windowStart: number;

@@ -57,7 +57,7 @@ export function buildConsumerTable(config: GatewayConfig, env: Env): ConsumerTab
       mtlsSubject: consumer.mtlsSubject,
     });
   }
-  const proxies = config.auth?.trustedProxies;
+  const proxies = config.auth.trustedProxies;
   return {
     byId,
     apiKeyDigests,

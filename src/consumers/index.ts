@@ -5,22 +5,9 @@
 export type { ConsumerIdentity } from './identity.ts';
 export { type Authenticator, createAuthenticator, peerCommonName } from './authenticator.ts';
 export { authorize } from './authorize.ts';
+export { createTokenIssuer, type IssuerKeyState, type TokenIssuer } from './token-issuer.ts';
+export { createRateLimiter, type RateLimiter, type RateLimitStoreStatus, type RedisClient } from './rate-limiter.ts';
 export {
-  ALLOWED_ALGORITHMS,
-  createTokenIssuer,
-  type IssuerKeyState,
-  TOKEN_DEFAULTS,
-  type TokenIssuer,
-} from './token-issuer.ts';
-export {
-  createRateLimiter,
-  RATE_LIMIT_DEFAULTS,
-  type RateLimiter,
-  type RateLimitStoreStatus,
-  type RedisClient,
-} from './rate-limiter.ts';
-export {
-  AUDIT_DEFAULTS,
   type AuditEntry,
   type AuditTrail,
   createAuditTrail,
@@ -33,4 +20,4 @@ export { type AdminListener, createAdminGuard } from './admin-guard.ts';
 export { genKey, matchDigest, resolveKeyDigests, sha256 } from './api-keys.ts';
 export { runGenKey } from './gen-key.ts';
 export { runReport } from './report.ts';
-export { consumerConfigSchema } from './config-schema.ts';
+export { ALLOWED_ALGORITHMS } from './config-schema.ts';

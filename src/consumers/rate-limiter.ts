@@ -45,8 +45,6 @@ export interface RateLimitStoreStatus {
 /** How often a repeated store warning is written while the store stays down (the rest are counted). */
 const STORE_WARNING_INTERVAL_MS = 30_000;
 
-export const RATE_LIMIT_DEFAULTS: RateLimitsConfig = { store: 'memory', onStoreError: 'deny' };
-
 interface Budget {
   readonly limiter: RateLimiterAbstract | BurstyRateLimiter;
   readonly config: RateLimitConfig;
@@ -66,7 +64,7 @@ export function createRateLimiter(
   config: GatewayConfig,
   deps: { logger: Logger; redis?: RedisClient; env?: Env; metrics?: GatewayMetrics },
 ): RateLimiter {
-  const options: RateLimitsConfig = { ...RATE_LIMIT_DEFAULTS, ...config.rateLimits };
+  const options: RateLimitsConfig = config.rateLimits;
   let ownRedis: Redis | undefined;
   let redis: Redis | undefined = deps.redis;
   if (options.store === 'redis' && !redis) {

@@ -13,7 +13,8 @@ import type { Clock, GatewayConfig, SigningKeyConfig, TokenIssuerConfig } from '
 import type { Logger } from '../logging/logger.ts';
 import { addressIn, clientAddress } from './addresses.ts';
 import { type Env, matchDigest, resolveSecret, sha256 } from './api-keys.ts';
-import { addressKey, THROTTLE_DEFAULTS, tokenThrottleState, type TokenThrottleState } from './auth-throttle.ts';
+import { addressKey, tokenThrottleState, type TokenThrottleState } from './auth-throttle.ts';
+import { ALLOWED_ALGORITHMS } from './config-schema.ts';
 import { buildConsumerTable } from './consumer-table.ts';
 import type { ConsumerIdentity } from './identity.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -57,27 +58,6 @@ export interface IssuerKeyState {
 }
 
 /** Asymmetric algorithms only: HMAC would let anyone holding the (public) JWKS mint tokens; `none` is never. */
-export const ALLOWED_ALGORITHMS = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'EdDSA',
-] as const;
-
-export const TOKEN_DEFAULTS: TokenIssuerConfig = {
-  enabled: true,
-  issuer: 'lgsp-gateway',
-  audience: 'lgsp-gateway',
-  ttlSeconds: 300,
-  algorithm: 'ES256',
-  clockToleranceSeconds: 5,
-};
 
 const KEY_TYPE_FOR_ALG: Record<string, { type: string; curve?: string }> = {
   ES256: { type: 'ec', curve: 'prime256v1' },
@@ -238,7 +218,7 @@ export async function createTokenIssuer(
   deps: { clock: Clock; logger: Logger; env?: Env; metrics?: GatewayMetrics; previous?: TokenIssuer },
 ): Promise<TokenIssuer> {
   const env = deps.env ?? process.env;
-  const options: TokenIssuerConfig = { ...TOKEN_DEFAULTS, ...config.auth?.tokens };
+  const options: TokenIssuerConfig = config.auth.tokens;
   if (!(ALLOWED_ALGORITHMS as readonly string[]).includes(options.algorithm)) {
     throw new ConfigPathError(['auth', 'tokens', 'algorithm'], 'enum', `${options.algorithm} is not allowed`);
   }
@@ -310,7 +290,7 @@ export async function createTokenIssuer(
 
   // A fixed digest to compare against when the client id is unknown, so that path costs the same.
   const unknownClientDigest = [sha256('unknown-client')];
-  const limits = options.throttle ?? THROTTLE_DEFAULTS;
+  const limits = options.throttle;
   const windowMs = limits.windowSeconds * 1000;
   const throttle = tokenThrottleState(deps.clock, limits, deps.previous?.throttleState?.());
 

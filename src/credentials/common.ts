@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Type, type Static } from 'typebox';
 import { ConfigPathError } from '../config/config-error.ts';
 import { formUrlEncode } from './secret-masker.ts';
 import type { SecretSource } from './secrets.ts';
@@ -6,28 +7,19 @@ import type { StrategyDeps } from './types.ts';
 
 type Path = readonly (string | number)[];
 
-/** Options every token-fetching strategy shares, with their defaults. */
-export interface TokenTimingOptions {
-  /** Refresh this long before the token expires. Default 60. */
-  refreshSkewSeconds?: number;
-  /** Whole token call, connect to last byte. Default 10000. */
-  timeoutMs?: number;
-  /** While the endpoint fails, at most one token call per this interval. Default 1000. */
-  minRetryIntervalMs?: number;
-}
-
-export const DEFAULT_REFRESH_SKEW_SECONDS = 60;
-export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
-export const DEFAULT_MIN_RETRY_INTERVAL_MS = 1000;
-
+/** Options every token-fetching strategy shares, with their defaults (filled in by the plug-in loader). */
 export const tokenTimingSchemaProperties = {
-  refreshSkewSeconds: { type: 'integer', minimum: 0 },
-  timeoutMs: { type: 'integer', minimum: 1 },
-  minRetryIntervalMs: { type: 'integer', minimum: 0 },
-} as const;
+  /** Refresh this long before the token expires. */
+  refreshSkewSeconds: Type.Integer({ minimum: 0, default: 60 }),
+  /** Whole token call, connect to last byte. */
+  timeoutMs: Type.Integer({ minimum: 1, default: 10_000 }),
+  /** While the endpoint fails, at most one token call per this interval. */
+  minRetryIntervalMs: Type.Integer({ minimum: 0, default: 1000 }),
+};
+export type TokenTimingOptions = Static<ReturnType<typeof Type.Object<typeof tokenTimingSchemaProperties>>>;
 
 /** Header name syntax (RFC 9110 token). */
-export const headerNameSchema = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" } as const;
+export const headerNameSchema = Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" });
 
 export function secretSource(deps: StrategyDeps): SecretSource {
   return { env: deps.env ?? process.env, configDir: deps.configDir ?? process.cwd() };

@@ -1,7 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { PluginRef } from '../config/types.ts';
 import type { Registry } from '../plugin/plugin.ts';
+import { buildPlugin } from '../plugin/plugin-options.ts';
 import { createSecretMasker, type SecretMasker } from './secret-masker.ts';
 import { clientSecret } from './strategies/client-secret.ts';
 import { loginToken } from './strategies/login-token.ts';
@@ -24,23 +24,6 @@ export const credentialStrategies: Registry<StrategyDeps, CredentialStrategy> = 
 type Path = readonly (string | number)[];
 
 /**
- * Strategy option schemas are static objects: each is compiled once for the process, not once per
- * upstream per load (a reload runs on the event loop, and compiling was a visible part of it). A memo of
- * compiled pure functions keyed by the schema objects, not state.
- */
-let optionsAjv: Ajv | undefined;
-const optionValidators = new WeakMap<object, ValidateFunction>();
-function optionsValidator(schema: object): ValidateFunction {
-  let validate = optionValidators.get(schema);
-  if (!validate) {
-    optionsAjv ??= new Ajv({ allErrors: true, strict: false });
-    validate = optionsAjv.compile(schema);
-    optionValidators.set(schema, validate);
-  }
-  return validate;
-}
-
-/**
  * Builds an upstream's credential chain from its `credentials:` list, applied in order (a platform token,
  * then a provincial access header). Each entry's options are checked against its strategy's schema.
  */
@@ -55,18 +38,16 @@ export function createCredentialChain(
 } {
   const strategies = refs.map((ref, index) => {
     const entryPath = [...path, index];
-    const plugin = Object.hasOwn(credentialStrategies, ref.type) ? credentialStrategies[ref.type] : undefined;
-    if (!plugin) {
-      throw new ConfigPathError(
-        [...entryPath, 'type'],
-        'enum',
-        `unknown credential strategy "${ref.type}" (known: ${Object.keys(credentialStrategies).join(', ')})`,
-      );
-    }
-    const { type: _type, ...options } = ref;
-    const validate = optionsValidator(plugin.schema);
-    if (!validate(options)) throw optionsError(validate.errors ?? [], entryPath);
-    return plugin.create(options as never, { ...deps, path: entryPath });
+    const { type, ...options } = ref;
+    return buildPlugin(
+      credentialStrategies,
+      'credential strategy',
+      type,
+      options,
+      { ...deps, path: entryPath },
+      entryPath,
+      [...entryPath, 'type'],
+    );
   });
 
   const needs = new Set(strategies.map((s) => s.bodyNeed).filter((n) => n !== undefined));
@@ -139,33 +120,4 @@ export function createCredentialChain(
       for (const strategy of strategies) strategy.close?.();
     },
   };
-}
-
-/** The first schema violation as a ConfigPathError at the exact option path. */
-function optionsError(errors: readonly ErrorObject[], entryPath: Path): ConfigPathError {
-  // oneOf (SecretRef) reports every branch; the most specific error is the deepest one.
-  const error = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
-  if (!error) return new ConfigPathError(entryPath, 'schema', 'invalid options');
-  const segments = error.instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  const params = error.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
-  if (error.keyword === 'required' && params.missingProperty) {
-    return new ConfigPathError(
-      [...entryPath, ...segments, params.missingProperty],
-      'required',
-      `${params.missingProperty} is required`,
-    );
-  }
-  if (error.keyword === 'additionalProperties' && params.additionalProperty) {
-    return new ConfigPathError(
-      [...entryPath, ...segments, params.additionalProperty],
-      'additionalProperties',
-      `unknown option ${params.additionalProperty}`,
-    );
-  }
-  const allowed = params.allowedValues ? `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : '';
-  return new ConfigPathError([...entryPath, ...segments], error.keyword, `${error.message ?? 'invalid'}${allowed}`);
 }

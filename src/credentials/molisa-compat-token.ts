@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../config/types.ts';
+import { Type, type Static } from 'typebox';
+import { definePlugin } from '../plugin/plugin.ts';
 
 /**
  * MOLISA compatibility token. A legacy MOLISA client still calls `GetToken` with its old
@@ -9,10 +11,14 @@ import type { Clock } from '../config/types.ts';
  * GetToken itself, in MOLISA's own shape, with an opaque token that carries no authority: the caller is
  * authenticated by the gateway's consumer authentication on the route, not by this username/password.
  */
-export interface MolisaCompatTokenOptions {
-  /** When set, the answer also carries `expires_in` (seconds), an extension MOLISA clients ignore. */
-  lifetimeSeconds?: number;
-}
+const MolisaCompatTokenSchema = Type.Object(
+  {
+    /** When set, the answer also carries `expires_in` (seconds), an extension MOLISA clients ignore. */
+    lifetimeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type MolisaCompatTokenOptions = Static<typeof MolisaCompatTokenSchema>;
 
 export interface MolisaCompatAnswer {
   status: number;
@@ -54,3 +60,6 @@ function describeProblem(body: unknown): string | undefined {
   ].filter((f) => f !== undefined);
   return missing.length > 0 ? `Thiếu hoặc sai kiểu trường: ${missing.join(', ')}` : undefined;
 }
+
+/** The route-answer plug-in `molisa-compat-token` (`answer: { type: molisa-compat-token, lifetimeSeconds }`). */
+export const molisaCompatToken = definePlugin(MolisaCompatTokenSchema, createMolisaCompatTokenResponder);

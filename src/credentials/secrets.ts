@@ -1,31 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigPathError } from '../config/config-error.ts';
+import type { Env } from '../config/interpolate.ts';
 import type { SecretRef } from '../config/types.ts';
 import { maskText } from '../logging/mask.ts';
 import { redactSecrets } from './secret-masker.ts';
 
 type Path = readonly (string | number)[];
-type Env = Readonly<Record<string, string | undefined>>;
 
-/** JSON Schema of a SecretRef: a plain string (already `${VAR}`-interpolated), `{ env }` or `{ file }`. */
-export const secretRefSchema = {
-  oneOf: [
-    { type: 'string' },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['env'],
-      properties: { env: { type: 'string', minLength: 1 } },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['file'],
-      properties: { file: { type: 'string', minLength: 1 } },
-    },
-  ],
-} as const;
+/** JSON Schema of a SecretRef (written once, in consumers/config-schema.ts, beside the other config shapes). */
+export { SecretRefSchema as secretRefSchema } from '../consumers/config-schema.ts';
 
 export interface SecretSource {
   env: Env;

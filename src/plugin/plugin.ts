@@ -1,4 +1,5 @@
 import type { JSONSchemaType } from 'ajv';
+import type { Static, TSchema } from 'typebox';
 
 /**
  * Every pluggable piece (upstream credential strategy, transform operation, error dialect) is a
@@ -14,3 +15,14 @@ export interface Plugin<Options, Deps, Built> {
 }
 
 export type Registry<Deps, Built> = Readonly<Record<string, Plugin<never, Deps, Built>>>;
+
+/**
+ * A plug-in whose options are written once, as a TypeBox schema: the JSON Schema the loader checks (and
+ * fills defaults from) and, through `Static<>`, the type `create` receives.
+ */
+export function definePlugin<S extends TSchema, Deps, Built>(
+  schema: S,
+  create: (options: Static<S>, deps: Deps) => Built,
+): Plugin<Static<S>, Deps, Built> {
+  return { schema: schema as unknown as Record<string, unknown>, create };
+}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Env } from '../config/interpolate.ts';
 import type { LoadOptions } from '../config/load-config.ts';
 import type { Clock } from '../config/types.ts';
-import { consumerConfigSchema, type GatewayMetrics } from '../consumers/index.ts';
+import type { GatewayMetrics } from '../consumers/index.ts';
 import { createCredentialChain, createTokenCache, type TokenCache } from '../credentials/index.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -11,7 +11,6 @@ import { ConfigPathError } from '../config/config-error.ts';
 import {
   compileBodyStage,
   createMappingDeps,
-  createOptionsAjv,
   createValidatorFactory,
   loadCatalogs,
   type CatalogSet,
@@ -31,9 +30,9 @@ export interface FactoryDeps {
   readonly tokenCache?: TokenCache;
 }
 
-/** How the gateway loads its config: the env, the dialect names, the consumer schema extensions. */
+/** How the gateway loads its config: the env and the error dialects (whose option schemas are checked). */
 export function gatewayLoadOptions(env: Env): LoadOptions {
-  return { env, dialects: errorDialects, schemaExtensions: consumerConfigSchema };
+  return { env, dialects: errorDialects };
 }
 
 /** The factories the gateway is built with: the one place that wires the pluggable modules together. */
@@ -42,9 +41,9 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
   // Per build: catalogs and one validator factory (ajv instance with a per-file cache), made fresh by
   // beginBuild so a reload sees edited catalogs and schemas, and the old build keeps its own.
   let stageDeps: (MappingDeps & { validators: ValidatorFactory }) | undefined;
-  // Kept across builds, since compiling is most of a reload and a reload holds up traffic: the op-options
-  // Ajv (static schemas), and the body validators of schema files whose content did not change.
-  const optionsAjv = createOptionsAjv();
+  // Kept across builds, since compiling is most of a reload and a reload holds up traffic: the body
+  // validators of schema files whose content did not change (plug-in option schemas are compiled once
+  // per process by src/plugin/plugin-options.ts).
   let previousValidators: ValidatorFactory | undefined;
   return {
     tokenCache,
@@ -60,7 +59,7 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
       }
       const validators = createValidatorFactory(config.paths.schemas, { reuse: previousValidators });
       previousValidators = validators;
-      stageDeps = { ...createMappingDeps(catalogs, optionsAjv), validators };
+      stageDeps = { ...createMappingDeps(catalogs), validators };
     },
     compileStage(stage, path) {
       if (!stageDeps) throw new Error('compileStage called before beginBuild');

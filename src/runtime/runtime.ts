@@ -4,7 +4,7 @@ import type { AgentOptions } from 'node:https';
 import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config-error.ts';
 import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
 import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, UpstreamConfig } from '../config/types.ts';
-import { createMolisaCompatTokenResponder } from '../credentials/molisa-compat-token.ts';
+import { routeAnswers } from '../credentials/route-answers.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { buildPlugin } from '../plugin/plugin-options.ts';
@@ -295,9 +295,7 @@ function buildRoute(
     response,
     plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
-    answer: route.answer
-      ? createMolisaCompatTokenResponder({ lifetimeSeconds: route.answer.lifetimeSeconds }, { clock: deps.clock })
-      : undefined,
+    answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
   };
 }
 
@@ -351,13 +349,17 @@ function buildStage(
   return { run: deps.factories.compileStage(stage, path), mode: stage.mode ?? 'enforce' };
 }
 
+/** The gateway's own answer of a route (`answer: { type, ...options }`), built by the plug-in loader. */
+function routeAnswer(ref: NonNullable<RouteConfig['answer']>, clock: Clock, path: (string | number)[]) {
+  const { type, ...options } = ref;
+  return buildPlugin(routeAnswers, 'route answer', type, options, { clock }, path, [...path, 'type']);
+}
+
 function createRenderer(ref: DialectRef | undefined, path: (string | number)[]): ErrorRenderer {
   const name = ref === undefined ? defaultDialect : typeof ref === 'string' ? ref : ref.name;
   const options = typeof ref === 'object' ? (ref.options ?? {}) : {};
-  const plugin = Object.hasOwn(errorDialects, name) ? errorDialects[name] : undefined;
-  if (!plugin) throw new ConfigPathError(path, 'reference', `unknown error dialect "${name}"`);
   const at = typeof ref === 'object' ? [...path, 'options'] : path;
-  return buildPlugin(plugin, options, {}, at, `error dialect ${name}`);
+  return buildPlugin(errorDialects, 'error dialect', name, options, {}, at, path);
 }
 
 /** Releases what `old` holds that `current` no longer uses (agents of changed upstreams). */

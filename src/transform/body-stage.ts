@@ -31,7 +31,7 @@ export function compileBodyStage(
   path: readonly (string | number)[],
 ): BodyStageFn {
   if (stage.mode !== undefined && stage.mode !== 'enforce' && stage.mode !== 'report') {
-    throw new ConfigPathError([...path, 'mode'], 'enum', 'mode phải là enforce hoặc report');
+    throw new ConfigPathError([...path, 'mode'], 'enum', 'mode must be enforce or report');
   }
   const map = stage.mapping ? compileMapping(stage.mapping, deps, [...path, 'mapping']) : undefined;
   const validate = stage.schema ? deps.validators.compile(stage.schema, [...path, 'schema']) : undefined;

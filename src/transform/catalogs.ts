@@ -50,19 +50,23 @@ export function loadCatalogs(dir: string): CatalogSet {
       .filter((f) => /\.ya?ml$/.test(f))
       .sort();
   } catch (err) {
-    throw new ConfigPathError(['catalogs'], 'catalog-dir', `Không đọc được thư mục danh mục ${dir}: ${String(err)}`);
+    throw new ConfigPathError(
+      ['catalogs'],
+      'catalog-dir',
+      `cannot read the catalogue directory ${dir}: ${String(err)}`,
+    );
   }
   const map = new Map<string, Catalog>();
   for (const file of files) {
     const name = file.replace(/\.ya?ml$/, '');
     if (map.has(name)) {
-      throw new ConfigPathError(['catalogs', file], 'duplicate', `Danh mục "${name}" được khai báo hai lần`);
+      throw new ConfigPathError(['catalogs', file], 'duplicate', `catalogue "${name}" is defined twice`);
     }
     let text: string;
     try {
       text = readFileSync(join(dir, file), 'utf8');
     } catch (err) {
-      throw new ConfigPathError(['catalogs', file], 'catalog-read', `Không đọc được ${file}: ${String(err)}`);
+      throw new ConfigPathError(['catalogs', file], 'catalog-read', `cannot read ${file}: ${String(err)}`);
     }
     map.set(name, parseCatalog(name, file, text));
   }
@@ -73,33 +77,37 @@ export function loadCatalogs(dir: string): CatalogSet {
 /** Parses one catalogue file's text; exported for tests. */
 export function parseCatalog(name: string, file: string, text: string): Catalog {
   const base = ['catalogs', file] as const;
-  if (!NAME.test(name)) throw new ConfigPathError(base, 'name', `Tên tệp danh mục không hợp lệ: ${file}`);
+  if (!NAME.test(name)) throw new ConfigPathError(base, 'name', `invalid catalogue file name: ${file}`);
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    throw new ConfigPathError(base, 'yaml-syntax', `${where}: lỗi cú pháp YAML: ${e.message.split('\n')[0]}`);
+    throw new ConfigPathError(base, 'yaml-syntax', `${where}: YAML syntax error: ${e.message.split('\n')[0]}`);
   }
   const raw: unknown = doc.toJS();
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigPathError(base, 'type', `${file}: danh mục phải là một object có columns và entries`);
+    throw new ConfigPathError(base, 'type', `${file}: a catalogue must be an object with columns and entries`);
   }
   const obj = raw as Record<string, unknown>;
   for (const k of Object.keys(obj)) {
     if (!['description', 'source', 'columns', 'entries'].includes(k)) {
-      throw new ConfigPathError([...base, k], 'additionalProperties', `${file}: khóa "${k}" không được hỗ trợ`);
+      throw new ConfigPathError([...base, k], 'additionalProperties', `${file}: unknown key "${k}"`);
     }
   }
   const columns = obj.columns;
   if (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => typeof c === 'string' && NAME.test(c))) {
-    throw new ConfigPathError([...base, 'columns'], 'type', `${file}: columns phải là danh sách tên cột`);
+    throw new ConfigPathError([...base, 'columns'], 'type', `${file}: columns must be a list of column names`);
   }
   if (new Set(columns).size !== columns.length || columns.includes(ALIASES)) {
-    throw new ConfigPathError([...base, 'columns'], 'uniqueItems', `${file}: tên cột trùng hoặc dùng tên "aliases"`);
+    throw new ConfigPathError(
+      [...base, 'columns'],
+      'uniqueItems',
+      `${file}: a column name is repeated or is "aliases"`,
+    );
   }
   if (!Array.isArray(obj.entries) || obj.entries.length === 0) {
-    throw new ConfigPathError([...base, 'entries'], 'type', `${file}: entries phải là danh sách không rỗng`);
+    throw new ConfigPathError([...base, 'entries'], 'type', `${file}: entries must be a non-empty list`);
   }
   const indexes = new Map<string, Map<string, CatalogEntry>>();
   for (const c of [...columns, ALIASES]) indexes.set(c, new Map());
@@ -107,19 +115,23 @@ export function parseCatalog(name: string, file: string, text: string): Catalog 
   obj.entries.forEach((e: unknown, i: number) => {
     const at = [...base, 'entries', i];
     if (typeof e !== 'object' || e === null || Array.isArray(e)) {
-      throw new ConfigPathError(at, 'type', `${file}: mục thứ ${i} phải là object`);
+      throw new ConfigPathError(at, 'type', `${file}: entry ${i} must be an object`);
     }
     const rec = e as Record<string, unknown>;
     const entry: Record<string, CatalogValue | readonly CatalogValue[]> = {};
     for (const k of Object.keys(rec)) {
       if (k !== ALIASES && !columns.includes(k)) {
-        throw new ConfigPathError([...at, k], 'additionalProperties', `${file}: mục ${i} có cột lạ "${k}"`);
+        throw new ConfigPathError(
+          [...at, k],
+          'additionalProperties',
+          `${file}: entry ${i} has an unknown column "${k}"`,
+        );
       }
     }
     for (const c of columns as string[]) {
       const v = rec[c];
       if ((typeof v !== 'string' && typeof v !== 'number') || scalarToString(v)?.trim() === '') {
-        throw new ConfigPathError([...at, c], 'required', `${file}: mục ${i} thiếu giá trị cột "${c}"`);
+        throw new ConfigPathError([...at, c], 'required', `${file}: entry ${i} has no value for column "${c}"`);
       }
       entry[c] = v;
       index(indexes.get(c)!, v, entry, [...at, c], file, c);
@@ -127,7 +139,7 @@ export function parseCatalog(name: string, file: string, text: string): Catalog 
     if (rec[ALIASES] !== undefined) {
       const aliases = rec[ALIASES];
       if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string' || typeof a === 'number')) {
-        throw new ConfigPathError([...at, ALIASES], 'type', `${file}: aliases của mục ${i} phải là danh sách giá trị`);
+        throw new ConfigPathError([...at, ALIASES], 'type', `${file}: aliases of entry ${i} must be a list of values`);
       }
       entry[ALIASES] = Object.freeze([...aliases]);
       aliases.forEach((a, j) => index(indexes.get(ALIASES)!, a, entry, [...at, ALIASES, j], file, ALIASES));
@@ -160,7 +172,7 @@ function index(
   const prev = idx.get(key);
   // A lookup must be a function: two entries answering to one value would make the mapping a guess.
   if (prev !== undefined && prev !== entry) {
-    throw new ConfigPathError(at, 'uniqueItems', `${file}: giá trị "${String(v)}" của cột "${column}" bị trùng`);
+    throw new ConfigPathError(at, 'uniqueItems', `${file}: value "${String(v)}" of column "${column}" is repeated`);
   }
   idx.set(key, entry);
 }

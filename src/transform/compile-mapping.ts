@@ -1,16 +1,14 @@
-import { Ajv } from 'ajv';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
 import { compactRemoved, type MapCtx, type Step } from './ops/common.ts';
+import { buildPlugin } from '../plugin/plugin-options.ts';
 import { mappingOps } from './ops/registry.ts';
 import { admitShapes, ShapeCache, type PendingShapes, type ShapeBuilder } from './shape.ts';
 
-/** What compileMapping needs: catalogues, and optionally an Ajv to check op options (one per load). */
+/** What compileMapping needs: the catalogues of the load. */
 export interface MappingDeps {
   readonly catalogs: CatalogSet;
-  /** Reused across every compileMapping call of one load so op-option schemas compile once. */
-  readonly optionsAjv?: Ajv;
 }
 
 /**
@@ -32,14 +30,9 @@ export interface MappingResult {
   rawNumbers?: boolean;
 }
 
-/** An Ajv for the ops' option schemas; keep one across loads: it compiles each op's (static) schema once. */
-export function createOptionsAjv(): Ajv {
-  return new Ajv({ allErrors: true, strict: true, strictRequired: false });
-}
-
-/** Deps for one config load: the catalogues plus a shared Ajv for op options. */
-export function createMappingDeps(catalogs: CatalogSet, optionsAjv: Ajv = createOptionsAjv()): MappingDeps {
-  return { catalogs, optionsAjv };
+/** Deps for one config load: the catalogues (op options are checked by the plug-in loader). */
+export function createMappingDeps(catalogs: CatalogSet): MappingDeps {
+  return { catalogs };
 }
 
 /**
@@ -52,47 +45,27 @@ export function compileMapping(
   deps: MappingDeps,
   path: readonly (string | number)[],
 ): MappingFn {
-  if (!Array.isArray(ops)) throw new ConfigPathError(path, 'type', 'mapping phải là danh sách các phép ánh xạ');
-  const ajv = deps.optionsAjv ?? new Ajv({ allErrors: true, strict: true, strictRequired: false });
+  if (!Array.isArray(ops)) throw new ConfigPathError(path, 'type', 'mapping must be a list of mapping ops');
   const pre: Step[] = [];
   const post: Step[] = [];
   ops.forEach((raw, i) => {
     const at = [...path, i];
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new ConfigPathError(at, 'type', 'mỗi phép ánh xạ phải là object {op: ..., ...}');
+      throw new ConfigPathError(at, 'type', 'each mapping op must be an object {op: ..., ...}');
     }
     const name = raw.op ?? raw.type;
-    const plugin = typeof name === 'string' && Object.hasOwn(mappingOps, name) ? mappingOps[name] : undefined;
-    if (!plugin) {
-      throw new ConfigPathError(
-        [...at, raw.op === undefined && raw.type !== undefined ? 'type' : 'op'],
-        'enum',
-        `Phép ánh xạ không tồn tại: ${JSON.stringify(name)} (có: ${Object.keys(mappingOps).join(', ')})`,
-      );
-    }
     const options = { ...raw, op: name } as Record<string, unknown>;
     delete options.type;
-    const validate = ajv.compile(plugin.schema);
-    if (!validate(options)) {
-      // The most useful error first: a misspelt key, then anything not inside a oneOf/anyOf branch.
-      const errs = validate.errors!;
-      const e =
-        errs.find((x) => x.keyword === 'additionalProperties') ??
-        errs.find((x) => !/\/(oneOf|anyOf)\//.test(x.schemaPath) && x.keyword !== 'oneOf' && x.keyword !== 'anyOf') ??
-        errs[0];
-      const segs = e.instancePath
-        .split('/')
-        .slice(1)
-        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-      const extra = e.params as { additionalProperty?: string; missingProperty?: string };
-      const key = extra.additionalProperty ?? extra.missingProperty;
-      throw new ConfigPathError(
-        [...at, ...segs, ...(key === undefined ? [] : [key])],
-        e.keyword,
-        `Tùy chọn của phép "${String(name)}" không hợp lệ: ${e.instancePath || '(gốc)'} ${e.message ?? ''}`.trim(),
-      );
-    }
-    const built = plugin.create(options as never, { catalogs: deps.catalogs, path: at });
+    const namePath = [...at, raw.op === undefined && raw.type !== undefined ? 'type' : 'op'];
+    const built = buildPlugin(
+      mappingOps,
+      'mapping op',
+      name,
+      options,
+      { catalogs: deps.catalogs, path: at },
+      at,
+      namePath,
+    );
     (options.phase === 'post' ? post : pre).push(built.run);
     if (built.post) post.push(built.post);
   });

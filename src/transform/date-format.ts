@@ -107,7 +107,7 @@ function checkWithDateFns(fmt: string): void {
   const sample = new Date(2021, 11, 12, 12, 22, 34, 567);
   const text = dfFormat(sample, fmt);
   const back = dfParse(text, fmt, sample);
-  if (!dfIsValid(back)) throw new Error(`định dạng "${fmt}" không đọc lại được chính nó`);
+  if (!dfIsValid(back)) throw new Error(`format "${fmt}" cannot read back what it writes`);
 }
 
 /** Compiles one input format (or `ISO`) into a strict parser; throws Error on an unusable format. */
@@ -118,7 +118,7 @@ export function compileParser(fmt: string): DateParser {
   if (!tokens) return dateFnsParser(fmt);
   const fields = new Set(tokens.flatMap((t) => (t.t === 'num' ? [t.field] : [])));
   if (!fields.has('year') || !fields.has('month') || !fields.has('day')) {
-    throw new Error(`định dạng "${fmt}" phải có năm (yyyy), tháng (MM) và ngày (dd)`);
+    throw new Error(`format "${fmt}" needs a year (yyyy), a month (MM) and a day (dd)`);
   }
   // Length bounds reject most non-matching inputs before reading a digit (formats are tried in order).
   let minLen = 0;

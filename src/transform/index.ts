@@ -4,13 +4,7 @@
  * Reference: docs/transform.md.
  */
 export { loadCatalogs, parseCatalog, type Catalog, type CatalogEntry, type CatalogSet } from './catalogs.ts';
-export {
-  compileMapping,
-  createMappingDeps,
-  createOptionsAjv,
-  type MappingDeps,
-  type MappingFn,
-} from './compile-mapping.ts';
+export { compileMapping, createMappingDeps, type MappingDeps, type MappingFn } from './compile-mapping.ts';
 export { mappingOps } from './ops/registry.ts';
 export type { BaseOptions, CompiledOp, MapCtx, MappingOp, OpDeps, Step } from './ops/common.ts';
 export { createValidatorFactory, toFieldErrors, type ValidatorFactory, type ValidatorOptions } from './validator.ts';

@@ -24,11 +24,11 @@ export function parsePath(text: string, path: readonly (string | number)[]): Seg
   for (const part of text.split('.')) {
     const m = KEY_WITH_EACH.exec(part);
     if (!m || (m[1] === '' && m[2] === '') || (m[1] === '' && out.length > 0)) {
-      throw new ConfigPathError(path, 'path', `Đường dẫn trường không hợp lệ: "${text}" (xem docs/transform.md)`);
+      throw new ConfigPathError(path, 'path', `invalid field path: "${text}" (see docs/transform.md)`);
     }
     if (m[1] !== '') {
       if (FORBIDDEN_KEYS.has(m[1])) {
-        throw new ConfigPathError(path, 'path', `Không được dùng khóa "${m[1]}" trong đường dẫn "${text}"`);
+        throw new ConfigPathError(path, 'path', `key "${m[1]}" is not allowed in path "${text}"`);
       }
       out.push({ kind: 'key', key: m[1] });
     }
@@ -53,7 +53,7 @@ export function parseFieldPath(
   const segs = [...parsePath(at, atPath), ...parsePath(field, fieldPath)];
   const last = segs.at(-1);
   if (!last || last.kind !== 'key') {
-    throw new ConfigPathError(fieldPath, 'path', `Trường "${field}" phải kết thúc bằng tên khóa (không phải "[]")`);
+    throw new ConfigPathError(fieldPath, 'path', `field "${field}" must end with a key name (not "[]")`);
   }
   return { container: segs.slice(0, -1), key: last.key };
 }

@@ -74,7 +74,7 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
       const file = resolve(root, schemaFile);
       const rel = relative(root, file);
       if (rel.startsWith('..') || isAbsolute(rel)) {
-        throw new ConfigPathError(path, 'schema-compile', `Tệp schema ${schemaFile} nằm ngoài thư mục schemas`);
+        throw new ConfigPathError(path, 'schema-compile', `schema file ${schemaFile} is outside the schemas directory`);
       }
       const cached = cache.get(file);
       if (cached) return cached;
@@ -83,14 +83,15 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
       try {
         const real = realpathSync(file);
         const realRel = relative(realpathSync(root), real);
-        if (realRel.startsWith('..') || isAbsolute(realRel)) throw new Error('liên kết trỏ ra ngoài thư mục schemas');
+        if (realRel.startsWith('..') || isAbsolute(realRel))
+          throw new Error('a link points outside the schemas directory');
         text = readFileSync(real, 'utf8');
         schema = JSON.parse(text);
       } catch (err) {
         throw new ConfigPathError(
           path,
           'schema-compile',
-          `Không đọc được schema ${schemaFile}: ${(err as Error).message}`,
+          `cannot read schema ${schemaFile}: ${(err as Error).message}`,
         );
       }
       const key = `${file}\0${maxErrors}\0${text}`;
@@ -108,7 +109,7 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
         throw new ConfigPathError(
           path,
           'schema-compile',
-          `Schema ${schemaFile} không biên dịch được: ${(err as Error).message}`,
+          `schema ${schemaFile} does not compile: ${(err as Error).message}`,
         );
       }
       const fast = lengthMonotone(schema) ? fastAjv.compile(schema as object) : undefined;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { errorCodes } from '../../src/errors/codes.ts';
+import { configCodes } from '../../src/errors/config-codes.ts';
 
 describe('error code registry', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -11,6 +12,17 @@ describe('error code registry', () => {
       expect(row, `README.md has no table row for ${code}`).to.be.a('string');
       expect(row).to.contain(`| ${spec.status} |`);
       expect(row).to.contain(`| ${spec.hop} |`);
+    });
+  }
+});
+
+describe('config error code registry', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+  for (const code of Object.keys(configCodes)) {
+    it(`${code} is documented in README.md`, () => {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
+      expect(row, `README.md has no table row for ${code}`).to.be.a('string');
     });
   }
 });

@@ -1,10 +1,8 @@
-import type { SecretRef } from '../../config/types.ts';
-import type { Plugin } from '../../plugin/plugin.ts';
+import { Type, type Static } from 'typebox';
+import { SecretRefSchema, StringMap } from '../../consumers/config-schema.ts';
+import { definePlugin } from '../../plugin/plugin.ts';
 import {
   basicCredentials,
-  DEFAULT_MIN_RETRY_INTERVAL_MS,
-  DEFAULT_REFRESH_SKEW_SECONDS,
-  DEFAULT_TOKEN_TIMEOUT_MS,
   headerNameSchema,
   injectedToken,
   parseJsonAnswer,
@@ -13,9 +11,8 @@ import {
   toSeconds,
   tokenCacheKey,
   tokenTimingSchemaProperties,
-  type TokenTimingOptions,
 } from '../common.ts';
-import { resolveSecret, scrubSecrets, secretRefSchema } from '../secrets.ts';
+import { resolveSecret, scrubSecrets } from '../secrets.ts';
 import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';
@@ -26,51 +23,36 @@ import type { CredentialStrategy, StrategyDeps } from '../types.ts';
  * provincial LGSPs (domain.md §2.1, §4). The consumer-key/consumer-secret pair differs per environment
  * (seed 003, "consumer-key / consumer-secret (thử nghiệm)" vs "(chính thức)").
  */
-export interface OAuth2ClientCredentialsOptions extends TokenTimingOptions {
-  tokenUrl: string;
-  consumerKey: SecretRef;
-  consumerSecret: SecretRef;
-  /**
-   * `basic` (default): HTTP Basic with key and secret each form-urlencoded first (RFC 6749 §2.3.1);
-   * `basic-raw`: HTTP Basic of `key:secret` as is, for servers that do not decode; `body`:
-   * client_id/client_secret in the form.
-   */
-  clientAuth?: 'basic' | 'basic-raw' | 'body';
-  scope?: string;
-  /** Extra form fields of the token call (non-secret), e.g. `{ audience: ... }`. */
-  extraParams?: Record<string, string>;
-  /** Lifetime when the answer has no `expires_in`. Default 300. */
-  defaultLifetimeSeconds?: number;
-  /** Header carrying the token. Default `Authorization`. */
-  header?: string;
-  /** Scheme before the token; empty string for the bare token. Default `Bearer`. */
-  scheme?: string;
-  tokenRejected?: TokenRejectedOptions;
-}
-
-export const DEFAULT_OAUTH2_LIFETIME_SECONDS = 300;
-
-export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, StrategyDeps, CredentialStrategy> = {
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['tokenUrl', 'consumerKey', 'consumerSecret'],
-    properties: {
-      tokenUrl: { type: 'string', pattern: '^https?://' },
-      consumerKey: secretRefSchema,
-      consumerSecret: secretRefSchema,
-      clientAuth: { enum: ['basic', 'basic-raw', 'body'] },
-      scope: { type: 'string' },
-      extraParams: { type: 'object', additionalProperties: { type: 'string' } },
-      defaultLifetimeSeconds: { type: 'integer', minimum: 1 },
-      header: headerNameSchema,
-      scheme: { type: 'string' },
-      tokenRejected: tokenRejectedSchema,
-      ...tokenTimingSchemaProperties,
-    },
+const OAuth2ClientCredentialsSchema = Type.Object(
+  {
+    tokenUrl: Type.String({ pattern: '^https?://' }),
+    consumerKey: SecretRefSchema,
+    consumerSecret: SecretRefSchema,
+    /**
+     * `basic` (default): HTTP Basic with key and secret each form-urlencoded first (RFC 6749 §2.3.1);
+     * `basic-raw`: HTTP Basic of `key:secret` as is, for servers that do not decode; `body`:
+     * client_id/client_secret in the form.
+     */
+    clientAuth: Type.Enum(['basic', 'basic-raw', 'body'], { default: 'basic' }),
+    scope: Type.Optional(Type.String()),
+    /** Extra form fields of the token call (non-secret), e.g. `{ audience: ... }`. */
+    extraParams: StringMap(Type.String(), { default: {} }),
+    /** Lifetime when the answer has no `expires_in`. */
+    defaultLifetimeSeconds: Type.Integer({ minimum: 1, default: 300 }),
+    /** Header carrying the token. */
+    header: Type.String({ ...headerNameSchema, default: 'Authorization' }),
+    /** Scheme before the token; empty string for the bare token. */
+    scheme: Type.String({ default: 'Bearer' }),
+    tokenRejected: Type.Optional(Type.Unsafe<TokenRejectedOptions>(tokenRejectedSchema)),
+    ...tokenTimingSchemaProperties,
   },
+  { additionalProperties: false },
+);
+export type OAuth2ClientCredentialsOptions = Static<typeof OAuth2ClientCredentialsSchema>;
 
-  create(options, deps) {
+export const oauth2ClientCredentials = definePlugin(
+  OAuth2ClientCredentialsSchema,
+  (options, deps: StrategyDeps): CredentialStrategy => {
     const source = secretSource(deps);
     const consumerKey = resolveSecret(options.consumerKey, 'consumerKey', [...deps.path, 'consumerKey'], source);
     const consumerSecret = resolveSecret(
@@ -79,18 +61,18 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
       [...deps.path, 'consumerSecret'],
       source,
     );
-    const clientAuth = options.clientAuth ?? 'basic';
+    const clientAuth = options.clientAuth;
     const basic = basicCredentials(consumerKey, consumerSecret, clientAuth === 'basic-raw' ? 'raw' : 'form', deps.path);
     // Anything quoted back from the endpoint is scrubbed of the secret and of the Basic header built from it.
     const scrub = (text: string): string => scrubSecrets(text, [consumerSecret, basic]);
-    const header = (options.header ?? 'authorization').toLowerCase();
-    const scheme = options.scheme ?? 'Bearer';
-    const defaultLifetime = options.defaultLifetimeSeconds ?? DEFAULT_OAUTH2_LIFETIME_SECONDS;
+    const header = options.header.toLowerCase();
+    const scheme = options.scheme;
+    const defaultLifetime = options.defaultLifetimeSeconds;
     const isTokenRejected = compileTokenRejected(options.tokenRejected, [...deps.path, 'tokenRejected']);
 
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (options.scope) form.set('scope', options.scope);
-    for (const [name, value] of Object.entries(options.extraParams ?? {})) form.set(name, value);
+    for (const [name, value] of Object.entries(options.extraParams)) form.set(name, value);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (clientAuth !== 'body') headers.authorization = `Basic ${basic}`;
     else {
@@ -107,7 +89,7 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
           method: 'POST',
           headers,
           body,
-          timeoutMs: options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
+          timeoutMs: options.timeoutMs,
           tls: deps.tls,
         });
       } catch (err) {
@@ -136,8 +118,8 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
         key: tokenCacheKey(deps.upstreamId, 'oauth2-client-credentials', [options, consumerKey, consumerSecret]),
         upstreamId: deps.upstreamId,
         strategy: 'oauth2-client-credentials',
-        refreshSkewSeconds: options.refreshSkewSeconds ?? DEFAULT_REFRESH_SKEW_SECONDS,
-        minRetryIntervalMs: options.minRetryIntervalMs ?? DEFAULT_MIN_RETRY_INTERVAL_MS,
+        refreshSkewSeconds: options.refreshSkewSeconds,
+        minRetryIntervalMs: options.minRetryIntervalMs,
         fetchToken,
       },
       deps,
@@ -165,4 +147,4 @@ export const oauth2ClientCredentials: Plugin<OAuth2ClientCredentialsOptions, Str
       }),
     };
   },
-};
+);

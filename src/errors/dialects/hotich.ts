@@ -1,4 +1,5 @@
-import type { Plugin } from '../../plugin/plugin.ts';
+import { Type } from 'typebox';
+import { definePlugin } from '../../plugin/plugin.ts';
 import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
@@ -6,14 +7,15 @@ import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.t
  * (domain.md §4; seed 003). A gateway error is always status "0" ("1" is success); errorCode is the GW_
  * code. No options: a configurable status could be set to "1".
  */
-export const hotichDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> = {
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {},
-    description: 'hotich takes no options: a gateway error always has status "0", never the success "1"',
-  },
-  create: () => (err, ctx) => ({
+export const hotichDialect = definePlugin(
+  Type.Object(
+    {},
+    {
+      additionalProperties: false,
+      description: 'hotich takes no options: a gateway error always has status "0", never the success "1"',
+    },
+  ),
+  (): ErrorRenderer => (err, ctx) => ({
     status: failureStatus(err),
     contentType: 'application/json; charset=utf-8',
     body: JSON.stringify({
@@ -26,4 +28,4 @@ export const hotichDialect: Plugin<Record<string, never>, unknown, ErrorRenderer
       ...(err.details.length > 0 ? { errors: err.details } : {}),
     }),
   }),
-};
+);

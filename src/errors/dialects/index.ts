@@ -1,4 +1,4 @@
-import type { Plugin } from '../../plugin/plugin.ts';
+import type { Registry } from '../../plugin/plugin.ts';
 import type { ErrorRenderer } from './dialect.ts';
 import { hotichDialect } from './hotich.ts';
 import { molisaDialect } from './molisa.ts';
@@ -6,11 +6,11 @@ import { ndxpDialect } from './ndxp.ts';
 import { problemJsonDialect } from './problem-json.ts';
 
 /** Error dialects by name, as routes and upstreams name them in YAML (`errorDialect: molisa`). */
-export const errorDialects: Readonly<Record<string, Plugin<never, unknown, ErrorRenderer>>> = {
-  'problem+json': problemJsonDialect as Plugin<never, unknown, ErrorRenderer>,
-  molisa: molisaDialect as Plugin<never, unknown, ErrorRenderer>,
-  ndxp: ndxpDialect as Plugin<never, unknown, ErrorRenderer>,
-  hotich: hotichDialect as Plugin<never, unknown, ErrorRenderer>,
+export const errorDialects: Registry<unknown, ErrorRenderer> = {
+  'problem+json': problemJsonDialect,
+  molisa: molisaDialect,
+  ndxp: ndxpDialect,
+  hotich: hotichDialect,
 };
 
 export const defaultDialect = 'problem+json';

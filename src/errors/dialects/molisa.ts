@@ -1,40 +1,38 @@
-import type { Plugin } from '../../plugin/plugin.ts';
+import { Type } from 'typebox';
+import { definePlugin } from '../../plugin/plugin.ts';
 import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
  * MOLISA social-protection API: `{ error_code, message }`, 0 meaning success (seed 004, §IV.2), so a
  * gateway error always carries a non-zero code. The numeric code is the HTTP status unless configured.
  */
-interface Options {
-  errorCode?: number;
-}
-
-export const molisaDialect: Plugin<Options, unknown, ErrorRenderer> = {
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      errorCode: {
-        type: 'integer',
-        minimum: 1,
-        description: 'error_code 0 means success to a MOLISA caller (seed 004): a gateway error never carries it',
-      },
+export const molisaDialect = definePlugin(
+  Type.Object(
+    {
+      errorCode: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          description: 'error_code 0 means success to a MOLISA caller (seed 004): a gateway error never carries it',
+        }),
+      ),
     },
-  },
-  create: (options) => (err, ctx) => ({
-    status: failureStatus(err),
-    contentType: 'application/json; charset=utf-8',
-    body: JSON.stringify({
-      // The schema refuses 0 at load; this guards a renderer built without the loader.
-      error_code: isErrorCode(options.errorCode) ? options.errorCode : failureStatus(err),
-      message: summariseDetails(err),
-      code: err.code,
-      hop: err.hop,
-      requestId: ctx.requestId,
-      ...(err.details.length > 0 ? { errors: err.details } : {}),
+    { additionalProperties: false },
+  ),
+  (options): ErrorRenderer =>
+    (err, ctx) => ({
+      status: failureStatus(err),
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({
+        // The schema refuses 0 at load; this guards a renderer built without the loader.
+        error_code: isErrorCode(options.errorCode) ? options.errorCode : failureStatus(err),
+        message: summariseDetails(err),
+        code: err.code,
+        hop: err.hop,
+        requestId: ctx.requestId,
+        ...(err.details.length > 0 ? { errors: err.details } : {}),
+      }),
     }),
-  }),
-};
+);
 
 function isErrorCode(code: unknown): code is number {
   return typeof code === 'number' && Number.isInteger(code) && code >= 1;

@@ -1,4 +1,5 @@
-import type { Plugin } from '../../plugin/plugin.ts';
+import { Type } from 'typebox';
+import { definePlugin } from '../../plugin/plugin.ts';
 import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
@@ -6,14 +7,15 @@ import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.t
  * is a string: the HTTP status, never "200", which the platforms answer for success. No options: a
  * configurable code could be set to the success one.
  */
-export const ndxpDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> = {
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {},
-    description: 'ndxp takes no options: responseCode is the HTTP status of the error, never the success code "200"',
-  },
-  create: () => (err, ctx) => ({
+export const ndxpDialect = definePlugin(
+  Type.Object(
+    {},
+    {
+      additionalProperties: false,
+      description: 'ndxp takes no options: responseCode is the HTTP status of the error, never the success code "200"',
+    },
+  ),
+  (): ErrorRenderer => (err, ctx) => ({
     status: failureStatus(err),
     contentType: 'application/json; charset=utf-8',
     body: JSON.stringify({
@@ -25,4 +27,4 @@ export const ndxpDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> 
       ...(err.details.length > 0 ? { errors: err.details } : {}),
     }),
   }),
-};
+);

@@ -1,15 +1,17 @@
-import type { Plugin } from '../../plugin/plugin.ts';
+import { Type } from 'typebox';
+import { definePlugin } from '../../plugin/plugin.ts';
 import { failureStatus, type ErrorRenderer } from './dialect.ts';
 
 /** RFC 9457 problem details, the default dialect. */
-export const problemJsonDialect: Plugin<Record<string, never>, unknown, ErrorRenderer> = {
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {},
-    description: 'problem+json takes no options',
-  },
-  create: () => (err, ctx) => ({
+export const problemJsonDialect = definePlugin(
+  Type.Object(
+    {},
+    {
+      additionalProperties: false,
+      description: 'problem+json takes no options',
+    },
+  ),
+  (): ErrorRenderer => (err, ctx) => ({
     status: failureStatus(err),
     contentType: 'application/problem+json; charset=utf-8',
     body: JSON.stringify({
@@ -25,4 +27,4 @@ export const problemJsonDialect: Plugin<Record<string, never>, unknown, ErrorRen
       ...(err.details.length > 0 ? { errors: err.details } : {}),
     }),
   }),
-};
+);

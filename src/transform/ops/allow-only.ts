@@ -30,7 +30,7 @@ export const allowOnlyOp: MappingOp<Options> = {
         !FORBIDDEN_KEYS.has(f) && !/[.[\]]/.test(f),
         [...path, 'fields', i],
         'pattern',
-        `"${f}": chỉ nhận tên khóa`,
+        `"${f}": only a key name is accepted`,
       ),
     );
     const allowed = new Set(o.fields);

@@ -59,7 +59,7 @@ export const codelistOp: MappingOp<Options> = {
       catalog !== undefined,
       [...path, 'catalog'],
       'reference',
-      `Không có danh mục "${o.catalog}" (có: ${catalogs.names().join(', ') || 'không có'})`,
+      `no catalogue "${o.catalog}" (known: ${catalogs.names().join(', ') || 'none'})`,
     );
     const cat = catalog!;
     const from = typeof o.from === 'string' ? [o.from] : o.from;
@@ -68,15 +68,15 @@ export const codelistOp: MappingOp<Options> = {
         c === ALIASES || cat.columns.includes(c),
         [...path, 'from', ...(typeof o.from === 'string' ? [] : [i])],
         'reference',
-        `Danh mục "${cat.name}" không có cột "${c}" (có: ${[...cat.columns, ALIASES].join(', ')})`,
+        `catalogue "${cat.name}" has no column "${c}" (columns: ${[...cat.columns, ALIASES].join(', ')})`,
       ),
     );
-    check(cat.columns.includes(o.to), [...path, 'to'], 'reference', `Danh mục "${cat.name}" không có cột "${o.to}"`);
+    check(cat.columns.includes(o.to), [...path, 'to'], 'reference', `catalogue "${cat.name}" has no column "${o.to}"`);
     const convert = (v: CatalogValue): CatalogValue => {
       if (o.as === 'string') return String(v);
       if (o.as === 'number') {
         const n = typeof v === 'number' ? v : Number(v);
-        check(Number.isFinite(n) && String(v).trim() !== '', [...path, 'as'], 'type', `"${v}" không phải số`);
+        check(Number.isFinite(n) && String(v).trim() !== '', [...path, 'as'], 'type', `"${v}" is not a number`);
         return n;
       }
       return v;
@@ -97,7 +97,7 @@ export const codelistOp: MappingOp<Options> = {
             prev === undefined || prev === entry,
             [...path, 'from'],
             'ambiguous',
-            `Giá trị "${v}" khớp hai mục khác nhau của danh mục "${cat.name}" qua các cột ${from.join(', ')}`,
+            `value "${v}" matches two different entries of catalogue "${cat.name}" through columns ${from.join(', ')}`,
           );
           owner.set(key, entry);
           const out = convert(entry[o.to] as CatalogValue);

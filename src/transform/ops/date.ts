@@ -54,12 +54,12 @@ export const dateOp: MappingOp<Options> = {
   ),
   create(o, { path }) {
     const offset = parseOffset(o.offset ?? '+07:00');
-    check(offset !== undefined, [...path, 'offset'], 'format', `Độ lệch múi giờ không hợp lệ: ${o.offset}`);
+    check(offset !== undefined, [...path, 'offset'], 'format', `invalid time-zone offset: ${o.offset}`);
     const parsers: DateParser[] = o.from.map((f, i) => {
       try {
         return compileParser(f);
       } catch (err) {
-        check(false, [...path, 'from', i], 'format', `Định dạng ngày không dùng được: ${(err as Error).message}`);
+        check(false, [...path, 'from', i], 'format', `unusable date format: ${(err as Error).message}`);
         throw err;
       }
     });
@@ -67,7 +67,7 @@ export const dateOp: MappingOp<Options> = {
     try {
       format = compileFormatter(o.to, offset!);
     } catch (err) {
-      check(false, [...path, 'to'], 'format', `Định dạng ngày không dùng được: ${(err as Error).message}`);
+      check(false, [...path, 'to'], 'format', `unusable date format: ${(err as Error).message}`);
       throw err;
     }
     // An input parsed by the target format itself, when that format writes back what it reads, is

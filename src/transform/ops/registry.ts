@@ -1,6 +1,7 @@
 import { allowOnlyOp } from './allow-only.ts';
 import { codelistOp } from './codelist.ts';
-import type { BaseOptions, MappingOp } from './common.ts';
+import type { Registry } from '../../plugin/plugin.ts';
+import type { CompiledOp, OpDeps } from './common.ts';
 import { dateOp } from './date.ts';
 import { dropOp } from './drop.ts';
 import { embeddedJsonOp } from './embedded-json.ts';
@@ -9,14 +10,14 @@ import { constantOp, defaultOp } from './set-values.ts';
 import { trimOp } from './trim.ts';
 
 /** Every mapping op by its YAML name (`op:`); adding one = one file + one line here. */
-export const mappingOps: Readonly<Record<string, MappingOp<BaseOptions>>> = Object.freeze({
-  rename: renameOp as unknown as MappingOp<BaseOptions>,
-  drop: dropOp as unknown as MappingOp<BaseOptions>,
-  default: defaultOp as unknown as MappingOp<BaseOptions>,
-  constant: constantOp as unknown as MappingOp<BaseOptions>,
-  codelist: codelistOp as unknown as MappingOp<BaseOptions>,
-  date: dateOp as unknown as MappingOp<BaseOptions>,
-  embeddedJson: embeddedJsonOp as unknown as MappingOp<BaseOptions>,
-  trim: trimOp as unknown as MappingOp<BaseOptions>,
-  allowOnly: allowOnlyOp as unknown as MappingOp<BaseOptions>,
+export const mappingOps: Registry<OpDeps, CompiledOp> = Object.freeze({
+  rename: renameOp,
+  drop: dropOp,
+  default: defaultOp,
+  constant: constantOp,
+  codelist: codelistOp,
+  date: dateOp,
+  embeddedJson: embeddedJsonOp,
+  trim: trimOp,
+  allowOnly: allowOnlyOp,
 });

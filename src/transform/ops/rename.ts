@@ -52,11 +52,21 @@ export const renameOp: MappingOp<Options> = {
       const at = [...path, 'fields', from];
       const fromStar = from.endsWith('*');
       const toStar = to.endsWith('*');
-      check(fromStar === toStar, at, 'pattern', `"${from}: ${to}": mẫu tiền tố phải có "*" ở cuối cả hai vế`);
+      check(
+        fromStar === toStar,
+        at,
+        'pattern',
+        `"${from}: ${to}": a prefix pattern needs "*" at the end of both sides`,
+      );
       const f = fromStar ? from.slice(0, -1) : from;
       const t = toStar ? to.slice(0, -1) : to;
-      check(f !== '' && !f.includes('*') && !t.includes('*'), at, 'pattern', `"${from}": chỉ hỗ trợ "*" ở cuối`);
-      check(!FORBIDDEN_KEYS.has(t) && !FORBIDDEN_KEYS.has(f), at, 'forbidden', `Không được dùng khóa "${t}"`);
+      check(
+        f !== '' && !f.includes('*') && !t.includes('*'),
+        at,
+        'pattern',
+        `"${from}": "*" is supported only at the end`,
+      );
+      check(!FORBIDDEN_KEYS.has(t) && !FORBIDDEN_KEYS.has(f), at, 'forbidden', `key "${t}" is not allowed`);
       if (fromStar) prefixes.push({ from: tolerant ? normalizeKey(f) : f, to: t });
       else {
         exact.set(from, to);
@@ -67,14 +77,14 @@ export const renameOp: MappingOp<Options> = {
     for (const to of exact.values()) if (!exact.has(to)) exact.set(to, to);
     (o.canonical ?? []).forEach((name, i) => {
       if (!exact.has(name)) exact.set(name, name);
-      check(!FORBIDDEN_KEYS.has(name), [...path, 'canonical', i], 'forbidden', `Không được dùng khóa "${name}"`);
+      check(!FORBIDDEN_KEYS.has(name), [...path, 'canonical', i], 'forbidden', `key "${name}" is not allowed`);
       const k = normalizeKey(name);
       const prev = loose.get(k);
       check(
         prev === undefined || prev === name,
         [...path, 'canonical', i],
         'ambiguous',
-        `"${name}" trùng quy tắc khác`,
+        `"${name}" collides with another rule`,
       );
       loose.set(k, name);
     });

@@ -34,7 +34,7 @@ function build(o: Options, { path }: OpDeps, always: boolean) {
   const whenEmpty = o.when === 'empty';
   const steps = Object.entries(o.values).map(([field, value]) => {
     const at = [...path, 'values', field];
-    check(!FORBIDDEN_KEYS.has(field), at, 'forbidden', `Không được dùng khóa "${field}"`);
+    check(!FORBIDDEN_KEYS.has(field), at, 'forbidden', `key "${field}" is not allowed`);
     const frozen = deepFreeze(structuredClone(value));
     const produce = typeof value === 'object' && value !== null ? () => structuredClone(frozen) : () => frozen;
     return compileFieldStep(

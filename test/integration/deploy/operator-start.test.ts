@@ -165,7 +165,7 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
       const reported = run.stderr.split('\n').filter((l) => l.startsWith('  '));
       expect(reported, run.stderr).to.have.length(3);
       expect(reported[0]).to.equal(
-        `  consumers.yaml:${tabLine + 1}:1: Tabs are not allowed as indentation (indent with spaces) [yaml-syntax]`,
+        `  consumers.yaml:${tabLine + 1}:1: Tabs are not allowed as indentation (indent with spaces) [CFG_YAML_SYNTAX yaml-syntax]`,
       );
       expect(reported.join('\n')).to.include('unknown key "bogus"').and.include('unknown error dialect "nope"');
     });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createConnection } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { addressKey, FailureCounter, THROTTLE_DEFAULTS } from '../../../src/consumers/auth-throttle.ts';
+import { addressKey, FailureCounter } from '../../../src/consumers/auth-throttle.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { gatewayLoadOptions } from '../../../src/runtime/default-factories.ts';
 import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
@@ -248,7 +248,12 @@ auth:
       try {
         writeFileSync(path.join(dir, 'gateway.yaml'), 'version: 1\n');
         const { config } = loadConfig(dir, gatewayLoadOptions({}));
-        expect(config.auth?.tokens?.throttle).to.deep.equal(THROTTLE_DEFAULTS);
+        expect(config.auth.tokens.throttle).to.deep.equal({
+          windowSeconds: 900,
+          maxFailuresPerClient: 10,
+          maxFailuresPerAddress: 30,
+          maxTracked: 10_000,
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -197,6 +197,7 @@ describe('config loader: every rule has a failing fixture with a located error',
         {
           path: '',
           rule: 'directory',
+          code: 'CFG_FILE',
           message: `the config directory ${missing} does not exist (set by LGSP_CONFIG_DIR, or the argument of validate/routes)`,
         },
       ]);

@@ -1,12 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Clock, GatewayConfig } from '../../../src/config/types.ts';
+import { Ajv } from 'ajv';
+import { GatewayConfigSchema } from '../../../src/config/config-schema.ts';
 import type { AuditEntry } from '../../../src/consumers/audit.ts';
 import { createLogger, type Logger } from '../../../src/logging/logger.ts';
 
-/** A minimal valid config with the given consumers and routes; other sections at their defaults. */
+/** Fills the schema's defaults in; a value the schema refuses is kept (tests hand builders invalid configs on purpose). */
+const fillDefaults = new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(GatewayConfigSchema);
+
+/** A minimal valid config with the given consumers and routes; other sections at their schema defaults. */
 export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> = {}): GatewayConfig {
-  return {
+  const config = structuredClone({
     version: 1,
     environment: 'test',
     listen: { port: 0, host: '127.0.0.1' },
@@ -26,7 +31,9 @@ export function makeConfig(extra: Partial<Record<keyof GatewayConfig, unknown>> 
     consumers: {},
     routes: [],
     ...extra,
-  } as GatewayConfig;
+  });
+  fillDefaults(config);
+  return config as unknown as GatewayConfig;
 }
 
 /** A config in which consumer mcdt may make `requests` calls a minute, counted in the Redis `redis` names. */

@@ -3,7 +3,18 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { createAdminGuard } from '../../../src/consumers/admin-guard.ts';
 import { genKey } from '../../../src/consumers/api-keys.ts';
-import { consumerConfigSchema } from '../../../src/consumers/config-schema.ts';
+import { Type } from 'typebox';
+import {
+  AdminSchema,
+  AuditSchema,
+  AuthSchema,
+  ConsumerSchema,
+  MetricsSchema,
+  RateLimitsSchema,
+  RouteAuditSchema,
+  RouteRateLimitSchema,
+  StringMap,
+} from '../../../src/consumers/config-schema.ts';
 import { createMetrics, statusClass } from '../../../src/consumers/metrics.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { fakeRequest, makeConfig } from './helpers.ts';
@@ -97,30 +108,30 @@ describe('admin guard', () => {
 });
 
 describe('config schema fragments', () => {
-  const schema = {
-    type: 'object',
-    properties: {
-      ...consumerConfigSchema.topLevel,
-      consumers: {
-        type: 'object',
-        additionalProperties: {
-          type: 'object',
-          properties: consumerConfigSchema.consumer,
-          required: ['apiKeys'],
-          additionalProperties: false,
-        },
-      },
-      routes: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: { id: { type: 'string' }, ...consumerConfigSchema.route },
-          additionalProperties: false,
-        },
-      },
+  // The consumer-side sections as the whole config schema composes them (src/config/config-schema.ts).
+  const schema = Type.Object(
+    {
+      auth: AuthSchema,
+      rateLimits: RateLimitsSchema,
+      audit: AuditSchema,
+      metrics: MetricsSchema,
+      admin: AdminSchema,
+      consumers: Type.Optional(StringMap(ConsumerSchema)),
+      routes: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              id: Type.String(),
+              rateLimit: Type.Optional(RouteRateLimitSchema),
+              audit: Type.Optional(RouteAuditSchema),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      ),
     },
-    additionalProperties: false,
-  };
+    { additionalProperties: false },
+  );
   const validate = new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(schema);
 
   it('fills defaults', () => {
