@@ -36,7 +36,7 @@ export type AuditFailureMode = AuditConfig['onFailure'];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type TlsClientConfig = NonNullable<UpstreamConfig['tls']>;
 export type ApiKeyRef = AdminConfig['apiKeys'][number];
-export type { SecretRef } from '../consumers/config-schema.ts';
+export type { SecretRef } from './consumers-schema.ts';
 export type { DialectRef, PluginRef } from './config-schema.ts';
 
 /** Time source, passed in so tests control expiry without sleeping. */

@@ -48,7 +48,7 @@ export interface AuditTrail {
   close(): Promise<void>;
 }
 
-import { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS } from './config-schema.ts';
+import { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS } from '../config/consumers-schema.ts';
 
 export { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS };
 

@@ -20,4 +20,4 @@ export { type AdminListener, createAdminGuard } from './admin-guard.ts';
 export { genKey, matchDigest, resolveKeyDigests, sha256 } from './api-keys.ts';
 export { runGenKey } from './gen-key.ts';
 export { runReport } from './report.ts';
-export { ALLOWED_ALGORITHMS } from './config-schema.ts';
+export { ALLOWED_ALGORITHMS } from '../config/consumers-schema.ts';

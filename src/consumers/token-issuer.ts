@@ -14,7 +14,7 @@ import type { Logger } from '../logging/logger.ts';
 import { addressIn, clientAddress } from './addresses.ts';
 import { type Env, matchDigest, resolveSecret, sha256 } from './api-keys.ts';
 import { addressKey, tokenThrottleState, type TokenThrottleState } from './auth-throttle.ts';
-import { ALLOWED_ALGORITHMS } from './config-schema.ts';
+import { ALLOWED_ALGORITHMS } from '../config/consumers-schema.ts';
 import { buildConsumerTable } from './consumer-table.ts';
 import type { ConsumerIdentity } from './identity.ts';
 import type { GatewayMetrics } from './metrics.ts';

@@ -9,7 +9,7 @@ import { redactSecrets } from './secret-masker.ts';
 type Path = readonly (string | number)[];
 
 /** JSON Schema of a SecretRef (written once, in consumers/config-schema.ts, beside the other config shapes). */
-export { SecretRefSchema as secretRefSchema } from '../consumers/config-schema.ts';
+export { SecretRefSchema as secretRefSchema } from '../config/consumers-schema.ts';
 
 export interface SecretSource {
   env: Env;

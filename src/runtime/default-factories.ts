@@ -43,7 +43,7 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
   let stageDeps: (MappingDeps & { validators: ValidatorFactory }) | undefined;
   // Kept across builds, since compiling is most of a reload and a reload holds up traffic: the body
   // validators of schema files whose content did not change (plug-in option schemas are compiled once
-  // per process by src/plugin/plugin-options.ts).
+  // per process by src/config/plugin-options.ts).
   let previousValidators: ValidatorFactory | undefined;
   return {
     tokenCache,

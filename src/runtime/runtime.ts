@@ -7,7 +7,7 @@ import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, Upstream
 import { routeAnswers } from '../credentials/route-answers.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
-import { buildPlugin } from '../plugin/plugin-options.ts';
+import { buildPlugin } from '../config/plugin-options.ts';
 import { caseShadowCheck } from '../routing/case-shadow.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -23,7 +23,7 @@ import { ROUTING_OVERRIDE_HEADERS } from '../proxy/headers.ts';
 import { buildAddressList } from '../consumers/addresses.ts';
 import type { BlockList } from 'node:net';
 import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
-import { RouteTable, type MatchableRoute } from './route-table.ts';
+import { RouteTable, type MatchableRoute } from '../routing/route-table.ts';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
 export interface RuntimeFactories {

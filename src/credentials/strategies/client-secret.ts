@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { SecretRefSchema } from '../../consumers/config-schema.ts';
+import { SecretRefSchema } from '../../config/consumers-schema.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import { basicCredentials, removeHeader, secretSource, setHeader } from '../common.ts';

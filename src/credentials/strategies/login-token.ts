@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { SecretRefSchema, StringMap } from '../../consumers/config-schema.ts';
+import { SecretRefSchema, StringMap } from '../../config/consumers-schema.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import {

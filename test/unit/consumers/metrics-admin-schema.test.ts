@@ -14,7 +14,7 @@ import {
   RouteAuditSchema,
   RouteRateLimitSchema,
   StringMap,
-} from '../../../src/consumers/config-schema.ts';
+} from '../../../src/config/consumers-schema.ts';
 import { createMetrics, statusClass } from '../../../src/consumers/metrics.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { fakeRequest, makeConfig } from './helpers.ts';
