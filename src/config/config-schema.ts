@@ -89,7 +89,7 @@ export const RouteSchema = Type.Object(
     response: Type.Optional(BodyStageSchema),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
     // Routing-override headers (X-HTTP-Method-Override, X-Original-URL...) this route lets through by name;
-    // checked against the list in src/proxy/headers.ts at load.
+    // checked against the list in src/upstream/headers.ts at load.
     forwardHeaders: Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, default: [] }),
     // Issue 13.5: the national side's cookies are dropped unless the route says it needs them.
     allowSetCookie: Type.Boolean({ default: false }),

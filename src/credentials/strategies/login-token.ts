@@ -13,7 +13,7 @@ import {
   tokenTimingSchemaProperties,
 } from '../common.ts';
 import { getPath, setPath } from '../json-path.ts';
-import { compileJsonTemplate, compileTemplate, resolveSecretMap, scrubSecrets } from '../secrets.ts';
+import { compileJsonTemplate, compileTemplate, resolveSecretMap, scrubSecrets } from '../../config/secrets.ts';
 import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';

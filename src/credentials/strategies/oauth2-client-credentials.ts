@@ -12,7 +12,7 @@ import {
   tokenCacheKey,
   tokenTimingSchemaProperties,
 } from '../common.ts';
-import { resolveSecret, scrubSecrets } from '../secrets.ts';
+import { resolveSecret, scrubSecrets } from '../../config/secrets.ts';
 import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';

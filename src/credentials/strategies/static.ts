@@ -3,7 +3,7 @@ import { SecretRefSchema, StringMap } from '../../config/consumers-schema.ts';
 import { ConfigPathError } from '../../config/config-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import { headerNameSchema, secretSource, setHeader } from '../common.ts';
-import { compileJsonTemplate, compileTemplate, resolveSecretMap } from '../secrets.ts';
+import { compileJsonTemplate, compileTemplate, resolveSecretMap } from '../../config/secrets.ts';
 import type { CredentialStrategy, StrategyDeps } from '../types.ts';
 
 /**

@@ -10,7 +10,7 @@ import { errorDialects } from '../../../src/errors/dialects/index.ts';
 import { configCodes } from '../../../src/errors/config-codes.ts';
 import { buildPlugin } from '../../../src/config/plugin-options.ts';
 import type { Registry } from '../../../src/plugin/plugin.ts';
-import { gatewayLoadOptions } from '../../../src/runtime/default-factories.ts';
+import { gatewayLoadOptions } from '../../../src/app/default-factories.ts';
 import { createMappingDeps, compileMapping, loadCatalogs } from '../../../src/transform/index.ts';
 import { mappingOps } from '../../../src/transform/ops/registry.ts';
 

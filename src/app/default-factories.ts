@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Env } from '../config/interpolate.ts';
 import type { LoadOptions } from '../config/load-config.ts';
 import type { Clock } from '../config/types.ts';
-import type { GatewayMetrics } from '../consumers/index.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import { createCredentialChain, createTokenCache, type TokenCache } from '../credentials/index.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -18,7 +18,7 @@ import {
   type ValidatorFactory,
 } from '../transform/index.ts';
 import { createRuntimeConsumers } from './consumers-factory.ts';
-import type { RuntimeFactories } from './runtime.ts';
+import type { RuntimeFactories } from '../runtime/runtime.ts';
 
 export interface FactoryDeps {
   readonly configDir: string;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type http from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { StreamMasker } from '../credentials/secret-masker.ts';
+import type { StreamMasker } from '../logging/secret-masker.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { closesConnection } from './framing.ts';
 import { timeoutError, upstreamError } from './upstream-error.ts';

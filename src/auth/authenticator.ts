@@ -7,7 +7,7 @@ import { clientAddress } from './addresses.ts';
 import { type Env, matchDigest } from './api-keys.ts';
 import { buildConsumerTable, type ConsumerEntry } from './consumer-table.ts';
 import type { ConsumerIdentity } from './identity.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { TokenIssuer } from './token-issuer.ts';
 
 export interface Authenticator {
