@@ -121,7 +121,7 @@ function printRoutes(routes: ReturnType<typeof describeRoute>[], out: NodeJS.Wri
     );
 }
 
-const isMain = process.argv[1] && /(cli\.(ts|js)|lgsp-gateway(\.js)?)$/.test(process.argv[1]);
+const isMain = process.argv[1] && /(cli[\\/]main\.(ts|js)|lgsp-gateway(\.js)?)$/.test(process.argv[1]);
 if (isMain) {
   let code: number;
   try {
