@@ -10,8 +10,7 @@ import type { ApiKeyRef } from '../config/types.ts';
  * with at least 128 bits of entropy: there is no dictionary to brute-force, unlike a password.
  */
 
-/** Where secrets from `{env}` refs come from; tests pass their own. */
-export type { Env } from '../config/interpolate.ts';
+/** Where secrets from `{env}` refs come from (tests pass their own). */
 import type { Env } from '../config/interpolate.ts';
 
 /** Keys taken from env vars or files must look random: 22 base64url chars carry 128 bits. */
