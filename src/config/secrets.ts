@@ -8,9 +8,6 @@ import { redactSecrets } from '../logging/secret-masker.ts';
 
 type Path = readonly (string | number)[];
 
-/** JSON Schema of a SecretRef (written once, in consumers/config-schema.ts, beside the other config shapes). */
-export { SecretRefSchema as secretRefSchema } from './consumers-schema.ts';
-
 export interface SecretSource {
   env: Env;
   configDir: string;

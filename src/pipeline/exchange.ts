@@ -79,7 +79,7 @@ export class Exchange {
   /** Set by the match stage; every later stage may rely on it. */
   route!: RouteRuntime;
   params!: Record<string, string>;
-  /** How the caller framed its body (proxy/framing.ts), decided before anything reads it. */
+  /** How the caller framed its body (upstream/framing.ts), decided before anything reads it. */
   framing!: BodyFraming;
   consumer: ConsumerIdentity | undefined = undefined;
   /** The outgoing request as the credential strategies see it. */
