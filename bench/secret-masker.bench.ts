@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { scrubRelayedHeaders } from '../src/credentials/relay-scrub.ts';
-import { createSecretMasker, type SecretMasker } from '../src/credentials/secret-masker.ts';
+import { createSecretMasker, type SecretMasker } from '../src/logging/secret-masker.ts';
 import { cpuMicros } from './lib/cpu.ts';
 
 const jwt = [

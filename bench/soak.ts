@@ -28,7 +28,7 @@ import { Writable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { AddressInfo } from 'node:net';
-import { createGateway } from '../src/gateway.ts';
+import { createGateway } from '../src/app/gateway.ts';
 import { createLogger } from '../src/logging/logger.ts';
 
 const TOTAL = Number(process.env.SOAK_REQUESTS ?? 1_000_000);

@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { compileAuditKeyExtractor } from '../src/consumers/audit.ts';
-import { guardJsonBytes } from '../src/pipeline/json-guard.ts';
+import { compileAuditKeyExtractor } from '../src/observability/audit.ts';
+import { guardJsonBytes } from '../src/transform/json-guard.ts';
 import {
   compileBodyStage,
   createMappingDeps,

@@ -11,13 +11,13 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const compiled = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const compiled = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
 const [major, minor] = process.versions.node.split('.').map(Number);
 const canRunSources = major > 22 || (major === 22 && minor >= 18);
 
 if (canRunSources) {
-  await import(existsSync(compiled) ? compiled : '../src/cli.ts');
+  await import(existsSync(compiled) ? compiled : '../src/cli/main.ts');
 } else if (existsSync(bundled)) {
   const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGUSR2']) process.on(signal, () => child.kill(signal));

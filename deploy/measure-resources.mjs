@@ -1,6 +1,6 @@
 // Sizing measurement behind deploy/k8s resources (docs/deploy.md, "Sizing"). Linux only (/proc).
 //   node deploy/measure-resources.mjs [requests per second, default 500]
-// The gateway (`node src/cli.ts start`, its own process) with one pass-through route (API-key auth, access
+// The gateway (`node src/cli/main.ts start`, its own process) with one pass-through route (API-key auth, access
 // log, audit to a file, no rate limit) in front of a loopback upstream answering ~300 bytes of JSON;
 // autocannon warms up 3 s, then sends POSTs at a fixed rate for 10 s; CPU (utime+stime) and RSS of the
 // gateway process are read from /proc/<pid>/stat and /proc/<pid>/status.
@@ -42,7 +42,7 @@ routes:
   - { id: pass, methods: [GET, POST], path: /ndxp/*, upstream: ndxp, consumers: [mcdt] }
 `,
 );
-const child = spawn(process.execPath, [path.join(root, 'src/cli.ts'), 'start'], {
+const child = spawn(process.execPath, [path.join(root, 'src/cli/main.ts'), 'start'], {
   env: {
     ...process.env,
     PORT: '0',

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { reportReady } from '../lib/child.ts';
 
 const target = new URL(process.env.BENCH_TARGET ?? '');
-// Same pool settings as the gateway's upstream agent (src/proxy/upstream-agent.ts, maxSockets 256).
+// Same pool settings as the gateway's upstream agent (src/upstream/upstream-agent.ts, maxSockets 256).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
 
 const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {

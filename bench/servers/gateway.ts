@@ -2,7 +2,7 @@
  * The gateway as deployed: createGateway over a config directory, default (winston JSON) logger on stdout,
  * which the harness points at a file.
  */
-import { createGateway } from '../../src/gateway.ts';
+import { createGateway } from '../../src/app/gateway.ts';
 import { reportReady } from '../lib/child.ts';
 
 const configDir = process.env.BENCH_CONFIG_DIR ?? '';

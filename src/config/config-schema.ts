@@ -9,7 +9,7 @@ import {
   RouteAuditSchema,
   RouteRateLimitSchema,
   StringMap,
-} from '../consumers/config-schema.ts';
+} from './consumers-schema.ts';
 
 /**
  * The merged configuration (all YAML files of the config directory together), written once as TypeBox
@@ -18,7 +18,7 @@ import {
  * key is an error, not a silent default. Defaults live here alone: a key with a `default` is required, as
  * ajv (`useDefaults`) fills it in before checking `required`, so the code never falls back on its own.
  * Plug-in option blocks (credentials, mapping ops, dialect options, route answers) are checked against
- * each plug-in's own schema by src/plugin/plugin-options.ts, with the same located error reporting.
+ * each plug-in's own schema by src/config/plugin-options.ts, with the same located error reporting.
  */
 
 /** `{ type, ...options }` / `{ op, ...options }`: one entry of a pluggable list, checked by the plug-in's schema. */
@@ -89,7 +89,7 @@ export const RouteSchema = Type.Object(
     response: Type.Optional(BodyStageSchema),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
     // Routing-override headers (X-HTTP-Method-Override, X-Original-URL...) this route lets through by name;
-    // checked against the list in src/proxy/headers.ts at load.
+    // checked against the list in src/upstream/headers.ts at load.
     forwardHeaders: Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, default: [] }),
     // Issue 13.5: the national side's cookies are dropped unless the route says it needs them.
     allowSetCookie: Type.Boolean({ default: false }),

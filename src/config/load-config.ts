@@ -9,7 +9,7 @@ import { GatewayConfigSchema } from './config-schema.ts';
 import { interpolate, type Env } from './interpolate.ts';
 import type { GatewayConfig } from './types.ts';
 import type { Plugin } from '../plugin/plugin.ts';
-import { pluginOptionsError } from '../plugin/plugin-options.ts';
+import { pluginOptionsError } from './plugin-options.ts';
 
 type PathSeg = string | number;
 

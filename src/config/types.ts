@@ -4,7 +4,7 @@ import type { GatewayConfigSchema, ListenSchema } from './config-schema.ts';
 /**
  * The validated, frozen configuration. Built once per load by load-config.ts from the YAML files of the
  * config directory; never edited afterwards (a reload builds a new one and swaps it whole). Every type
- * here is derived from its schema (config-schema.ts, consumers/config-schema.ts): the shape is written once.
+ * here is derived from its schema (config-schema.ts, consumers-schema.ts): the shape is written once.
  */
 
 /** A value nothing may edit: what deepFreeze makes of the loaded config. */
@@ -36,7 +36,7 @@ export type AuditFailureMode = AuditConfig['onFailure'];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type TlsClientConfig = NonNullable<UpstreamConfig['tls']>;
 export type ApiKeyRef = AdminConfig['apiKeys'][number];
-export type { SecretRef } from '../consumers/config-schema.ts';
+export type { SecretRef } from './consumers-schema.ts';
 export type { DialectRef, PluginRef } from './config-schema.ts';
 
 /** Time source, passed in so tests control expiry without sleeping. */

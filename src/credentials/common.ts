@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { ConfigPathError } from '../config/config-error.ts';
-import { formUrlEncode } from './secret-masker.ts';
-import type { SecretSource } from './secrets.ts';
+import { formUrlEncode } from '../logging/secret-masker.ts';
+import type { SecretSource } from '../config/secrets.ts';
 import type { StrategyDeps } from './types.ts';
 
 type Path = readonly (string | number)[];

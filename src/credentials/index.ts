@@ -1,8 +1,8 @@
 import { ConfigPathError } from '../config/config-error.ts';
 import type { PluginRef } from '../config/types.ts';
 import type { Registry } from '../plugin/plugin.ts';
-import { buildPlugin } from '../plugin/plugin-options.ts';
-import { createSecretMasker, type SecretMasker } from './secret-masker.ts';
+import { buildPlugin } from '../config/plugin-options.ts';
+import { createSecretMasker, type SecretMasker } from '../logging/secret-masker.ts';
 import { clientSecret } from './strategies/client-secret.ts';
 import { loginToken } from './strategies/login-token.ts';
 import { oauth2ClientCredentials } from './strategies/oauth2-client-credentials.ts';

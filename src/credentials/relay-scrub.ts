@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { SecretMasker } from './secret-masker.ts';
+import type { SecretMasker } from '../logging/secret-masker.ts';
 
 /**
  * What an upstream's answer may not carry back to the caller (issue 13.5): the credentials the gateway

@@ -1,7 +1,7 @@
 import type https from 'node:https';
 import type { Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { SecretMasker } from './secret-masker.ts';
+import type { SecretMasker } from '../logging/secret-masker.ts';
 import type { TokenCache } from './token-cache.ts';
 
 /** The outgoing request as credential strategies see it, before it leaves for the upstream. */

@@ -61,7 +61,7 @@ const guarded = new WeakSet<NodeJS.WritableStream>();
  * A failed log write never ends the process (issue 14.2): stdout closed by the log collector (EPIPE),
  * a full disk under a redirected stdout (ENOSPC). The line is lost — there is nowhere to say so but the
  * log itself — and the gateway goes on serving. (The audit trail, which must not lose lines silently,
- * has its own writer: src/consumers/audit-writer.ts.)
+ * has its own writer: src/observability/audit-writer.ts.)
  */
 function survivesWriteErrors(stream: NodeJS.WritableStream): void {
   if (guarded.has(stream)) return;

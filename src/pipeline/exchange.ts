@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConsumerIdentity } from '../consumers/identity.ts';
+import type { ConsumerIdentity } from '../auth/identity.ts';
 import type { OutgoingCall } from '../credentials/types.ts';
-import type { SecretMasker } from '../credentials/secret-masker.ts';
+import type { SecretMasker } from '../logging/secret-masker.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { BodyFraming } from '../proxy/framing.ts';
+import type { BodyFraming } from '../upstream/framing.ts';
 import type { RouteRuntime, Runtime } from '../runtime/runtime.ts';
 
 /** What one exchange produced; the access log, metrics and audit trail read it when the response closes. */
@@ -79,7 +79,7 @@ export class Exchange {
   /** Set by the match stage; every later stage may rely on it. */
   route!: RouteRuntime;
   params!: Record<string, string>;
-  /** How the caller framed its body (proxy/framing.ts), decided before anything reads it. */
+  /** How the caller framed its body (upstream/framing.ts), decided before anything reads it. */
   framing!: BodyFraming;
   consumer: ConsumerIdentity | undefined = undefined;
   /** The outgoing request as the credential strategies see it. */

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
-import { acceptableRequestId } from '../proxy/headers.ts';
+import { acceptableRequestId } from '../upstream/headers.ts';
 import { releaseRetired, type Runtime } from '../runtime/runtime.ts';
 import type { Clock } from '../config/types.ts';
 import { writeFailure } from './answer.ts';

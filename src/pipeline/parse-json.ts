@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Exchange, JsonParser } from './exchange.ts';
-import { guardJsonBytes } from './json-guard.ts';
+import { guardJsonBytes } from '../transform/json-guard.ts';
 
 /** A JSON body parsed, with the parser's flag for numbers carried as their source text. */
 export interface ParsedJson {

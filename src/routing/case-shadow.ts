@@ -1,4 +1,4 @@
-import { type MatchableRoute, RouteTable } from '../runtime/route-table.ts';
+import { type MatchableRoute, RouteTable } from './route-table.ts';
 import { compilePathPattern } from './path-pattern.ts';
 
 interface Folded<R> extends MatchableRoute {

@@ -1,5 +1,5 @@
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
-import type { RateLimitStoreStatus } from '../consumers/rate-limiter.ts';
+import type { RateLimitStoreStatus } from '../policy/rate-limiter.ts';
 import type { AgentOptions } from 'node:https';
 import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config-error.ts';
 import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
@@ -7,23 +7,23 @@ import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, Upstream
 import { routeAnswers } from '../credentials/route-answers.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
-import { buildPlugin } from '../plugin/plugin-options.ts';
+import { buildPlugin } from '../config/plugin-options.ts';
 import { caseShadowCheck } from '../routing/case-shadow.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { Authenticator } from '../consumers/authenticator.ts';
-import type { ConsumerIdentity } from '../consumers/identity.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { ConsumerIdentity } from '../auth/identity.ts';
 import type { CredentialChain } from '../credentials/types.ts';
 import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern.ts';
-import { createStreamForwarder, type StreamForwarder } from '../proxy/stream-forwarder.ts';
-import { createUpstreamAgent, createUpstreamPool } from '../proxy/upstream-agent.ts';
-import type { UpstreamTarget } from '../proxy/upstream-call.ts';
-import { createConsumerShare, type ConsumerShare } from '../proxy/consumer-share.ts';
-import { ROUTING_OVERRIDE_HEADERS } from '../proxy/headers.ts';
-import { buildAddressList } from '../consumers/addresses.ts';
+import { createStreamForwarder, type StreamForwarder } from '../upstream/stream-forwarder.ts';
+import { createUpstreamAgent, createUpstreamPool } from '../upstream/upstream-agent.ts';
+import type { UpstreamTarget } from '../upstream/upstream-call.ts';
+import { createConsumerShare, type ConsumerShare } from '../upstream/consumer-share.ts';
+import { ROUTING_OVERRIDE_HEADERS } from '../upstream/headers.ts';
+import { buildAddressList } from '../auth/addresses.ts';
 import type { BlockList } from 'node:net';
 import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
-import { RouteTable, type MatchableRoute } from './route-table.ts';
+import { RouteTable, type MatchableRoute } from '../routing/route-table.ts';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
 export interface RuntimeFactories {

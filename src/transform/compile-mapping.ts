@@ -2,7 +2,7 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
 import { compactRemoved, type MapCtx, type Step } from './ops/common.ts';
-import { buildPlugin } from '../plugin/plugin-options.ts';
+import { buildPlugin } from '../config/plugin-options.ts';
 import { mappingOps } from './ops/registry.ts';
 import { admitShapes, ShapeCache, type PendingShapes, type ShapeBuilder } from './shape.ts';
 

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.ts';
-import { numberAtRisk } from '../pipeline/json-guard.ts';
+import { numberAtRisk } from './json-guard.ts';
 
 /**
  * Numbers the gateway cannot carry in a double (issue 14.6): `1e400` (Infinity, serialised as null),

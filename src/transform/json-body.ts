@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { textHasNumbersAtRisk } from '../pipeline/json-guard.ts';
+import { textHasNumbersAtRisk } from './json-guard.ts';
 import { findInexactNumber, isRawNumber, parseExact } from './exact-numbers.ts';
 import { FORBIDDEN_KEYS } from './path.ts';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/app/gateway.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { ADMIN_KEY, CONSUMER_KEY } from './keys.ts';
 import { registerSecret, registerWritten, snapshotDir } from './written-registry.ts';

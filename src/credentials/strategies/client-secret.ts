@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
-import { SecretRefSchema } from '../../consumers/config-schema.ts';
+import { SecretRefSchema } from '../../config/consumers-schema.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import { basicCredentials, removeHeader, secretSource, setHeader } from '../common.ts';
-import { resolveSecret } from '../secrets.ts';
+import { resolveSecret } from '../../config/secrets.ts';
 import type { CredentialStrategy, StrategyDeps } from '../types.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { SecretRefSchema, StringMap } from '../../consumers/config-schema.ts';
+import { SecretRefSchema, StringMap } from '../../config/consumers-schema.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import {
@@ -13,7 +13,7 @@ import {
   tokenTimingSchemaProperties,
 } from '../common.ts';
 import { getPath, setPath } from '../json-path.ts';
-import { compileJsonTemplate, compileTemplate, resolveSecretMap, scrubSecrets } from '../secrets.ts';
+import { compileJsonTemplate, compileTemplate, resolveSecretMap, scrubSecrets } from '../../config/secrets.ts';
 import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { SecretRefSchema, StringMap } from '../../consumers/config-schema.ts';
+import { SecretRefSchema, StringMap } from '../../config/consumers-schema.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import {
   basicCredentials,
@@ -12,7 +12,7 @@ import {
   tokenCacheKey,
   tokenTimingSchemaProperties,
 } from '../common.ts';
-import { resolveSecret, scrubSecrets } from '../secrets.ts';
+import { resolveSecret, scrubSecrets } from '../../config/secrets.ts';
 import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';

@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
-import { SecretRefSchema, StringMap } from '../../consumers/config-schema.ts';
+import { SecretRefSchema, StringMap } from '../../config/consumers-schema.ts';
 import { ConfigPathError } from '../../config/config-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import { headerNameSchema, secretSource, setHeader } from '../common.ts';
-import { compileJsonTemplate, compileTemplate, resolveSecretMap } from '../secrets.ts';
+import { compileJsonTemplate, compileTemplate, resolveSecretMap } from '../../config/secrets.ts';
 import type { CredentialStrategy, StrategyDeps } from '../types.ts';
 
 /**

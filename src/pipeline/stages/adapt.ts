@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors/gateway-error.ts';
-import { outgoingHeaders } from '../../proxy/headers.ts';
+import { outgoingHeaders } from '../../upstream/headers.ts';
 import { describeUtf8Request } from '../body-encoding.ts';
 import type { Exchange } from '../exchange.ts';
 import { parseGuarded } from '../parse-json.ts';

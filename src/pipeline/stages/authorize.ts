@@ -1,4 +1,4 @@
-import type { ConsumerIdentity } from '../../consumers/identity.ts';
+import type { ConsumerIdentity } from '../../auth/identity.ts';
 import type { Exchange } from '../exchange.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors/gateway-error.ts';
-import { requestFraming } from '../../proxy/framing.ts';
+import { requestFraming } from '../../upstream/framing.ts';
 import { pathRefusal, queryRefusal } from '../../routing/path-confinement.ts';
 import type { Exchange } from '../exchange.ts';
 

@@ -2,10 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import { compressedCoding, scrubRelayedHeaders, streamDecoder } from '../../credentials/relay-scrub.ts';
-import type { SecretMasker } from '../../credentials/secret-masker.ts';
-import type { StreamBodyFilter } from '../../proxy/stream-forwarder.ts';
-import { callUpstream, type UpstreamResponse } from '../../proxy/upstream-call.ts';
-import { upstreamError } from '../../proxy/upstream-error.ts';
+import type { SecretMasker } from '../../logging/secret-masker.ts';
+import type { StreamBodyFilter } from '../../upstream/stream-forwarder.ts';
+import { callUpstream, type UpstreamResponse } from '../../upstream/upstream-call.ts';
+import { upstreamError } from '../../upstream/upstream-error.ts';
 import type { Exchange } from '../exchange.ts';
 
 /**

@@ -6,18 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import {
-  authorize,
-  createAdminGuard,
-  createAuditTrail,
-  createAuthenticator,
-  createMetrics,
-  createRateLimiter,
-  createTokenIssuer,
-  genKey,
-  hashSubject,
-  statusClass,
-} from '../../../src/consumers/index.ts';
+import { authorize } from '../../../src/policy/authorize.ts';
+import { createAdminGuard } from '../../../src/auth/admin-guard.ts';
+import { createAuditTrail, hashSubject } from '../../../src/observability/audit.ts';
+import { createAuthenticator } from '../../../src/auth/authenticator.ts';
+import { createMetrics, statusClass } from '../../../src/observability/metrics.ts';
+import { createRateLimiter } from '../../../src/policy/rate-limiter.ts';
+import { createTokenIssuer } from '../../../src/auth/token-issuer.ts';
+import { genKey } from '../../../src/auth/api-keys.ts';
 import type { GatewayConfig, RouteConfig } from '../../../src/config/types.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { fakeClock, makeConfig, memoryLogger } from '../../unit/consumers/helpers.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
+import { createRateLimiter } from '../../../src/policy/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { memoryLogger, redisLimitedConfig } from '../../unit/consumers/helpers.ts';
 import { useRedis } from '../../helpers/redis.ts';

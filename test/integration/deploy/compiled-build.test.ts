@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 
 /**
  * What the image runs: `npm run build` (tsc -p tsconfig.build.json) emits dist/, and the runtime stage
- * runs `node dist/src/cli.js` beside package.json, bin/ and node_modules. This builds into a temporary
+ * runs `node dist/src/cli/main.js` beside package.json, bin/ and node_modules. This builds into a temporary
  * directory laid out like /app and runs the compiled CLI from there (no Docker engine needed).
  */
 describe('deploy: the compiled build runs (what the Docker image runs)', function () {
@@ -45,7 +45,7 @@ describe('deploy: the compiled build runs (what the Docker image runs)', functio
   });
   after(() => rmSync(app, { recursive: true, force: true }));
 
-  it('emits dist/src/cli.js with .ts imports rewritten to .js', () => {
+  it('emits dist/src/cli/main.js with .ts imports rewritten to .js', () => {
     const cli = spawnSync(
       'grep',
       ['-rlE', String.raw`(from |import\()["']\.{1,2}/[^"']*\.ts["']`, path.join(app, 'dist')],
@@ -56,8 +56,8 @@ describe('deploy: the compiled build runs (what the Docker image runs)', functio
     expect(cli.stdout, 'compiled files still importing .ts').to.equal('');
   });
 
-  it('`node dist/src/cli.js validate` and the bin shim both check a config directory', () => {
-    for (const entry of ['dist/src/cli.js', 'bin/lgsp-gateway.js']) {
+  it('`node dist/src/cli/main.js validate` and the bin shim both check a config directory', () => {
+    for (const entry of ['dist/src/cli/main.js', 'bin/lgsp-gateway.js']) {
       const run = spawnSync(process.execPath, [path.join(app, entry), 'validate', config], {
         encoding: 'utf8',
         env: { PATH: process.env.PATH, NODE_ENV: 'production' },
@@ -67,7 +67,7 @@ describe('deploy: the compiled build runs (what the Docker image runs)', functio
     }
     const bad = spawnSync(
       process.execPath,
-      [path.join(app, 'dist/src/cli.js'), 'validate', path.join(app, 'nowhere')],
+      [path.join(app, 'dist/src/cli/main.js'), 'validate', path.join(app, 'nowhere')],
       {
         encoding: 'utf8',
       },
@@ -75,8 +75,8 @@ describe('deploy: the compiled build runs (what the Docker image runs)', functio
     expect(bad.status).to.equal(1);
   });
 
-  it('`node dist/src/cli.js start` serves /healthz and /readyz, and stops cleanly on SIGTERM', async () => {
-    const gw = await spawnGateway(path.join(app, 'dist/src/cli.js'), {
+  it('`node dist/src/cli/main.js start` serves /healthz and /readyz, and stops cleanly on SIGTERM', async () => {
+    const gw = await spawnGateway(path.join(app, 'dist/src/cli/main.js'), {
       LGSP_CONFIG_DIR: config,
       NODE_ENV: 'production',
     });

@@ -10,7 +10,7 @@ import { hasRedisServer, startRedis, type RedisProcess } from '../../helpers/red
 import { spawnGateway, type GatewayProcess } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = path.join(root, 'src/cli.ts');
+const cli = path.join(root, 'src/cli/main.ts');
 const API_KEY = 'compose-test-consumer-key-0123456789';
 
 /**

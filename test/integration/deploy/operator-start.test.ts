@@ -11,7 +11,7 @@ import { freePort, request } from '../../helpers/http.ts';
 import { spawnGateway } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = path.join(root, 'src/cli.ts');
+const CLI = path.join(root, 'src/cli/main.ts');
 
 /** A small valid config: one route, no audit, no watcher; `extra` is appended to gateway.yaml. */
 function writeConfig(dir: string, extra = ''): string {

@@ -6,14 +6,14 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';
-import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
+import { createRateLimiter } from '../../../src/policy/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { memoryLogger, redisLimitedConfig } from '../../unit/consumers/helpers.ts';
 import { hasRedisServer, startRedis, useRedis, type RedisProcess } from '../../helpers/redis.ts';
 import { rejection } from '../../helpers/rejection.ts';
 import { spawnGateway, type GatewayProcess } from './processes.ts';
 
-const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
+const cli = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 
 /** An audit line (audit.output: stdout): the entry itself, without the log's `level`. */
 const isAudit = (line: Record<string, unknown>) => line.level === undefined && typeof line.requestId === 'string';

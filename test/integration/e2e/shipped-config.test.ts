@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { createGateway, type Gateway } from '../../../src/gateway.ts';
+import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { request } from '../../helpers/http.ts';

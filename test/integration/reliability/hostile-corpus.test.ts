@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { exportJWK, SignJWT } from 'jose';
 import { systemClock } from '../../../src/config/types.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { defaultFactories } from '../../../src/runtime/default-factories.ts';
+import { defaultFactories } from '../../../src/app/default-factories.ts';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import { systemClock } from '../../../src/config/types.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { defaultFactories } from '../../../src/runtime/default-factories.ts';
+import { defaultFactories } from '../../../src/app/default-factories.ts';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { freePort, request, startServer, type TestServer } from '../../helpers/http.ts';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { hashSubject } from '../../../src/consumers/audit.ts';
+import { hashSubject } from '../../../src/observability/audit.ts';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';

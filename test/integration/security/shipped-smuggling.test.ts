@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createGateway, type Gateway } from '../../../src/gateway.ts';
+import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { rawExchange } from '../../helpers/raw-http.ts';

@@ -7,7 +7,7 @@ import { ConfigError } from '../../../src/config/config-error.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { systemClock } from '../../../src/config/types.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { defaultFactories, gatewayLoadOptions } from '../../../src/runtime/default-factories.ts';
+import { defaultFactories, gatewayLoadOptions } from '../../../src/app/default-factories.ts';
 import { buildRuntime, closeRuntime } from '../../../src/runtime/runtime.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
-import { genKey, matchDigest, resolveKeyDigests, sha256 } from '../../../src/consumers/api-keys.ts';
-import { buildConsumerTable } from '../../../src/consumers/consumer-table.ts';
-import { runGenKey } from '../../../src/consumers/gen-key.ts';
+import { genKey, matchDigest, resolveKeyDigests, sha256 } from '../../../src/auth/api-keys.ts';
+import { buildConsumerTable } from '../../../src/auth/consumer-table.ts';
+import { runGenKey } from '../../../src/cli/gen-key.ts';
 import { makeConfig, sink } from './helpers.ts';
 
 describe('API keys', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHmac, createSecretKey } from 'node:crypto';
 import fc from 'fast-check';
-import { compileAuditKeyExtractor, extractAuditKeys } from '../../../src/consumers/audit.ts';
+import { compileAuditKeyExtractor, extractAuditKeys } from '../../../src/observability/audit.ts';
 
 /**
  * The audit key extractor was rewritten for speed (one hash per distinct identifier, leaf values handled

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { createFileSink, createStreamSink } from '../../../src/consumers/audit-writer.ts';
+import { createFileSink, createStreamSink } from '../../../src/observability/audit-writer.ts';
 import { until } from '../../helpers/reliability.ts';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
-import { createAuditTrail, extractAuditKeys, hashSubject } from '../../../src/consumers/audit.ts';
+import { createAuditTrail, extractAuditKeys, hashSubject } from '../../../src/observability/audit.ts';
 import { makeConfig, memoryLogger, sink } from './helpers.ts';
 
 const hmacKey = Buffer.from('k'.repeat(40));

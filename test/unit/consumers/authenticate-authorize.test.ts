@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { createAuthenticator } from '../../../src/consumers/authenticator.ts';
-import { authorize } from '../../../src/consumers/authorize.ts';
-import { genKey } from '../../../src/consumers/api-keys.ts';
-import type { ConsumerIdentity } from '../../../src/consumers/identity.ts';
-import type { TokenIssuer } from '../../../src/consumers/token-issuer.ts';
+import { createAuthenticator } from '../../../src/auth/authenticator.ts';
+import { authorize } from '../../../src/policy/authorize.ts';
+import { genKey } from '../../../src/auth/api-keys.ts';
+import type { ConsumerIdentity } from '../../../src/auth/identity.ts';
+import type { TokenIssuer } from '../../../src/auth/token-issuer.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { fakeClock, fakeRequest, makeConfig } from './helpers.ts';

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { Clock, GatewayConfig } from '../../../src/config/types.ts';
 import { Ajv } from 'ajv';
 import { GatewayConfigSchema } from '../../../src/config/config-schema.ts';
-import type { AuditEntry } from '../../../src/consumers/audit.ts';
+import type { AuditEntry } from '../../../src/observability/audit.ts';
 import { createLogger, type Logger } from '../../../src/logging/logger.ts';
 
 /** Fills the schema's defaults in; a value the schema refuses is kept (tests hand builders invalid configs on purpose). */

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { createAdminGuard } from '../../../src/consumers/admin-guard.ts';
-import { genKey } from '../../../src/consumers/api-keys.ts';
+import { createAdminGuard } from '../../../src/auth/admin-guard.ts';
+import { genKey } from '../../../src/auth/api-keys.ts';
 import { Type } from 'typebox';
 import {
   AdminSchema,
@@ -14,8 +14,8 @@ import {
   RouteAuditSchema,
   RouteRateLimitSchema,
   StringMap,
-} from '../../../src/consumers/config-schema.ts';
-import { createMetrics, statusClass } from '../../../src/consumers/metrics.ts';
+} from '../../../src/config/consumers-schema.ts';
+import { createMetrics, statusClass } from '../../../src/observability/metrics.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { fakeRequest, makeConfig } from './helpers.ts';
 

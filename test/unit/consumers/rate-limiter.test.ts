@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRateLimiter } from '../../../src/consumers/rate-limiter.ts';
+import { createRateLimiter } from '../../../src/policy/rate-limiter.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { makeConfig, memoryLogger } from './helpers.ts';
 import { freePort } from '../../helpers/http.ts';

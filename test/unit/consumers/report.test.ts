@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { runReport } from '../../../src/consumers/report.ts';
+import { runReport } from '../../../src/cli/report.ts';
 import { sink } from './helpers.ts';
 
 const rec = (time: string, consumer: string, route: string, status: number, durationMs: number, keys = {}) =>

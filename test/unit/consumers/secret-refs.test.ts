@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
-import { resolveKeyDigests, resolveSecret } from '../../../src/consumers/api-keys.ts';
+import { resolveKeyDigests } from '../../../src/auth/api-keys.ts';
+import { resolveSecretRef } from '../../../src/config/secrets.ts';
 
 describe('consumers: secret references follow the gateway-wide rules', () => {
   let dir: string;
@@ -15,7 +16,7 @@ describe('consumers: secret references follow the gateway-wide rules', () => {
     const file = path.join(dir, 'redis-url');
     writeFileSync(file, 'redis://10.0.0.5:6379\n');
     expect(
-      resolveSecret({ env: 'LGSP_REDIS_URL' }, ['rateLimits', 'redis', 'url'], { LGSP_REDIS_URL_FILE: file }),
+      resolveSecretRef({ env: 'LGSP_REDIS_URL' }, ['rateLimits', 'redis', 'url'], { LGSP_REDIS_URL_FILE: file }),
     ).to.equal('redis://10.0.0.5:6379');
   });
 
@@ -31,7 +32,7 @@ describe('consumers: secret references follow the gateway-wide rules', () => {
   });
 
   it('a missing one is a located error naming the variable', () => {
-    expect(() => resolveSecret({ env: 'NOPE' }, ['audit', 'hmacKey'], {}))
+    expect(() => resolveSecretRef({ env: 'NOPE' }, ['audit', 'hmacKey'], {}))
       .to.throw(ConfigPathError, /NOPE/)
       .with.property('path')
       .that.deep.equals(['audit', 'hmacKey', 'env']);

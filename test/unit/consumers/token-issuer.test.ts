@@ -3,8 +3,8 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { base64url, SignJWT } from 'jose';
 import type { GatewayConfig } from '../../../src/config/types.ts';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
-import { genKey } from '../../../src/consumers/api-keys.ts';
-import { createTokenIssuer, type TokenIssuer } from '../../../src/consumers/token-issuer.ts';
+import { genKey } from '../../../src/auth/api-keys.ts';
+import { createTokenIssuer, type TokenIssuer } from '../../../src/auth/token-issuer.ts';
 import { fakeClock, makeConfig, memoryLogger } from './helpers.ts';
 import { rejection } from '../../helpers/rejection.ts';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { basicCredentials } from '../../../src/credentials/common.ts';
-import { createSecretMasker, redactSecrets, secretEncodings } from '../../../src/credentials/secret-masker.ts';
+import { createSecretMasker, redactSecrets, secretEncodings } from '../../../src/logging/secret-masker.ts';
 
 const SECRET = 'sẹcr+t%2B:/ x&<"\\';
 const TOKEN = 'Tk9-x+Q9/zR~e.W_0123456789abcdef=';

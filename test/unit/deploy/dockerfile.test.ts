@@ -136,13 +136,13 @@ describe('deploy: Dockerfile', () => {
     expect(finalOf('RUN').some((r) => /\bnpm (ci|install)\b/.test(r.args))).to.equal(false);
   });
 
-  it('runs compiled JavaScript: npm run build in a build stage, dist copied, entrypoint is dist/src/cli.js', () => {
+  it('runs compiled JavaScript: npm run build in a build stage, dist copied, entrypoint is dist/src/cli/main.js', () => {
     expect(instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args))).to.equal(true);
     expect(finalOf('COPY').some((i) => /^--from=\S+ \/app\/dist /.test(i.args))).to.equal(true);
     const entry = execForm(finalOf('ENTRYPOINT')[0].args);
-    expect(entry).to.deep.equal(['node', '/app/dist/src/cli.js']);
+    expect(entry).to.deep.equal(['node', '/app/dist/src/cli/main.js']);
     expect(execForm(finalOf('CMD')[0].args)).to.deep.equal(['start']);
-    // The build config must emit dist/src/cli.js: outDir dist, rootDir the repository, sources in src.
+    // The build config must emit dist/src/cli/main.js: outDir dist, rootDir the repository, sources in src.
     const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8'));
     const base = JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
     const options = { ...base.compilerOptions, ...build.compilerOptions };
@@ -153,7 +153,7 @@ describe('deploy: Dockerfile', () => {
       true,
     ]);
     expect(build.include).to.deep.equal(['src']);
-    expect(readFileSync(path.join(root, 'bin/lgsp-gateway.js'), 'utf8')).to.include('../dist/src/cli.js');
+    expect(readFileSync(path.join(root, 'bin/lgsp-gateway.js'), 'utf8')).to.include('../dist/src/cli/main.js');
   });
 
   it('runs as a numeric non-root user in the final stage', () => {

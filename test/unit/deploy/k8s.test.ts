@@ -156,7 +156,7 @@ describe('deploy: Kubernetes manifests', () => {
           childEnv[name] = file;
         } else childEnv[name] = value;
       }
-      const run = spawnSync(process.execPath, [path.join(root, 'src/cli.ts'), 'validate', config], {
+      const run = spawnSync(process.execPath, [path.join(root, 'src/cli/main.ts'), 'validate', config], {
         env: childEnv,
         encoding: 'utf8',
       });

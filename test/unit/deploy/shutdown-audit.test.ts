@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createAuditTrail } from '../../../src/consumers/audit.ts';
+import { createAuditTrail } from '../../../src/observability/audit.ts';
 import { AUDIT_ENTRY, makeConfig, memoryLogger, sink } from '../consumers/helpers.ts';
 
 /**

@@ -6,7 +6,7 @@ import { ConfigError, type ConfigIssue } from '../../../src/config/config-error.
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { errorDialects } from '../../../src/errors/dialects/index.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { gatewayLoadOptions } from '../../../src/runtime/default-factories.ts';
+import { gatewayLoadOptions } from '../../../src/app/default-factories.ts';
 import { startGateway } from '../../helpers/gateway.ts';
 import { request } from '../../helpers/http.ts';
 

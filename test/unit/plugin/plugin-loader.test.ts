@@ -8,9 +8,9 @@ import { credentialStrategies } from '../../../src/credentials/index.ts';
 import { routeAnswers } from '../../../src/credentials/route-answers.ts';
 import { errorDialects } from '../../../src/errors/dialects/index.ts';
 import { configCodes } from '../../../src/errors/config-codes.ts';
-import { buildPlugin } from '../../../src/plugin/plugin-options.ts';
+import { buildPlugin } from '../../../src/config/plugin-options.ts';
 import type { Registry } from '../../../src/plugin/plugin.ts';
-import { gatewayLoadOptions } from '../../../src/runtime/default-factories.ts';
+import { gatewayLoadOptions } from '../../../src/app/default-factories.ts';
 import { createMappingDeps, compileMapping, loadCatalogs } from '../../../src/transform/index.ts';
 import { mappingOps } from '../../../src/transform/ops/registry.ts';
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mock } from 'node:test';
 import { expect } from 'chai';
-import { watchUpload } from '../../../src/proxy/upload-watch.ts';
+import { watchUpload } from '../../../src/upstream/upload-watch.ts';
 
 /**
  * The minimum upload rate of the streamed path (issue 14.3), on fakes and mocked timers: what a window

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { numberAtRisk } from '../../../src/pipeline/json-guard.ts';
+import { numberAtRisk } from '../../../src/transform/json-guard.ts';
 import { carriesExactly, findInexactNumber, numericView } from '../../../src/transform/exact-numbers.ts';
 import { compileMapping, createMappingDeps, loadCatalogs, parseJsonText } from '../../../src/transform/index.ts';
 import { CATALOGS } from './helpers.ts';

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
-import type { ConsumerIdentity } from '../../../../src/consumers/identity.ts';
+import type { ConsumerIdentity } from '../../../../src/auth/identity.ts';
 import type { CredentialChain, OutgoingCall } from '../../../../src/credentials/types.ts';
 import { errorDialects } from '../../../../src/errors/dialects/index.ts';
 import type { FieldError, GatewayError } from '../../../../src/errors/gateway-error.ts';

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { expect } from 'chai';
-import { createSecretMasker } from '../../../../src/credentials/secret-masker.ts';
+import { createSecretMasker } from '../../../../src/logging/secret-masker.ts';
 import type { GatewayError } from '../../../../src/errors/gateway-error.ts';
-import type { UpstreamResponse } from '../../../../src/proxy/upstream-call.ts';
+import type { UpstreamResponse } from '../../../../src/upstream/upstream-call.ts';
 import { adapt } from '../../../../src/pipeline/stages/adapt.ts';
 import { answerLocally, respond } from '../../../../src/pipeline/stages/respond.ts';
 import { matchedFixture } from './exchange-fixture.ts';

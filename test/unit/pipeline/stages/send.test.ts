@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { createSecretMasker } from '../../../../src/credentials/secret-masker.ts';
+import { createSecretMasker } from '../../../../src/logging/secret-masker.ts';
 import { adapt } from '../../../../src/pipeline/stages/adapt.ts';
 import { credentials } from '../../../../src/pipeline/stages/credentials.ts';
 import { reserveStream, send } from '../../../../src/pipeline/stages/send.ts';
-import { createUpstreamAgent, createUpstreamPool } from '../../../../src/proxy/upstream-agent.ts';
+import { createUpstreamAgent, createUpstreamPool } from '../../../../src/upstream/upstream-agent.ts';
 import { matchedFixture } from './exchange-fixture.ts';
 
 interface Received {

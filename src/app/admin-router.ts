@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { GatewayMetrics } from '../consumers/index.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import type { AuditEntry } from './audit.ts';
-import { HMAC_SUFFIX } from './audit.ts';
+import type { AuditEntry } from '../observability/audit.ts';
+import { HMAC_SUFFIX } from '../observability/audit.ts';
 
 /**
  * `lgsp-gateway report`: monthly statistics from the audit files (provinces report lookup counts per

@@ -12,12 +12,14 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { Clock, GatewayConfig, SigningKeyConfig, TokenIssuerConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import { addressIn, clientAddress } from './addresses.ts';
-import { type Env, matchDigest, resolveSecret, sha256 } from './api-keys.ts';
+import type { Env } from '../config/interpolate.ts';
+import { matchDigest, sha256 } from './api-keys.ts';
+import { resolveSecretRef } from '../config/secrets.ts';
 import { addressKey, tokenThrottleState, type TokenThrottleState } from './auth-throttle.ts';
-import { ALLOWED_ALGORITHMS } from './config-schema.ts';
+import { ALLOWED_ALGORITHMS } from '../config/consumers-schema.ts';
 import { buildConsumerTable } from './consumer-table.ts';
 import type { ConsumerIdentity } from './identity.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 
 /**
  * The gateway's own OAuth 2.0 client-credentials issuer (RFC 6749 §4.4): consumers trade
@@ -142,13 +144,13 @@ async function loadConfiguredKeys(
     let privateKey: KeyObject | undefined;
     let publicKey: KeyObject;
     if (entry.privateKey !== undefined) {
-      privateKey = parseKey(resolveSecret(entry.privateKey, [...path, 'privateKey'], env), 'private', [
+      privateKey = parseKey(resolveSecretRef(entry.privateKey, [...path, 'privateKey'], env), 'private', [
         ...path,
         'privateKey',
       ]);
       publicKey = createPublicKey(privateKey);
     } else if (entry.publicKey !== undefined) {
-      publicKey = parseKey(resolveSecret(entry.publicKey, [...path, 'publicKey'], env), 'public', [
+      publicKey = parseKey(resolveSecretRef(entry.publicKey, [...path, 'publicKey'], env), 'public', [
         ...path,
         'publicKey',
       ]);

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { type Env, matchDigest, resolveKeyDigests } from './api-keys.ts';
+import type { Env } from '../config/interpolate.ts';
+import { matchDigest, resolveKeyDigests } from './api-keys.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 

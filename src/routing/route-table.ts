@@ -1,4 +1,4 @@
-import type { PathPattern } from '../routing/path-pattern.ts';
+import type { PathPattern } from './path-pattern.ts';
 
 export interface MatchableRoute {
   readonly id: string;

@@ -1,30 +1,24 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { ConfigError, ConfigPathError, formatPath } from './config/config-error.ts';
+import { ConfigError, ConfigPathError, formatPath } from '../config/config-error.ts';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { createAdminRouter, metricsHandler, ownErrorHandlers } from './admin/admin-router.ts';
-import { watchConfigDir } from './config/config-watcher.ts';
-import type { Env } from './config/interpolate.ts';
-import { systemClock, type Clock } from './config/types.ts';
-import {
-  addDefaultMetrics,
-  type AuditTrail,
-  createAuditTrail,
-  createMetrics,
-  statusClass,
-  type GatewayMetrics,
-} from './consumers/index.ts';
-import type { GatewayConfig } from './config/types.ts';
-import { createLogger, flushLines, type Logger } from './logging/logger.ts';
-import { parseJsonBody } from './transform/index.ts';
-import { createGatewayHandler, type JsonParser, type PipelineHooks } from './pipeline/gateway-handler.ts';
-import { defaultFactories, gatewayLoadOptions } from './runtime/default-factories.ts';
-import { Reloader, type ReloadResult } from './runtime/reloader.ts';
-import { buildRuntime, closeRuntime, type RuntimeFactories } from './runtime/runtime.ts';
+import { createAdminRouter, metricsHandler, ownErrorHandlers } from './admin-router.ts';
+import { watchConfigDir } from '../config/config-watcher.ts';
+import type { Env } from '../config/interpolate.ts';
+import { systemClock, type Clock } from '../config/types.ts';
+import { addDefaultMetrics, createMetrics, statusClass, type GatewayMetrics } from '../observability/metrics.ts';
+import { type AuditTrail, createAuditTrail } from '../observability/audit.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
+import { parseJsonBody } from '../transform/index.ts';
+import { createGatewayHandler, type JsonParser, type PipelineHooks } from '../pipeline/gateway-handler.ts';
+import { defaultFactories, gatewayLoadOptions } from './default-factories.ts';
+import { Reloader, type ReloadResult } from '../runtime/reloader.ts';
+import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
 
 export interface GatewayOptions {
   readonly configDir: string;

@@ -4,10 +4,11 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { Clock, GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { clientAddress } from './addresses.ts';
-import { type Env, matchDigest } from './api-keys.ts';
+import type { Env } from '../config/interpolate.ts';
+import { matchDigest } from './api-keys.ts';
 import { buildConsumerTable, type ConsumerEntry } from './consumer-table.ts';
 import type { ConsumerIdentity } from './identity.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { TokenIssuer } from './token-issuer.ts';
 
 export interface Authenticator {

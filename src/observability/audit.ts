@@ -5,7 +5,8 @@ import type { AuditConfig, AuditFailureMode, GatewayConfig, RouteAuditConfig } f
 import { GatewayError } from '../errors/gateway-error.ts';
 import { createCollapsedLog } from '../logging/collapsed-log.ts';
 import type { Logger } from '../logging/logger.ts';
-import { type Env, resolveSecret } from './api-keys.ts';
+import type { Env } from '../config/interpolate.ts';
+import { resolveSecretRef } from '../config/secrets.ts';
 import {
   assertWritableAuditDir,
   type AuditHealth,
@@ -48,7 +49,7 @@ export interface AuditTrail {
   close(): Promise<void>;
 }
 
-import { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS } from './config-schema.ts';
+import { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS } from '../config/consumers-schema.ts';
 
 export { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS };
 
@@ -235,7 +236,7 @@ export function createAuditTrail(
     throw new ConfigPathError(['audit', 'hmacKey'], 'required', 'audit needs hmacKey (32+ bytes) to hash citizen IDs');
   }
   const hmacKey = Buffer.from(
-    resolveSecret(options.hmacKey, ['audit', 'hmacKey'], deps.env ?? process.env).trim(),
+    resolveSecretRef(options.hmacKey, ['audit', 'hmacKey'], deps.env ?? process.env).trim(),
     'utf8',
   );
   if (hmacKey.length < 32) {

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type http from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { StreamMasker } from '../credentials/secret-masker.ts';
+import type { StreamMasker } from '../logging/secret-masker.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { closesConnection } from './framing.ts';
 import { timeoutError, upstreamError } from './upstream-error.ts';
@@ -173,7 +173,7 @@ export class UpstreamResponse implements Dispatcher.DispatchHandler {
   /**
    * Writes the body into `res` as it comes (the head must already be written), with back-pressure; a
    * body cut upstream destroys `res`, so the caller sees a broken answer rather than a short one.
-   * `masker` masks injected secrets in the bytes on the way (credentials/secret-masker.ts).
+   * `masker` masks injected secrets in the bytes on the way (logging/secret-masker.ts).
    */
   relay(res: ServerResponse, onEnd?: () => void, masker?: StreamMasker): void {
     let paused = false;

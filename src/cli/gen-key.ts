@@ -1,4 +1,4 @@
-import { genKey } from './api-keys.ts';
+import { genKey } from '../auth/api-keys.ts';
 
 /**
  * `lgsp-gateway gen-key [--json]`: prints a new key (give it to the consumer over a private channel)

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ConfigPathError } from '../config/config-error.ts';
-import type { Plugin, Registry } from './plugin.ts';
+import { ConfigPathError } from './config-error.ts';
+import type { Plugin, Registry } from '../plugin/plugin.ts';
 
 type Path = readonly (string | number)[];
 

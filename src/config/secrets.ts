@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigPathError } from '../config/config-error.ts';
-import type { Env } from '../config/interpolate.ts';
-import type { SecretRef } from '../config/types.ts';
+import { ConfigPathError } from './config-error.ts';
+import type { Env } from './interpolate.ts';
+import type { SecretRef } from './types.ts';
 import { maskText } from '../logging/mask.ts';
-import { redactSecrets } from './secret-masker.ts';
+import { redactSecrets } from '../logging/secret-masker.ts';
 
 type Path = readonly (string | number)[];
-
-/** JSON Schema of a SecretRef (written once, in consumers/config-schema.ts, beside the other config shapes). */
-export { SecretRefSchema as secretRefSchema } from '../consumers/config-schema.ts';
 
 export interface SecretSource {
   env: Env;
@@ -57,6 +54,17 @@ function readSecretFile(file: string, name: string, path: Path, source: SecretSo
   const value = text.replace(/\r?\n$/, '');
   if (value === '') throw new ConfigPathError(path, 'secret', `secret ${name} is not set (file ${full} is empty)`);
   return value;
+}
+
+/**
+ * Resolves `{ env }` / `{ file }` / a plain string by a config path (the consumer side's
+ * settings: audit HMAC key, Redis URL, issuer keys, API keys) with the resolver above: `{ env: X }` falls back to the file named by `X_FILE`, files lose their
+ * trailing newline, and a missing secret is a ConfigPathError naming it.
+ */
+export function resolveSecretRef(ref: SecretRef, path: readonly (string | number)[], env: Env): string {
+  const name = typeof ref === 'object' && 'env' in ref ? ref.env : String(path.at(-1) ?? 'secret');
+  const at = typeof ref === 'object' ? [...path, 'env' in ref ? 'env' : 'file'] : path;
+  return resolveSecret(ref, name, at, { env, configDir: process.cwd() });
 }
 
 /** Resolves a map of named secrets (`secrets:` option blocks). */

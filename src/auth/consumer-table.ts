@@ -2,7 +2,8 @@ import type { BlockList } from 'node:net';
 import type { GatewayConfig } from '../config/types.ts';
 import { ConfigPathError } from '../config/config-error.ts';
 import { buildAddressList } from './addresses.ts';
-import { type Env, resolveKeyDigests } from './api-keys.ts';
+import type { Env } from '../config/interpolate.ts';
+import { resolveKeyDigests } from './api-keys.ts';
 
 /** What the gateway precomputes about one consumer when a config loads (no clear-text secret in it). */
 export interface ConsumerEntry {

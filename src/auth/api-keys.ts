@@ -1,7 +1,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { resolveSecret as resolveSharedSecret } from '../credentials/secrets.ts';
+import { resolveSecretRef } from '../config/secrets.ts';
 import { ConfigPathError } from '../config/config-error.ts';
-import type { ApiKeyRef, SecretRef } from '../config/types.ts';
+import type { ApiKeyRef } from '../config/types.ts';
 
 /**
  * API keys, client secrets and admin keys: stored as SHA-256 digests, compared in constant time.
@@ -10,8 +10,7 @@ import type { ApiKeyRef, SecretRef } from '../config/types.ts';
  * with at least 128 bits of entropy: there is no dictionary to brute-force, unlike a password.
  */
 
-/** Where secrets from `{env}` refs come from; tests pass their own. */
-export type { Env } from '../config/interpolate.ts';
+/** Where secrets from `{env}` refs come from (tests pass their own). */
 import type { Env } from '../config/interpolate.ts';
 
 /** Keys taken from env vars or files must look random: 22 base64url chars carry 128 bits. */
@@ -55,18 +54,6 @@ export function matchDigest(
   return found;
 }
 
-/** Reads a SecretRef (inline string, `{env}`, `{file}`) to its text; throws ConfigPathError when missing. */
-/**
- * Resolves `{ env }` / `{ file }` / a plain string with the one secret resolver of the gateway
- * (src/credentials/secrets.ts): `{ env: X }` falls back to the file named by `X_FILE`, files lose their
- * trailing newline, and a missing secret is a ConfigPathError naming it.
- */
-export function resolveSecret(ref: SecretRef, path: readonly (string | number)[], env: Env): string {
-  const name = typeof ref === 'object' && 'env' in ref ? ref.env : String(path.at(-1) ?? 'secret');
-  const at = typeof ref === 'object' ? [...path, 'env' in ref ? 'env' : 'file'] : path;
-  return resolveSharedSecret(ref, name, at, { env, configDir: process.cwd() });
-}
-
 /**
  * Turns configured key refs into digests. `{sha256}` is used as is; `{env}`/`{file}` keys are read,
  * trimmed (files end with a newline), checked for length and hashed; the clear text is not kept.
@@ -100,7 +87,7 @@ export function resolveKeyDigests(
     }
     const source = ref.env !== undefined ? { env: ref.env } : ref.file !== undefined ? { file: ref.file } : undefined;
     if (!source) throw new ConfigPathError(at, 'required', 'a key needs one of sha256, env, file');
-    const key = resolveSecret(source, at, env).trim();
+    const key = resolveSecretRef(source, at, env).trim();
     if (key.length < MIN_KEY_LENGTH || key.length > MAX_KEY_LENGTH) {
       throw new ConfigPathError(
         [...at, ref.env !== undefined ? 'env' : 'file'],

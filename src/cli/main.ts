@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { describeRoute } from './admin/admin-router.ts';
-import { ConfigError, formatIssue } from './config/config-error.ts';
-import { issuesFrom, loadConfig } from './config/load-config.ts';
-import { createLogger } from './logging/logger.ts';
-import { defaultFactories, gatewayLoadOptions } from './runtime/default-factories.ts';
-import { buildRuntime, closeRuntime } from './runtime/runtime.ts';
-import { StartError, startServer } from './server.ts';
-import { runGenKey, runReport } from './consumers/index.ts';
-import { systemClock } from './config/types.ts';
+import { describeRoute } from '../app/admin-router.ts';
+import { ConfigError, formatIssue } from '../config/config-error.ts';
+import { issuesFrom, loadConfig } from '../config/load-config.ts';
+import { createLogger } from '../logging/logger.ts';
+import { defaultFactories, gatewayLoadOptions } from '../app/default-factories.ts';
+import { buildRuntime, closeRuntime } from '../runtime/runtime.ts';
+import { StartError, startServer } from '../app/server.ts';
+import { runGenKey } from './gen-key.ts';
+import { runReport } from './report.ts';
+import { systemClock } from '../config/types.ts';
 
 const USAGE = `lgsp-gateway <command>
 
@@ -120,7 +121,7 @@ function printRoutes(routes: ReturnType<typeof describeRoute>[], out: NodeJS.Wri
     );
 }
 
-const isMain = process.argv[1] && /(cli\.(ts|js)|lgsp-gateway(\.js)?)$/.test(process.argv[1]);
+const isMain = process.argv[1] && /(cli[\\/]main\.(ts|js)|lgsp-gateway(\.js)?)$/.test(process.argv[1]);
 if (isMain) {
   let code: number;
   try {

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { guardJsonBytes, textHasNumbersAtRisk } from '../../../src/pipeline/json-guard.ts';
+import { guardJsonBytes, textHasNumbersAtRisk } from '../../../src/transform/json-guard.ts';
 
 /**
  * The byte guard written the obvious way (a flag for "in a string", a stack of member counts, each number

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { isIP, type BlockList } from 'node:net';
-import { addressIn, normalizeAddress } from '../consumers/addresses.ts';
+import { addressIn, normalizeAddress } from '../auth/addresses.ts';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus legacy ones; never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -19,7 +19,7 @@ const HOP_BY_HOP = new Set([
 const GATEWAY_CREDENTIALS = ['x-api-key', 'x-admin-key'];
 
 /**
- * The body's framing and the target host are the gateway's own (src/proxy/framing.ts, the upstream
+ * The body's framing and the target host are the gateway's own (src/upstream/framing.ts, the upstream
  * client): a caller's value is never copied onward, so no caller can frame a byte the upstream reads.
  */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'host', 'expect']);

@@ -11,8 +11,9 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import { createCollapsedLog } from '../logging/collapsed-log.ts';
 import { maskText } from '../logging/mask.ts';
 import type { Logger } from '../logging/logger.ts';
-import { type Env, resolveSecret } from './api-keys.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { Env } from '../config/interpolate.ts';
+import { resolveSecretRef } from '../config/secrets.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 
 /**
  * Per-consumer and per-route budgets. Headers follow draft-ietf-httpapi-ratelimit-headers-07:
@@ -69,7 +70,7 @@ export function createRateLimiter(
   let redis: Redis | undefined = deps.redis;
   if (options.store === 'redis' && !redis) {
     if (!options.redis) throw new Error('rateLimits.redis.url is required when store is redis');
-    const url = resolveSecret(options.redis.url, ['rateLimits', 'redis', 'url'], deps.env ?? process.env);
+    const url = resolveSecretRef(options.redis.url, ['rateLimits', 'redis', 'url'], deps.env ?? process.env);
     // No offline queue: while Redis is down a call must fail at once (then onStoreError decides), not hang.
     ownRedis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
     redis = ownRedis;

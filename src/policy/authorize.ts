@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { addressIn } from './addresses.ts';
-import { peerCommonName } from './authenticator.ts';
-import type { ConsumerIdentity } from './identity.ts';
+import { addressIn } from '../auth/addresses.ts';
+import { peerCommonName } from '../auth/authenticator.ts';
+import type { ConsumerIdentity } from '../auth/identity.ts';
 
 /**
  * Decides whether an authenticated consumer may use a route; throws 403 when not. The per-consumer

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { ConfigError } from './config/config-error.ts';
+import { ConfigError } from '../config/config-error.ts';
 import { createGateway, type Gateway } from './gateway.ts';
-import { createLogger, flushLines, type Logger } from './logging/logger.ts';
+import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
 
 /**
  * The gateway could not start for a reason outside the config files (a port taken): one sentence for
@@ -163,7 +163,7 @@ async function startSandboxIfAvailable(
       },
     ]);
   }
-  const { startSandbox } = await import('./sandbox/index.ts');
+  const { startSandbox } = await import('../sandbox/index.ts');
   const { port, host } = config.sandbox;
   const started = await listenAs('sandbox', 'SANDBOX_PORT (or sandbox.port)', host, port, () =>
     startSandbox({ port, host, environment: config.environment, logger }),

@@ -15,7 +15,7 @@ export function StringMap<T extends TSchema>(value: T, options: Record<string, u
 
 /**
  * A reference to a secret or key material: an inline value (after `${VAR}` interpolation), `{ env }` or
- * `{ file }`. An empty inline value passes the schema: the resolver (src/credentials/secrets.ts) refuses it
+ * `{ file }`. An empty inline value passes the schema: the resolver (src/config/secrets.ts) refuses it
  * naming the secret and the `${VAR}` it came from, which says more than "must NOT have fewer than 1 characters".
  */
 export const SecretRefSchema = Type.Unsafe<string | { env: string } | { file: string }>({

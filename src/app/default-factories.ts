@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Env } from '../config/interpolate.ts';
 import type { LoadOptions } from '../config/load-config.ts';
 import type { Clock } from '../config/types.ts';
-import type { GatewayMetrics } from '../consumers/index.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import { createCredentialChain, createTokenCache, type TokenCache } from '../credentials/index.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -18,7 +18,7 @@ import {
   type ValidatorFactory,
 } from '../transform/index.ts';
 import { createRuntimeConsumers } from './consumers-factory.ts';
-import type { RuntimeFactories } from './runtime.ts';
+import type { RuntimeFactories } from '../runtime/runtime.ts';
 
 export interface FactoryDeps {
   readonly configDir: string;
@@ -43,7 +43,7 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
   let stageDeps: (MappingDeps & { validators: ValidatorFactory }) | undefined;
   // Kept across builds, since compiling is most of a reload and a reload holds up traffic: the body
   // validators of schema files whose content did not change (plug-in option schemas are compiled once
-  // per process by src/plugin/plugin-options.ts).
+  // per process by src/config/plugin-options.ts).
   let previousValidators: ValidatorFactory | undefined;
   return {
     tokenCache,

@@ -1,17 +1,13 @@
 import type { Env } from '../config/interpolate.ts';
 import type { Clock, GatewayConfig } from '../config/types.ts';
-import {
-  authorize,
-  createAdminGuard,
-  createAuthenticator,
-  createRateLimiter,
-  createTokenIssuer,
-  type GatewayMetrics,
-  type RateLimiter,
-  type TokenIssuer,
-} from '../consumers/index.ts';
+import { authorize } from '../policy/authorize.ts';
+import { createAdminGuard } from '../auth/admin-guard.ts';
+import { createAuthenticator } from '../auth/authenticator.ts';
+import { createRateLimiter, type RateLimiter } from '../policy/rate-limiter.ts';
+import { createTokenIssuer, type TokenIssuer } from '../auth/token-issuer.ts';
+import { type GatewayMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { RuntimeConsumers } from './runtime.ts';
+import type { RuntimeConsumers } from '../runtime/runtime.ts';
 
 export interface ConsumersFactoryDeps {
   readonly clock: Clock;

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { createProxyMiddleware, proxyEventsPlugin, type Plugin as HpmPlugin } from 'http-proxy-middleware';
-import type { StreamMasker } from '../credentials/secret-masker.ts';
+import type { StreamMasker } from '../logging/secret-masker.ts';
 import { closesConnection, type BodyFraming } from './framing.ts';
 import { stripHopByHop } from './headers.ts';
 import { watchUpload } from './upload-watch.ts';
