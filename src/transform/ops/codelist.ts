@@ -5,12 +5,12 @@ import {
   check,
   compileEmptyTest,
   compileFieldStep,
-  emptyPolicyProps,
+  legacyEmptyPolicyProps,
   fieldError,
-  fieldOrFields,
+  legacyFieldOrFields,
   fieldsOf,
   oneOfFieldOrFields,
-  opSchema,
+  legacyOpSchema,
   report,
   toPointer,
   type BaseOptions,
@@ -35,10 +35,10 @@ interface Options extends BaseOptions, EmptyPolicy {
 }
 
 export const codelistOp: MappingOp<Options> = {
-  schema: opSchema(
+  schema: legacyOpSchema(
     {
-      ...fieldOrFields,
-      ...emptyPolicyProps,
+      ...legacyFieldOrFields,
+      ...legacyEmptyPolicyProps,
       catalog: { type: 'string', minLength: 1 },
       from: {
         anyOf: [

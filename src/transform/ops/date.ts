@@ -12,12 +12,12 @@ import {
   check,
   compileEmptyTest,
   compileFieldStep,
-  emptyPolicyProps,
+  legacyEmptyPolicyProps,
   fieldError,
-  fieldOrFields,
+  legacyFieldOrFields,
   fieldsOf,
   oneOfFieldOrFields,
-  opSchema,
+  legacyOpSchema,
   report,
   toPointer,
   type BaseOptions,
@@ -41,10 +41,10 @@ interface Options extends BaseOptions, EmptyPolicy {
 }
 
 export const dateOp: MappingOp<Options> = {
-  schema: opSchema(
+  schema: legacyOpSchema(
     {
-      ...fieldOrFields,
-      ...emptyPolicyProps,
+      ...legacyFieldOrFields,
+      ...legacyEmptyPolicyProps,
       from: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
       to: { type: 'string', minLength: 1 },
       offset: { type: 'string', pattern: '^[+-]\\d{2}:\\d{2}$' },

@@ -2,10 +2,10 @@ import { parseJsonText } from '../json-body.ts';
 import {
   compileFieldStep,
   fieldError,
-  fieldOrFields,
+  legacyFieldOrFields,
   fieldsOf,
   oneOfFieldOrFields,
-  opSchema,
+  legacyOpSchema,
   report,
   toPointer,
   type BaseOptions,
@@ -29,9 +29,9 @@ interface Options extends BaseOptions {
 }
 
 export const embeddedJsonOp: MappingOp<Options> = {
-  schema: opSchema(
+  schema: legacyOpSchema(
     {
-      ...fieldOrFields,
+      ...legacyFieldOrFields,
       mode: { enum: ['parse', 'stringify'] },
       reserialize: { type: 'boolean' },
       maxDepth: { type: 'integer', minimum: 1, maximum: 1000 },

@@ -5,7 +5,7 @@ import {
   check,
   compileContainerStep,
   fieldError,
-  opSchema,
+  legacyOpSchema,
   report,
   toPointer,
   type BaseOptions,
@@ -33,7 +33,7 @@ interface Options extends BaseOptions {
 }
 
 export const renameOp: MappingOp<Options> = {
-  schema: opSchema(
+  schema: legacyOpSchema(
     {
       fields: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, minProperties: 1 },
       canonical: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },

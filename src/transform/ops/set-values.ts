@@ -3,7 +3,7 @@ import {
   check,
   compileFieldStep,
   compileEmptyTest,
-  opSchema,
+  legacyOpSchema,
   type BaseOptions,
   type MappingOp,
   type OpDeps,
@@ -21,7 +21,7 @@ interface Options extends BaseOptions {
 }
 
 const schema = (withWhen: boolean): Record<string, unknown> =>
-  opSchema(
+  legacyOpSchema(
     {
       values: { type: 'object', minProperties: 1 },
       ...(withWhen ? { when: { enum: ['missing', 'empty'] } } : {}),
