@@ -86,18 +86,9 @@ export function legacyOpSchema(
   };
 }
 
-/** Transitional (see legacyOpSchema). */
-export interface EmptyPolicy {
-  emptyValues?: string[];
-  onEmpty?: 'keep' | 'drop' | 'reject';
-}
 export const legacyFieldOrFields = {
   field: { type: 'string', minLength: 1 },
   fields: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
-};
-export const legacyEmptyPolicyProps = {
-  emptyValues: { type: 'array', items: { type: 'string' } },
-  onEmpty: { enum: ['keep', 'drop', 'reject'] },
 };
 
 export const stringList = () => Type.Array(Type.String({ minLength: 1 }), { minItems: 1 });
