@@ -64,33 +64,6 @@ export function defineOp<S extends TSchema>(schema: S, create: (o: Static<S>, de
   return definePlugin(schema, create);
 }
 
-/** Transitional: the JSON-schema form of opSchema, for the ops not yet written with TypeBox. */
-export function legacyOpSchema(
-  props: Record<string, unknown>,
-  required: string[] = [],
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['op', ...required],
-    properties: {
-      op: { type: 'string' },
-      type: { type: 'string' },
-      at: { type: 'string' },
-      phase: { enum: ['pre', 'post'] },
-      description: { type: 'string' },
-      ...props,
-    },
-    ...extra,
-  };
-}
-
-export const legacyFieldOrFields = {
-  field: { type: 'string', minLength: 1 },
-  fields: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
-};
-
 export const stringList = () => Type.Array(Type.String({ minLength: 1 }), { minItems: 1 });
 
 /** A field path (relative to `at`) and the config path of where it was written. */
