@@ -233,10 +233,10 @@ export const emptyPolicyProps = {
 
 /**
  * Returns a function telling whether a value is "empty" (null, or a string that trims to one of
- * `emptyValues`, compared case-insensitively; default `['']`).
+ * `emptyValues`, compared case-insensitively; the schema's default is `['']`).
  */
-export function compileEmptyTest(values: readonly string[] | undefined): (v: unknown) => boolean {
-  const set = new Set((values ?? ['']).map((s) => s.trim().toLowerCase()));
+export function compileEmptyTest(values: readonly string[]): (v: unknown) => boolean {
+  const set = new Set(values.map((s) => s.trim().toLowerCase()));
   // A string longer than twice the longest empty value, starting and ending with a printable ASCII
   // character, cannot be one: trim() leaves it as is, and toLowerCase() never shrinks a string to less than
   // half its length (UTF-16 units; in fact it never shrinks at all). Spares a trim + lower-case per value.
