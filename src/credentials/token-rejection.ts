@@ -1,60 +1,50 @@
+import { Type, type Static } from 'typebox';
 import { ConfigPathError } from '../config/config-error.ts';
 import { getPath } from './json-path.ts';
+
+const scalar = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'] });
+
+/** Every condition given must hold. */
+const BodySignalSchema = Type.Object(
+  {
+    /** Dot path of a code field, e.g. `error_code`. */
+    path: Type.Optional(Type.String({ minLength: 1 })),
+    in: Type.Optional(Type.Array(scalar, { minItems: 1 })),
+    notIn: Type.Optional(Type.Array(scalar, { minItems: 1 })),
+    /** Dot path of a message field and a case-insensitive regular expression it must match. */
+    messagePath: Type.Optional(Type.String({ minLength: 1 })),
+    messageMatches: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    dependencies: { in: ['path'], notIn: ['path'], messageMatches: ['messagePath'] },
+  },
+);
+export type BodySignal = Static<typeof BodySignalSchema>;
 
 /**
  * YAML `tokenRejected:` block: when an upstream answer means "your token is no good" so the pipeline
  * drops it and replays once. HTTP 401 by default; some upstreams answer 200 with a failure code instead
- * (MOLISA: `error_code` non-zero with a message about the token, seed 004 §IV.1).
+ * (MOLISA: `error_code` non-zero with a message about the token, seed 004 §IV.1). The block itself
+ * defaults to `{}`, so an absent one is filled to `{statuses: [401], when: []}` by the plug-in loader.
  */
-export interface TokenRejectedOptions {
-  statuses?: number[];
-  when?: BodySignal[];
-}
-
-/** Every condition given must hold. */
-export interface BodySignal {
-  /** Dot path of a code field, e.g. `error_code`. */
-  path?: string;
-  in?: (string | number | boolean)[];
-  notIn?: (string | number | boolean)[];
-  /** Dot path of a message field and a case-insensitive regular expression it must match. */
-  messagePath?: string;
-  messageMatches?: string;
-}
-
-const scalar = { type: ['string', 'number', 'boolean'] };
-
-export const tokenRejectedSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    statuses: { type: 'array', items: { type: 'integer', minimum: 100, maximum: 599 } },
-    when: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        dependencies: { in: ['path'], notIn: ['path'], messageMatches: ['messagePath'] },
-        properties: {
-          path: { type: 'string', minLength: 1 },
-          in: { type: 'array', items: scalar, minItems: 1 },
-          notIn: { type: 'array', items: scalar, minItems: 1 },
-          messagePath: { type: 'string', minLength: 1 },
-          messageMatches: { type: 'string', minLength: 1 },
-        },
-      },
-    },
+export const TokenRejectedSchema = Type.Object(
+  {
+    statuses: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { default: [401] }),
+    when: Type.Array(BodySignalSchema, { default: [] }),
   },
-} as const;
+  { additionalProperties: false, default: {} },
+);
+export type TokenRejectedOptions = Static<typeof TokenRejectedSchema>;
 
 /** Builds `isTokenRejected(status, body)`; the body may be parsed JSON, a JSON string or a Buffer. */
 export function compileTokenRejected(
-  options: TokenRejectedOptions | undefined,
+  options: TokenRejectedOptions,
   path: readonly (string | number)[],
 ): ((status: number, body: unknown) => boolean) & { readonly inspectsBody: boolean } {
-  const statuses = new Set(options?.statuses ?? [401]);
-  const signals = (options?.when ?? []).map((signal, i) => {
+  const statuses = new Set(options.statuses);
+  const signals = options.when.map((signal, i) => {
     let pattern: RegExp | undefined;
     if (signal.messageMatches !== undefined) {
       try {
@@ -79,7 +69,7 @@ export function compileTokenRejected(
   });
   // The JSON key each signal needs (the last segment of its path): an answer whose raw bytes hold none
   // of them cannot match, and is not parsed (most answers, on every call of a MOLISA route).
-  const needles = (options?.when ?? []).map((signal) => keyNeedle(signal.path ?? signal.messagePath));
+  const needles = options.when.map((signal) => keyNeedle(signal.path ?? signal.messagePath));
   const check = (status: number, body: unknown): boolean => {
     if (statuses.has(status)) return true;
     if (signals.length === 0) return false;

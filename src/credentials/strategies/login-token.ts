@@ -15,7 +15,7 @@ import {
 import { getPath, setPath } from '../json-path.ts';
 import { compileJsonTemplate, compileTemplate, resolveSecretMap, scrubSecrets } from '../../config/secrets.ts';
 import { sendTokenRequest } from '../token-http.ts';
-import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
+import { compileTokenRejected, TokenRejectedSchema } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';
 import type { CredentialStrategy, OutgoingCall, StrategyDeps } from '../types.ts';
 
@@ -59,7 +59,7 @@ const LoginTokenSchema = Type.Object(
         default: { header: 'authorization', scheme: 'Bearer' },
       },
     ),
-    tokenRejected: Type.Optional(Type.Unsafe<TokenRejectedOptions>(tokenRejectedSchema)),
+    tokenRejected: TokenRejectedSchema,
     ...tokenTimingSchemaProperties,
   },
   { additionalProperties: false },

@@ -14,7 +14,7 @@ import {
 } from '../common.ts';
 import { resolveSecret, scrubSecrets } from '../../config/secrets.ts';
 import { sendTokenRequest } from '../token-http.ts';
-import { compileTokenRejected, tokenRejectedSchema, type TokenRejectedOptions } from '../token-rejection.ts';
+import { compileTokenRejected, TokenRejectedSchema } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';
 import type { CredentialStrategy, StrategyDeps } from '../types.ts';
 
@@ -43,7 +43,7 @@ const OAuth2ClientCredentialsSchema = Type.Object(
     header: Type.String({ ...headerNameSchema, default: 'Authorization' }),
     /** Scheme before the token; empty string for the bare token. */
     scheme: Type.String({ default: 'Bearer' }),
-    tokenRejected: Type.Optional(Type.Unsafe<TokenRejectedOptions>(tokenRejectedSchema)),
+    tokenRejected: TokenRejectedSchema,
     ...tokenTimingSchemaProperties,
   },
   { additionalProperties: false },

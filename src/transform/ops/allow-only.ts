@@ -1,15 +1,15 @@
+import { Type } from 'typebox';
 import { FORBIDDEN_KEYS } from '../path.ts';
 import {
   check,
   compileContainerStep,
+  defineOp,
   fieldError,
   opSchema,
   removeField,
   report,
   stringList,
   toPointer,
-  type BaseOptions,
-  type MappingOp,
 } from './common.ts';
 
 /**
@@ -17,14 +17,9 @@ import {
  * (`action: drop`) or reported as `additionalProperties` FieldErrors (`action: reject`, the default).
  * Without this op unknown fields pass through to the schema.
  */
-interface Options extends BaseOptions {
-  fields: string[];
-  action?: 'drop' | 'reject';
-}
-
-export const allowOnlyOp: MappingOp<Options> = {
-  schema: opSchema({ fields: stringList, action: { enum: ['drop', 'reject'] } }, ['fields']),
-  create(o, { path }) {
+export const allowOnlyOp = defineOp(
+  opSchema({ fields: stringList(), action: Type.Enum(['drop', 'reject'], { default: 'reject' }) }),
+  (o, { path }) => {
     o.fields.forEach((f, i) =>
       check(
         !FORBIDDEN_KEYS.has(f) && !/[.[\]]/.test(f),
@@ -35,7 +30,7 @@ export const allowOnlyOp: MappingOp<Options> = {
     );
     const allowed = new Set(o.fields);
     const drop = o.action === 'drop';
-    const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
+    const run = compileContainerStep(o.at, path, (obj, trail, ctx) => {
       for (const key of Object.keys(obj)) {
         if (allowed.has(key) || obj[key] === undefined) continue;
         if (drop) removeField(obj, key, ctx);
@@ -45,4 +40,4 @@ export const allowOnlyOp: MappingOp<Options> = {
     });
     return { run };
   },
-};
+);

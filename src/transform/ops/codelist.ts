@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import { ALIASES, type CatalogEntry, type CatalogValue } from '../catalogs.ts';
 import { normalizeCode, scalarToString } from '../text.ts';
 import {
@@ -5,6 +6,7 @@ import {
   check,
   compileEmptyTest,
   compileFieldStep,
+  defineOp,
   emptyPolicyProps,
   fieldError,
   fieldOrFields,
@@ -13,9 +15,6 @@ import {
   opSchema,
   report,
   toPointer,
-  type BaseOptions,
-  type EmptyPolicy,
-  type MappingOp,
 } from './common.ts';
 
 /**
@@ -24,36 +23,20 @@ import {
  * leading zeros of digit codes: `"01"` finds GSO code 1, seed 004 §VI.2). `unknown` is required: `reject`
  * gives a FieldError, `pass` leaves the value for the schema to judge. `as` converts the output.
  */
-interface Options extends BaseOptions, EmptyPolicy {
-  field?: string;
-  fields?: string[];
-  catalog: string;
-  from: string | string[];
-  to: string;
-  as?: 'string' | 'number';
-  unknown: 'reject' | 'pass';
-}
-
-export const codelistOp: MappingOp<Options> = {
-  schema: opSchema(
+export const codelistOp = defineOp(
+  opSchema(
     {
       ...fieldOrFields,
       ...emptyPolicyProps,
-      catalog: { type: 'string', minLength: 1 },
-      from: {
-        anyOf: [
-          { type: 'string', minLength: 1 },
-          { type: 'array', items: { type: 'string' }, minItems: 1 },
-        ],
-      },
-      to: { type: 'string', minLength: 1 },
-      as: { enum: ['string', 'number'] },
-      unknown: { enum: ['reject', 'pass'] },
+      catalog: Type.String({ minLength: 1 }),
+      from: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String(), { minItems: 1 })]),
+      to: Type.String({ minLength: 1 }),
+      as: Type.Optional(Type.Enum(['string', 'number'])),
+      unknown: Type.Enum(['reject', 'pass']),
     },
-    ['catalog', 'from', 'to', 'unknown'],
     oneOfFieldOrFields,
   ),
-  create(o, { catalogs, path }) {
+  (o, { catalogs, path }) => {
     const catalog = catalogs.get(o.catalog);
     check(
       catalog !== undefined,
@@ -107,10 +90,10 @@ export const codelistOp: MappingOp<Options> = {
       }
     }
     const isEmpty = compileEmptyTest(o.emptyValues);
-    const onEmpty = o.onEmpty ?? 'keep';
+    const onEmpty = o.onEmpty;
     const reject = o.unknown === 'reject';
     const columns = from.join(', ');
-    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key, trail, ctx) => {
+    const run = compileFieldStep(o.at, fieldsOf(o, path), path, (obj, key, trail, ctx) => {
       if (!Object.hasOwn(obj, key)) return;
       const value = obj[key];
       if (value === undefined) return;
@@ -132,4 +115,4 @@ export const codelistOp: MappingOp<Options> = {
     });
     return { run };
   },
-};
+);

@@ -1,6 +1,7 @@
+import { Type, type Static, type TObject, type TProperties, type TSchema } from 'typebox';
 import { ConfigPathError } from '../../config/config-error.ts';
 import type { FieldError } from '../../errors/gateway-error.ts';
-import type { Plugin } from '../../plugin/plugin.ts';
+import { definePlugin, type Plugin } from '../../plugin/plugin.ts';
 import type { CatalogSet } from '../catalogs.ts';
 import { compileWalker, parseFieldPath, parsePath, toPointer, type Segment, type Trail } from '../path.ts';
 import { compileShapeBuilder, type PendingShapes, type ShapeBuilder, type ShapeCache } from '../shape.ts';
@@ -34,41 +35,36 @@ export interface CompiledOp {
   readonly post?: Step;
 }
 
-/** Options every op accepts besides its own. */
-export interface BaseOptions {
-  op: string;
-  /** Container path the op works in (docs/transform.md, "Path syntax"); default the body root. */
-  at?: string;
-  /** `post`: run after schema validation (e.g. serialise embedded JSON again); default `pre`. */
-  phase?: 'pre' | 'post';
-  description?: string;
+/** Options every op accepts besides its own (their one source: the type is derived, defaults are here). */
+const baseOptions = {
+  op: Type.String(),
+  /** `op:`'s synonym (compile-mapping.ts moves it to `op` before the check). */
+  type: Type.Optional(Type.String()),
+  /** Container path the op works in (docs/transform.md, "Path syntax"); the body root by default. */
+  at: Type.String({ default: '' }),
+  /** `post`: run after schema validation (e.g. serialise embedded JSON again). */
+  phase: Type.Enum(['pre', 'post'], { default: 'pre' }),
+  description: Type.Optional(Type.String()),
+};
+export type BaseOptions = Static<TObject<typeof baseOptions>>;
+
+/**
+ * The TypeBox schema of an op's options: the common keys plus `props`, closed to typos; `combine` adds
+ * keywords across keys (`oneOf`: field or fields). The loader (plugin-options.ts) fills the defaults.
+ */
+export function opSchema<P extends TProperties>(props: P, combine: Record<string, unknown> = {}) {
+  return Type.Object({ ...baseOptions, ...props }, { additionalProperties: false, ...combine });
 }
 
-export type MappingOp<O extends BaseOptions> = Plugin<O, OpDeps, CompiledOp>;
+/** A mapping op: options written once (opSchema), built through the one loader (buildPlugin). */
+export type MappingOp<O> = Plugin<O, OpDeps, CompiledOp>;
 
-/** JSON Schema of an op's options: the common keys plus `props`, closed to typos. */
-export function opSchema(
-  props: Record<string, unknown>,
-  required: string[] = [],
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['op', ...required],
-    properties: {
-      op: { type: 'string' },
-      type: { type: 'string' },
-      at: { type: 'string' },
-      phase: { enum: ['pre', 'post'] },
-      description: { type: 'string' },
-      ...props,
-    },
-    ...extra,
-  };
+/** Builds a mapping op from its options schema and its create: `o` is typed by the schema. */
+export function defineOp<S extends TSchema>(schema: S, create: (o: Static<S>, deps: OpDeps) => CompiledOp) {
+  return definePlugin(schema, create);
 }
 
-export const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } as const;
+export const stringList = () => Type.Array(Type.String({ minLength: 1 }), { minItems: 1 });
 
 /** A field path (relative to `at`) and the config path of where it was written. */
 export type FieldRef = readonly [field: string, configPath: readonly (string | number)[]];
@@ -80,8 +76,8 @@ export function fieldsOf(o: { field?: string; fields?: string[] }, path: readonl
 }
 
 export const fieldOrFields = {
-  field: { type: 'string', minLength: 1 },
-  fields: stringList,
+  field: Type.Optional(Type.String({ minLength: 1 })),
+  fields: Type.Optional(stringList()),
 };
 export const oneOfFieldOrFields = { oneOf: [{ required: ['field'] }, { required: ['fields'] }] };
 
@@ -230,22 +226,17 @@ export function check(cond: boolean, path: readonly (string | number)[], rule: s
 }
 
 /** Empty-value policy shared by codelist and date: which values count as "no value" and what to do. */
-export interface EmptyPolicy {
-  emptyValues?: string[];
-  onEmpty?: 'keep' | 'drop' | 'reject';
-}
-
 export const emptyPolicyProps = {
-  emptyValues: { type: 'array', items: { type: 'string' } },
-  onEmpty: { enum: ['keep', 'drop', 'reject'] },
+  emptyValues: Type.Array(Type.String(), { default: [''] }),
+  onEmpty: Type.Enum(['keep', 'drop', 'reject'], { default: 'keep' }),
 };
 
 /**
  * Returns a function telling whether a value is "empty" (null, or a string that trims to one of
- * `emptyValues`, compared case-insensitively; default `['']`).
+ * `emptyValues`, compared case-insensitively; the schema's default is `['']`).
  */
-export function compileEmptyTest(values: readonly string[] | undefined): (v: unknown) => boolean {
-  const set = new Set((values ?? ['']).map((s) => s.trim().toLowerCase()));
+export function compileEmptyTest(values: readonly string[]): (v: unknown) => boolean {
+  const set = new Set(values.map((s) => s.trim().toLowerCase()));
   // A string longer than twice the longest empty value, starting and ending with a printable ASCII
   // character, cannot be one: trim() leaves it as is, and toLowerCase() never shrinks a string to less than
   // half its length (UTF-16 units; in fact it never shrinks at all). Spares a trim + lower-case per value.

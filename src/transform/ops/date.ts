@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import {
   compileFormatter,
   compileParser,
@@ -12,6 +13,7 @@ import {
   check,
   compileEmptyTest,
   compileFieldStep,
+  defineOp,
   emptyPolicyProps,
   fieldError,
   fieldOrFields,
@@ -20,9 +22,6 @@ import {
   opSchema,
   report,
   toPointer,
-  type BaseOptions,
-  type EmptyPolicy,
-  type MappingOp,
 } from './common.ts';
 
 /**
@@ -32,28 +31,19 @@ import {
  * wall-clock time and is kept as is. Numbers (`20181220221912`) are read as their digits.
  * An unparseable value is a FieldError naming the field and the accepted formats.
  */
-interface Options extends BaseOptions, EmptyPolicy {
-  field?: string;
-  fields?: string[];
-  from: string[];
-  to: string;
-  offset?: string;
-}
-
-export const dateOp: MappingOp<Options> = {
-  schema: opSchema(
+export const dateOp = defineOp(
+  opSchema(
     {
       ...fieldOrFields,
       ...emptyPolicyProps,
-      from: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
-      to: { type: 'string', minLength: 1 },
-      offset: { type: 'string', pattern: '^[+-]\\d{2}:\\d{2}$' },
+      from: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+      to: Type.String({ minLength: 1 }),
+      offset: Type.String({ pattern: '^[+-]\\d{2}:\\d{2}$', default: '+07:00' }),
     },
-    ['from', 'to'],
     oneOfFieldOrFields,
   ),
-  create(o, { path }) {
-    const offset = parseOffset(o.offset ?? '+07:00');
+  (o, { path }) => {
+    const offset = parseOffset(o.offset);
     check(offset !== undefined, [...path, 'offset'], 'format', `invalid time-zone offset: ${o.offset}`);
     const parsers: DateParser[] = o.from.map((f, i) => {
       try {
@@ -74,9 +64,9 @@ export const dateOp: MappingOp<Options> = {
     // already the output (the common case: most senders send dd/MM/yyyy already).
     const keepsText = o.from.map((f) => f === o.to && isCanonicalFormat(f));
     const isEmpty = compileEmptyTest(o.emptyValues);
-    const onEmpty = o.onEmpty ?? 'keep';
+    const onEmpty = o.onEmpty;
     const accepted = o.from.join(', ');
-    const run = compileFieldStep(o.at ?? '', fieldsOf(o, path), path, (obj, key, trail, ctx) => {
+    const run = compileFieldStep(o.at, fieldsOf(o, path), path, (obj, key, trail, ctx) => {
       if (!Object.hasOwn(obj, key)) return;
       const value = obj[key];
       if (value === undefined) return;
@@ -104,4 +94,4 @@ export const dateOp: MappingOp<Options> = {
     });
     return { run };
   },
-};
+);

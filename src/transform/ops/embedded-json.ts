@@ -1,6 +1,8 @@
+import { Type } from 'typebox';
 import { parseJsonText } from '../json-body.ts';
 import {
   compileFieldStep,
+  defineOp,
   fieldError,
   fieldOrFields,
   fieldsOf,
@@ -8,8 +10,6 @@ import {
   opSchema,
   report,
   toPointer,
-  type BaseOptions,
-  type MappingOp,
 } from './common.ts';
 
 /**
@@ -19,32 +19,22 @@ import {
  * `reserialize: true` on a parse adds the stringify after schema validation, so the upstream still gets
  * a string. A value that is already an object/array is left alone by parse (and a string by stringify).
  */
-interface Options extends BaseOptions {
-  field?: string;
-  fields?: string[];
-  mode: 'parse' | 'stringify';
-  reserialize?: boolean;
-  maxDepth?: number;
-  onInvalid?: 'reject' | 'pass';
-}
-
-export const embeddedJsonOp: MappingOp<Options> = {
-  schema: opSchema(
+export const embeddedJsonOp = defineOp(
+  opSchema(
     {
       ...fieldOrFields,
-      mode: { enum: ['parse', 'stringify'] },
-      reserialize: { type: 'boolean' },
-      maxDepth: { type: 'integer', minimum: 1, maximum: 1000 },
-      onInvalid: { enum: ['reject', 'pass'] },
+      mode: Type.Enum(['parse', 'stringify']),
+      reserialize: Type.Boolean({ default: false }),
+      maxDepth: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+      onInvalid: Type.Enum(['reject', 'pass'], { default: 'reject' }),
     },
-    ['mode'],
     oneOfFieldOrFields,
   ),
-  create(o, { path }) {
+  (o, { path }) => {
     const fields = fieldsOf(o, path);
-    const at = o.at ?? '';
-    const limits = { maxDepth: o.maxDepth ?? 32 };
-    const reject = (o.onInvalid ?? 'reject') === 'reject';
+    const at = o.at;
+    const limits = { maxDepth: o.maxDepth };
+    const reject = o.onInvalid === 'reject';
     const stringify = compileFieldStep(at, fields, path, (obj, key) => {
       const v = obj[key];
       if (Object.hasOwn(obj, key) && typeof v === 'object' && v !== null) obj[key] = JSON.stringify(v);
@@ -64,4 +54,4 @@ export const embeddedJsonOp: MappingOp<Options> = {
     });
     return o.reserialize ? { run: parse, post: stringify } : { run: parse };
   },
-};
+);

@@ -1,16 +1,9 @@
+import { Type } from 'typebox';
+import { StringMap } from '../../consumers/config-schema.ts';
 import { FORBIDDEN_KEYS } from '../path.ts';
 import { compileShapeBuilder, ShapeCache, type ShapeBuilder } from '../shape.ts';
 import { normalizeKey } from '../text.ts';
-import {
-  check,
-  compileContainerStep,
-  fieldError,
-  opSchema,
-  report,
-  toPointer,
-  type BaseOptions,
-  type MappingOp,
-} from './common.ts';
+import { check, compileContainerStep, defineOp, fieldError, opSchema, report, toPointer } from './common.ts';
 
 /**
  * rename: keys of the objects `at` selects. Seed 004's JSON examples drift from its own tables
@@ -25,29 +18,21 @@ interface RenamePlan {
   readonly build?: ShapeBuilder;
 }
 
-interface Options extends BaseOptions {
-  fields?: Record<string, string>;
-  canonical?: string[];
-  tolerant?: boolean;
-  onConflict?: 'reject' | 'keep' | 'overwrite';
-}
-
-export const renameOp: MappingOp<Options> = {
-  schema: opSchema(
+export const renameOp = defineOp(
+  opSchema(
     {
-      fields: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, minProperties: 1 },
-      canonical: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
-      tolerant: { type: 'boolean' },
-      onConflict: { enum: ['reject', 'keep', 'overwrite'] },
+      fields: Type.Optional(StringMap(Type.String({ minLength: 1 }), { minProperties: 1 })),
+      canonical: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+      tolerant: Type.Boolean({ default: false }),
+      onConflict: Type.Enum(['reject', 'keep', 'overwrite'], { default: 'reject' }),
     },
-    [],
     { anyOf: [{ required: ['fields'] }, { required: ['canonical'] }] },
   ),
-  create(o, { path }) {
+  (o, { path }) => {
     const exact = new Map<string, string>();
     const loose = new Map<string, string>();
     const prefixes: { from: string; to: string }[] = [];
-    const tolerant = o.tolerant === true;
+    const tolerant = o.tolerant;
     for (const [from, to] of Object.entries(o.fields ?? {})) {
       const at = [...path, 'fields', from];
       const fromStar = from.endsWith('*');
@@ -102,7 +87,7 @@ export const renameOp: MappingOp<Options> = {
       }
       return undefined;
     };
-    const onConflict = o.onConflict ?? 'reject';
+    const onConflict = o.onConflict;
     // Per key list: which keys change name (none: the record is kept as is) and, when no two keys land
     // on one name, a builder generated for that list (shape.ts); conflicts take the loop below.
     const shapes = new ShapeCache<RenamePlan>();
@@ -124,7 +109,7 @@ export const renameOp: MappingOp<Options> = {
             );
       return { targets, build };
     };
-    const run = compileContainerStep(o.at ?? '', path, (obj, trail, ctx) => {
+    const run = compileContainerStep(o.at, path, (obj, trail, ctx) => {
       const keys = Object.keys(obj);
       let plan = shapes.lookup(keys, ctx.shapes);
       if (plan === undefined) {
@@ -163,4 +148,4 @@ export const renameOp: MappingOp<Options> = {
     });
     return { run };
   },
-};
+);

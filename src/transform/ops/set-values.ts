@@ -1,13 +1,7 @@
+import { Type, type Static } from 'typebox';
+import { StringMap } from '../../consumers/config-schema.ts';
 import { FORBIDDEN_KEYS } from '../path.ts';
-import {
-  check,
-  compileFieldStep,
-  compileEmptyTest,
-  opSchema,
-  type BaseOptions,
-  type MappingOp,
-  type OpDeps,
-} from './common.ts';
+import { check, compileFieldStep, compileEmptyTest, defineOp, opSchema, type OpDeps } from './common.ts';
 
 /**
  * default / constant: `values: {field: value}` (field paths relative to `at`; missing intermediate objects
@@ -15,21 +9,11 @@ import {
  * or `""` (`when: empty`); `constant` always sets it. Object/array values are copied per request so
  * compiled state never changes.
  */
-interface Options extends BaseOptions {
-  values: Record<string, unknown>;
-  when?: 'missing' | 'empty';
-}
+const values = { values: StringMap(Type.Unknown(), { minProperties: 1 }) };
+const ConstantSchema = opSchema(values);
+const DefaultSchema = opSchema({ ...values, when: Type.Enum(['missing', 'empty'], { default: 'missing' }) });
 
-const schema = (withWhen: boolean): Record<string, unknown> =>
-  opSchema(
-    {
-      values: { type: 'object', minProperties: 1 },
-      ...(withWhen ? { when: { enum: ['missing', 'empty'] } } : {}),
-    },
-    ['values'],
-  );
-
-function build(o: Options, { path }: OpDeps, always: boolean) {
+function build(o: Static<typeof ConstantSchema> & { when?: 'missing' | 'empty' }, { path }: OpDeps, always: boolean) {
   const isEmpty = compileEmptyTest(['']);
   const whenEmpty = o.when === 'empty';
   const steps = Object.entries(o.values).map(([field, value]) => {
@@ -38,7 +22,7 @@ function build(o: Options, { path }: OpDeps, always: boolean) {
     const frozen = deepFreeze(structuredClone(value));
     const produce = typeof value === 'object' && value !== null ? () => structuredClone(frozen) : () => frozen;
     return compileFieldStep(
-      o.at ?? '',
+      o.at,
       [[field, at]],
       path,
       (obj, key) => {
@@ -66,5 +50,5 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-export const defaultOp: MappingOp<Options> = { schema: schema(true), create: (o, deps) => build(o, deps, false) };
-export const constantOp: MappingOp<Options> = { schema: schema(false), create: (o, deps) => build(o, deps, true) };
+export const defaultOp = defineOp(DefaultSchema, (o, deps) => build(o, deps, false));
+export const constantOp = defineOp(ConstantSchema, (o, deps) => build(o, deps, true));

@@ -1,12 +1,5 @@
-import {
-  compileContainerStep,
-  compileFieldStep,
-  fieldOrFields,
-  fieldsOf,
-  opSchema,
-  type BaseOptions,
-  type MappingOp,
-} from './common.ts';
+import { Type } from 'typebox';
+import { compileContainerStep, compileFieldStep, defineOp, fieldOrFields, fieldsOf, opSchema } from './common.ts';
 
 /**
  * trim: removes surrounding whitespace from string fields (all string fields of the container when no
@@ -14,20 +7,12 @@ import {
  * count extra characters against a maxLength. Seed 004's FileQuyetDinh example sends
  * `"Url": " https://… "` and `"HoVaTen": " Nguyễn Văn An "`.
  */
-interface Options extends BaseOptions {
-  field?: string;
-  fields?: string[];
-  nfc?: boolean;
-}
-
 const COMBINING = /[\u0300-\u036f]/;
 
-export const trimOp: MappingOp<Options> = {
-  schema: opSchema({ ...fieldOrFields, nfc: { type: 'boolean' } }, [], {
-    not: { required: ['field', 'fields'] },
-  }),
-  create(o, { path }) {
-    const nfc = o.nfc === true;
+export const trimOp = defineOp(
+  opSchema({ ...fieldOrFields, nfc: Type.Boolean({ default: false }) }, { not: { required: ['field', 'fields'] } }),
+  (o, { path }) => {
+    const nfc = o.nfc;
     // Decomposed Vietnamese always carries a combining mark (U+0300-U+036F); only then is ICU's
     // normalize worth its cost (~0.1 µs a string).
     const clean = (s: string): string => {
@@ -36,13 +21,13 @@ export const trimOp: MappingOp<Options> = {
     };
     const fields = fieldsOf(o, path);
     if (fields.length > 0) {
-      const run = compileFieldStep(o.at ?? '', fields, path, (obj, key) => {
+      const run = compileFieldStep(o.at, fields, path, (obj, key) => {
         const v = obj[key];
         if (typeof v === 'string' && Object.hasOwn(obj, key)) obj[key] = clean(v);
       });
       return { run };
     }
-    const run = compileContainerStep(o.at ?? '', path, (obj) => {
+    const run = compileContainerStep(o.at, path, (obj) => {
       for (const key of Object.keys(obj)) {
         const v = obj[key];
         if (typeof v === 'string') {
@@ -54,4 +39,4 @@ export const trimOp: MappingOp<Options> = {
     });
     return { run };
   },
-};
+);

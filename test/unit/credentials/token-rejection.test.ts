@@ -1,10 +1,19 @@
 import { expect } from 'chai';
-import { compileTokenRejected } from '../../../src/credentials/token-rejection.ts';
+import { Value } from 'typebox/value';
+import {
+  compileTokenRejected,
+  TokenRejectedSchema,
+  type TokenRejectedOptions,
+} from '../../../src/credentials/token-rejection.ts';
+
+/** Compiles a `tokenRejected:` block with its schema defaults filled in, as the plug-in loader does. */
+const compile = (block: object) =>
+  compileTokenRejected(Value.Default(TokenRejectedSchema, structuredClone(block)) as TokenRejectedOptions, []);
 
 const buf = (s: string) => Buffer.from(s);
 
 describe('credentials: tokenRejected signals on raw answers', () => {
-  const molisa = compileTokenRejected({ when: [{ path: 'error_code', in: [2, '2'] }] }, []);
+  const molisa = compile({ when: [{ path: 'error_code', in: [2, '2'] }] });
 
   it('401 by default; MOLISA error_code 2 in a 200 answer, as a Buffer, a string or parsed', () => {
     expect(molisa(401, undefined)).to.equal(true);
@@ -25,18 +34,15 @@ describe('credentials: tokenRejected signals on raw answers', () => {
   });
 
   it('a nested path is matched by its last key; a path ending in an array index always parses', () => {
-    const nested = compileTokenRejected({ when: [{ path: 'result.code', in: ['TOKEN_EXPIRED'] }] }, []);
+    const nested = compile({ when: [{ path: 'result.code', in: ['TOKEN_EXPIRED'] }] });
     expect(nested(200, buf('{"result":{"code":"TOKEN_EXPIRED"}}'))).to.equal(true);
     expect(nested(200, buf('{"result":{"status":"TOKEN_EXPIRED"}}'))).to.equal(false);
-    const indexed = compileTokenRejected({ when: [{ path: 'errors.0', in: ['expired'] }] }, []);
+    const indexed = compile({ when: [{ path: 'errors.0', in: ['expired'] }] });
     expect(indexed(200, buf('{"errors":["expired"]}'))).to.equal(true);
   });
 
   it('a message-only signal looks for its message key', () => {
-    const byMessage = compileTokenRejected(
-      { when: [{ messagePath: 'message', messageMatches: 'token.*hết hạn' }] },
-      [],
-    );
+    const byMessage = compile({ when: [{ messagePath: 'message', messageMatches: 'token.*hết hạn' }] });
     expect(byMessage(200, buf('{"message":"Token đã hết hạn"}'))).to.equal(true);
     expect(byMessage(200, buf('{"msg":"Token đã hết hạn"}'))).to.equal(false);
   });

@@ -139,13 +139,13 @@ describe('mapping fast paths match the generic path', () => {
 
 describe('empty-value test shortcut', () => {
   it('answers as trim + lower-case + lookup would, for any string', () => {
-    const lists = [undefined, ['', 'NA', 'N/A'], ['không có', 'NULL'], ['İ']];
+    const lists = [[''], ['', 'NA', 'N/A'], ['không có', 'NULL'], ['İ']];
     for (const values of lists) {
-      const set = new Set((values ?? ['']).map((s) => s.trim().toLowerCase()));
+      const set = new Set(values.map((s) => s.trim().toLowerCase()));
       const test = compileEmptyTest(values);
       const text = fc.oneof(
         fc.string({ unit: 'binary', maxLength: 12 }),
-        fc.constantFrom(...(values ?? ['']).flatMap((v) => [v, ` ${v} `, v.toUpperCase(), `${v}x`, `  ${v}\t`])),
+        fc.constantFrom(...values.flatMap((v) => [v, ` ${v} `, v.toUpperCase(), `${v}x`, `  ${v}\t`])),
         fc.stringMatching(/^[A-Za-z/ ]{0,9}$/),
       );
       fc.assert(

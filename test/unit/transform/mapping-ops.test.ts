@@ -36,6 +36,36 @@ describe('mapping ops: registry and config errors', () => {
     }
   });
 
+  it('keeps every option default in the op schemas alone, the ones docs/transform.md documents', () => {
+    const defaults = Object.fromEntries(
+      Object.entries(mappingOps).map(([name, op]) => {
+        const props = (op.schema as { properties: Record<string, { default?: unknown }> }).properties;
+        const set = Object.entries(props).filter(([, s]) => 'default' in s);
+        return [name, Object.fromEntries(set.map(([key, s]) => [key, s.default]))];
+      }),
+    );
+    const common = { at: '', phase: 'pre' };
+    const empty = { emptyValues: [''], onEmpty: 'keep' };
+    expect(defaults).to.deep.equal({
+      rename: { ...common, tolerant: false, onConflict: 'reject' },
+      drop: common,
+      default: { ...common, when: 'missing' },
+      constant: common,
+      codelist: { ...common, ...empty },
+      date: { ...common, ...empty, offset: '+07:00' },
+      embeddedJson: { ...common, reserialize: false, maxDepth: 32, onInvalid: 'reject' },
+      trim: { ...common, nfc: false },
+      allowOnly: { ...common, action: 'reject' },
+    });
+  });
+
+  it('fills defaults on a copy: the mapping config is not edited', () => {
+    const ops = [{ op: 'date', field: 'd', from: ['dd/MM/yyyy'], to: 'yyyy-MM-dd' }];
+    const before = structuredClone(ops);
+    expect(map(ops, { d: '20/12/2018' }).body).to.deep.equal({ d: '2018-12-20' });
+    expect(ops).to.deep.equal(before);
+  });
+
   it('names an unknown op at its path', () => {
     const e = configError([
       { op: 'drop', field: 'a' },
