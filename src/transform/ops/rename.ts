@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { StringMap } from '../../consumers/config-schema.ts';
+import { StringMap } from '../../config/consumers-schema.ts';
 import { FORBIDDEN_KEYS } from '../path.ts';
 import { compileShapeBuilder, ShapeCache, type ShapeBuilder } from '../shape.ts';
 import { normalizeKey } from '../text.ts';

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { StringMap } from '../../consumers/config-schema.ts';
+import { StringMap } from '../../config/consumers-schema.ts';
 import { FORBIDDEN_KEYS } from '../path.ts';
 import { check, compileFieldStep, compileEmptyTest, defineOp, opSchema, type OpDeps } from './common.ts';
 
