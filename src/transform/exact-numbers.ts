@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.ts';
-import { numberAtRisk } from './json-guard.ts';
+import { findNumberAtRisk, numberAtRisk } from './json-guard.ts';
 
 /**
  * Numbers the gateway cannot carry in a double (issue 14.6): `1e400` (Infinity, serialised as null),
@@ -64,26 +64,11 @@ function decimalKey(s: string): string {
 
 /** The first number literal (outside strings) a double does not carry exactly, with its offset. */
 export function findInexactNumber(text: string): { literal: string; position: number } | undefined {
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      for (i++; i < n; i++) {
-        const s = text.charCodeAt(i);
-        if (s === 0x22) break;
-        if (s === 0x5c) i++;
-      }
-    } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
-      let j = i + 1;
-      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
-      if (numberAtRisk(text, i, j)) {
-        const literal = text.slice(i, j);
-        if (!carriesExactly(literal, Number(literal))) return { literal, position: i };
-      }
-      i = j - 1;
-    }
-  }
-  return undefined;
+  const found = findNumberAtRisk(text, (start, end) => {
+    const literal = text.slice(start, end);
+    return !carriesExactly(literal, Number(literal));
+  });
+  return found && { literal: text.slice(found.start, found.end), position: found.start };
 }
 
 /**
@@ -138,8 +123,4 @@ export function numericView(value: unknown): unknown {
     });
   }
   return out;
-}
-
-function isNumberChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }

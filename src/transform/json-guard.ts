@@ -71,10 +71,14 @@ export function guardJsonBytes(buf: Buffer, limits: JsonBytesLimits): JsonBytesV
 }
 
 /**
- * True when a JSON text (a string, e.g. an embedded `data` field) holds a number literal outside strings
- * that a double may not carry exactly: the same rule as guardJsonBytes, on UTF-16 code units.
+ * The first number literal outside strings of a JSON text (a string, e.g. an embedded `data` field) that a
+ * double may not carry exactly — the same rule as guardJsonBytes, on UTF-16 code units — and that `accept`
+ * takes (default: any), as `[start, end)`; undefined when there is none.
  */
-export function textHasNumbersAtRisk(text: string): boolean {
+export function findNumberAtRisk(
+  text: string,
+  accept: (start: number, end: number) => boolean = () => true,
+): { start: number; end: number } | undefined {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -87,11 +91,16 @@ export function textHasNumbersAtRisk(text: string): boolean {
     } else if (isDigit(c) || c === 0x2d) {
       let j = i;
       while (j < n && isNumberChar(text.charCodeAt(j))) j++;
-      if (numberAtRisk(text, i, j)) return true;
+      if (numberAtRisk(text, i, j) && accept(i, j)) return { start: i, end: j };
       i = j - 1;
     }
   }
-  return false;
+  return undefined;
+}
+
+/** True when a JSON text holds a number literal outside strings that a double may not carry exactly. */
+export function textHasNumbersAtRisk(text: string): boolean {
+  return findNumberAtRisk(text) !== undefined;
 }
 
 type CodeUnits = { readonly length: number } & ({ [i: number]: number } | string);
