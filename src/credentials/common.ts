@@ -3,6 +3,8 @@ import { Type, type Static } from 'typebox';
 import { ConfigPathError } from '../config/config-error.ts';
 import { formUrlEncode } from '../logging/secret-masker.ts';
 import type { SecretSource } from '../config/secrets.ts';
+import { sendTokenRequest, type TokenHttpRequest } from './token-http.ts';
+import { tokenEndpointFailed } from './token-source.ts';
 import type { StrategyDeps } from './types.ts';
 
 type Path = readonly (string | number)[];
@@ -76,6 +78,26 @@ export function parseJsonAnswer(
     const excerpt = /html/i.test(kind) || /^\s*</.test(res.text) ? htmlTitle(res.text) : res.text;
     return { ok: false, reason: `HTTP ${res.status} answered non-JSON (${kind}): ${scrub(excerpt)}` };
   }
+}
+
+/**
+ * Sends a token request and reads its answer as JSON: a transport fault or a non-JSON answer is a failure
+ * of the upstream's token endpoint, its text scrubbed of the secrets sent. The status is the caller's to judge.
+ */
+export async function requestTokenAnswer(
+  req: TokenHttpRequest,
+  upstreamId: string,
+  scrub: (text: string) => string,
+): Promise<{ status: number; json: unknown }> {
+  let res;
+  try {
+    res = await sendTokenRequest(req);
+  } catch (err) {
+    throw tokenEndpointFailed(upstreamId, scrub((err as Error).message), err);
+  }
+  const parsed = parseJsonAnswer(res, scrub);
+  if (!parsed.ok) throw tokenEndpointFailed(upstreamId, parsed.reason);
+  return { status: res.status, json: parsed.json };
 }
 
 function htmlTitle(html: string): string {

@@ -5,7 +5,7 @@ import { definePlugin } from '../../plugin/plugin.ts';
 import {
   headerNameSchema,
   injectedToken,
-  parseJsonAnswer,
+  requestTokenAnswer,
   secretSource,
   setHeader,
   toSeconds,
@@ -14,7 +14,6 @@ import {
 } from '../common.ts';
 import { getPath, setPath } from '../json-path.ts';
 import { compileJsonTemplate, compileTemplate, resolveSecretMap, scrubSecrets } from '../../config/secrets.ts';
-import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, TokenRejectedSchema } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';
 import type { CredentialStrategy, OutgoingCall, StrategyDeps } from '../types.ts';
@@ -97,22 +96,12 @@ export const loginToken = definePlugin(LoginTokenSchema, (options, deps: Strateg
   };
 
   const fetchToken = async (): Promise<FetchedToken> => {
-    let res;
-    try {
-      res = await sendTokenRequest({
-        url: options.tokenUrl,
-        method,
-        headers,
-        body,
-        timeoutMs: options.timeoutMs,
-        tls: deps.tls,
-      });
-    } catch (err) {
-      throw tokenEndpointFailed(deps.upstreamId, scrub((err as Error).message), err);
-    }
-    const parsed = parseJsonAnswer(res, scrub);
-    if (!parsed.ok) throw tokenEndpointFailed(deps.upstreamId, parsed.reason);
-    const answer = parsed.json;
+    const res = await requestTokenAnswer(
+      { url: options.tokenUrl, method, headers, body, timeoutMs: options.timeoutMs, tls: deps.tls },
+      deps.upstreamId,
+      scrub,
+    );
+    const answer = res.json;
     if (res.status < 200 || res.status > 299) {
       throw tokenEndpointFailed(deps.upstreamId, scrub(`HTTP ${res.status}${upstreamSaid(answer)}`));
     }

@@ -5,7 +5,7 @@ import {
   basicCredentials,
   headerNameSchema,
   injectedToken,
-  parseJsonAnswer,
+  requestTokenAnswer,
   secretSource,
   setHeader,
   toSeconds,
@@ -13,7 +13,6 @@ import {
   tokenTimingSchemaProperties,
 } from '../common.ts';
 import { resolveSecret, scrubSecrets } from '../../config/secrets.ts';
-import { sendTokenRequest } from '../token-http.ts';
 import { compileTokenRejected, TokenRejectedSchema } from '../token-rejection.ts';
 import { createTokenSource, tokenEndpointFailed, type FetchedToken } from '../token-source.ts';
 import type { CredentialStrategy, StrategyDeps } from '../types.ts';
@@ -82,22 +81,12 @@ export const oauth2ClientCredentials = definePlugin(
     const body = form.toString();
 
     const fetchToken = async (): Promise<FetchedToken> => {
-      let res;
-      try {
-        res = await sendTokenRequest({
-          url: options.tokenUrl,
-          method: 'POST',
-          headers,
-          body,
-          timeoutMs: options.timeoutMs,
-          tls: deps.tls,
-        });
-      } catch (err) {
-        throw tokenEndpointFailed(deps.upstreamId, scrub((err as Error).message), err);
-      }
-      const parsed = parseJsonAnswer(res, scrub);
-      if (!parsed.ok) throw tokenEndpointFailed(deps.upstreamId, parsed.reason);
-      const answer = (parsed.json ?? {}) as Record<string, unknown>;
+      const res = await requestTokenAnswer(
+        { url: options.tokenUrl, method: 'POST', headers, body, timeoutMs: options.timeoutMs, tls: deps.tls },
+        deps.upstreamId,
+        scrub,
+      );
+      const answer = (res.json ?? {}) as Record<string, unknown>;
       if (res.status < 200 || res.status > 299) {
         // RFC 6749 §5.2 error answer: `error` and `error_description`; API managers also use `message`.
         const said = [answer.error, answer.error_description ?? answer.message].filter((v) => typeof v === 'string');
