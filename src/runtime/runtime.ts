@@ -34,8 +34,15 @@ export interface RuntimeFactories {
   ): CredentialChain;
   /** Consumer authentication, authorization, rate limits, the gateway's own token issuer. */
   createConsumers(config: GatewayConfig, previous?: RuntimeConsumers): Promise<RuntimeConsumers>;
-  /** Compiles a body stage (mapping, then schema, then post-validation steps) into one function. */
-  compileStage?(stage: NonNullable<RouteConfig['request']>, path: (string | number)[]): StageFn;
+  /**
+   * Compiles a body stage (mapping, then schema, then post-validation steps) into one function. `senders`:
+   * the consumers whose bodies it reads (a request stage: the route's consumers), for their code forms.
+   */
+  compileStage?(
+    stage: NonNullable<RouteConfig['request']>,
+    path: (string | number)[],
+    senders?: readonly string[],
+  ): StageFn;
   tlsOptions?(upstream: UpstreamConfig, path: (string | number)[]): AgentOptions | undefined;
   /** Called once per build before routes compile (load catalogs, create an ajv instance...). */
   beginBuild?(config: GatewayConfig): void;
@@ -45,7 +52,11 @@ export interface RuntimeFactories {
  * A compiled body stage: the adapted body and every problem found (empty = valid). `rawNumbers`: the body
  * holds numbers carried as their source text (the parser's flag; src/transform/exact-numbers.ts).
  */
-export type StageFn = (body: unknown, rawNumbers?: boolean) => { body: unknown; errors: FieldError[] };
+export type StageFn = (
+  body: unknown,
+  rawNumbers?: boolean,
+  consumer?: string,
+) => { body: unknown; errors: FieldError[] };
 
 export interface CredentialFactoryDeps {
   readonly upstreamId: string;
@@ -271,7 +282,7 @@ function buildRoute(
   } else {
     upstreamPath = defaultUpstreamPath(route, upstream.id, pattern.paramNames, pattern.hasWildcard);
   }
-  const request = buildStage(route.request, [...path, 'request'], config, deps);
+  const request = buildStage(route.request, [...path, 'request'], config, deps, route.consumers);
   const response = buildStage(route.response, [...path, 'response'], config, deps);
   const plan = compileRoutePlan({
     route,
@@ -341,12 +352,13 @@ function buildStage(
   path: (string | number)[],
   _config: GatewayConfig,
   deps: BuildDeps,
+  senders?: readonly string[],
 ): BodyStage | undefined {
   if (!stage || (!stage.mapping?.length && !stage.schema)) return undefined;
   if (!deps.factories.compileStage) {
     throw new ConfigPathError(path, 'unsupported', 'mappings and schema validation are not available in this build');
   }
-  return { run: deps.factories.compileStage(stage, path), mode: stage.mode ?? 'enforce' };
+  return { run: deps.factories.compileStage(stage, path, senders), mode: stage.mode ?? 'enforce' };
 }
 
 /** The gateway's own answer of a route (`answer: { type, ...options }`), built by the plug-in loader. */

@@ -36,7 +36,8 @@ function adaptJson(ex: Exchange): void {
   const parsed = parseGuarded(ex, body);
   let value = parsed.value;
   if (route.request) {
-    const out = route.request.run(value, parsed.rawNumbers);
+    // The consumer picks the code forms its values are read in (consumers.<id>.codeForms, issue 16.1).
+    const out = route.request.run(value, parsed.rawNumbers, ex.consumer!.id);
     if (out.errors.length > 0) {
       ex.record.validationRejected = true;
       throw new GatewayError('GW_VALIDATION_FAILED', { count: out.errors.length }, { details: out.errors });
