@@ -24,7 +24,7 @@ export const configCodes = {
     'a reload changed a start-only setting (the key is named): nothing of the reload applies; restart to apply it',
   CFG_BUILD: 'the gateway could not be built from a config that passed every check (the message says why)',
   CFG_CODE_FORM:
-    "a code list read through columns where one value names two entries, or a consumer with no declared code form on a route whose default would misread another form (consumers.<id>.codeForms)",
+    'a code list read through columns where one value names two entries, or a consumer with no declared code form on a route whose default would misread another form (consumers.<id>.codeForms)',
 } as const;
 
 export type ConfigCode = keyof typeof configCodes;

@@ -123,7 +123,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     });
     app.use(`/${platform}`, router);
   }
-  app.use('/molisa', molisaRouter(ctx, options.molisa));
+  app.use(
+    '/molisa',
+    molisaRouter(ctx, options.molisa, (card) => people.byCard(card)),
+  );
   app.use('/hotich', hotich.router);
   app.use('/vneid', vneid.router);
   app.use('/tinh/mcdt', provincialRouter(ctx, 'mcdt'));

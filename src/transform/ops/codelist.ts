@@ -136,7 +136,8 @@ export const codelistOp = defineOp(
     const run: Step =
       bySender.size === 0
         ? byDefault
-        : (body, ctx) => (ctx.consumer === undefined ? byDefault : (bySender.get(ctx.consumer) ?? byDefault))(body, ctx);
+        : (body, ctx) =>
+            (ctx.consumer === undefined ? byDefault : (bySender.get(ctx.consumer) ?? byDefault))(body, ctx);
     return { run };
   },
 );
