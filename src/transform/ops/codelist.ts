@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { ConfigPathError } from '../../config/config-error.ts';
-import { ALIASES, type CatalogValue } from '../catalogs.ts';
+import { ALIASES, type CatalogEntry, type CatalogValue } from '../catalogs.ts';
 import { describeEntry, findCollision, indexForm, valuesOf } from '../code-forms.ts';
 import { normalizeCode, scalarToString } from '../text.ts';
 import {
@@ -78,8 +78,7 @@ export const codelistOp = defineOp(
      * The step reading values through `columns`: raw sender value -> output, and normalised value -> output,
      * built once. Two entries answering to one value across the columns is a config error (indexForm).
      */
-    const readThrough = (columns: readonly string[], at: readonly (string | number)[], whose: string): Step => {
-      const index = indexForm(cat, columns, at);
+    const readThrough = (columns: readonly string[], index: ReadonlyMap<string, CatalogEntry>, whose: string): Step => {
       const exact = new Map<string, CatalogValue>();
       const norm = new Map<string, CatalogValue>();
       for (const [key, entry] of index) norm.set(key, convert(entry[o.to] as CatalogValue));
@@ -102,13 +101,13 @@ export const codelistOp = defineOp(
         else if (reject) report(ctx, fieldError(toPointer(trail, key), 'codelist', text, cat.name));
       });
     };
-    const fromPath = [...path, 'from'];
-    const byDefault = readThrough(from, fromPath, '');
+    const defaultIndex = indexForm(cat, from, [...path, 'from']);
+    const byDefault = readThrough(from, defaultIndex, '');
     // Issue 16.1: a sender profile (consumers.<id>.codeForms) replaces `from` for that consumer. Where the
     // default would read a value another column gives another meaning (ethnicity GSO 29 = Khơ-mú, id 29 =
     // Kinh), a consumer that declared nothing cannot be read by it: its sender of ids would see "29" become
     // "57" with MOLISA answering success. Such a consumer is a config error, never a guess at request time.
-    const collision = deps.senders ? findCollision(cat, from, indexForm(cat, from, fromPath)) : undefined;
+    const collision = deps.senders ? findCollision(cat, from, defaultIndex) : undefined;
     const bySender = new Map<string, Step>();
     const byForm = new Map<string, Step>();
     for (const sender of deps.senders ?? []) {
@@ -117,7 +116,8 @@ export const codelistOp = defineOp(
         const key = declared.join('\u0000');
         let step = byForm.get(key);
         if (step === undefined) {
-          step = readThrough(declared, ['consumers', sender, 'codeForms', cat.name], `, khai báo của ${sender}`);
+          const index = indexForm(cat, declared, ['consumers', sender, 'codeForms', cat.name]);
+          step = readThrough(declared, index, ', theo khai báo của hệ thống gửi');
           byForm.set(key, step);
         }
         bySender.set(sender, step);

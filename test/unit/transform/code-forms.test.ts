@@ -136,7 +136,7 @@ describe('codelist op: the form is declared per consumer, never guessed (issue 1
       expect(errors[0]).to.include({ pointer: '/0/DanTocId', rule: 'codelist', limit: 'ethnicity' });
       expect(errors[0].message).to.include('"ethnicity"');
     }
-    expect(mapAs(fn, 'ids', '01').errors[0].message).to.include('cột id, khai báo của ids');
+    expect(mapAs(fn, 'ids', '01').errors[0].message).to.include('cột id, theo khai báo của hệ thống gửi');
   });
 
   it('a request with no consumer (a response stage) reads through the route default', () => {
