@@ -50,7 +50,8 @@ export interface RuntimeFactories {
 
 /**
  * A compiled body stage: the adapted body and every problem found (empty = valid). `rawNumbers`: the body
- * holds numbers carried as their source text (the parser's flag; src/transform/exact-numbers.ts).
+ * holds numbers carried as their source text (the parser's flag; src/transform/exact-numbers.ts). `consumer`:
+ * the caller whose body it is (request stages), whose declared code forms the code lists read.
  */
 export type StageFn = (
   body: unknown,

@@ -16,6 +16,7 @@ export interface BodyStage {
  * Result of one stage: the body to send on, and every problem found (empty when all is well).
  * `rawNumbers`: the body holds numbers carried as their source text (the parser said so, exact-numbers.ts);
  * the schema then judges a copy with the nearest doubles, and the body sent keeps the source text.
+ * `consumer`: whose body it is (request stages), for the code forms it declared (code-forms.ts).
  */
 export type BodyStageFn = (
   body: unknown,
