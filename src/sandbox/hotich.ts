@@ -113,7 +113,7 @@ const done = (statusDescription: string): Reply => ({
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** `dd/MM/yyyy HH:mm:ss` from a clock value, in Vietnam time (UTC+7). */
-function vnTimestamp(ms: number): string {
+export function vnTimestamp(ms: number): string {
   const d = new Date(ms + 7 * 3_600_000);
   const p = (x: number) => String(x).padStart(2, '0');
   return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
