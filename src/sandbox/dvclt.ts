@@ -95,17 +95,22 @@ export function createDvclt(ctx: SandboxContext, options: DvcltOptions = {}) {
   const router: Router = express.Router();
   router.use(bodyParsers());
   router.use(
-    requireBearer(ctx, system, ['vdxp'], (problem) => refused('401', `Xác thực VDXP không thành công: ${describeTokenProblem(problem)}`)),
+    requireBearer(ctx, system, ['vdxp'], (problem) =>
+      refused('401', `Xác thực VDXP không thành công: ${describeTokenProblem(problem)}`),
+    ),
   );
 
   // ASSUMPTION (docs/domain-decisions.md): the path and fields of "Cập nhật trạng thái hồ sơ DVCLT".
   router.post('/capNhatTrangThaiHoSo', (req: Request, res: Response) => {
     const client = (res.locals.client as string) ?? null;
-    const reply = (status: number, r: Reply) => answer(ctx, system, 'capNhatTrangThaiHoSo', req, res, status, r, client);
+    const reply = (status: number, r: Reply) =>
+      answer(ctx, system, 'capNhatTrangThaiHoSo', req, res, status, r, client);
     const b = req.body as Record<string, unknown>;
-    if (typeof b !== 'object' || b === null || Array.isArray(b)) return reply(400, refused('400', 'Dữ liệu phải là một đối tượng JSON'));
+    if (typeof b !== 'object' || b === null || Array.isArray(b))
+      return reply(400, refused('400', 'Dữ liệu phải là một đối tượng JSON'));
     for (const field of ['maHoSo', 'trangThai', 'thoiGian', 'noiDungXuLy']) {
-      if (b[field] === undefined || b[field] === null || b[field] === '') return reply(400, refused('400', `Thiếu trường bắt buộc: ${field}`));
+      if (b[field] === undefined || b[field] === null || b[field] === '')
+        return reply(400, refused('400', `Thiếu trường bắt buộc: ${field}`));
     }
     const dossier = typeof b.maHoSo === 'string' ? dossiers.get(b.maHoSo) : undefined;
     if (!dossier) return reply(404, refused('404', `Hồ sơ ${String(b.maHoSo)} không do PM DVCLT đồng bộ về tỉnh`));
@@ -117,9 +122,13 @@ export function createDvclt(ctx: SandboxContext, options: DvcltOptions = {}) {
       return reply(400, refused('400', 'thoiGian phải có dạng dd/MM/yyyy HH:mm:ss'));
     }
     if (b.maDonVi !== undefined && b.maDonVi !== dossier.maDonVi) {
-      return reply(400, refused('400', `maDonVi "${String(b.maDonVi)}" không phải đơn vị của hồ sơ (${dossier.maDonVi})`));
+      return reply(
+        400,
+        refused('400', `maDonVi "${String(b.maDonVi)}" không phải đơn vị của hồ sơ (${dossier.maDonVi})`),
+      );
     }
-    if (state === dossier.trangThai) return reply(200, ok('Trạng thái không đổi', { maHoSo: dossier.maHoSo, trangThai: state }));
+    if (state === dossier.trangThai)
+      return reply(200, ok('Trạng thái không đổi', { maHoSo: dossier.maHoSo, trangThai: state }));
     if (!DVCLT_NEXT[dossier.trangThai].includes(state)) {
       const next = DVCLT_NEXT[dossier.trangThai];
       return reply(
@@ -133,7 +142,10 @@ export function createDvclt(ctx: SandboxContext, options: DvcltOptions = {}) {
     }
     // A result (4) carries the result of the civil-status software (B5: birth certificate number or death extract).
     const result = b.ketQua as Record<string, unknown> | undefined;
-    if (state === 4 && (typeof result !== 'object' || result === null || typeof result.soGiayTo !== 'string' || result.soGiayTo === '')) {
+    if (
+      state === 4 &&
+      (typeof result !== 'object' || result === null || typeof result.soGiayTo !== 'string' || result.soGiayTo === '')
+    ) {
       return reply(400, refused('400', 'Trạng thái 4 cần ketQua.soGiayTo (số giấy khai sinh / trích lục khai tử)'));
     }
     dossier.trangThai = state;
@@ -144,7 +156,15 @@ export function createDvclt(ctx: SandboxContext, options: DvcltOptions = {}) {
 
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    answer(ctx, system, 'capNhatTrangThaiHoSo', req, res, 400, refused('400', 'Dữ liệu gửi lên không phải JSON hợp lệ'));
+    answer(
+      ctx,
+      system,
+      'capNhatTrangThaiHoSo',
+      req,
+      res,
+      400,
+      refused('400', 'Dữ liệu gửi lên không phải JSON hợp lệ'),
+    );
   });
 
   /** Sandbox control: play PM DVCLT and send a dossier down (B1), or read what the province reported. */
@@ -157,11 +177,16 @@ export function createDvclt(ctx: SandboxContext, options: DvcltOptions = {}) {
     const b = (req.body ?? {}) as Record<string, unknown>;
     const module = typeof b.module === 'string' ? b.module : 'LTKS';
     const kind = DVCLT_MODULES[module];
-    if (!kind) return void res.status(400).json({ error: `module phải là ${Object.keys(DVCLT_MODULES).join(' hoặc ')}` });
+    if (!kind)
+      return void res.status(400).json({ error: `module phải là ${Object.keys(DVCLT_MODULES).join(' hoặc ')}` });
     const province = options.province?.();
-    if (!province) return void res.status(409).json({ error: 'sandbox started without the province address (dvclt.province)' });
+    if (!province)
+      return void res.status(409).json({ error: 'sandbox started without the province address (dvclt.province)' });
     counter += 1;
-    const maHoSo = typeof b.maHoSo === 'string' ? b.maHoSo : `000.00.00.H99-${String(ctx.clock.now()).slice(-6)}-${String(counter).padStart(4, '0')}`;
+    const maHoSo =
+      typeof b.maHoSo === 'string'
+        ? b.maHoSo
+        : `000.00.00.H99-${String(ctx.clock.now()).slice(-6)}-${String(counter).padStart(4, '0')}`;
     const maDonVi = typeof b.maDonVi === 'string' ? b.maDonVi : '07219';
     const dossier = {
       maHoSo,

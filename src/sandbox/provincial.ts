@@ -87,14 +87,16 @@ const PROVINCIAL_FIELDS = new Set([
 function provincialRecordProblem(body: unknown): string | undefined {
   if (!Array.isArray(body)) return 'Dữ liệu phải là mảng hồ sơ';
   for (const [i, record] of body.entries()) {
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) return `Hồ sơ ${i} không phải đối tượng`;
+    if (typeof record !== 'object' || record === null || Array.isArray(record))
+      return `Hồ sơ ${i} không phải đối tượng`;
     const r = record as Record<string, unknown>;
     if (typeof r.MaHoSo !== 'string' || r.MaHoSo === '') return `Hồ sơ ${i}: thiếu MaHoSo`;
     const foreign = Object.keys(r).filter((k) => !PROVINCIAL_FIELDS.has(k));
     if (foreign.length > 0) return `Hồ sơ ${i}: trường không thuộc hệ thống của tỉnh: ${foreign.join(', ')}`;
     if (r.DanTocId !== undefined) {
       const gso = typeof r.DanTocId === 'string' && /^\d{1,2}$/.test(r.DanTocId) ? Number(r.DanTocId) : NaN;
-      if (!(gso >= 1 && gso <= 54)) return `Hồ sơ ${i}: DanTocId "${String(r.DanTocId)}" không phải mã dân tộc GSO (1-54)`;
+      if (!(gso >= 1 && gso <= 54))
+        return `Hồ sơ ${i}: DanTocId "${String(r.DanTocId)}" không phải mã dân tộc GSO (1-54)`;
     }
   }
   return undefined;

@@ -41,7 +41,12 @@ export const renameOp = defineOp(
       // Two names landing on one would make the inbound direction a guess.
       const seen = new Set<string>();
       for (const [from, to] of table) {
-        check(!seen.has(to), [...path, 'fields', from], 'ambiguous', `"${to}" is the target of two entries: reverse: true cannot tell which to restore`);
+        check(
+          !seen.has(to),
+          [...path, 'fields', from],
+          'ambiguous',
+          `"${to}" is the target of two entries: reverse: true cannot tell which to restore`,
+        );
         seen.add(to);
       }
     }

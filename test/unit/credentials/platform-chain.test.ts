@@ -43,14 +43,14 @@ describe('credentials: a platform token chained before a login (MOLISA through V
 
   it('without withEarlierCredentials the login goes without the platform token (and the platform refuses it)', async () => {
     nock('http://vdxp.test').post('/token').reply(200, { access_token: 'vdxp-tok', expires_in: 3600 });
-    nock('http://vdxp.test')
+    // The platform answers 401 to a call that carries no token of its own.
+    const refused = nock('http://vdxp.test', { badheaders: ['authorization'] })
       .post('/molisa/api/v1/Service/GetToken')
-      .reply(function () {
-        return this.req.headers.authorization ? [200, { error_code: 0, token: 't' }] : [401, { message: 'no token' }];
-      });
+      .reply(401, { message: 'no token' });
     const { chain } = buildChain([vdxp, molisa({ withEarlierCredentials: false })]);
     const err = await rejection(GatewayError, chain.apply(call()));
     expect(err.code).to.equal('GW_TOKEN_ENDPOINT_FAILED');
+    expect(refused.isDone()).to.equal(true);
   });
 
   it('a platform that refuses its token on the way to the login makes the next try fetch a new one', async () => {

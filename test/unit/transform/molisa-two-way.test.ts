@@ -17,7 +17,9 @@ const run = (name: 'DongBoDVC' | 'A2', body: unknown) =>
 
 describe('MOLISA field names: one table, two directions (case A2)', () => {
   it("a MOLISA record reaches the province with the province's names: HKTT_* back to HKTTC_*", () => {
-    const { body, errors } = run('A2', [{ MaHoSo: 'A2-1', HKTT_MaTinh: '01', HKTT_ChiTiet: 'Số 12', NOHT_MaXa: '1111' }]);
+    const { body, errors } = run('A2', [
+      { MaHoSo: 'A2-1', HKTT_MaTinh: '01', HKTT_ChiTiet: 'Số 12', NOHT_MaXa: '1111' },
+    ]);
     expect(errors).to.deep.equal([]);
     expect((body as object[])[0]).to.deep.equal({
       MaHoSo: 'A2-1',
@@ -28,11 +30,14 @@ describe('MOLISA field names: one table, two directions (case A2)', () => {
   });
 
   it("ethnicity comes back as the GSO code, not MOLISA's id read as one (id 57 is Khơ-mú, GSO 29 is Khơ-mú too)", () => {
-    const { body } = run('A2', [{ MaHoSo: 'A2-2', DanTocId: '57' }, { MaHoSo: 'A2-3', DanTocId: '29' }]);
+    const { body } = run('A2', [
+      { MaHoSo: 'A2-2', DanTocId: '57' },
+      { MaHoSo: 'A2-3', DanTocId: '29' },
+    ]);
     expect((body as { DanTocId: string }[]).map((r) => r.DanTocId)).to.deep.equal(['29', '01']);
   });
 
-  it('an ethnicity id outside MOLISA\'s catalogue is refused, not passed on as a code the province would misread', () => {
+  it("an ethnicity id outside MOLISA's catalogue is refused, not passed on as a code the province would misread", () => {
     const { errors } = run('A2', [{ MaHoSo: 'A2-4', DanTocId: '7' }]);
     expect(errors).to.have.length(1);
     expect(errors[0].pointer).to.equal('/0/DanTocId');
