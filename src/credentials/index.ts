@@ -52,6 +52,7 @@ export function createCredentialChain(
             invalidate(call?: OutgoingCall) {
               for (const strategy of before) strategy.invalidate(call);
             },
+            writesBody: before.some((strategy) => strategy.bodyNeed !== undefined),
           };
     strategies.push(
       buildPlugin(

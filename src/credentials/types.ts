@@ -89,5 +89,8 @@ export interface StrategyDeps extends CredentialDeps {
    * that passes the same platform as the service calls (MOLISA's GetToken through VDXP, seed 004).
    * Undefined for the first entry.
    */
-  earlier?: Pick<CredentialStrategy, 'apply' | 'invalidate'>;
+  earlier?: Pick<CredentialStrategy, 'apply' | 'invalidate'> & {
+    /** One of them writes into the body: a token call, which carries only headers, cannot take it. */
+    readonly writesBody: boolean;
+  };
 }

@@ -102,11 +102,13 @@ export const loginToken = definePlugin(LoginTokenSchema, (options, deps: Strateg
   };
 
   const earlier = options.withEarlierCredentials ? deps.earlier : undefined;
-  if (options.withEarlierCredentials && !earlier) {
+  if (options.withEarlierCredentials && (!earlier || earlier.writesBody)) {
     throw new ConfigPathError(
       [...deps.path, 'withEarlierCredentials'],
       'order',
-      'withEarlierCredentials needs an entry before this one in credentials: (the platform token)',
+      earlier
+        ? 'an entry before this one writes into the body; the token call carries only headers'
+        : 'withEarlierCredentials needs an entry before this one in credentials: (the platform token)',
     );
   }
   /** The token call's headers: this strategy's own, with the platform's credentials when it passes one. */

@@ -76,4 +76,11 @@ describe('credentials: a platform token chained before a login (MOLISA through V
     const err = thrown(ConfigPathError, () => buildChain([molisa()]));
     expect(err.path).to.deep.equal(['upstreams', 'molisa', 'credentials', 0, 'withEarlierCredentials']);
   });
+
+  it('a config error too when an earlier entry writes into the body (a token call carries headers only)', () => {
+    const intoBody = { ...molisa({ withEarlierCredentials: false }), inject: { jsonField: 'AcceptKey' } };
+    const err = thrown(ConfigPathError, () => buildChain([intoBody, molisa()]));
+    expect(err.path).to.deep.equal(['upstreams', 'molisa', 'credentials', 1, 'withEarlierCredentials']);
+    expect(err.message).to.contain('carries only headers');
+  });
 });
