@@ -9,11 +9,11 @@ import { GatewayError } from '../errors/gateway-error.ts';
  * marriage + marital status, 3.0 LTKS/LTKT and, "ready", KS, KT, LTKH); a dossier sent under another
  * version is lost upstream, so it is refused before it leaves, naming both.
  */
-export type ApiVersionGuard = (params: Readonly<Record<string, string>>, body: unknown) => void;
+export type ApiVersionGuard = (params: Readonly<Record<string, string>>, body: unknown) => GatewayError | undefined;
 
 type ApiVersionsConfig = NonNullable<RouteConfig['apiVersions']>;
 
-/** Compiles the guard; the parameter must be one of the route path's `:params`. */
+/** Compiles the guard (its refusal returned, not thrown); the parameter must be one of the route path's `:params`. */
 export function compileApiVersionGuard(
   config: ApiVersionsConfig,
   paramNames: readonly string[],
@@ -34,12 +34,11 @@ export function compileApiVersionGuard(
   const known = [...serves.keys()].join(', ');
   return (params, body) => {
     const version = params[param];
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
     const value = (body as Record<string, unknown>)[field];
     // A missing or non-text field is the schema's to report, with its pointer.
-    if (typeof value !== 'string') return;
-    if (serves.get(version)?.has(value)) return;
+    if (typeof value !== 'string' || serves.get(version)?.has(value)) return undefined;
     const allowed = serves.has(version) ? versionsOf(value).join(', ') || 'không phiên bản nào' : known;
-    throw new GatewayError('GW_API_VERSION_MISMATCH', { field, value, version, allowed });
+    return new GatewayError('GW_API_VERSION_MISMATCH', { field, value, version, allowed });
   };
 }

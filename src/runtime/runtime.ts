@@ -85,7 +85,7 @@ export interface RouteRuntime extends MatchableRoute {
   readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
   readonly answer?: (body: unknown) => { status: number; body: unknown };
-  /** `apiVersions:`: throws GW_API_VERSION_MISMATCH when the path's API version does not serve the body. */
+  /** `apiVersions:`: GW_API_VERSION_MISMATCH when the path's API version does not serve the body. */
   readonly apiVersionGuard?: ApiVersionGuard;
 }
 

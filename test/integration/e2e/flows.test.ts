@@ -199,6 +199,9 @@ describe('flows end to end: linked services, MOLISA through VDXP, civil-status v
     });
     expect(query.json()).to.include({ errorCode: 'GW_API_VERSION_MISMATCH' });
     expect(received('hotich').length).to.equal(before);
+    // Counted with the other refusals of a body the gateway would not send.
+    const metrics = await gateway.metrics.registry.metrics();
+    expect(metrics).to.match(/lgsp_validation_rejections_total\{[^}]*route="hotich-push"[^}]*\} 1/);
     expect((await post(`${gw}/hotich/3.0/dangKyHoTich`, dossier)).json()).to.include({ status: '1' });
   });
 
