@@ -31,14 +31,15 @@ export function compileApiVersionGuard(
   // For the error: the versions that do serve a value, in the order the config lists them.
   const versionsOf = (value: string) =>
     [...serves].filter(([, values]) => values.has(value)).map(([version]) => version);
-  const known = [...serves.keys()].join(', ');
   return (params, body) => {
     const version = params[param];
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
     const value = (body as Record<string, unknown>)[field];
     // A missing or non-text field is the schema's to report, with its pointer.
     if (typeof value !== 'string' || serves.get(version)?.has(value)) return undefined;
-    const allowed = serves.has(version) ? versionsOf(value).join(', ') || 'không phiên bản nào' : known;
-    return new GatewayError('GW_API_VERSION_MISMATCH', { field, value, version, allowed });
+    const allowed = versionsOf(value).join(', ') || 'không phiên bản nào';
+    // The caller's text goes back in the answer: only as much as names it.
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return new GatewayError('GW_API_VERSION_MISMATCH', { field, value: shown, version, allowed });
   };
 }

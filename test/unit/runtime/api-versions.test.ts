@@ -40,12 +40,16 @@ describe('apiVersions: the civil-status module must be served by the API version
     expect(refusal('1.0', { module: 'LTKH' }).params).to.include({ allowed: '2.0, 3.0' });
   });
 
-  it('refuses a version the table does not know, listing the known ones', () => {
-    expect(refusal('4.0', { module: 'KS' }).params).to.include({ version: '4.0', allowed: '1.0, 2.0, 3.0' });
+  it('refuses a version the table does not know, naming the versions that serve the module', () => {
+    expect(refusal('4.0', { module: 'KS' }).params).to.include({ version: '4.0', allowed: '1.0, 3.0' });
   });
 
   it('refuses a module no version serves', () => {
     expect(refusal('1.0', { module: 'XX' }).params).to.include({ allowed: 'không phiên bản nào' });
+  });
+
+  it('quotes at most 40 characters of what the caller sent', () => {
+    expect(refusal('1.0', { module: 'X'.repeat(5000) }).params.value).to.equal(`${'X'.repeat(40)}…`);
   });
 
   it('leaves a missing or non-text module to the schema', () => {
