@@ -69,9 +69,10 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
   const gateway = await createGateway({ configDir, env, logger });
   const config = gateway.reloader.current.config;
   const closers: (() => Promise<void>)[] = [];
-  let url: string;
+  let url: string | undefined;
   try {
-    if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger));
+    // The simulated PM DVCLT sends linked-services dossiers (B1) to this gateway once it listens.
+    if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger, () => url));
     const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
     const host = options.host ?? env.HOST ?? config.listen.host;
     ({ url } = await listenAs('gateway', 'PORT (or listen.port)', host, port, () => gateway.listen(port, host)));
@@ -153,6 +154,7 @@ async function startSandboxIfAvailable(
   config: { environment: string; sandbox: { port: number; host: string } },
   env: NodeJS.ProcessEnv,
   logger: Logger,
+  gatewayUrl: () => string | undefined,
 ): Promise<() => Promise<void>> {
   if (env.NODE_ENV === 'production' || config.environment === 'production') {
     throw new ConfigError([
@@ -166,10 +168,27 @@ async function startSandboxIfAvailable(
   const { startSandbox } = await import('../sandbox/index.ts');
   const { port, host } = config.sandbox;
   const started = await listenAs('sandbox', 'SANDBOX_PORT (or sandbox.port)', host, port, () =>
-    startSandbox({ port, host, environment: config.environment, logger }),
+    startSandbox({
+      port,
+      host,
+      environment: config.environment,
+      logger,
+      dvclt: { province: () => sandboxProvince(gatewayUrl(), env) },
+    }),
   );
   logger.info('sandbox of the national systems listening', { url: started.url });
   return () => started.close();
+}
+
+/**
+ * Where the simulated PM DVCLT sends B1: the shipped inbound route on this gateway (a wildcard listen
+ * address reached on loopback), with the key of the shipped `dvclt` consumer.
+ */
+function sandboxProvince(gatewayUrl: string | undefined, env: NodeJS.ProcessEnv) {
+  if (gatewayUrl === undefined) return undefined;
+  const target = new URL('/mcdt/dvclt/dongBoHoSo', gatewayUrl);
+  if (target.hostname === '0.0.0.0' || target.hostname === '[::]') target.hostname = '127.0.0.1';
+  return { url: target.href, apiKey: env.LGSP_DVCLT_INBOUND_KEY || 'lgsp-demo-dvclt-inbound-2026' };
 }
 
 /** For a person at a terminal running the sandbox: one call that works, and where to read more. */

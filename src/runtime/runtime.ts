@@ -23,6 +23,7 @@ import { ROUTING_OVERRIDE_HEADERS } from '../upstream/headers.ts';
 import { buildAddressList } from '../auth/addresses.ts';
 import type { BlockList } from 'node:net';
 import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
+import { compileApiVersionGuard, type ApiVersionGuard } from './api-versions.ts';
 import { RouteTable, type MatchableRoute } from '../routing/route-table.ts';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
@@ -96,6 +97,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
   readonly answer?: (body: unknown) => { status: number; body: unknown };
+  /** `apiVersions:`: GW_API_VERSION_MISMATCH when the path's API version does not serve the body. */
+  readonly apiVersionGuard?: ApiVersionGuard;
 }
 
 export interface RuntimeConsumers {
@@ -285,6 +288,10 @@ function buildRoute(
   }
   const request = buildStage(route.request, [...path, 'request'], config, deps, route.consumers);
   const response = buildStage(route.response, [...path, 'response'], config, deps);
+  // The guard reads the parsed body, which only a route with a request stage has.
+  if (route.apiVersions && !request) {
+    throw new ConfigPathError([...path, 'apiVersions'], 'request', 'apiVersions needs a request stage (request:)');
+  }
   const plan = compileRoutePlan({
     route,
     limits: config.limits,
@@ -308,6 +315,9 @@ function buildRoute(
     plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
+    apiVersionGuard: route.apiVersions
+      ? compileApiVersionGuard(route.apiVersions, pattern.paramNames, [...path, 'apiVersions'])
+      : undefined,
   };
 }
 

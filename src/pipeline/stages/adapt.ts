@@ -44,6 +44,12 @@ function adaptJson(ex: Exchange): void {
     }
     value = out.body;
   }
+  // After the mapping, which normalises the field (a module code upper-cased by its code list).
+  const mismatch = route.apiVersionGuard?.(ex.params, value);
+  if (mismatch) {
+    ex.record.validationRejected = true;
+    throw mismatch;
+  }
   call.json = value;
   ex.body = undefined; // what is sent is the adapted value, never the caller's bytes
   describeUtf8Request(call.headers);

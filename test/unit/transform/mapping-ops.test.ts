@@ -47,7 +47,7 @@ describe('mapping ops: registry and config errors', () => {
     const common = { at: '', phase: 'pre' };
     const empty = { emptyValues: [''], onEmpty: 'keep' };
     expect(defaults).to.deep.equal({
-      rename: { ...common, tolerant: false, onConflict: 'reject' },
+      rename: { ...common, tolerant: false, onConflict: 'reject', reverse: false },
       drop: common,
       default: { ...common, when: 'missing' },
       constant: common,
