@@ -87,6 +87,12 @@ export const RouteSchema = Type.Object(
     errorDialect: Type.Optional(DialectRefSchema),
     request: Type.Optional(BodyStageSchema),
     response: Type.Optional(BodyStageSchema),
+    /**
+     * Bodies a route that reads JSON accepts, by Content-Type: `json` (parsed, mapped, validated) and `xml`
+     * (`text/xml`, `application/xml`, `*+xml` such as SOAP 1.2's `application/soap+xml`: checked to be an
+     * XML document without a DTD, then sent byte-identical; the JSON stages do not apply). Issue 16.4.
+     */
+    bodies: Type.Optional(Type.Array(Type.Enum(['json', 'xml']), { minItems: 1, uniqueItems: true })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
     // Routing-override headers (X-HTTP-Method-Override, X-Original-URL...) this route lets through by name;
     // checked against the list in src/upstream/headers.ts at load.

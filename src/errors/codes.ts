@@ -57,7 +57,13 @@ export const errorCodes = {
   GW_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     hop: 'caller',
-    message: 'Tuyến {route} chỉ nhận Content-Type application/json (nhận được: {contentType})',
+    message: 'Tuyến {route} chỉ nhận Content-Type {accepted} (nhận được: {contentType})',
+  },
+  // Issue 16.4: an XML body skips the JSON stages on the strength of its label, so the label must hold.
+  GW_BODY_NOT_XML: {
+    status: 400,
+    hop: 'caller',
+    message: 'Dữ liệu gắn nhãn {contentType} không phải thông điệp XML chấp nhận được: {reason}',
   },
   GW_UNSUPPORTED_BODY_ENCODING: {
     status: 415,

@@ -18,6 +18,12 @@ export type BodyMode = 'answer' | 'json' | 'form' | 'pass';
  */
 export interface RoutePlan {
   readonly body: BodyMode;
+  /**
+   * What a `json` route takes (`bodies:`): JSON bodies (parsed, validated) and, when declared, XML ones
+   * (SOAP: checked to be XML, then sent byte-identical, never parsed as JSON). Decided per request by the
+   * Content-Type, among these two only; anything else is a 415.
+   */
+  readonly accepts: { readonly json: boolean; readonly xml: boolean };
   /** `limits.bodyBytes`: largest caller body read or streamed. */
   readonly bodyLimit: number;
   /** The byte guard's limits, for request bodies and mapped answers alike. */
@@ -53,8 +59,11 @@ export interface RoutePlanInputs {
 /** Compiles a route's plan; a frozen value, read by every request of the route. */
 export function compileRoutePlan(inputs: RoutePlanInputs): RoutePlan {
   const { route, limits } = inputs;
+  const body = bodyMode(inputs);
+  const bodies = route.bodies ?? ['json'];
   return Object.freeze({
-    body: bodyMode(inputs),
+    body,
+    accepts: Object.freeze({ json: bodies.includes('json'), xml: body === 'json' && bodies.includes('xml') }),
     bodyLimit: limits.bodyBytes,
     json: Object.freeze({ maxDepth: limits.jsonDepth, maxKeys: limits.objectKeys }),
     upload: limits.upload,

@@ -281,6 +281,14 @@ function buildRoute(
     hasResponseStage: response !== undefined,
     credentialBodyNeed: upstream.credentials.bodyNeed,
   });
+  if (route.bodies?.includes('xml') && upstream.credentials.bodyNeed !== undefined) {
+    throw new ConfigPathError(
+      [...path, 'bodies'],
+      'xml-body',
+      `the credentials of upstream ${upstream.id} write into the ${upstream.credentials.bodyNeed} body: ` +
+        'an XML body sent byte-identical cannot carry them',
+    );
+  }
   return {
     id: route.id,
     config: route,

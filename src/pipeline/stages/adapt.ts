@@ -21,7 +21,8 @@ export function adapt(ex: Exchange): void {
   ex.upstreamPath = route.upstreamPath(ex.params) + ex.query;
   ex.call = { method: ex.record.method, headers, json: undefined, form: undefined, query: ex.query };
   const mode = route.plan.body;
-  if (mode === 'json') adaptJson(ex);
+  // An XML body (bodies: [json, xml]) goes as it came: the JSON stages apply to JSON bodies only.
+  if (mode === 'json' && !ex.xml) adaptJson(ex);
   else if (mode === 'form') adaptForm(ex);
 }
 
