@@ -180,7 +180,7 @@ function sandboxHint(url: string, key: string, admin: string | undefined): strin
     '  Try a population look-up through VDXP, with the demo one-stop-system key:',
     '',
     `    curl -s -X POST ${url}/dancu/1.0/thongTinChuHo -H "X-API-Key: ${key}" \\`,
-    `      -H 'Content-Type: application/json' -d '{"soDinhDanh":"099205000103"}'`,
+    `      -H 'Content-Type: application/json' -d '{"maCanBo":"cb01","soDinhDanh":"099205000103"}'`,
     '',
     `  More calls: README.md, "Try it".${admin ? ` Admin: ${admin}/admin/status` : ''}`,
     '',

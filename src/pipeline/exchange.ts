@@ -26,6 +26,8 @@ export interface ExchangeRecord {
   /** The request body as the upstream received it (parsed routes only), for audit business keys. */
   body?: unknown;
   validationRejected?: boolean;
+  /** The officer who asked (route `officer:`), for the audit trail. */
+  officer?: string;
   responseRejected?: boolean;
 }
 

@@ -49,3 +49,33 @@ function indexOfIgnoringCase(haystack: Buffer, needle: Buffer, from: number): nu
   }
   return -1;
 }
+
+/**
+ * The text of the one element of local name `name` in an XML body the gateway does not otherwise parse
+ * (an officer identity, issue 16.6): `undefined` when there is none, `{ ambiguous }` when the body could
+ * show one value to this reader and another to the upstream's parser: two such elements, a comment or a
+ * CDATA section (either could hide a look-alike), a nested element, or an unknown entity.
+ */
+export function xmlElementText(body: Buffer, name: string): string | undefined | { ambiguous: string } {
+  const text = body.toString('utf8');
+  if (text.includes('<!--') || text.includes('<![CDATA[')) {
+    return { ambiguous: 'thông điệp có chú thích hoặc CDATA' };
+  }
+  const local = name.replace(/\./g, '\\.');
+  const open = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?:\\s[^>]*)?(/?)>`, 'g');
+  const found = [...text.matchAll(open)];
+  if (found.length === 0) return undefined;
+  if (found.length > 1) return { ambiguous: `${name} xuất hiện ${found.length} lần` };
+  const [tag, selfClosing] = found[0];
+  if (selfClosing) return '';
+  const start = found[0].index + tag.length;
+  const end = text.indexOf('<', start);
+  const close = new RegExp(`^</(?:[A-Za-z_][\\w.-]*:)?${local}\\s*>`).exec(text.slice(end));
+  if (end === -1 || !close) return { ambiguous: `${name} phải là giá trị đơn` };
+  let unknownEntity = false;
+  const value = text.slice(start, end).replace(/&(lt|gt|amp|quot|apos);|&/g, (all, entity: string | undefined) => {
+    if (!entity) unknownEntity = true;
+    return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[entity ?? 'amp'] ?? all;
+  });
+  return unknownEntity ? { ambiguous: `${name} có tham chiếu thực thể không hỗ trợ` } : value;
+}

@@ -42,6 +42,20 @@ export interface RoutePlan {
    * once sent: they are never replayed, only the token is invalidated for the next call.
    */
   readonly tokenReplays: number;
+  /** Who asked (`officer:`, issue 16.6): where the identity is read and how it is carried on. */
+  readonly officer?: OfficerPlan;
+}
+
+/** A route's `officer:` compiled: header names lower-cased, and the sources named for error messages. */
+export interface OfficerPlan {
+  readonly required: boolean;
+  readonly header?: string;
+  readonly field?: string;
+  readonly element?: string;
+  readonly forwardHeader?: string;
+  readonly forwardField?: string;
+  /** `header X-Ma-Can-Bo, JSON field maCanBo, XML element MaCanBo`: what a refusal names. */
+  readonly sources: string;
 }
 
 /** The facts about a route's body the plan is compiled from (the route builder knows them). */
@@ -71,6 +85,24 @@ export function compileRoutePlan(inputs: RoutePlanInputs): RoutePlan {
     readsAnswer: inputs.hasResponseStage,
     allowSetCookie: route.allowSetCookie === true,
     tokenReplays: 1,
+    officer: route.officer ? officerPlan(route.officer) : undefined,
+  });
+}
+
+function officerPlan(officer: NonNullable<RouteConfig['officer']>): OfficerPlan {
+  const sources = [
+    officer.header ? `header ${officer.header}` : '',
+    officer.field ? `JSON field ${officer.field}` : '',
+    officer.element ? `XML element ${officer.element}` : '',
+  ];
+  return Object.freeze({
+    required: officer.required,
+    header: officer.header?.toLowerCase(),
+    field: officer.field,
+    element: officer.element,
+    forwardHeader: officer.forwardAs?.header?.toLowerCase(),
+    forwardField: officer.forwardAs?.field,
+    sources: sources.filter(Boolean).join(', '),
   });
 }
 

@@ -289,6 +289,17 @@ function buildRoute(
         'an XML body sent byte-identical cannot carry them',
     );
   }
+  const officer = route.officer;
+  if ((officer?.field || officer?.forwardAs?.field) && plan.body !== 'json') {
+    throw new ConfigPathError(
+      [...path, 'officer'],
+      'officer-field',
+      'an officer identity in a JSON field needs a route that reads JSON (a request schema or mapping)',
+    );
+  }
+  if (officer?.element && !plan.accepts.xml) {
+    throw new ConfigPathError([...path, 'officer', 'element'], 'officer-element', 'needs `bodies: [json, xml]`');
+  }
   return {
     id: route.id,
     config: route,

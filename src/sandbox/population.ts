@@ -73,6 +73,17 @@ function idOf(body: Body, field = 'soDinhDanh'): string | Outcome {
   return v;
 }
 
+/**
+ * Seed 002 §2.2 (4): every C06 account belongs to one officer who signed a security commitment; a call
+ * made with a platform's account must name the officer who asked (`maCanBo`), else it is refused.
+ */
+function withOfficer(service: PopulationService, body: Body, people: PopulationIndex): Outcome {
+  if (typeof body.maCanBo !== 'string' || body.maCanBo.trim() === '') {
+    return badRequest('Thiếu maCanBo: mỗi yêu cầu phải nêu cán bộ thực hiện tra cứu');
+  }
+  return service.handle(body, people);
+}
+
 /** Looks up the citizen named by `soDinhDanh`, or the outcome to answer instead. */
 function citizenOf(body: Body, people: PopulationIndex): Citizen | Outcome {
   const id = idOf(body);
@@ -349,7 +360,7 @@ export function populationRouter(ctx: SandboxContext, platform: Platform, people
       if (typeof body === 'string') return void answerSoap(ctx, system, service, people, req, res, client);
       const outcome: Outcome =
         typeof body === 'object' && body !== null && !Array.isArray(body)
-          ? service.handle(body as Body, people)
+          ? withOfficer(service, body as Body, people)
           : badRequest('Thân yêu cầu phải là một đối tượng JSON');
       const maYeuCau = typeof body?.maYeuCau === 'string' ? body.maYeuCau : null;
       const status = outcome.responseCode === '400' ? 400 : 200;
@@ -406,7 +417,7 @@ function answerSoap(
     if (!(SOAP_REQUEST_FIELDS as readonly string[]).includes(name)) return fault(`trường ${name} không được hỗ trợ`);
     body[lowerFirst(name)] = value;
   }
-  const outcome = service.handle(body, people);
+  const outcome = withOfficer(service, body, people);
   if (outcome.responseCode === '400') return fault(outcome.responseMessage);
   const data = (outcome.data ?? {}) as Record<string, unknown>;
   const fields: Record<string, string | boolean | null | undefined> = {

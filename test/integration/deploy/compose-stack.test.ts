@@ -91,7 +91,7 @@ describe('deploy: the compose stack (sandbox + gateway + Redis as processes; ski
     const res = await request(`${gateway!.url}/dancu/1.0/xacThucThongTinCongDan`, {
       method: 'POST',
       headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ maYeuCau: 'compose-1', soDinhDanh: DEMO_IDS.nguyenVanMinh }),
+      body: JSON.stringify({ maYeuCau: 'compose-1', maCanBo: 'cb01', soDinhDanh: DEMO_IDS.nguyenVanMinh }),
     });
     expect(res.status, res.body.toString()).to.equal(200);
     expect(res.json()).to.include({ maYeuCau: 'compose-1', responseCode: '200' });

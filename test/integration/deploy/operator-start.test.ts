@@ -105,7 +105,7 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
         const reply = await request(`${gw.url}/dancu/1.0/thongTinChuHo`, {
           method: 'POST',
           headers: { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' },
-          body: JSON.stringify({ soDinhDanh: '099205000103' }),
+          body: JSON.stringify({ soDinhDanh: '099205000103', maCanBo: 'cb01' }),
         });
         expect(reply.status, reply.body.toString()).to.equal(200);
       } finally {

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -70,8 +70,8 @@ describe('C06 population services through the shipped config (issue 16.4)', () =
 
   const bodyFor = (op: string) =>
     op === 'traCuuThongTinCongDan'
-      ? { hoVaTen: 'Nguyễn Văn Minh', namSinh: '1975' }
-      : { soDinhDanh: DEMO_IDS.nguyenVanMinh };
+      ? { maCanBo: 'cb01', hoVaTen: 'Nguyễn Văn Minh', namSinh: '1975' }
+      : { maCanBo: 'cb01', soDinhDanh: DEMO_IDS.nguyenVanMinh };
 
   it('sends each service through the platform seed 002 names, and the sandbox platform answers it', async () => {
     for (const [op, platform] of Object.entries(SEED_PLATFORM)) {
@@ -106,7 +106,7 @@ describe('C06 population services through the shipped config (issue 16.4)', () =
         const res = await request(`${moved.url}/dancu/1.0/xacMinhTinhTrangHonNhan`, {
           method: 'POST',
           headers: JSON_CALL,
-          body: JSON.stringify({ soDinhDanh: DEMO_IDS.nguyenVanMinh }),
+          body: JSON.stringify({ maCanBo: 'cb01', soDinhDanh: DEMO_IDS.nguyenVanMinh }),
         });
         // NDXP does not carry the service (seed 002): the platform's 404, relayed; the call did reach NDXP.
         expect(res.status).to.equal(404);
@@ -142,7 +142,10 @@ describe('C06 population services through the shipped config (issue 16.4)', () =
       forceSoap12Headers: true,
     });
     client.addHttpHeader('x-api-key', MCDT_KEY);
-    const [result] = await client.XacMinhTinhTrangChetMatTichAsync({ SoDinhDanh: DEMO_IDS.nguyenVanTam });
+    const [result] = await client.XacMinhTinhTrangChetMatTichAsync({
+      MaCanBo: 'cb01',
+      SoDinhDanh: DEMO_IDS.nguyenVanTam,
+    });
     expect(result).to.deep.include({ MaKetQua: '200', TrangThai: 'DA_CHET' });
     const seen = sandbox.sandbox.received('vdxp').at(-1) as { body: string };
     expect(seen.body).to.include('http://www.w3.org/2003/05/soap-envelope');
@@ -153,7 +156,7 @@ describe('C06 population services through the shipped config (issue 16.4)', () =
     const res = await request(`${gw.url}/dancu/1.0/xacThucThongTinCongDan`, {
       method: 'POST',
       headers: JSON_CALL,
-      body: JSON.stringify({ soDinhDanh: '12345' }),
+      body: JSON.stringify({ maCanBo: 'cb01', soDinhDanh: '12345' }),
     });
     expect(res.status).to.equal(400);
     expect(sandbox.sandbox.received('ndxp').length).to.equal(before);
@@ -276,5 +279,109 @@ describe('XML bodies on a route with a JSON schema: byte-identical, and the labe
     expect(json.json<{ detail: string }>().detail).to.include('text/xml');
     const ok = await post('/dancu/1.0/xmlOnly', { 'content-type': 'application/soap+xml; charset=utf-8' }, '<a/>');
     expect(ok.status).to.equal(200);
+  });
+});
+
+describe('who asked: the officer identity of a population look-up (issue 16.6)', () => {
+  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
+  let gw: { gateway: Gateway; url: string };
+  let auditDir: string;
+  let closed = false;
+
+  before(async () => {
+    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
+    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-officer-audit-'));
+    gw = await startShipped(SHIPPED_CONFIG_DIR, sandbox.url, auditDir);
+  });
+  after(async () => {
+    if (!closed) await gw.gateway.close(1000);
+    await sandbox.close();
+    rmSync(auditDir, { recursive: true, force: true });
+  });
+
+  const OP = '/dancu/1.0/cungCapThongTinCongDan';
+  const SOAP_OP = '/dancu/1.0/xacThucThongTinCongDan';
+  const post = (p: string, headers: Record<string, string>, body: string) =>
+    request(`${gw.url}${p}`, { method: 'POST', headers: { 'x-api-key': MCDT_KEY, ...headers }, body });
+  const json = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    post(
+      OP,
+      { 'content-type': 'application/json', ...headers },
+      JSON.stringify({ soDinhDanh: DEMO_IDS.nguyenVanMinh, ...body }),
+    );
+  const envelope = (inner: string) =>
+    '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
+    `<soap:Body><XacThucThongTinCongDan xmlns="http://dancuquocgia.bca">${inner}` +
+    `<SoDinhDanh>${DEMO_IDS.nguyenVanMinh}</SoDinhDanh></XacThucThongTinCongDan></soap:Body></soap:Envelope>`;
+  const soapCall = (inner: string, headers: Record<string, string> = {}) =>
+    post(SOAP_OP, { 'content-type': 'text/xml; charset=utf-8', ...headers }, envelope(inner));
+  const lastVdxpBody = () => (sandbox.sandbox.received('vdxp').at(-1) as { body: Record<string, unknown> }).body;
+
+  it('a look-up without an officer is refused before it leaves, naming where to put one', async () => {
+    const before = sandbox.sandbox.received('vdxp').length;
+    const res = await json({});
+    expect(res.status).to.equal(400);
+    const answer = res.json<{ code: string; responseMessage: string }>();
+    expect(answer.code).to.equal('GW_OFFICER_REQUIRED');
+    expect(answer.responseMessage).to.include('header X-Ma-Can-Bo').and.include('JSON field maCanBo');
+    const soap = await soapCall('');
+    expect(soap.status).to.equal(400);
+    expect(soap.json<{ code: string }>().code).to.equal('GW_OFFICER_REQUIRED');
+    expect(sandbox.sandbox.received('vdxp').length).to.equal(before);
+  });
+
+  it('an officer given as a header reaches C06 as maCanBo in the body (the sandbox requires it)', async () => {
+    const res = await json({}, { 'x-ma-can-bo': 'cb-0042' });
+    expect(res.status, res.body.toString()).to.equal(200);
+    expect(lastVdxpBody().maCanBo).to.equal('cb-0042');
+    const inBody = await json({ maCanBo: 'cb-0043' });
+    expect(inBody.status).to.equal(200);
+    expect(lastVdxpBody().maCanBo).to.equal('cb-0043');
+  });
+
+  it('refuses an officer the sources disagree on, or that is no account code, without echoing it', async () => {
+    const conflict = await json({ maCanBo: 'cb-0042' }, { 'x-ma-can-bo': 'cb-9999' });
+    expect(conflict.status).to.equal(400);
+    expect(conflict.json<{ code: string }>().code).to.equal('GW_OFFICER_INVALID');
+    for (const bad of ['cb 0042', 'a,b', '<x>', 'x'.repeat(65)]) {
+      const res = await json({ maCanBo: bad });
+      expect(res.status, bad).to.equal(400);
+      expect(res.body.toString(), bad).not.to.include(bad);
+    }
+    expect((await json({ maCanBo: 42 })).status).to.equal(400);
+  });
+
+  it('reads MaCanBo from a SOAP envelope, and refuses one that could show another value upstream', async () => {
+    const ok = await soapCall('<MaCanBo>cb-0050</MaCanBo>');
+    expect(ok.status, ok.body.toString()).to.equal(200);
+    for (const inner of [
+      '<MaCanBo>cb-0050</MaCanBo><MaCanBo>cb-0051</MaCanBo>',
+      '<!-- <MaCanBo>cb-0050</MaCanBo> -->',
+      '<MaCanBo><![CDATA[cb-0050]]></MaCanBo>',
+      '<MaCanBo>cb&#45;0050</MaCanBo>',
+    ]) {
+      const res = await soapCall(inner, { 'x-ma-can-bo': 'cb-0050' });
+      expect(res.status, inner).to.equal(400);
+      expect(res.json<{ code: string }>().code, inner).to.equal('GW_OFFICER_INVALID');
+    }
+  });
+
+  it('records the officer in the audit line: in clear, or as an HMAC when it looks like an ID number', async () => {
+    await json({ maCanBo: 'cb-0077' });
+    await json({ maCanBo: '001099012345' }); // an officer whose account is their own ID number
+    await soapCall('<MaCanBo>cb-0078</MaCanBo>');
+    await gw.gateway.close(1000);
+    closed = true;
+    const lines = readdirSync(auditDir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(path.join(auditDir, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byOfficer = (o: string) => lines.filter((l) => l.officer === o);
+    expect(byOfficer('cb-0077')).to.have.length(1);
+    expect(byOfficer('cb-0077')[0]).to.include({ route: 'dancu-cungCapThongTinCongDan', status: 200 });
+    expect(byOfficer('cb-0078')[0]).to.include({ route: 'dancu-xacThucThongTinCongDan', status: 200 });
+    const hashed = lines.filter((l) => typeof l['officer#hmac'] === 'string');
+    expect(hashed).to.have.length(1);
+    expect(JSON.stringify(lines)).not.to.include('001099012345');
   });
 });
