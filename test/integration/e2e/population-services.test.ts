@@ -385,3 +385,33 @@ describe('who asked: the officer identity of a population look-up (issue 16.6)',
     expect(JSON.stringify(lines)).not.to.include('001099012345');
   });
 });
+
+describe('route config: bodies and officer are checked at load (issues 16.4, 16.6)', () => {
+  const consumers = `consumers:\n  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n`;
+  const refusal = async (upstream: string, route: string): Promise<string> => {
+    try {
+      const gw = await startGateway({
+        'gateway.yaml': 'version: 1\n',
+        'upstreams.yaml': `upstreams:\n  up: ${upstream}\n${consumers}`,
+        'routes/r.yaml': `routes:\n  - { id: r, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], ${route} }\n`,
+      });
+      await gw.close();
+      return '';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it('refuses XML on an upstream whose credentials write into the JSON body', async () => {
+    const upstream =
+      '{ url: "http://127.0.0.1:9", credentials: [{ type: login-token, tokenUrl: "http://127.0.0.1:9/t", secrets: { username: u, password: p }, inject: { jsonField: AcceptKey } }] }';
+    expect(await refusal(upstream, 'bodies: [json, xml]')).to.match(/bodies[\s\S]*XML body/);
+  });
+
+  it('refuses an officer field on a route that does not read JSON, and an element without XML bodies', async () => {
+    const upstream = '{ url: "http://127.0.0.1:9" }';
+    expect(await refusal(upstream, 'officer: { field: maCanBo }')).to.match(/officer/);
+    expect(await refusal(upstream, 'officer: { element: MaCanBo }')).to.match(/officer/);
+    expect(await refusal(upstream, 'officer: { required: true }')).to.match(/officer/);
+  });
+});
