@@ -15,6 +15,12 @@ import { request, startServer, type TestServer } from '../../helpers/http.ts';
 import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
 
 const MCDT_KEY = 'lgsp-demo-mcdt-key-2026';
+
+/** The gateway's code in a SOAP Fault it wrote (a caller that sent XML reads its errors as SOAP). */
+function faultCode(res: { headers: Record<string, unknown>; body: Buffer }): string | undefined {
+  expect(res.headers['content-type']).to.match(/^(text\/xml|application\/soap\+xml)/);
+  return /<soap:Fault>[\s\S]*<Code>([A-Z_]+)<\/Code>/.exec(res.body.toString())?.[1];
+}
 const JSON_CALL = { 'x-api-key': MCDT_KEY, 'content-type': 'application/json' };
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -228,7 +234,7 @@ describe('XML bodies on a route with a JSON schema: byte-identical, and the labe
     for (const body of ['{"soDinhDanh":"12345"}', '  \r\n{"soCMND":"1"}', '\uFEFF[1]', '"<x/>"']) {
       const res = await post('/dancu/1.0/xacThucThongTinCongDan', { 'content-type': 'text/xml; charset=utf-8' }, body);
       expect(res.status, body).to.equal(400);
-      expect(res.json<{ code: string }>().code, body).to.equal('GW_BODY_NOT_XML');
+      expect(faultCode(res), body).to.equal('GW_BODY_NOT_XML');
     }
     expect(upstream.requests.length).to.equal(count);
   });
@@ -239,7 +245,7 @@ describe('XML bodies on a route with a JSON schema: byte-identical, and the labe
       '<?xml version="1.0"?><!doctype lol [<!ENTITY lol "lol">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&lol;</soap:Body></soap:Envelope>';
     const res = await post('/dancu/1.0/xacThucThongTinCongDan', { 'content-type': 'application/soap+xml' }, dtd);
     expect(res.status).to.equal(400);
-    expect(res.json<{ detail: string }>().detail).to.match(/DOCTYPE/);
+    expect(res.body.toString()).to.match(/DOCTYPE/);
     const latin1 = Buffer.concat([Buffer.from('<a>'), Buffer.from([0xe9, 0xff]), Buffer.from('</a>')]);
     expect((await post('/dancu/1.0/xacThucThongTinCongDan', { 'content-type': 'text/xml' }, latin1)).status).to.equal(
       400,
@@ -256,7 +262,7 @@ describe('XML bodies on a route with a JSON schema: byte-identical, and the labe
       xml,
     );
     expect(gz.status).to.equal(415);
-    expect(gz.json<{ code: string }>().code).to.equal('GW_UNSUPPORTED_BODY_ENCODING');
+    expect(faultCode(gz)).to.equal('GW_UNSUPPORTED_BODY_ENCODING');
     const utf16 = await post(
       '/dancu/1.0/xacThucThongTinCongDan',
       { 'content-type': 'text/xml; charset=utf-16le' },
@@ -326,7 +332,7 @@ describe('who asked: the officer identity of a population look-up (issue 16.6)',
     expect(answer.responseMessage).to.include('header X-Ma-Can-Bo').and.include('JSON field maCanBo');
     const soap = await soapCall('');
     expect(soap.status).to.equal(400);
-    expect(soap.json<{ code: string }>().code).to.equal('GW_OFFICER_REQUIRED');
+    expect(faultCode(soap)).to.equal('GW_OFFICER_REQUIRED');
     expect(sandbox.sandbox.received('vdxp').length).to.equal(before);
   });
 
@@ -362,7 +368,7 @@ describe('who asked: the officer identity of a population look-up (issue 16.6)',
     ]) {
       const res = await soapCall(inner, { 'x-ma-can-bo': 'cb-0050' });
       expect(res.status, inner).to.equal(400);
-      expect(res.json<{ code: string }>().code, inner).to.equal('GW_OFFICER_INVALID');
+      expect(faultCode(res), inner).to.equal('GW_OFFICER_INVALID');
     }
   });
 
@@ -413,5 +419,46 @@ describe('route config: bodies and officer are checked at load (issues 16.4, 16.
     expect(await refusal(upstream, 'officer: { field: maCanBo }')).to.match(/officer/);
     expect(await refusal(upstream, 'officer: { element: MaCanBo }')).to.match(/officer/);
     expect(await refusal(upstream, 'officer: { required: true }')).to.match(/officer/);
+  });
+});
+
+describe("a SOAP caller reads the gateway's own errors as SOAP Faults (issue 16.4)", () => {
+  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
+  let gw: { gateway: Gateway; url: string };
+  let auditDir: string;
+  before(async () => {
+    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
+    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-fault-audit-'));
+    gw = await startShipped(SHIPPED_CONFIG_DIR, sandbox.url, auditDir);
+  });
+  after(async () => {
+    await gw.gateway.close(1000);
+    await sandbox.close();
+    rmSync(auditDir, { recursive: true, force: true });
+  });
+
+  it('the soap client gets a Fault it can read when the gateway refuses the call', async () => {
+    const client = await soap.createClientAsync(`${sandbox.url}/ndxp/dancu/1.0/xacThucThongTinCongDan?wsdl`, {
+      endpoint: `${gw.url}/dancu/1.0/xacThucThongTinCongDan`,
+    });
+    client.addHttpHeader('x-api-key', MCDT_KEY);
+    const failure = await client.XacThucThongTinCongDanAsync({ SoDinhDanh: DEMO_IDS.nguyenVanMinh }).then(
+      () => undefined,
+      (err: { root?: { Envelope?: { Body?: { Fault?: { faultcode?: string; detail?: unknown } } } } }) => err,
+    );
+    const fault = failure?.root?.Envelope?.Body?.Fault;
+    expect(fault?.faultcode).to.equal('soap:Client');
+    expect(JSON.stringify(fault?.detail)).to.include('GW_OFFICER_REQUIRED');
+  });
+
+  it('SOAP 1.2 callers get a 1.2 Fault; an unauthenticated caller too, with the hop named', async () => {
+    const res = await request(`${gw.url}/dancu/1.0/xacThucThongTinCongDan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
+      body: '<a/>',
+    });
+    expect(res.status).to.equal(401);
+    expect(faultCode(res)).to.equal('GW_UNAUTHENTICATED');
+    expect(res.body.toString()).to.include('http://www.w3.org/2003/05/soap-envelope').and.include('soap:Sender');
   });
 });
