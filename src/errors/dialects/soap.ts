@@ -18,7 +18,8 @@ const escape = (text: string) =>
  * caller's hop, Server/Receiver for every other); the detail carries the gateway's code, hop and request id.
  * The HTTP status stays the error's own, as in every dialect.
  */
-export function soapFaultRenderer(version: SoapVersion): ErrorRenderer {
+export function soapFaultRenderer(requested: SoapVersion): ErrorRenderer {
+  const version: SoapVersion = requested === '1.2' ? '1.2' : '1.1'; // built without the loader: 1.1
   return (err, ctx) => {
     const caller = err.hop === 'caller';
     const reason = escape(summariseDetails(err));
