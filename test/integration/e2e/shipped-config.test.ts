@@ -62,9 +62,15 @@ describe('shipped config end to end against the sandbox', () => {
     const household = await post('/dancu/1.0/thongTinHoGiaDinh', { soDinhDanh: '099075000101', maCanBo: 'cb-0042' });
     expect(household.status).to.equal(200);
     expect(household.json<{ data: { thanhVien: unknown[] } }>().data.thanhVien).to.have.length.greaterThan(1);
-    const dead = await post('/dancu/1.0/xacMinhTinhTrangChetMatTich', { soDinhDanh: '099045000105', maCanBo: 'cb-0042' });
+    const dead = await post('/dancu/1.0/xacMinhTinhTrangChetMatTich', {
+      soDinhDanh: '099045000105',
+      maCanBo: 'cb-0042',
+    });
     expect(dead.json<{ data: { trangThai: string } }>().data.trangThai).to.equal('DA_CHET');
-    const missing = await post('/dancu/1.0/xacMinhTinhTrangChetMatTich', { soDinhDanh: '099079000202', maCanBo: 'cb-0042' });
+    const missing = await post('/dancu/1.0/xacMinhTinhTrangChetMatTich', {
+      soDinhDanh: '099079000202',
+      maCanBo: 'cb-0042',
+    });
     expect(missing.json<{ data: { trangThai: string } }>().data.trangThai).to.equal('MAT_TICH');
   });
 
