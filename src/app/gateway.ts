@@ -93,6 +93,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         status,
         durationMs: Math.round((record.durationMs ?? 0) * 100) / 100,
         keys: record.body === undefined ? undefined : audit.extractKeys(record.body, record.routeConfig),
+        ...(record.officer === undefined ? {} : audit.officerEntry(record.officer)),
       });
     },
     admit(route) {

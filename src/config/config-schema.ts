@@ -62,6 +62,42 @@ export const BodyStageSchema = Type.Object(
 );
 export type BodyStageConfig = Static<typeof BodyStageSchema>;
 
+const headerName = Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" });
+
+/**
+ * `officer:` of a route (issue 16.6): which officer asked. Seed 002 binds every C06 account to one
+ * officer's signed commitment; a look-up through the province's platform account must therefore say who
+ * asked, and the audit trail records it. Read from a header, a top-level JSON field and/or an XML element
+ * (every source given must agree); carried on to the upstream as `forwardAs` says.
+ */
+export const RouteOfficerSchema = Type.Object(
+  {
+    /** A call without an officer identity is refused (400 GW_OFFICER_REQUIRED). */
+    required: Type.Boolean({ default: false }),
+    /** Header the caller may carry it in (`X-Ma-Can-Bo`). */
+    header: Type.Optional(headerName),
+    /** Top-level field of a JSON body, as the request stage leaves it (`maCanBo`). */
+    field: Type.Optional(Type.String({ minLength: 1 })),
+    /** Element (local name) of an XML body (`MaCanBo`); needs `bodies: [.., xml]`. */
+    element: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9._-]*$' })),
+    /**
+     * How the upstream receives it: in this header, and/or written into this top-level field of a JSON body
+     * (an XML body is never rewritten). Default: as the caller sent it.
+     */
+    forwardAs: Type.Optional(
+      Type.Object(
+        { header: Type.Optional(headerName), field: Type.Optional(Type.String({ minLength: 1 })) },
+        { additionalProperties: false, minProperties: 1 },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    anyOf: [{ required: ['header'] }, { required: ['field'] }, { required: ['element'] }],
+  },
+);
+export type RouteOfficerConfig = Static<typeof RouteOfficerSchema>;
+
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** `answer:` of a route, answered by the gateway itself: `{ type, ...options }`, checked by that route answer's schema. */
@@ -87,7 +123,14 @@ export const RouteSchema = Type.Object(
     errorDialect: Type.Optional(DialectRefSchema),
     request: Type.Optional(BodyStageSchema),
     response: Type.Optional(BodyStageSchema),
+    /**
+     * Bodies a route that reads JSON accepts, by Content-Type: `json` (parsed, mapped, validated) and `xml`
+     * (`text/xml`, `application/xml`, `*+xml` such as SOAP 1.2's `application/soap+xml`: checked to be an
+     * XML document without a DTD, then sent byte-identical; the JSON stages do not apply). Issue 16.4.
+     */
+    bodies: Type.Optional(Type.Array(Type.Enum(['json', 'xml']), { minItems: 1, uniqueItems: true })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    officer: Type.Optional(RouteOfficerSchema),
     // Routing-override headers (X-HTTP-Method-Override, X-Original-URL...) this route lets through by name;
     // checked against the list in src/upstream/headers.ts at load.
     forwardHeaders: Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, default: [] }),

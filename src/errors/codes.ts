@@ -57,7 +57,13 @@ export const errorCodes = {
   GW_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     hop: 'caller',
-    message: 'Tuyến {route} chỉ nhận Content-Type application/json (nhận được: {contentType})',
+    message: 'Tuyến {route} chỉ nhận Content-Type {accepted} (nhận được: {contentType})',
+  },
+  // Issue 16.4: an XML body skips the JSON stages on the strength of its label, so the label must hold.
+  GW_BODY_NOT_XML: {
+    status: 400,
+    hop: 'caller',
+    message: 'Dữ liệu gắn nhãn {contentType} không phải thông điệp XML chấp nhận được: {reason}',
   },
   GW_UNSUPPORTED_BODY_ENCODING: {
     status: 415,
@@ -71,6 +77,13 @@ export const errorCodes = {
     // The dialects append the field errors themselves (errors[] or the message string).
     message: 'Dữ liệu không hợp lệ ({count} lỗi)',
   },
+  // Issue 16.6: seed 002 binds each C06 account to one officer; a look-up must say who asked.
+  GW_OFFICER_REQUIRED: {
+    status: 400,
+    hop: 'caller',
+    message: 'Tuyến {route} cần định danh cán bộ tra cứu (mã cán bộ) trong: {sources}',
+  },
+  GW_OFFICER_INVALID: { status: 400, hop: 'caller', message: 'Định danh cán bộ trong {source} không hợp lệ: {reason}' },
   // Path confinement (issue 13.2): the reason names the rule and the segment's position, never its text.
   GW_PATH_NOT_ALLOWED: { status: 400, hop: 'caller', message: 'Đường dẫn không được phép: {reason}' },
   GW_BAD_REQUEST: { status: 400, hop: 'caller', message: 'Yêu cầu không hợp lệ: {reason}' },

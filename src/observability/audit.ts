@@ -34,6 +34,10 @@ export interface AuditEntry {
   status: number;
   durationMs: number;
   keys?: Record<string, string | string[]>;
+  /** The officer who asked (route `officer:`): an account code, in clear (see officerEntry). */
+  officer?: string;
+  /** …or its HMAC when it holds 9+ digits in a row: an officer who uses an ID number as account. */
+  'officer#hmac'?: string;
 }
 
 export interface AuditTrail {
@@ -45,6 +49,8 @@ export interface AuditTrail {
   readonly health: AuditHealth;
   /** Business keys of a body, with this trail's HMAC key and the route's field lists. */
   extractKeys(body: unknown, route?: { readonly audit?: RouteAuditConfig }): Record<string, string | string[]>;
+  /** The audit fields naming the officer who asked (issue 16.6). */
+  officerEntry(officer: string): Pick<AuditEntry, 'officer' | 'officer#hmac'>;
   /** Flushes and closes the files. */
   close(): Promise<void>;
 }
@@ -226,6 +232,7 @@ export function createAuditTrail(
     return {
       record() {},
       extractKeys: () => ({}),
+      officerEntry: () => ({}),
       admit() {},
       ready: true,
       health: { state: 'ok', pendingBytes: 0, lostLines: 0 },
@@ -350,6 +357,12 @@ export function createAuditTrail(
         routeExtractors.set(r, extract);
       }
       return extract(body);
+    },
+    officerEntry(officer) {
+      // An account code names a public servant acting in office: the trail exists to name who looked
+      // (seed 002: each account bound to that officer's signed commitment), so it is kept readable. One
+      // holding an ID-number-like run is a citizen's number, and is hashed as every such number is.
+      return ID_LIKE_RUN.test(officer) ? { 'officer#hmac': hashSubject(officer, baseOptions.hmacKey) } : { officer };
     },
     async close() {
       batch.flush();

@@ -26,6 +26,8 @@ export interface ExchangeRecord {
   /** The request body as the upstream received it (parsed routes only), for audit business keys. */
   body?: unknown;
   validationRejected?: boolean;
+  /** The officer who asked (route `officer:`), for the audit trail. */
+  officer?: string;
   responseRejected?: boolean;
 }
 
@@ -90,6 +92,8 @@ export class Exchange {
   body: Buffer | undefined = undefined;
   /** The body streams through instead of being read (set by the read stage). */
   streamed = false;
+  /** An XML body on a `json` route that takes XML (`bodies: [json, xml]`): sent byte-identical, never parsed. */
+  xml = false;
   /** Masks the injected secrets in the relayed answer; set by the credentials stage. */
   masker: SecretMasker | undefined = undefined;
   /** When the current upstream call left. */

@@ -41,6 +41,16 @@ export function isJsonContentType(value: string | string[] | undefined): boolean
   return type === 'application/json' || type.endsWith('+json');
 }
 
+/**
+ * text/xml, application/xml and any `+xml` type (SOAP 1.2's application/soap+xml). Not a JSON type, so a
+ * caller cannot label one body both ways.
+ */
+export function isXmlContentType(value: string | string[] | undefined): boolean {
+  if (typeof value !== 'string') return false;
+  const type = value.split(';')[0].trim().toLowerCase();
+  return type === 'text/xml' || type === 'application/xml' || type.endsWith('+xml');
+}
+
 export function isFormContentType(value: string | string[] | undefined): boolean {
   return typeof value === 'string' && value.split(';')[0].trim().toLowerCase() === 'application/x-www-form-urlencoded';
 }

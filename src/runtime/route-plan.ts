@@ -18,6 +18,12 @@ export type BodyMode = 'answer' | 'json' | 'form' | 'pass';
  */
 export interface RoutePlan {
   readonly body: BodyMode;
+  /**
+   * What a `json` route takes (`bodies:`): JSON bodies (parsed, validated) and, when declared, XML ones
+   * (SOAP: checked to be XML, then sent byte-identical, never parsed as JSON). Decided per request by the
+   * Content-Type, among these two only; anything else is a 415.
+   */
+  readonly accepts: { readonly json: boolean; readonly xml: boolean };
   /** `limits.bodyBytes`: largest caller body read or streamed. */
   readonly bodyLimit: number;
   /** The byte guard's limits, for request bodies and mapped answers alike. */
@@ -36,6 +42,20 @@ export interface RoutePlan {
    * once sent: they are never replayed, only the token is invalidated for the next call.
    */
   readonly tokenReplays: number;
+  /** Who asked (`officer:`, issue 16.6): where the identity is read and how it is carried on. */
+  readonly officer?: OfficerPlan;
+}
+
+/** A route's `officer:` compiled: header names lower-cased, and the sources named for error messages. */
+export interface OfficerPlan {
+  readonly required: boolean;
+  readonly header?: string;
+  readonly field?: string;
+  readonly element?: string;
+  readonly forwardHeader?: string;
+  readonly forwardField?: string;
+  /** `header X-Ma-Can-Bo, JSON field maCanBo, XML element MaCanBo`: what a refusal names. */
+  readonly sources: string;
 }
 
 /** The facts about a route's body the plan is compiled from (the route builder knows them). */
@@ -53,8 +73,11 @@ export interface RoutePlanInputs {
 /** Compiles a route's plan; a frozen value, read by every request of the route. */
 export function compileRoutePlan(inputs: RoutePlanInputs): RoutePlan {
   const { route, limits } = inputs;
+  const body = bodyMode(inputs);
+  const bodies = route.bodies ?? ['json'];
   return Object.freeze({
-    body: bodyMode(inputs),
+    body,
+    accepts: Object.freeze({ json: bodies.includes('json'), xml: body === 'json' && bodies.includes('xml') }),
     bodyLimit: limits.bodyBytes,
     json: Object.freeze({ maxDepth: limits.jsonDepth, maxKeys: limits.objectKeys }),
     upload: limits.upload,
@@ -62,6 +85,24 @@ export function compileRoutePlan(inputs: RoutePlanInputs): RoutePlan {
     readsAnswer: inputs.hasResponseStage,
     allowSetCookie: route.allowSetCookie === true,
     tokenReplays: 1,
+    officer: route.officer ? officerPlan(route.officer) : undefined,
+  });
+}
+
+function officerPlan(officer: NonNullable<RouteConfig['officer']>): OfficerPlan {
+  const sources = [
+    officer.header ? `header ${officer.header}` : '',
+    officer.field ? `JSON field ${officer.field}` : '',
+    officer.element ? `XML element ${officer.element}` : '',
+  ];
+  return Object.freeze({
+    required: officer.required,
+    header: officer.header?.toLowerCase(),
+    field: officer.field,
+    element: officer.element,
+    forwardHeader: officer.forwardAs?.header?.toLowerCase(),
+    forwardField: officer.forwardAs?.field,
+    sources: sources.filter(Boolean).join(', '),
   });
 }
 

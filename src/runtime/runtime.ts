@@ -300,6 +300,25 @@ function buildRoute(
     hasResponseStage: response !== undefined,
     credentialBodyNeed: upstream.credentials.bodyNeed,
   });
+  if (route.bodies?.includes('xml') && upstream.credentials.bodyNeed !== undefined) {
+    throw new ConfigPathError(
+      [...path, 'bodies'],
+      'xml-body',
+      `the credentials of upstream ${upstream.id} write into the ${upstream.credentials.bodyNeed} body: ` +
+        'an XML body sent byte-identical cannot carry them',
+    );
+  }
+  const officer = route.officer;
+  if ((officer?.field || officer?.forwardAs?.field) && plan.body !== 'json') {
+    throw new ConfigPathError(
+      [...path, 'officer'],
+      'officer-field',
+      'an officer identity in a JSON field needs a route that reads JSON (a request schema or mapping)',
+    );
+  }
+  if (officer?.element && !plan.accepts.xml) {
+    throw new ConfigPathError([...path, 'officer', 'element'], 'officer-element', 'needs `bodies: [json, xml]`');
+  }
   return {
     id: route.id,
     config: route,

@@ -187,8 +187,9 @@ function describe(
   lifetime: number,
 ) {
   const populationPaths = (platform: 'ndxp' | 'vdxp') =>
-    POPULATION_SERVICES.filter((s) => s.platforms.includes(platform)).map((s) => ({
+    POPULATION_SERVICES.filter((s) => s.platform === platform).map((s) => ({
       service: s.number,
+      placement: s.placement,
       title: s.title,
       path: `/${platform}/dancu/1.0/${s.operation}`,
     }));

@@ -3,6 +3,15 @@ import type { Request, Response, Router } from 'express';
 import { answer, type SandboxContext } from './context.ts';
 import { bodyParsers, requireBearer } from './platform.ts';
 import { MARITAL_STATUS, type Citizen, type PopulationIndex } from './population-data.ts';
+import {
+  SOAP_REQUEST_FIELDS,
+  readSoapCall,
+  soapAnswer,
+  soapContentType,
+  soapFault,
+  wsdlOf,
+  type SoapVersion,
+} from './soap.ts';
 
 /**
  * Simulated C06 population data services (seed 000 §1: eleven services; seed 002: which platform carries
@@ -31,10 +40,21 @@ interface PopulationService {
   readonly title: string;
   /**
    * Seed 002 §1 puts (1) confirm ID/old card, (2) household, (3) citizen look-up on VDXP and (4) verify
-   * citizen information on NDXP. It is silent on the other services of seed 000: the sandbox offers them
-   * on both platforms. Data, not code: change a row to move a service.
+   * citizen information on NDXP. Each service lives on one platform only, so a call the gateway sends
+   * through the other one is refused (404, as a platform that does not carry the service answers).
    */
-  readonly platforms: readonly Platform[];
+  readonly platform: Platform;
+  /**
+   * `seed`: seed 002 names the service (or seed 000's service is plainly one of 002's four); `assumed`: seed
+   * 000's service read as 002's "(3) tra cứu thông tin công dân", since it provides information by ID
+   * number; the seeds do not say so (docs/domain-decisions.md, "Population services").
+   */
+  readonly placement: 'seed' | 'assumed';
+  /**
+   * The service also speaks SOAP (soap.ts): the fields of its answer's `data`, PascalCase, with their XML
+   * Schema type. `GET …/<operation>?wsdl` describes it; a POST in text/xml or application/soap+xml calls it.
+   */
+  readonly soap?: readonly (readonly [string, 'string' | 'boolean'])[];
   handle(body: Body, people: PopulationIndex): Outcome;
 }
 
@@ -51,6 +71,17 @@ function idOf(body: Body, field = 'soDinhDanh'): string | Outcome {
   const v = body[field];
   if (typeof v !== 'string' || !/^\d{12}$/.test(v)) return badRequest(`${field} phải gồm đúng 12 chữ số`);
   return v;
+}
+
+/**
+ * Seed 002 §2.2 (4): every C06 account belongs to one officer who signed a security commitment; a call
+ * made with a platform's account must name the officer who asked (`maCanBo`), else it is refused.
+ */
+function withOfficer(service: PopulationService, body: Body, people: PopulationIndex): Outcome {
+  if (typeof body.maCanBo !== 'string' || body.maCanBo.trim() === '') {
+    return badRequest('Thiếu maCanBo: mỗi yêu cầu phải nêu cán bộ thực hiện tra cứu');
+  }
+  return service.handle(body, people);
 }
 
 /** Looks up the citizen named by `soDinhDanh`, or the outcome to answer instead. */
@@ -98,15 +129,14 @@ function byIdOrCard(body: Body, people: PopulationIndex): { citizen?: Citizen } 
   return { citizen: people.byCard(card) };
 }
 
-const BOTH: readonly Platform[] = ['ndxp', 'vdxp'];
-
 /** The services, one row each. */
 export const POPULATION_SERVICES: readonly PopulationService[] = [
   {
     number: 1,
     operation: 'xacMinhNhanThan',
     title: 'Xác minh nhân thân (cha, mẹ)',
-    platforms: BOTH,
+    platform: 'vdxp',
+    placement: 'assumed',
     handle(body, people) {
       const c = citizenOf(body, people);
       if (isOutcome(c)) return c;
@@ -123,7 +153,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 2,
     operation: 'cungCapThongTinCongDan',
     title: 'Cung cấp thông tin công dân',
-    platforms: ['vdxp'],
+    platform: 'vdxp',
+    placement: 'seed',
     handle(body, people) {
       const c = citizenOf(body, people);
       return isOutcome(c) ? c : ok(publicView(c));
@@ -133,7 +164,12 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 3,
     operation: 'xacThucThongTinCongDan',
     title: 'Xác thực thông tin công dân (seed 002: dịch vụ (4), qua NDXP)',
-    platforms: ['ndxp'],
+    platform: 'ndxp',
+    placement: 'seed',
+    soap: [
+      ['TonTai', 'boolean'],
+      ['KhopThongTin', 'boolean'],
+    ],
     handle(body, people) {
       const found = byIdOrCard(body, people);
       if (isOutcome(found)) return found;
@@ -152,7 +188,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 3,
     operation: 'xacNhanSoDinhDanhCMND',
     title: 'Xác nhận số định danh cá nhân và CMND (seed 002: dịch vụ (1), qua VDXP)',
-    platforms: ['vdxp'],
+    platform: 'vdxp',
+    placement: 'seed',
     handle(body, people) {
       const found = byIdOrCard(body, people);
       if (isOutcome(found)) return found;
@@ -165,7 +202,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 4,
     operation: 'traCuuThongTinCongDan',
     title: 'Tra cứu thông tin công dân theo họ tên, năm sinh, họ tên cha, họ tên mẹ',
-    platforms: ['vdxp'],
+    platform: 'vdxp',
+    placement: 'seed',
     handle(body, people) {
       const { hoVaTen, namSinh, hoVaTenCha, hoVaTenMe } = body;
       if (typeof hoVaTen !== 'string' || hoVaTen.trim() === '') return badRequest('Thiếu hoVaTen');
@@ -187,7 +225,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 5,
     operation: 'thongTinNguoiGiamHo',
     title: 'Cung cấp thông tin người giám hộ',
-    platforms: BOTH,
+    platform: 'vdxp',
+    placement: 'assumed',
     handle(body, people) {
       const c = citizenOf(body, people);
       if (isOutcome(c)) return c;
@@ -199,7 +238,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 6,
     operation: 'thongTinChuHo',
     title: 'Cung cấp thông tin chủ hộ',
-    platforms: ['vdxp'],
+    platform: 'vdxp',
+    placement: 'seed',
     handle(body, people) {
       const c = citizenOf(body, people);
       if (isOutcome(c)) return c;
@@ -217,7 +257,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 7,
     operation: 'thongTinNoiOHienTai',
     title: 'Cung cấp thông tin nơi ở hiện tại',
-    platforms: BOTH,
+    platform: 'vdxp',
+    placement: 'assumed',
     handle(body, people) {
       const c = citizenOf(body, people);
       if (isOutcome(c)) return c;
@@ -229,7 +270,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 8,
     operation: 'thongTinHoGiaDinh',
     title: 'Cung cấp thông tin hộ gia đình (theo số định danh của chủ hộ)',
-    platforms: ['vdxp'],
+    platform: 'vdxp',
+    placement: 'seed',
     handle(body, people) {
       const c = citizenOf(body, people);
       if (isOutcome(c)) return c;
@@ -253,7 +295,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 9,
     operation: 'thongTinNhomMau',
     title: 'Cung cấp thông tin nhóm máu',
-    platforms: BOTH,
+    platform: 'vdxp',
+    placement: 'assumed',
     handle(body, people) {
       const c = citizenOf(body, people);
       return isOutcome(c) ? c : ok({ soDinhDanh: c.soDinhDanh, nhomMau: c.nhomMau });
@@ -263,7 +306,8 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 10,
     operation: 'xacMinhTinhTrangHonNhan',
     title: 'Xác minh tình trạng hôn nhân',
-    platforms: BOTH,
+    platform: 'vdxp',
+    placement: 'assumed',
     handle(body, people) {
       const c = citizenOf(body, people);
       if (isOutcome(c)) return c;
@@ -278,7 +322,15 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
     number: 11,
     operation: 'xacMinhTinhTrangChetMatTich',
     title: 'Xác minh tình trạng chết/mất tích',
-    platforms: BOTH,
+    platform: 'vdxp',
+    placement: 'assumed',
+    soap: [
+      ['SoDinhDanh', 'string'],
+      ['TrangThai', 'string'],
+      ['MoTa', 'string'],
+      ['NgayChet', 'string'],
+      ['NgayMatTich', 'string'],
+    ],
     handle(body, people) {
       const c = citizenOf(body, people);
       return isOutcome(c) ? c : ok(lifeStatus(c));
@@ -291,22 +343,88 @@ export function populationRouter(ctx: SandboxContext, platform: Platform, people
   const router = express.Router();
   const system = platform;
   router.use(bodyParsers());
-  for (const service of POPULATION_SERVICES.filter((s) => s.platforms.includes(platform))) {
-    router.post(
-      `/dancu/1.0/${service.operation}`,
-      requireBearer(ctx, system, [platform]),
-      (req: Request, res: Response) => {
-        const body = req.body;
-        const client = (res.locals.client as string | undefined) ?? null;
-        const outcome: Outcome =
-          typeof body === 'object' && body !== null && !Array.isArray(body)
-            ? service.handle(body as Body, people)
-            : badRequest('Thân yêu cầu phải là một đối tượng JSON');
-        const maYeuCau = typeof body?.maYeuCau === 'string' ? body.maYeuCau : null;
-        const status = outcome.responseCode === '400' ? 400 : 200;
-        answer(ctx, system, service.operation, req, res, status, { maYeuCau, ...outcome }, client);
-      },
-    );
+  router.use(express.text({ type: ['text/xml', 'application/xml', 'application/*+xml'], limit: '1mb' }));
+  for (const service of POPULATION_SERVICES.filter((s) => s.platform === platform)) {
+    const path = `/dancu/1.0/${service.operation}`;
+    if (service.soap) {
+      const soap = service.soap;
+      router.get(path, (req: Request, res: Response, next) => {
+        if (!('wsdl' in req.query)) return next();
+        const location = `${req.protocol}://${req.get('host')}${req.baseUrl}${path}`;
+        res.type('text/xml; charset=utf-8').send(wsdlOf(soapOperation(service), soap, location));
+      });
+    }
+    router.post(path, requireBearer(ctx, system, [platform]), (req: Request, res: Response) => {
+      const body = req.body;
+      const client = (res.locals.client as string | undefined) ?? null;
+      if (typeof body === 'string') return void answerSoap(ctx, system, service, people, req, res, client);
+      const outcome: Outcome =
+        typeof body === 'object' && body !== null && !Array.isArray(body)
+          ? withOfficer(service, body as Body, people)
+          : badRequest('Thân yêu cầu phải là một đối tượng JSON');
+      const maYeuCau = typeof body?.maYeuCau === 'string' ? body.maYeuCau : null;
+      const status = outcome.responseCode === '400' ? 400 : 200;
+      answer(ctx, system, service.operation, req, res, status, { maYeuCau, ...outcome }, client);
+    });
   }
   return router;
+}
+
+/** `xacThucThongTinCongDan` -> `XacThucThongTinCongDan`, the SOAP operation element. */
+function soapOperation(service: PopulationService): string {
+  return service.operation[0].toUpperCase() + service.operation.slice(1);
+}
+
+const lowerFirst = (name: string) => name[0].toLowerCase() + name.slice(1);
+
+/**
+ * A SOAP call to a service: the envelope read strictly (soap.ts), its version matching its Content-Type
+ * (SOAP 1.1 text/xml, 1.2 application/soap+xml), its operation this service's, its fields among the ones the
+ * services take; then the same handler as the JSON call. A fault is HTTP 500 (SOAP 1.1 §6.2) or 400 (a
+ * SOAP 1.2 Sender fault); a service without SOAP answers 415.
+ */
+function answerSoap(
+  ctx: SandboxContext,
+  system: string,
+  service: PopulationService,
+  people: PopulationIndex,
+  req: Request,
+  res: Response,
+  client: string | null,
+): void {
+  const labelled: SoapVersion = req.is('application/soap+xml') ? '1.2' : '1.1';
+  const send = (status: number, xml: string) => {
+    ctx.received.record(system, {
+      method: req.method,
+      path: req.originalUrl,
+      operation: service.operation,
+      client,
+      body: req.body,
+      response: { status, body: xml },
+    });
+    res.status(status).type(soapContentType(labelled)).send(xml);
+  };
+  const fault = (message: string) => send(labelled === '1.1' ? 500 : 400, soapFault(labelled, message));
+  if (!service.soap) return void res.status(415).json({ error: 'this service is offered as JSON only' });
+  const call = readSoapCall(req.body as string);
+  if ('fault' in call) return fault(call.fault);
+  if (call.version !== labelled)
+    return fault(`SOAP ${call.version} phải gửi với Content-Type ${soapContentType(call.version)}`);
+  const operation = soapOperation(service);
+  if (call.operation !== operation) return fault(`thao tác ${call.operation} không có tại ${service.operation}`);
+  const body: Body = {};
+  for (const [name, value] of Object.entries(call.fields)) {
+    if (!(SOAP_REQUEST_FIELDS as readonly string[]).includes(name)) return fault(`trường ${name} không được hỗ trợ`);
+    body[lowerFirst(name)] = value;
+  }
+  const outcome = withOfficer(service, body, people);
+  if (outcome.responseCode === '400') return fault(outcome.responseMessage);
+  const data = (outcome.data ?? {}) as Record<string, unknown>;
+  const fields: Record<string, string | boolean | null | undefined> = {
+    MaYeuCau: call.fields.MaYeuCau,
+    MaKetQua: outcome.responseCode,
+    MoTaKetQua: outcome.responseMessage,
+  };
+  for (const [name] of service.soap) fields[name] = data[lowerFirst(name)] as string | boolean | undefined;
+  send(200, soapAnswer(call.version, operation, fields));
 }

@@ -3,6 +3,7 @@ import { outgoingHeaders } from '../../upstream/headers.ts';
 import { describeUtf8Request } from '../body-encoding.ts';
 import type { Exchange } from '../exchange.ts';
 import { parseGuarded } from '../parse-json.ts';
+import { identifyOfficer } from './officer.ts';
 
 /**
  * Turns the caller's request into the upstream's: the forwarded headers (routing overrides only where the
@@ -21,8 +22,10 @@ export function adapt(ex: Exchange): void {
   ex.upstreamPath = route.upstreamPath(ex.params) + ex.query;
   ex.call = { method: ex.record.method, headers, json: undefined, form: undefined, query: ex.query };
   const mode = route.plan.body;
-  if (mode === 'json') adaptJson(ex);
+  // An XML body (bodies: [json, xml]) goes as it came: the JSON stages apply to JSON bodies only.
+  if (mode === 'json' && !ex.xml) adaptJson(ex);
   else if (mode === 'form') adaptForm(ex);
+  identifyOfficer(ex);
 }
 
 /** A JSON body parsed, mapped and validated; an empty one passes as it is unless the route needs one. */

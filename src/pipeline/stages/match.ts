@@ -2,6 +2,8 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import { requestFraming } from '../../upstream/framing.ts';
 import { pathRefusal, queryRefusal } from '../../routing/path-confinement.ts';
 import type { Exchange } from '../exchange.ts';
+import { soapFaultRenderer } from '../../errors/dialects/soap.ts';
+import { isXmlContentType } from '../read-body.ts';
 
 /**
  * Finds the route (and with it the plan every later stage follows), after the path and query are
@@ -28,6 +30,11 @@ export function match(ex: Exchange): void {
   ex.route = route;
   ex.params = found.params;
   ex.render = route.render;
+  // A SOAP caller (a route that takes XML, a body labelled XML) reads the gateway's errors as SOAP Faults.
+  const type = req.headers['content-type'];
+  if (route.plan.accepts.xml && isXmlContentType(type)) {
+    ex.render = soapFaultRenderer(/^\s*application\/soap\+xml/i.test(type!) ? '1.2' : '1.1');
+  }
   if ((route.pattern.paramNames.length > 0 || route.pattern.hasWildcard) && runtime.caseShadow) {
     if (runtime.caseShadow(record.method, path, req.headers, route)) {
       throw new GatewayError('GW_PATH_NOT_ALLOWED', {

@@ -36,7 +36,7 @@ export function respond(ex: Exchange, answer: UpstreamResponse, replayable: bool
     Number(answer.headers['content-length'] ?? NaN) <= SNIFF_LIMIT;
   // An answer compressed although identity was asked for is read and decoded, so it can be searched.
   const coding = masker && !head ? compressedCoding(answer.headers['content-encoding']) : undefined;
-  if ((!route.response || head) && !sniffable && coding === undefined) {
+  if ((!responseStage(ex) || head) && !sniffable && coding === undefined) {
     if (replayable && credentials.isTokenRejected(answer.statusCode, undefined)) {
       credentials.invalidate(call);
       answer.discard();
@@ -46,6 +46,11 @@ export function respond(ex: Exchange, answer: UpstreamResponse, replayable: bool
     return 'done';
   }
   return respondRead(ex, answer, replayable, coding);
+}
+
+/** The route's response stage, for a JSON exchange: the answer to an XML body is relayed as it comes. */
+function responseStage(ex: Exchange) {
+  return ex.xml ? undefined : ex.route.response;
 }
 
 /** The answer relayed as it comes: status, headers minus hop-by-hop, body with back-pressure and masked. */
@@ -84,7 +89,8 @@ async function respondRead(
   record.upstreamMs = performance.now() - ex.upstreamStarted;
   const status = answer.statusCode;
   let parsed: ParsedAnswer | undefined;
-  if (route.response && buf.length > 0) {
+  const stage = responseStage(ex);
+  if (stage && buf.length > 0) {
     // Decoded (and awaited) only when the labels say the bytes are not plain UTF-8; an answer decoded for
     // the masker already (compressed though identity was asked for) is not decoded twice.
     const labels = coding ? { ...answer.headers, 'content-encoding': undefined } : answer.headers;
@@ -96,9 +102,9 @@ async function respondRead(
     upstream.credentials.invalidate(call);
     return 'replay';
   }
-  const adapts = route.response !== undefined && status >= 200 && status < 300;
+  const adapts = stage !== undefined && status >= 200 && status < 300;
   if (adapts && parsed !== undefined && !parsed.ok) {
-    if (route.response?.mode === 'enforce') throw parsed.error;
+    if (stage?.mode === 'enforce') throw parsed.error;
     ctx.logger.warn('response not mapped (report mode)', {
       requestId: ex.requestId,
       route: route.id,

@@ -88,15 +88,15 @@ describe('deploy: the compose stack (sandbox + gateway + Redis as processes; ski
   });
 
   it('a consumer call goes through the gateway to the sandbox with the injected NDXP token', async () => {
-    const res = await request(`${gateway!.url}/ndxp/dancu/1.0/xacThucThongTinCongDan`, {
+    const res = await request(`${gateway!.url}/dancu/1.0/xacThucThongTinCongDan`, {
       method: 'POST',
       headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ maYeuCau: 'compose-1', soDinhDanh: DEMO_IDS.nguyenVanMinh }),
+      body: JSON.stringify({ maYeuCau: 'compose-1', maCanBo: 'cb01', soDinhDanh: DEMO_IDS.nguyenVanMinh }),
     });
     expect(res.status, res.body.toString()).to.equal(200);
     expect(res.json()).to.include({ maYeuCau: 'compose-1', responseCode: '200' });
     expect(res.headers['ratelimit-limit']).to.equal('20');
-    const denied = await request(`${gateway!.url}/ndxp/dancu/1.0/xacThucThongTinCongDan`, {
+    const denied = await request(`${gateway!.url}/dancu/1.0/xacThucThongTinCongDan`, {
       method: 'POST',
       headers: { 'x-api-key': 'wrong-key-0123456789abcdefgh' },
     });

@@ -102,10 +102,10 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
         expect(gw.lines.find((l) => l.message === 'admin listener')?.url).to.equal(`http://127.0.0.1:${adminPort}`);
         expect((await request(`http://127.0.0.1:${adminPort}/healthz`)).status).to.equal(200);
         // The README's first call, through the gateway to the sandbox on its moved port.
-        const reply = await request(`${gw.url}/vdxp/dancu/1.0/thongTinChuHo`, {
+        const reply = await request(`${gw.url}/dancu/1.0/thongTinChuHo`, {
           method: 'POST',
           headers: { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' },
-          body: JSON.stringify({ soDinhDanh: '099205000103' }),
+          body: JSON.stringify({ soDinhDanh: '099205000103', maCanBo: 'cb01' }),
         });
         expect(reply.status, reply.body.toString()).to.equal(200);
       } finally {

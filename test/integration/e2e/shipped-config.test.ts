@@ -59,18 +59,24 @@ describe('shipped config end to end against the sandbox', () => {
     sandbox.sandbox.received(system) as { body: unknown; response: { status: number; body: unknown } }[];
 
   it('population services: VDXP household of a head, NDXP dead-or-missing status, with tokens injected', async () => {
-    const household = await post('/vdxp/dancu/1.0/thongTinHoGiaDinh', { soDinhDanh: '099075000101' });
+    const household = await post('/dancu/1.0/thongTinHoGiaDinh', { soDinhDanh: '099075000101', maCanBo: 'cb-0042' });
     expect(household.status).to.equal(200);
     expect(household.json<{ data: { thanhVien: unknown[] } }>().data.thanhVien).to.have.length.greaterThan(1);
-    const dead = await post('/ndxp/dancu/1.0/xacMinhTinhTrangChetMatTich', { soDinhDanh: '099045000105' });
+    const dead = await post('/dancu/1.0/xacMinhTinhTrangChetMatTich', {
+      soDinhDanh: '099045000105',
+      maCanBo: 'cb-0042',
+    });
     expect(dead.json<{ data: { trangThai: string } }>().data.trangThai).to.equal('DA_CHET');
-    const missing = await post('/ndxp/dancu/1.0/xacMinhTinhTrangChetMatTich', { soDinhDanh: '099079000202' });
+    const missing = await post('/dancu/1.0/xacMinhTinhTrangChetMatTich', {
+      soDinhDanh: '099079000202',
+      maCanBo: 'cb-0042',
+    });
     expect(missing.json<{ data: { trangThai: string } }>().data.trangThai).to.equal('MAT_TICH');
   });
 
   it('population services: an 11-digit ID is refused at the gateway and never reaches the platform', async () => {
     const before = received('vdxp').length;
-    const res = await post('/vdxp/dancu/1.0/thongTinNhomMau', { soDinhDanh: '09907500010' });
+    const res = await post('/dancu/1.0/thongTinNhomMau', { soDinhDanh: '09907500010', maCanBo: 'cb-0042' });
     expect(res.status).to.equal(400);
     const body = res.json<{ responseCode: string; code: string; errors: { pointer: string; rule: string }[] }>();
     expect(body).to.include({ responseCode: '400', code: 'GW_VALIDATION_FAILED' });
@@ -116,7 +122,7 @@ describe('shipped config end to end against the sandbox', () => {
     try {
       const res = await post('/molisa/api/v1/Service/FileQuyetDinh', fixture('FileQuyetDinh.seed.json'));
       expect(res.json()).to.deep.include({ error_code: 0 });
-      const population = await post('/vdxp/dancu/1.0/thongTinNhomMau', { soDinhDanh: '099075000101' });
+      const population = await post('/dancu/1.0/thongTinNhomMau', { soDinhDanh: '099075000101', maCanBo: 'cb-0042' });
       expect(population.status).to.equal(200);
     } finally {
       now = Date.now();
@@ -213,9 +219,9 @@ describe('shipped config end to end against the sandbox', () => {
 
   it('counts requests by route and token fetches by upstream in the metrics', async () => {
     const text = await gateway.metrics.registry.metrics();
-    expect(text).to.match(/lgsp_upstream_token_fetches_total\{upstream="ndxp"\} [1-9]/);
+    expect(text).to.match(/lgsp_upstream_token_fetches_total\{upstream="vdxp"\} [1-9]/);
     expect(text).to.match(/lgsp_requests_total\{[^}]*route="molisa-dong-bo-dvc"[^}]*\} [1-9]/);
-    expect(text).to.match(/lgsp_validation_rejections_total\{[^}]*route="vdxp-dancu-thongTinNhomMau"/);
+    expect(text).to.match(/lgsp_validation_rejections_total\{[^}]*route="dancu-thongTinNhomMau"/);
   });
 
   it('no citizen ID number or secret from this run appears in clear in the log or the audit trail', async () => {

@@ -16,7 +16,7 @@ describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => 
   after(() => run.close());
 
   const service = (platform: string, op: string) => `${run.url}/${platform}/dancu/1.0/${op}`;
-  const someone = { soDinhDanh: '099075000101' };
+  const someone = { soDinhDanh: '099075000101', maCanBo: 'cb01' };
 
   it('issues a Bearer token for HTTP Basic client authentication', async () => {
     const res = await askNdxpToken(run, NDXP_CLIENT);

@@ -30,19 +30,26 @@ describe('sandbox: C06 population services (seeds 000, 002)', () => {
 
   it('offers the eleven services, with seed 002 platforms: look-ups and household on VDXP, verify on NDXP', async () => {
     expect(new Set(POPULATION_SERVICES.map((s) => s.number))).to.have.property('size', 11);
-    const on = (op: string) => POPULATION_SERVICES.find((s) => s.operation === op)!.platforms;
-    expect(on('xacThucThongTinCongDan')).to.deep.equal(['ndxp']);
-    expect(on('xacNhanSoDinhDanhCMND')).to.deep.equal(['vdxp']);
-    expect(on('cungCapThongTinCongDan')).to.deep.equal(['vdxp']);
-    expect(on('thongTinHoGiaDinh')).to.deep.equal(['vdxp']);
-    // Not carried: 404 from the platform, not a token error.
-    const res = await call('ndxp', 'cungCapThongTinCongDan', { soDinhDanh: MINH });
-    expect(res.status).to.equal(404);
+    const on = (op: string) => POPULATION_SERVICES.find((s) => s.operation === op)!.platform;
+    expect(on('xacThucThongTinCongDan')).to.equal('ndxp');
+    // Every other service is on VDXP: named by seed 002, or read as its "(3) tra cứu" (issue 16.4).
+    for (const s of POPULATION_SERVICES.filter((x) => x.operation !== 'xacThucThongTinCongDan'))
+      expect(s.platform, s.operation).to.equal('vdxp');
+    // Not carried: 404 from the platform, not a token error; both ways.
+    for (const [platform, op] of [
+      ['ndxp', 'cungCapThongTinCongDan'],
+      ['ndxp', 'xacMinhTinhTrangHonNhan'],
+      ['ndxp', 'xacMinhNhanThan'],
+      ['vdxp', 'xacThucThongTinCongDan'],
+    ] as const) {
+      const res = await call(platform, op, { soDinhDanh: MINH });
+      expect(res.status, `${platform} ${op}`).to.equal(404);
+    }
   });
 
   it('every service answers a demo citizen on each platform it is offered on, echoing maYeuCau', async () => {
     for (const s of POPULATION_SERVICES) {
-      for (const platform of s.platforms) {
+      for (const platform of [s.platform]) {
         const body =
           s.operation === 'traCuuThongTinCongDan'
             ? { hoVaTen: 'Nguyễn Văn Minh', namSinh: '1975' }
@@ -74,7 +81,7 @@ describe('sandbox: C06 population services (seeds 000, 002)', () => {
   });
 
   it('verifies kinship (father, mother)', async () => {
-    const res = await call('ndxp', 'xacMinhNhanThan', { soDinhDanh: AN });
+    const res = await call('vdxp', 'xacMinhNhanThan', { soDinhDanh: AN });
     expect(res.body.data.cha).to.include({ soDinhDanh: MINH, hoVaTen: 'Nguyễn Văn Minh' });
     expect(res.body.data.me).to.include({ hoVaTen: 'Trần Thị Hương' });
   });
@@ -116,10 +123,10 @@ describe('sandbox: C06 population services (seeds 000, 002)', () => {
   });
 
   it('answers guardian, head of household, household members and current residence', async () => {
-    const guardian = await call('ndxp', 'thongTinNguoiGiamHo', { soDinhDanh: HUY });
+    const guardian = await call('vdxp', 'thongTinNguoiGiamHo', { soDinhDanh: HUY });
     expect(guardian.body.data).to.include({ coNguoiGiamHo: true });
     expect(guardian.body.data.nguoiGiamHo.hoVaTen).to.equal('Hoàng Văn Dũng');
-    expect((await call('ndxp', 'thongTinNguoiGiamHo', { soDinhDanh: AN })).body.data.coNguoiGiamHo).to.equal(false);
+    expect((await call('vdxp', 'thongTinNguoiGiamHo', { soDinhDanh: AN })).body.data.coNguoiGiamHo).to.equal(false);
 
     const head = await call('vdxp', 'thongTinChuHo', { soDinhDanh: AN });
     expect(head.body.data).to.include({ quanHeVoiChuHo: 'Con', maHoGiaDinh: 'HGD-0990001' });
@@ -142,32 +149,32 @@ describe('sandbox: C06 population services (seeds 000, 002)', () => {
   });
 
   it('answers blood type and marital status', async () => {
-    expect((await call('ndxp', 'thongTinNhomMau', { soDinhDanh: MINH })).body.data.nhomMau).to.equal('O');
-    const married = await call('ndxp', 'xacMinhTinhTrangHonNhan', { soDinhDanh: MAI });
+    expect((await call('vdxp', 'thongTinNhomMau', { soDinhDanh: MINH })).body.data.nhomMau).to.equal('O');
+    const married = await call('vdxp', 'xacMinhTinhTrangHonNhan', { soDinhDanh: MAI });
     expect(married.body.data.tinhTrangHonNhan).to.deep.equal({ ma: '2', ten: 'Đã kết hôn' });
     expect(married.body.data.voChong.soDinhDanh).to.equal(HAI);
-    const widower = await call('ndxp', 'xacMinhTinhTrangHonNhan', { soDinhDanh: TAM });
+    const widower = await call('vdxp', 'xacMinhTinhTrangHonNhan', { soDinhDanh: TAM });
     expect(widower.body.data.tinhTrangHonNhan.ten).to.equal('Góa');
   });
 
   it('answers dead and missing status', async () => {
-    const dead = await call('ndxp', 'xacMinhTinhTrangChetMatTich', { soDinhDanh: TAM });
+    const dead = await call('vdxp', 'xacMinhTinhTrangChetMatTich', { soDinhDanh: TAM });
     expect(dead.body.data).to.include({ trangThai: 'DA_CHET', ngayChet: '20211103' });
     const missing = await call('vdxp', 'xacMinhTinhTrangChetMatTich', { soDinhDanh: HAI });
     expect(missing.body.data).to.include({ trangThai: 'MAT_TICH', ngayMatTich: '20190415' });
-    const alive = await call('ndxp', 'xacMinhTinhTrangChetMatTich', { soDinhDanh: MINH });
+    const alive = await call('vdxp', 'xacMinhTinhTrangChetMatTich', { soDinhDanh: MINH });
     expect(alive.body.data.trangThai).to.equal('CON_SONG');
     expect((await call('vdxp', 'thongTinChuHo', { soDinhDanh: TAM })).body.responseCode).to.equal('404');
-    expect((await call('ndxp', 'thongTinNoiOHienTai', { soDinhDanh: TAM })).body.responseCode).to.equal('404');
+    expect((await call('vdxp', 'thongTinNoiOHienTai', { soDinhDanh: TAM })).body.responseCode).to.equal('404');
   });
 
   it('refuses a body that is not a JSON object', async () => {
-    const res = await postJson(`${run.url}/ndxp/dancu/1.0/thongTinNhomMau`, '[1]', {
-      authorization: `Bearer ${tokens.ndxp}`,
+    const res = await postJson(`${run.url}/vdxp/dancu/1.0/thongTinNhomMau`, '[1]', {
+      authorization: `Bearer ${tokens.vdxp}`,
     });
     expect(res.status).to.equal(400);
-    const broken = await postJson(`${run.url}/ndxp/dancu/1.0/thongTinNhomMau`, '{"so', {
-      authorization: `Bearer ${tokens.ndxp}`,
+    const broken = await postJson(`${run.url}/vdxp/dancu/1.0/thongTinNhomMau`, '{"so', {
+      authorization: `Bearer ${tokens.vdxp}`,
     });
     expect(broken.status).to.equal(400);
     expect(broken.body.responseCode).to.equal('400');
