@@ -11,6 +11,7 @@ import { parseGuarded, readAnswer, type ParsedAnswer } from '../parse-json.ts';
 import { isJsonContentType } from '../read-body.ts';
 import { describeFault } from './faults.ts';
 import { declaredLength } from './send.ts';
+import { verifySignedAnswer } from '../../upstream/answer-signature.ts';
 
 /** Largest answer read whole only for a credential that looks for its "token expired" signal in bodies. */
 const SNIFF_LIMIT = 256 * 1024;
@@ -36,7 +37,7 @@ export function respond(ex: Exchange, answer: UpstreamResponse, replayable: bool
     Number(answer.headers['content-length'] ?? NaN) <= SNIFF_LIMIT;
   // An answer compressed although identity was asked for is read and decoded, so it can be searched.
   const coding = masker && !head ? compressedCoding(answer.headers['content-encoding']) : undefined;
-  if ((!route.response || head) && !sniffable && coding === undefined) {
+  if (((!route.response && !route.signature) || head) && !sniffable && coding === undefined) {
     if (replayable && credentials.isTokenRejected(answer.statusCode, undefined)) {
       credentials.invalidate(call);
       answer.discard();
@@ -84,19 +85,26 @@ async function respondRead(
   record.upstreamMs = performance.now() - ex.upstreamStarted;
   const status = answer.statusCode;
   let parsed: ParsedAnswer | undefined;
-  if (route.response && buf.length > 0) {
+  if ((route.response || route.signature) && buf.length > 0) {
     // Decoded (and awaited) only when the labels say the bytes are not plain UTF-8; an answer decoded for
     // the masker already (compressed though identity was asked for) is not decoded twice.
     const labels = coding ? { ...answer.headers, 'content-encoding': undefined } : answer.headers;
     const plain = isPlainUtf8(labels) ? buf : await decodeAnswer(ex, labels, buf);
     parsed = plain instanceof GatewayError ? { ok: false, error: plain } : readAnswer(ex, plain);
   }
-  const value = parsed?.ok ? parsed.value : undefined;
+  let value = parsed?.ok ? parsed.value : undefined;
   if (replayable && upstream.credentials.isTokenRejected(status, value ?? buf)) {
     upstream.credentials.invalidate(call);
     return 'replay';
   }
-  const adapts = route.response !== undefined && status >= 200 && status < 300;
+  const ok = status >= 200 && status < 300;
+  const adapts = route.response !== undefined && ok;
+  // A signed route's success must be read (report mode or not): unread, it would be relayed unchecked.
+  if (route.signature && ok && parsed !== undefined && !parsed.ok) throw parsed.error;
+  // Any answer holding data is checked, whatever its status: a forged error answer must not carry data either.
+  if (route.signature && parsed?.ok) {
+    value = await verifySignedAnswer(value, route.signature.spec, route.signature.verifier, upstream.id);
+  }
   if (adapts && parsed !== undefined && !parsed.ok) {
     if (route.response?.mode === 'enforce') throw parsed.error;
     ctx.logger.warn('response not mapped (report mode)', {
@@ -105,7 +113,13 @@ async function respondRead(
       error: parsed.error.message,
     });
   }
-  const outBody = adapts && parsed?.ok ? adaptAnswer(ex, parsed.value, parsed.rawNumbers) : undefined;
+  const outBody =
+    adapts && parsed?.ok
+      ? adaptAnswer(ex, value, parsed.rawNumbers)
+      : route.signature && parsed?.ok
+        ? value
+        : undefined;
+  if (outBody !== undefined) ex.record.answer = outBody;
   const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
   masker?.maskInPlace(payload);
   const headers = relayableResponseHeaders(answer.headers);
