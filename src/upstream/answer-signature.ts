@@ -48,7 +48,8 @@ export function createAnswerVerifier(
   deps: AnswerVerifierDeps,
   path: Path,
 ): AnswerVerifier {
-  let getKey: JWTVerifyGetKey;
+  // One resolver per key source: the remote JWKS, or each configured key on its own (below).
+  let resolvers: JWTVerifyGetKey[];
   let agent: Agent | undefined;
   if (config.jwksUrl !== undefined) {
     let url: URL;
@@ -78,16 +79,24 @@ export function createAnswerVerifier(
         headers: Object.fromEntries(options.headers),
         dispatcher: pool,
       }) as unknown as Promise<Response>;
-    getKey = createRemoteJWKSet(url, {
-      cooldownDuration: config.jwksCooldownSeconds * 1000,
-      cacheMaxAge: config.jwksMaxAgeSeconds * 1000,
-      timeoutDuration: config.jwksTimeoutMs,
-      [customFetch]: fetchJwks,
-    });
+    resolvers = [
+      createRemoteJWKSet(url, {
+        cooldownDuration: config.jwksCooldownSeconds * 1000,
+        cacheMaxAge: config.jwksMaxAgeSeconds * 1000,
+        timeoutDuration: config.jwksTimeoutMs,
+        [customFetch]: fetchJwks,
+      }),
+    ];
   } else {
     const keys: JWK[] = [];
     (keyTexts ?? []).forEach((text, i) => keys.push(...publicJwks(text, [...path, 'keys', i])));
-    getKey = createLocalJWKSet({ keys });
+    if (keys.length === 0) throw new ConfigPathError([...path, 'keys'], 'required', 'no public key in these entries');
+    // Each key is tried on its own: a key given as PEM has no `kid`, and jose's key set would then match
+    // no JWS that names one (and refuses to choose between several keys that fit).
+    resolvers = keys.map((jwk) => {
+      const set = createLocalJWKSet({ keys: [jwk] });
+      return jwk.kid === undefined ? (header, token) => set({ ...header, kid: undefined }, token) : set;
+    });
   }
   const options = {
     algorithms: [...config.algorithms],
@@ -96,12 +105,22 @@ export function createAnswerVerifier(
   };
   return {
     async verify(jws, upstream) {
-      try {
-        const { payload } = await jwtVerify(jws, getKey, { ...options, currentDate: new Date(deps.clock.now()) });
-        return payload as Record<string, unknown>;
-      } catch (err) {
-        throw verificationError(err, jws, upstream, config);
+      const verifyOptions = { ...options, currentDate: new Date(deps.clock.now()) };
+      let failure: unknown;
+      for (const getKey of resolvers) {
+        try {
+          const { payload } = await jwtVerify(jws, getKey, verifyOptions);
+          return payload as Record<string, unknown>;
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          // Another key may fit; any other fault (alg refused, expired after a good signature) is final.
+          if (code !== 'ERR_JWKS_NO_MATCHING_KEY' && code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
+            throw verificationError(err, jws, upstream, config);
+          }
+          if (failure === undefined || code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') failure = err;
+        }
       }
+      throw verificationError(failure, jws, upstream, config);
     },
     close() {
       void agent?.close();
