@@ -1,10 +1,13 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { SignJWT, base64url } from 'jose';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
-import { suspendNockDuring } from '../../helpers/reliability.ts';
+import { suspendNockDuring, until } from '../../helpers/reliability.ts';
+import { hashSubject } from '../../../src/observability/audit.ts';
 
 const SCHEMAS = new URL('../../../schemas', import.meta.url).pathname;
 const QR_PATH = '/dinhdanh/1.0/traCuuThongTinCongDan';
@@ -247,6 +250,37 @@ consumers:
     expect(res.json<{ data: unknown }>().data).to.deep.equal(citizen);
     answer = { responseCode: '200', responseMessage: 'OK', data: await sign(keyB, citizen) };
     refused(await lookup('/pem')); // report mode relaxes the schema, never the signature
+  });
+
+  it('audits whose data came back: the returned soDinhDanh as an HMAC under answer.soDinhDanh#hmac, never in clear (issue 16.6)', async () => {
+    answer = await signedAnswer(citizen);
+    const res = await lookup();
+    expect(res.status).to.equal(200);
+    const requestId = String(res.headers['x-request-id']);
+    const dir = path.join(gw.dir, 'audit-trail');
+    const text = () =>
+      readdirSync(dir)
+        .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+        .join('');
+    await until(() => text().includes(requestId), 'the audit line is written');
+    const line = text()
+      .split('\n')
+      .filter((l) => l.includes(requestId))
+      .map((l) => JSON.parse(l) as { keys: Record<string, string> })[0]!;
+    expect(line.keys).to.deep.equal({
+      'answer.soDinhDanh#hmac': hashSubject(citizen.soDinhDanh, 'test-audit-hmac-key-0123456789abcdef'),
+    });
+    expect(text()).to.not.contain(citizen.soDinhDanh);
+    // A route that lists no answerSubjectFields records none.
+    answer = await signedAnswer(citizen);
+    const steady = await lookup('/steady');
+    const steadyId = String(steady.headers['x-request-id']);
+    await until(() => text().includes(steadyId), 'the audit line is written');
+    expect(
+      text()
+        .split('\n')
+        .find((l) => l.includes(steadyId)),
+    ).to.not.contain('answer.');
   });
 
   it('an unreachable JWKS is a 502 naming the hop, never an unchecked answer', async () => {
