@@ -69,9 +69,10 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
   const gateway = await createGateway({ configDir, env, logger });
   const config = gateway.reloader.current.config;
   const closers: (() => Promise<void>)[] = [];
-  let url: string;
+  let url: string | undefined;
   try {
-    if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger));
+    // The sandbox plays national systems that call the province (VNeID part B): it reaches this gateway once it listens.
+    if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger, () => url));
     const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
     const host = options.host ?? env.HOST ?? config.listen.host;
     ({ url } = await listenAs('gateway', 'PORT (or listen.port)', host, port, () => gateway.listen(port, host)));
@@ -153,6 +154,7 @@ async function startSandboxIfAvailable(
   config: { environment: string; sandbox: { port: number; host: string } },
   env: NodeJS.ProcessEnv,
   logger: Logger,
+  gatewayUrl: () => string | undefined,
 ): Promise<() => Promise<void>> {
   if (env.NODE_ENV === 'production' || config.environment === 'production') {
     throw new ConfigError([
@@ -166,7 +168,13 @@ async function startSandboxIfAvailable(
   const { startSandbox } = await import('../sandbox/index.ts');
   const { port, host } = config.sandbox;
   const started = await listenAs('sandbox', 'SANDBOX_PORT (or sandbox.port)', host, port, () =>
-    startSandbox({ port, host, environment: config.environment, logger }),
+    startSandbox({
+      port,
+      host,
+      environment: config.environment,
+      logger,
+      partB: { gatewayUrl, apiKey: env.LGSP_VNEID_INBOUND_KEY, sectorDatabaseApiKey: env.LGSP_CSDLCN_KEY },
+    }),
   );
   logger.info('sandbox of the national systems listening', { url: started.url });
   return () => started.close();

@@ -18,5 +18,6 @@ export function shippedConfigEnv(sandboxUrl: string, auditDir: string): Record<s
   env.UPSTREAM_VNEID_JWKS_URL = `${sandboxUrl}/vneid/.well-known/jwks.json`;
   env.UPSTREAM_MCDT_URL = `${sandboxUrl}/tinh/mcdt`;
   env.UPSTREAM_DVC_URL = `${sandboxUrl}/tinh/dvc`;
+  env.UPSTREAM_CSDLCN_URL = `${sandboxUrl}/tinh/csdlcn`;
   return env;
 }

@@ -268,7 +268,7 @@ consumers:
       .filter((l) => l.includes(requestId))
       .map((l) => JSON.parse(l) as { keys: Record<string, string> })[0]!;
     expect(line.keys).to.deep.equal({
-      'answer.soDinhDanh#hmac': hashSubject(citizen.soDinhDanh, 'test-audit-hmac-key-0123456789abcdef'),
+      'answer.soDinhDanh#hmac': hashSubject(citizen.soDinhDanh, Buffer.from('test-audit-hmac-key-0123456789abcdef')),
     });
     expect(text()).to.not.contain(citizen.soDinhDanh);
     // A route that lists no answerSubjectFields records none.
