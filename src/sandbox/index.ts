@@ -304,6 +304,9 @@ function describe(
         ],
         documentUpdate: 'POST /vneid/dinhdanh/1.0/capNhatThongTinGiayTo (NDXP Bearer token; part B §IV)',
       },
+    },
+    // Stand-ins for provincial systems the national side reaches through the gateway.
+    provincial: {
       csdlcn: {
         url: `${base}/tinh/csdlcn`,
         documentRequest: 'POST /tinh/csdlcn/api/vneid/traCuuGiayTo (part B §III, reached through the gateway)',
