@@ -58,3 +58,48 @@ describe('answerSignature keys (issue 16.2)', () => {
     }
   });
 });
+
+describe('response.signature at load (issue 16.2)', () => {
+  const routes = (stage: string) => `routes:
+  - { id: r, methods: [POST], path: /up/x, upstream: up, consumers: [c], ${stage} }
+`;
+  const files = (stage: string, upstream = '') => ({
+    'gateway.yaml': 'version: 1\nlogging: { level: error }\n',
+    'upstreams.yaml': `upstreams:\n  up: { url: "http://127.0.0.1:9"${upstream} }\nconsumers:\n  c: { apiKeys: [{ sha256: "${'0'.repeat(64)}" }] }\n`,
+    'routes.yaml': routes(stage),
+  });
+  const refusal = async (f: Record<string, string>) => {
+    const { startGateway } = await import('../../helpers/gateway.ts');
+    const err = await startGateway(f).then(
+      async (gw) => {
+        await gw.close();
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(err, 'the config is refused').to.be.instanceOf(Error);
+    return err!.message;
+  };
+
+  it('a route asking for a signature its upstream has no keys for is refused, naming both', async () => {
+    const message = await refusal(files('response: { signature: { jws: signedData, payload: data } }'));
+    expect(message).to.contain('routes[0].response.signature').and.contain('upstream up has no answerSignature');
+  });
+
+  it('a signature on requests, an HS256 or none algorithm, and both key sources at once are refused', async () => {
+    const keys = ', answerSignature: { jwksUrl: "http://127.0.0.1:9/jwks" }';
+    expect(await refusal(files('request: { signature: { jws: a, payload: b } }', keys))).to.contain(
+      'routes[0].request.signature',
+    );
+    for (const algorithm of ['HS256', 'none']) {
+      expect(
+        await refusal(
+          files('', `, answerSignature: { jwksUrl: "http://127.0.0.1:9/jwks", algorithms: [${algorithm}] }`),
+        ),
+      ).to.contain('answerSignature.algorithms');
+    }
+    expect(
+      await refusal(files('', ', answerSignature: { jwksUrl: "http://127.0.0.1:9/jwks", keys: ["x"] }')),
+    ).to.contain('answerSignature');
+  });
+});
