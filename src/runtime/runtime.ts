@@ -93,6 +93,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
   readonly answer?: (body: unknown) => { status: number; body: unknown };
+  /** `audit.answerSubjectFields` is set (and keys recorded): the answer is read for the audit trail. */
+  readonly auditsAnswer?: boolean;
   /** `response.signature`: where the signed data sits in the answer, and the upstream's verifier. */
   readonly signature?: {
     readonly spec: NonNullable<NonNullable<RouteConfig['response']>['signature']>;
@@ -303,12 +305,13 @@ function buildRoute(
   const request = buildStage(route.request, [...path, 'request'], config, deps);
   const response = buildStage(route.response, [...path, 'response'], config, deps);
   const signature = answerSignature(route, upstream, path);
+  const auditsAnswer = (route.audit?.answerSubjectFields?.length ?? 0) > 0 && route.audit?.keys !== false;
   const plan = compileRoutePlan({
     route,
     limits: config.limits,
     upstreamResponseTimeoutMs: upstream.responseTimeoutMs,
     hasRequestStage: request !== undefined,
-    hasResponseStage: response !== undefined || signature !== undefined,
+    hasResponseStage: response !== undefined || signature !== undefined || auditsAnswer,
     verifiesAnswer: signature !== undefined,
     credentialBodyNeed: upstream.credentials.bodyNeed,
   });
@@ -328,6 +331,7 @@ function buildRoute(
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
     signature,
+    auditsAnswer,
   };
 }
 

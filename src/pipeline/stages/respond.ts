@@ -29,15 +29,18 @@ export function respond(ex: Exchange, answer: UpstreamResponse, replayable: bool
   const { route, call, masker } = ex;
   const { credentials } = route.upstream;
   const head = call.method === 'HEAD'; // no body to read; its Content-Length is the GET's: relayed as is
-  const sniffable =
+  const small =
     !head &&
-    credentials.inspectsBody === true &&
     isJsonContentType(answer.headers['content-type']) &&
     !answer.headers['content-encoding'] &&
     Number(answer.headers['content-length'] ?? NaN) <= SNIFF_LIMIT;
+  const sniffable = small && credentials.inspectsBody === true;
+  // `audit.answerSubjectFields` on a route that maps nothing: a small JSON answer is read for its keys
+  // and relayed byte for byte (issue 16.6); a larger or chunked one is relayed unread.
+  const audited = small && route.auditsAnswer === true;
   // An answer compressed although identity was asked for is read and decoded, so it can be searched.
   const coding = masker && !head ? compressedCoding(answer.headers['content-encoding']) : undefined;
-  if (((!route.response && !route.signature) || head) && !sniffable && coding === undefined) {
+  if (((!route.response && !route.signature) || head) && !sniffable && !audited && coding === undefined) {
     if (replayable && credentials.isTokenRejected(answer.statusCode, undefined)) {
       credentials.invalidate(call);
       answer.discard();
@@ -85,7 +88,7 @@ async function respondRead(
   record.upstreamMs = performance.now() - ex.upstreamStarted;
   const status = answer.statusCode;
   let parsed: ParsedAnswer | undefined;
-  if ((route.response || route.signature) && buf.length > 0) {
+  if ((route.response || route.signature || route.auditsAnswer) && buf.length > 0) {
     // Decoded (and awaited) only when the labels say the bytes are not plain UTF-8; an answer decoded for
     // the masker already (compressed though identity was asked for) is not decoded twice.
     const labels = coding ? { ...answer.headers, 'content-encoding': undefined } : answer.headers;
@@ -120,6 +123,7 @@ async function respondRead(
         ? value
         : undefined;
   if (outBody !== undefined) ex.record.answer = outBody;
+  else if (route.auditsAnswer && ok && parsed?.ok) ex.record.answer = value;
   const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
   masker?.maskInPlace(payload);
   const headers = relayableResponseHeaders(answer.headers);

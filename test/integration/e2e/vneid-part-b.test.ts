@@ -189,4 +189,18 @@ describe('VNeID part B and signed QR answers through the shipped config (issue 1
     });
     expect(auditText()).to.not.contain(DEMO_IDS.nguyenVanMinh);
   });
+
+  it('a population search by name records whose data came back, hashed, and relays the answer unchanged', async () => {
+    const res = await request(`${gw}/vdxp/dancu/1.0/traCuuThongTinCongDan`, {
+      method: 'POST',
+      headers: MCDT,
+      body: JSON.stringify({ hoVaTen: 'Nguyễn Văn Minh', namSinh: '1975' }),
+    });
+    expect(res.status, res.body.toString()).to.equal(200);
+    expect(res.body.toString()).to.contain(DEMO_IDS.nguyenVanMinh);
+    const line = await auditLine(String(res.headers['x-request-id']));
+    expect(line.keys['answer.soDinhDanh#hmac']).to.include(
+      hashSubject(DEMO_IDS.nguyenVanMinh, Buffer.from(SHIPPED_AUDIT_KEY)),
+    );
+  });
 });

@@ -66,7 +66,7 @@ describe('security: signed answers of the identification system (issue 16.2)', f
     up = await startServer((req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.method === 'GET' && jwks[req.url ?? '']) return void res.end(JSON.stringify(jwks[req.url!]));
-      res.end(JSON.stringify(answer));
+      res.end(typeof answer === 'string' ? answer : JSON.stringify(answer));
     });
     const pem = keyA.publicKey.export({ format: 'pem', type: 'spki' }).toString();
     gw = await startGateway({
@@ -106,6 +106,12 @@ consumers:
     upstream: pem
     consumers: [mcdt]
     response: { mode: report, schema: vneid/qr-lookup.response.json, signature: { jws: data, payload: data } }
+  - id: plain-lookup
+    methods: [POST]
+    path: /plain/lookup
+    upstream: pem
+    consumers: [mcdt]
+    audit: { answerSubjectFields: [soDinhDanh] }
 `,
     });
   });
@@ -281,6 +287,33 @@ consumers:
         .split('\n')
         .find((l) => l.includes(steadyId)),
     ).to.not.contain('answer.');
+  });
+
+  it('a route that maps nothing still audits whose data came back, and relays the answer byte for byte', async () => {
+    const bytes = `{ "responseCode":"200",  "data": [ {"soDinhDanh": "${citizen.soDinhDanh}"} ] }`;
+    answer = bytes;
+    const res = await request(`${gw.url}/plain/lookup`, {
+      method: 'POST',
+      headers: { 'x-api-key': CONSUMER_KEY, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).to.equal(200);
+    expect(res.body.toString()).to.equal(bytes);
+    const requestId = String(res.headers['x-request-id']);
+    const dir = path.join(gw.dir, 'audit-trail');
+    const text = () =>
+      readdirSync(dir)
+        .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+        .join('');
+    await until(() => text().includes(requestId), 'the audit line is written');
+    const line = JSON.parse(
+      text()
+        .split('\n')
+        .find((l) => l.includes(requestId))!,
+    ) as { keys: Record<string, string> };
+    expect(line.keys['answer.soDinhDanh#hmac']).to.equal(
+      hashSubject(citizen.soDinhDanh, Buffer.from('test-audit-hmac-key-0123456789abcdef')),
+    );
   });
 
   it('an unreachable JWKS is a 502 naming the hop, never an unchecked answer', async () => {
