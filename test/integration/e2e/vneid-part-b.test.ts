@@ -203,4 +203,21 @@ describe('VNeID part B and signed QR answers through the shipped config (issue 1
       hashSubject(DEMO_IDS.nguyenVanMinh, Buffer.from(SHIPPED_AUDIT_KEY)),
     );
   });
+
+  it('the simulated ends enforce the seed themselves: no 11-digit ID, no unknown document type, no update without an NDXP token', async () => {
+    const ask = (body: unknown) =>
+      request(`${sandbox.url}/tinh/csdlcn/api/vneid/traCuuGiayTo`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify(body),
+      });
+    expect((await ask({ soDinhDanh: '09907500010' })).status).to.equal(400);
+    expect((await ask({ soDinhDanh: DEMO_IDS.nguyenVanMinh, loaiGiayTo: 'HO_CHIEU' })).status).to.equal(400);
+    const unsigned = await request(`${sandbox.url}/vneid/dinhdanh/1.0/capNhatThongTinGiayTo`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ soDinhDanh: DEMO_IDS.nguyenVanMinh, giayTo: { loaiGiayTo: 'GCN_QSDD', soGiayTo: 'x' } }),
+    });
+    expect(unsigned.status).to.equal(401);
+  });
 });
