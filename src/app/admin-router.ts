@@ -5,6 +5,8 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reloader } from '../runtime/reloader.ts';
 import type { RouteRuntime } from '../runtime/runtime.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { describeCodeForms } from '../transform/index.ts';
 
 const render = errorDialects['problem+json'].create({} as never, {});
 
@@ -61,7 +63,8 @@ export function createAdminRouter(
     res.json(out);
   });
   router.get('/routes', (_req, res) => {
-    res.json(reloader.current.routeList.map(describeRoute));
+    const current = reloader.current;
+    res.json(current.routeList.map((route) => describeRoute(route, current.config.consumers)));
   });
   return router;
 }
@@ -101,8 +104,11 @@ export function ownErrorHandlers(logger: Logger) {
   };
 }
 
-/** One route as `lgsp-gateway routes` and /admin/routes show it. */
-export function describeRoute(route: RouteRuntime) {
+/**
+ * One route as `lgsp-gateway routes` and /admin/routes show it; `consumers` (the config's) adds how each
+ * of the route's consumers is read by each code list of its request (issue 16.1).
+ */
+export function describeRoute(route: RouteRuntime, consumers: GatewayConfig['consumers'] = {}) {
   const c = route.config;
   return {
     id: c.id,
@@ -118,5 +124,16 @@ export function describeRoute(route: RouteRuntime) {
     /** `response.signature`: the answer's JWS path, checked against the upstream's keys (issue 16.2). */
     responseSignature: c.response?.signature?.jws ?? null,
     consumers: c.consumers,
+    codeForms: describeCodeForms(c.request?.mapping, c.consumers, consumers),
   };
+}
+
+/** `routes`/`validate` lines: each code list of a route and how each of its consumers is read. */
+export function codeFormLines(route: ReturnType<typeof describeRoute>): string[] {
+  return route.codeForms.map((list) => {
+    const readings = list.consumers.map(
+      (r) => `${r.consumer}: ${r.columns.join('+')} (${r.declared ? 'declared' : 'route default'})`,
+    );
+    return `${route.id} ${list.fields.join(',')} [${list.catalog} -> ${list.to}] ${readings.join('; ') || '(no consumer)'}`;
+  });
 }

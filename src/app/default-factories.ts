@@ -12,6 +12,7 @@ import { resolveSecret } from '../config/secrets.ts';
 import { ConfigPathError } from '../config/config-error.ts';
 import {
   compileBodyStage,
+  compileCodeForms,
   createMappingDeps,
   createValidatorFactory,
   loadCatalogs,
@@ -61,11 +62,13 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
       }
       const validators = createValidatorFactory(config.paths.schemas, { reuse: previousValidators });
       previousValidators = validators;
-      stageDeps = { ...createMappingDeps(catalogs), validators };
+      // Sender profiles checked against these catalogues once; each codelist op then picks its consumers'.
+      const codeForms = compileCodeForms(config.consumers, catalogs);
+      stageDeps = { ...createMappingDeps(catalogs, codeForms), validators };
     },
-    compileStage(stage, path) {
+    compileStage(stage, path, senders) {
       if (!stageDeps) throw new Error('compileStage called before beginBuild');
-      return compileBodyStage(stage as never, stageDeps, path);
+      return compileBodyStage(stage as never, senders ? { ...stageDeps, senders } : stageDeps, path);
     },
     createCredentials: (refs, strategyDeps, path) =>
       createCredentialChain(

@@ -71,7 +71,8 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
   const closers: (() => Promise<void>)[] = [];
   let url: string | undefined;
   try {
-    // The sandbox plays national systems that call the province (VNeID part B): it reaches this gateway once it listens.
+    // The simulated PM DVCLT sends linked-services dossiers (B1) to this gateway once it listens, and the
+    // simulated VNeID and sector database (part B) call it too.
     if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger, () => url));
     const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
     const host = options.host ?? env.HOST ?? config.listen.host;
@@ -173,11 +174,35 @@ async function startSandboxIfAvailable(
       host,
       environment: config.environment,
       logger,
-      partB: { gatewayUrl, apiKey: env.LGSP_VNEID_INBOUND_KEY, sectorDatabaseApiKey: env.LGSP_CSDLCN_KEY },
+      dvclt: { province: () => sandboxProvince(gatewayUrl(), env) },
+      partB: {
+        gatewayUrl: () => onLoopback(gatewayUrl()),
+        apiKey: env.LGSP_VNEID_INBOUND_KEY || undefined,
+        sectorDatabaseApiKey: env.LGSP_CSDLCN_KEY || undefined,
+      },
     }),
   );
   logger.info('sandbox of the national systems listening', { url: started.url });
   return () => started.close();
+}
+
+/** The gateway's URL as a local caller reaches it: a wildcard listen address becomes loopback. */
+function onLoopback(gatewayUrl: string | undefined): string | undefined {
+  if (gatewayUrl === undefined) return undefined;
+  const url = new URL(gatewayUrl);
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = '127.0.0.1';
+  return url.origin;
+}
+
+/**
+ * Where the simulated PM DVCLT sends B1: the shipped inbound route on this gateway (a wildcard listen
+ * address reached on loopback), with the key of the shipped `dvclt` consumer.
+ */
+function sandboxProvince(gatewayUrl: string | undefined, env: NodeJS.ProcessEnv) {
+  if (gatewayUrl === undefined) return undefined;
+  const target = new URL('/mcdt/dvclt/dongBoHoSo', gatewayUrl);
+  if (target.hostname === '0.0.0.0' || target.hostname === '[::]') target.hostname = '127.0.0.1';
+  return { url: target.href, apiKey: env.LGSP_DVCLT_INBOUND_KEY || 'lgsp-demo-dvclt-inbound-2026' };
 }
 
 /** For a person at a terminal running the sandbox: one call that works, and where to read more. */

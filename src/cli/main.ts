@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { describeRoute } from '../app/admin-router.ts';
+import { codeFormLines, describeRoute } from '../app/admin-router.ts';
 import { ConfigError, formatIssue } from '../config/config-error.ts';
 import { issuesFrom, loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../logging/logger.ts';
@@ -17,7 +17,8 @@ const USAGE = `lgsp-gateway <command>
   start                 start the gateway (LGSP_CONFIG_DIR, PORT, ADMIN_PORT, SANDBOX_PORT, LOG_LEVEL);
                         SIGHUP reloads the config, SIGTERM/SIGINT drain and stop
   validate [dir]        check a config directory; exit 0 when valid, 1 with every error
-  routes [dir]          list the route table: method, path, upstream, credentials, mappings, schemas
+  routes [dir]          list the route table: method, path, upstream, credentials, mappings, schemas, and
+                        how each consumer's values are read by each code list (validate prints these too)
   gen-key               make a consumer API key (>= 128 bits) and print it with its SHA-256 for the config
   report --from D --to D [--by consumer|route|day|month] [--format csv|json] [--dir audit]
                         monthly exchange statistics from the audit trail
@@ -66,6 +67,7 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
         const runtime = await buildRuntime(loaded, { factories, logger, clock: systemClock });
         factories.tokenCache.close();
         await closeRuntime(runtime);
+        const routes = runtime.routeList.map((r) => describeRoute(r, loaded!.config.consumers));
         if (command === 'validate') {
           if (runtime.routeList.length === 0)
             io.stderr.write(
@@ -74,8 +76,10 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
           io.stdout.write(
             `${dir}: valid (${runtime.routeList.length} routes, ${runtime.upstreams.size} upstreams, hash ${runtime.hash.slice(0, 12)})\n`,
           );
+          printCodeForms(routes, io.stdout);
         } else {
-          printRoutes(runtime.routeList.map(describeRoute), io.stdout);
+          printRoutes(routes, io.stdout);
+          printCodeForms(routes, io.stdout);
         }
         return 0;
       } catch (err) {
@@ -125,6 +129,14 @@ function printRoutes(routes: ReturnType<typeof describeRoute>[], out: NodeJS.Wri
         .join('  ')
         .trimEnd()}\n`,
     );
+}
+
+/** Which consumer's values each code list reads how (issue 16.1): its declared form, or the route default. */
+function printCodeForms(routes: ReturnType<typeof describeRoute>[], out: NodeJS.WritableStream): void {
+  const lines = routes.flatMap(codeFormLines);
+  if (lines.length === 0) return;
+  out.write(`\nCODE LISTS (route field [catalogue -> column] consumer: columns read)\n`);
+  for (const line of lines) out.write(`${line}\n`);
 }
 
 const isMain = process.argv[1] && /(cli[\\/]main\.(ts|js)|lgsp-gateway(\.js)?)$/.test(process.argv[1]);

@@ -115,6 +115,22 @@ export const RouteSchema = Type.Object(
     answer: Type.Optional(RouteAnswerRefSchema),
     rateLimit: Type.Optional(RouteRateLimitSchema),
     audit: Type.Optional(RouteAuditSchema),
+    /**
+     * The API version in a path parameter must serve a body field's value (seed 003: civil-status module
+     * per API version); a mismatch is refused with GW_API_VERSION_MISMATCH before the call leaves.
+     */
+    apiVersions: Type.Optional(
+      Type.Object(
+        {
+          param: Type.String({ minLength: 1, default: 'version' }),
+          field: Type.String({ minLength: 1 }),
+          serves: StringMap(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true }), {
+            minProperties: 1,
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -260,6 +260,13 @@ export const AdminSchema = Type.Object(
 );
 export type AdminConfig = Static<typeof AdminSchema>;
 
+/** A code form: one catalogue column, or several (`aliases` included) read together. */
+export const CodeFormSchema = Type.Union([
+  Type.String({ minLength: 1 }),
+  Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true }),
+]);
+export type CodeForm = Static<typeof CodeFormSchema>;
+
 export const ConsumerSchema = Type.Object(
   {
     name: Type.Optional(Type.String()),
@@ -271,6 +278,12 @@ export const ConsumerSchema = Type.Object(
     /** Client certificate subject CN required on the gateway's own TLS listener (and usable to authenticate). */
     mtlsSubject: Type.Optional(Type.String({ minLength: 1 })),
     rateLimit: Type.Optional(RateLimitSchema),
+    /**
+     * The consumer's sender profile: per catalogue (`config/catalogs/<name>.yaml`), the column(s) its values
+     * are written in (`ethnicity: id` for MOLISA ids, `[gso, name, aliases]` for GSO codes or names). A
+     * codelist op reads this consumer's values so instead of the route's `from:` (issue 16.1).
+     */
+    codeForms: Type.Optional(StringMap(CodeFormSchema)),
   },
   { additionalProperties: false },
 );

@@ -36,19 +36,36 @@ export function createCredentialChain(
   applyCached(call: OutgoingCall): boolean;
   relayMasker(): SecretMasker | undefined;
 } {
-  const strategies = refs.map((ref, index) => {
+  const strategies: CredentialStrategy[] = [];
+  for (const [index, ref] of refs.entries()) {
     const entryPath = [...path, index];
     const { type, ...options } = ref;
-    return buildPlugin(
-      credentialStrategies,
-      'credential strategy',
-      type,
-      options,
-      { ...deps, path: entryPath },
-      entryPath,
-      [...entryPath, 'type'],
+    // What the entries before this one inject, for a token call that passes the same platform.
+    const before = strategies.slice();
+    const earlier =
+      before.length === 0
+        ? undefined
+        : {
+            async apply(call: OutgoingCall) {
+              for (const strategy of before) await strategy.apply(call);
+            },
+            invalidate(call?: OutgoingCall) {
+              for (const strategy of before) strategy.invalidate(call);
+            },
+            writesBody: before.some((strategy) => strategy.bodyNeed !== undefined),
+          };
+    strategies.push(
+      buildPlugin(
+        credentialStrategies,
+        'credential strategy',
+        type,
+        options,
+        { ...deps, path: entryPath, ...(earlier ? { earlier } : {}) },
+        entryPath,
+        [...entryPath, 'type'],
+      ),
     );
-  });
+  }
 
   const needs = new Set(strategies.map((s) => s.bodyNeed).filter((n) => n !== undefined));
   if (needs.size > 1) {

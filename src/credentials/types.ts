@@ -84,4 +84,13 @@ export interface CredentialDeps {
 /** What each strategy factory receives: the chain's deps plus the config path of its own options. */
 export interface StrategyDeps extends CredentialDeps {
   path: readonly (string | number)[];
+  /**
+   * The entries before this one in the upstream's `credentials:` list, applied in order: for a token call
+   * that passes the same platform as the service calls (MOLISA's GetToken through VDXP, seed 004).
+   * Undefined for the first entry.
+   */
+  earlier?: Pick<CredentialStrategy, 'apply' | 'invalidate'> & {
+    /** One of them writes into the body: a token call, which carries only headers, cannot take it. */
+    readonly writesBody: boolean;
+  };
 }

@@ -74,6 +74,12 @@ export const errorCodes = {
   // Path confinement (issue 13.2): the reason names the rule and the segment's position, never its text.
   GW_PATH_NOT_ALLOWED: { status: 400, hop: 'caller', message: 'Đường dẫn không được phép: {reason}' },
   GW_BAD_REQUEST: { status: 400, hop: 'caller', message: 'Yêu cầu không hợp lệ: {reason}' },
+  // Seed 003: each civil-status module is served by certain API versions only (route `apiVersions`).
+  GW_API_VERSION_MISMATCH: {
+    status: 400,
+    hop: 'caller',
+    message: '{field} "{value}" không được phiên bản API {version} phục vụ; phiên bản dùng được: {allowed}',
+  },
   // Issue 13.4: the gateway adds its client secret only to grants a citizen stands behind.
   GW_GRANT_NOT_ALLOWED: {
     status: 400,

@@ -23,6 +23,8 @@ export const configCodes = {
   CFG_START_ONLY:
     'a reload changed a start-only setting (the key is named): nothing of the reload applies; restart to apply it',
   CFG_BUILD: 'the gateway could not be built from a config that passed every check (the message says why)',
+  CFG_CODE_FORM:
+    'a code list read through columns where one value names two entries, or a consumer with no declared code form on a route whose default would misread another form (consumers.<id>.codeForms)',
 } as const;
 
 export type ConfigCode = keyof typeof configCodes;
@@ -48,6 +50,8 @@ const CODE_OF_RULE: Readonly<Record<string, ConfigCode>> = {
   'key-format': 'CFG_SECRET',
   'start-only': 'CFG_START_ONLY',
   build: 'CFG_BUILD',
+  ambiguous: 'CFG_CODE_FORM',
+  'code-form': 'CFG_CODE_FORM',
 };
 
 /** The code of a fault by the rule it broke; a rule not listed is an invalid value. */

@@ -24,6 +24,7 @@ import { ROUTING_OVERRIDE_HEADERS } from '../upstream/headers.ts';
 import { buildAddressList } from '../auth/addresses.ts';
 import type { BlockList } from 'node:net';
 import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
+import { compileApiVersionGuard, type ApiVersionGuard } from './api-versions.ts';
 import { RouteTable, type MatchableRoute } from '../routing/route-table.ts';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
@@ -35,8 +36,15 @@ export interface RuntimeFactories {
   ): CredentialChain;
   /** Consumer authentication, authorization, rate limits, the gateway's own token issuer. */
   createConsumers(config: GatewayConfig, previous?: RuntimeConsumers): Promise<RuntimeConsumers>;
-  /** Compiles a body stage (mapping, then schema, then post-validation steps) into one function. */
-  compileStage?(stage: NonNullable<RouteConfig['request']>, path: (string | number)[]): StageFn;
+  /**
+   * Compiles a body stage (mapping, then schema, then post-validation steps) into one function. `senders`:
+   * the consumers whose bodies it reads (a request stage: the route's consumers), for their code forms.
+   */
+  compileStage?(
+    stage: NonNullable<RouteConfig['request']>,
+    path: (string | number)[],
+    senders?: readonly string[],
+  ): StageFn;
   tlsOptions?(upstream: UpstreamConfig, path: (string | number)[]): AgentOptions | undefined;
   /** The checker of an upstream's signed answers (`answerSignature`: its keys resolved and read). */
   answerVerifier?(
@@ -50,9 +58,14 @@ export interface RuntimeFactories {
 
 /**
  * A compiled body stage: the adapted body and every problem found (empty = valid). `rawNumbers`: the body
- * holds numbers carried as their source text (the parser's flag; src/transform/exact-numbers.ts).
+ * holds numbers carried as their source text (the parser's flag; src/transform/exact-numbers.ts). `consumer`:
+ * the caller whose body it is (request stages), whose declared code forms the code lists read.
  */
-export type StageFn = (body: unknown, rawNumbers?: boolean) => { body: unknown; errors: FieldError[] };
+export type StageFn = (
+  body: unknown,
+  rawNumbers?: boolean,
+  consumer?: string,
+) => { body: unknown; errors: FieldError[] };
 
 export interface CredentialFactoryDeps {
   readonly upstreamId: string;
@@ -93,6 +106,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
   readonly answer?: (body: unknown) => { status: number; body: unknown };
+  /** `apiVersions:`: GW_API_VERSION_MISMATCH when the path's API version does not serve the body. */
+  readonly apiVersionGuard?: ApiVersionGuard;
   /** `audit.answerSubjectFields` is set (and keys recorded): the answer is read for the audit trail. */
   readonly auditsAnswer?: boolean;
   /** `response.signature`: where the signed data sits in the answer, and the upstream's verifier. */
@@ -302,8 +317,12 @@ function buildRoute(
   } else {
     upstreamPath = defaultUpstreamPath(route, upstream.id, pattern.paramNames, pattern.hasWildcard);
   }
-  const request = buildStage(route.request, [...path, 'request'], config, deps);
+  const request = buildStage(route.request, [...path, 'request'], config, deps, route.consumers);
   const response = buildStage(route.response, [...path, 'response'], config, deps);
+  // The guard reads the parsed body, which only a route with a request stage has.
+  if (route.apiVersions && !request) {
+    throw new ConfigPathError([...path, 'apiVersions'], 'request', 'apiVersions needs a request stage (request:)');
+  }
   const signature = answerSignature(route, upstream, path);
   const auditsAnswer = (route.audit?.answerSubjectFields?.length ?? 0) > 0 && route.audit?.keys !== false;
   const plan = compileRoutePlan({
@@ -330,6 +349,9 @@ function buildRoute(
     plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
+    apiVersionGuard: route.apiVersions
+      ? compileApiVersionGuard(route.apiVersions, pattern.paramNames, [...path, 'apiVersions'])
+      : undefined,
     signature,
     auditsAnswer,
   };
@@ -398,12 +420,13 @@ function buildStage(
   path: (string | number)[],
   _config: GatewayConfig,
   deps: BuildDeps,
+  senders?: readonly string[],
 ): BodyStage | undefined {
   if (!stage || (!stage.mapping?.length && !stage.schema)) return undefined;
   if (!deps.factories.compileStage) {
     throw new ConfigPathError(path, 'unsupported', 'mappings and schema validation are not available in this build');
   }
-  return { run: deps.factories.compileStage(stage, path), mode: stage.mode ?? 'enforce' };
+  return { run: deps.factories.compileStage(stage, path, senders), mode: stage.mode ?? 'enforce' };
 }
 
 /** The gateway's own answer of a route (`answer: { type, ...options }`), built by the plug-in loader. */

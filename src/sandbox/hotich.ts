@@ -113,7 +113,7 @@ const done = (statusDescription: string): Reply => ({
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** `dd/MM/yyyy HH:mm:ss` from a clock value, in Vietnam time (UTC+7). */
-function vnTimestamp(ms: number): string {
+export function vnTimestamp(ms: number): string {
   const d = new Date(ms + 7 * 3_600_000);
   const p = (x: number) => String(x).padStart(2, '0');
   return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
@@ -241,6 +241,16 @@ export function createHotich(ctx: SandboxContext, options: HotichOptions = {}) {
     }
     if (typeof b.maTinh !== 'string' || b.maTinh === '') return reply(refused(HOTICH_ERROR.incomplete, 'Thiếu maTinh'));
     if (typeof b.module !== 'string' || b.module === '') return reply(refused(HOTICH_ERROR.incomplete, 'Thiếu module'));
+    // Seed 003: each API version serves its own modules; a query under another version finds nothing real.
+    const modules = HOTICH_MODULES_BY_VERSION[String(req.params.version)];
+    if (!modules.includes(b.module)) {
+      return reply(
+        refused(
+          HOTICH_ERROR.incorrect,
+          `Module "${b.module}" không được hỗ trợ ở phiên bản ${String(req.params.version)} (${modules.join(', ')})`,
+        ),
+      );
+    }
     if (!units.some((u) => u.maTinh === b.maTinh)) {
       return reply(refused(HOTICH_ERROR.wrongProvince, `Mã tỉnh (maTinh) "${b.maTinh}" không đúng`));
     }

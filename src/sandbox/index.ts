@@ -6,9 +6,10 @@ import type { Server } from 'node:http';
 import { systemClock, type Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { SandboxContext, SandboxCredentials } from './context.ts';
+import { createDvclt, type DvcltOptions } from './dvclt.ts';
 import { createHotich, type HotichOptions } from './hotich.ts';
 import { molisaRouter, type MolisaOptions } from './molisa.ts';
-import { bodyParsers, tokenEndpoint } from './platform.ts';
+import { bodyParsers, requireBearer, tokenEndpoint } from './platform.ts';
 import { POPULATION_SERVICES, populationRouter } from './population.ts';
 import { DEMO_IDS, PopulationIndex, buildPopulation } from './population-data.ts';
 import { ReceivedLog } from './received-log.ts';
@@ -38,6 +39,8 @@ export interface SandboxOptions {
   molisa?: MolisaOptions;
   /** Civil-status behaviour: the registering units the demo account belongs to. */
   hotich?: HotichOptions;
+  /** PM DVCLT (linked services, seed 003 connection No. 1): where it sends dossiers down (B1). */
+  dvclt?: DvcltOptions;
   /** Generated households added to the demo ones (default 8). */
   extraHouseholds?: number;
   /**
@@ -64,7 +67,7 @@ export const DEFAULT_CREDENTIALS: Readonly<SandboxCredentials> = Object.freeze({
 });
 
 /** The simulated systems and the prefix each lives under. */
-export const SANDBOX_SYSTEMS = ['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid', 'mcdt', 'dvc', 'csdlcn'] as const;
+export const SANDBOX_SYSTEMS = ['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid', 'dvclt', 'mcdt', 'dvc', 'csdlcn'] as const;
 
 /** The sandbox key of the provincial sector database as a consumer of the gateway (config/consumers.yaml). */
 export const DEMO_SECTOR_DB_KEY = 'lgsp-demo-csdlcn-key-2026';
@@ -140,11 +143,17 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const hotich = createHotich(ctx, options.hotich);
   const vneid = createVneid(ctx, people, options.partB);
   const sectorDocuments = demoSectorDocuments();
+  const dvclt = createDvclt(ctx, options.dvclt);
+  const molisa = molisaRouter(ctx, options.molisa, (card) => people.byCard(card));
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
+  // Reached through VDXP (mounted before the platform's own router): PM DVCLT (seed 003 connection No. 1)
+  // and MOLISA (seed 004: "qua nền tảng VDXP"); VDXP lets through only a call with its own token.
+  app.use('/vdxp/dvclt', dvclt.router);
+  app.use('/vdxp/molisa', requireBearer(ctx, 'vdxp', ['vdxp']), molisa);
   for (const platform of ['ndxp', 'vdxp'] as const) {
     const router = express.Router();
     router.use(bodyParsers());
@@ -165,7 +174,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     });
     app.use(`/${platform}`, router);
   }
-  app.use('/molisa', molisaRouter(ctx, options.molisa));
+  app.use('/molisa', molisa);
   app.use('/hotich', hotich.router);
   app.use('/vneid', vneid.router);
   app.use('/tinh/mcdt', provincialRouter(ctx, 'mcdt'));
@@ -178,6 +187,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   });
   app.use('/__sandbox/hotich', hotich.control);
   app.use('/__sandbox/vneid', vneid.control);
+  app.use('/__sandbox/dvclt', dvclt.control);
   // Part B §IV, played by the sandbox: a document changes in the sector database, which sends the change
   // to the identification system through the gateway (the sector database is a consumer of the gateway).
   app.post('/__sandbox/csdlcn/giayTo', express.json(), async (req: Request, res: Response) => {
@@ -274,6 +284,7 @@ function describe(
         url: `${base}/molisa`,
         credentials: credentials.molisa,
         operations: ['GetToken', 'DongBoDVC', 'XuLyHoSo', 'FileQuyetDinh'].map((op) => `/molisa/api/v1/Service/${op}`),
+        throughVdxp: `${base}/vdxp/molisa (VDXP Bearer token, then AccessKey)`,
       },
       hotich: {
         url: `${base}/hotich`,
@@ -282,6 +293,11 @@ function describe(
         units,
         operations: ['dangKyHoTich', 'traTrangThaiHoSo', 'danhMuc'].map((op) => `/hotich/{1.0|2.0|3.0}/${op}`),
         control: ['GET /__sandbox/hotich/dossiers', 'POST /__sandbox/hotich/dossiers/{maHoSo}/trangThai'],
+      },
+      dvclt: {
+        url: `${base}/vdxp/dvclt`,
+        statusUpdate: 'POST /vdxp/dvclt/capNhatTrangThaiHoSo (VDXP Bearer token)',
+        control: ['POST /__sandbox/dvclt/dossiers (send a dossier down: B1)', 'GET /__sandbox/dvclt/dossiers'],
       },
       vneid: {
         url: `${base}/vneid`,

@@ -31,7 +31,7 @@ export interface MolisaFieldRule {
   readonly required: boolean;
   /** Required but may be empty: MaHuyen, since July 2025 Vietnam has no district level. */
   readonly emptyAllowed?: boolean;
-  /** Allowed values (catalogues of §VI), for optional code fields. */
+  /** Allowed values (catalogues of §V and §VI). */
   readonly oneOf?: readonly string[];
 }
 
@@ -39,9 +39,39 @@ const s = (name: string, max: number, required = false): MolisaFieldRule => ({ n
 const d = (name: string, kind: 'date' | 'datetime', required = false): MolisaFieldRule => ({ name, kind, required });
 const n = (name: string, required = false): MolisaFieldRule => ({ name, kind: 'int', required });
 
-// §VI.3 gender ids; §VI.2 ethnicity ids 29 (Kinh, GSO 1) to 82 (Rơ măm, GSO 54).
+// §VI.3 gender ids; §VI.2 ethnicity ids 29 (Kinh, GSO 1) to 82 (Rơ măm, GSO 54), in the seed's order. The
+// sandbox keeps its own copy of MOLISA's catalogues: it must not read the gateway's, or it would only ever
+// agree with the gateway's reading (issue 16).
 const GENDER_IDS = ['1034', '1035'];
-const ETHNICITY_IDS = Array.from({ length: 54 }, (_, i) => String(29 + i));
+// prettier-ignore
+const ETHNICITY_NAMES = [
+  'Kinh', 'Tày', 'Thái', 'Hoa', 'Khơ-me', 'Mường', 'Nùng', 'HMông', 'Dao', 'Gia-rai', 'Ngái', 'Ê-đê', 'Ba na',
+  'Xơ-Đăng', 'Sán Chay', 'Cơ-ho', 'Chăm', 'Sán Dìu', 'Hrê', 'Mnông', 'Ra-glai', 'Xtiêng', 'Bru-Vân Kiều', 'Thổ',
+  'Giáy', 'Cơ-tu', 'Gié Triêng', 'Mạ', 'Khơ-mú', 'Co', 'Tà-ôi', 'Chơ-ro', 'Kháng', 'Xinh-mun', 'Hà Nhì', 'Chu ru',
+  'Lào', 'La Chí', 'La Ha', 'Phù Lá', 'La Hủ', 'Lụ', 'Lô Lô', 'Chứt', 'Mảng', 'Pà Thèn', 'Co Lao', 'Cồng', 'Bô Y',
+  'Si La', 'Pu Péo', 'Brâu', 'Ó Đu', 'Rơ măm',
+];
+const ETHNICITY_IDS = ETHNICITY_NAMES.map((_, i) => String(29 + i));
+/** §V: the eleven procedures, by their national procedure database codes (the seed's misprints are not codes). */
+export const MOLISA_PROCEDURE_CODES: readonly string[] = [
+  '2.000286',
+  '2.000282',
+  '2.000477',
+  '1.001776',
+  '1.001758',
+  '1.001753',
+  '1.001731',
+  '2.000777',
+  '1.001739',
+  '2.000744',
+  '2.000751',
+];
+
+/** MOLISA's ethnicity id of an ethnic group's name as the population database writes it (`Kinh` -> 29). */
+export function molisaEthnicityId(name: string): string | undefined {
+  const i = ETHNICITY_NAMES.indexOf(name);
+  return i === -1 ? undefined : String(29 + i);
+}
 
 /**
  * The record tables, field for field. Names are the tables' (HKTT_..., DonViXuLy, UseridCreated), not the
@@ -54,7 +84,7 @@ export const MOLISA_RECORD_RULES: Readonly<
   // §IV.3.1 / Appendix 1 §2a: 27 fields.
   DongBoDVC: [
     s('MaHoSo', 25, true),
-    s('MaTTHC', 50, true),
+    { ...s('MaTTHC', 50, true), oneOf: MOLISA_PROCEDURE_CODES },
     s('TenTTHC', 500, true),
     s('HoVaTen', 250, true),
     d('NgayThangNamSinh', 'date', true),
@@ -196,8 +226,38 @@ export function checkMolisaRecords(
   return problems;
 }
 
-/** The MOLISA router, mounted at `/molisa`. */
-export function molisaRouter(ctx: SandboxContext, options: MolisaOptions = {}): Router {
+/** What the sandbox knows of a citizen, to see a record's codes changed in transit (population-data.ts). */
+export type KnownCitizen = (card: string) => { readonly gioiTinh: '1' | '2'; readonly danToc: string } | undefined;
+
+/**
+ * Records of citizens the sandbox knows (its synthetic population) must carry that citizen's gender and
+ * ethnicity ids: MOLISA's database holds its beneficiaries, and a record whose ethnicity changed on the way
+ * (a sender's MOLISA id 29, Kinh, read as GSO code 29, Khơ-mú: id 57) is refused here instead of stored, so a
+ * test through the gateway can tell a faithful translation from a plausible one (issue 16.1).
+ */
+export function checkAgainstPopulation(records: readonly unknown[], known: KnownCitizen): string[] {
+  const problems: string[] = [];
+  records.forEach((record, i) => {
+    const r = record as Record<string, unknown>;
+    if (typeof r.CMND !== 'string') return;
+    const citizen = known(r.CMND);
+    if (citizen === undefined) return;
+    const ethnicity = molisaEthnicityId(citizen.danToc);
+    if (r.DanTocId !== undefined && ethnicity !== undefined && r.DanTocId !== ethnicity) {
+      problems.push(
+        `[${i}].DanTocId: "${String(r.DanTocId)}" khác dân tộc của công dân (${citizen.danToc}, Id ${ethnicity})`,
+      );
+    }
+    const gender = citizen.gioiTinh === '1' ? '1034' : '1035';
+    if (r.GioiTinhId !== undefined && r.GioiTinhId !== gender) {
+      problems.push(`[${i}].GioiTinhId: "${String(r.GioiTinhId)}" khác giới tính của công dân (Id ${gender})`);
+    }
+  });
+  return problems;
+}
+
+/** The MOLISA router, mounted at `/molisa`; `known` looks up the sandbox's citizens by ID card number. */
+export function molisaRouter(ctx: SandboxContext, options: MolisaOptions = {}, known?: KnownCitizen): Router {
   const router = express.Router();
   const system = 'molisa';
   const authFailureStatus = options.authFailureStatus ?? 200;
@@ -247,6 +307,8 @@ export function molisaRouter(ctx: SandboxContext, options: MolisaOptions = {}): 
         return reply(200, MOLISA_ERROR.badBody, 'Dữ liệu gửi lên phải là một mảng JSON các hồ sơ, không rỗng', client);
       }
       const problems = checkMolisaRecords(body, MOLISA_RECORD_RULES[operation], { unknownFields, dateFormats });
+      if (problems.length === 0 && operation === 'DongBoDVC' && known)
+        problems.push(...checkAgainstPopulation(body, known));
       if (problems.length > 0) {
         // The whole batch is refused: a partial import would leave the two systems out of step.
         return reply(200, MOLISA_ERROR.invalidRecords, `Dữ liệu không hợp lệ: ${problems.join('; ')}`, client);

@@ -16,8 +16,13 @@ export interface BodyStage {
  * Result of one stage: the body to send on, and every problem found (empty when all is well).
  * `rawNumbers`: the body holds numbers carried as their source text (the parser said so, exact-numbers.ts);
  * the schema then judges a copy with the nearest doubles, and the body sent keeps the source text.
+ * `consumer`: whose body it is (request stages), for the code forms it declared (code-forms.ts).
  */
-export type BodyStageFn = (body: unknown, rawNumbers?: boolean) => { body: unknown; errors: FieldError[] };
+export type BodyStageFn = (
+  body: unknown,
+  rawNumbers?: boolean,
+  consumer?: string,
+) => { body: unknown; errors: FieldError[] };
 
 /**
  * map -> validate -> post-validation ops, the order issue 4 fixes: the schema judges the mapped body (the
@@ -36,13 +41,13 @@ export function compileBodyStage(
   const map = stage.mapping ? compileMapping(stage.mapping, deps, [...path, 'mapping']) : undefined;
   const validate = stage.schema ? deps.validators.compile(stage.schema, [...path, 'schema']) : undefined;
   const post = map?.post;
-  return (input, rawNumbers = false) => {
+  return (input, rawNumbers = false, consumer) => {
     let body = input;
     let errors: FieldError[] = [];
     // Record shapes the mapping met are cached only if the whole stage accepts the body (issue 14.1).
     const shapes: PendingShapes = [];
     if (map) {
-      const mapped = map(body, shapes);
+      const mapped = map(body, shapes, consumer);
       ({ body, errors } = mapped);
       if (mapped.rawNumbers) rawNumbers = true;
     }
@@ -57,7 +62,7 @@ export function compileBodyStage(
       }
     }
     if (post && errors.length === 0) {
-      const r = post(body, shapes);
+      const r = post(body, shapes, consumer);
       body = r.body;
       errors.push(...r.errors);
     }

@@ -1,22 +1,28 @@
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
+import { NO_CODE_FORMS, type CodeForms } from './code-forms.ts';
 import { compactRemoved, type MapCtx, type Step } from './ops/common.ts';
 import { buildPlugin } from '../config/plugin-options.ts';
 import { mappingOps } from './ops/registry.ts';
 import { admitShapes, ShapeCache, type PendingShapes, type ShapeBuilder } from './shape.ts';
 
-/** What compileMapping needs: the catalogues of the load. */
+/**
+ * What compileMapping needs: the catalogues of the load, the consumers' code forms, and (request stages) the
+ * consumers whose bodies the mapping reads (OpDeps).
+ */
 export interface MappingDeps {
   readonly catalogs: CatalogSet;
+  readonly codeForms?: CodeForms;
+  readonly senders?: readonly string[];
 }
 
 /**
  * A compiled mapping: body in, mapped body and FieldErrors out. `post`, when present, holds the ops that
  * run after schema validation (`phase: post`, `embeddedJson` with `reserialize`); compileBodyStage calls it.
  */
-export type MappingFn = ((body: unknown, deferShapes?: PendingShapes) => MappingResult) & {
-  readonly post?: (body: unknown, deferShapes?: PendingShapes) => MappingResult;
+export type MappingFn = ((body: unknown, deferShapes?: PendingShapes, consumer?: string) => MappingResult) & {
+  readonly post?: (body: unknown, deferShapes?: PendingShapes, consumer?: string) => MappingResult;
 };
 
 /**
@@ -30,9 +36,9 @@ export interface MappingResult {
   rawNumbers?: boolean;
 }
 
-/** Deps for one config load: the catalogues (op options are checked by the plug-in loader). */
-export function createMappingDeps(catalogs: CatalogSet): MappingDeps {
-  return { catalogs };
+/** Deps for one config load: the catalogues and code forms (op options are checked by the plug-in loader). */
+export function createMappingDeps(catalogs: CatalogSet, codeForms: CodeForms = NO_CODE_FORMS): MappingDeps {
+  return { catalogs, codeForms };
 }
 
 /**
@@ -62,7 +68,7 @@ export function compileMapping(
       'mapping op',
       name,
       options,
-      { catalogs: deps.catalogs, path: at },
+      { catalogs: deps.catalogs, path: at, codeForms: deps.codeForms, senders: deps.senders },
       at,
       namePath,
     );
@@ -74,11 +80,13 @@ export function compileMapping(
   return Object.freeze(fn);
 }
 
-function runner(steps: readonly Step[]): (body: unknown, deferShapes?: PendingShapes) => MappingResult {
+function runner(
+  steps: readonly Step[],
+): (body: unknown, deferShapes?: PendingShapes, consumer?: string) => MappingResult {
   // Compacted record builders per key list (common.ts compactRemoved), one cache per compiled list.
   const shapes = new ShapeCache<ShapeBuilder | null>();
-  return (body, deferShapes) => {
-    const ctx: MapCtx = { errors: [], trail: [], removed: [], removedAt: [], shapes: deferShapes ?? [] };
+  return (body, deferShapes, consumer) => {
+    const ctx: MapCtx = { errors: [], trail: [], removed: [], removedAt: [], shapes: deferShapes ?? [], consumer };
     let b = body;
     for (const step of steps) {
       ctx.trail.length = 0;

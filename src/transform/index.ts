@@ -4,6 +4,13 @@
  * Reference: docs/transform.md.
  */
 export { loadCatalogs, parseCatalog, type Catalog, type CatalogEntry, type CatalogSet } from './catalogs.ts';
+export {
+  compileCodeForms,
+  describeCodeForms,
+  type CodeForms,
+  type CodelistReading,
+  type ConsumerReading,
+} from './code-forms.ts';
 export { compileMapping, createMappingDeps, type MappingDeps, type MappingFn } from './compile-mapping.ts';
 export { mappingOps } from './ops/registry.ts';
 export type { BaseOptions, CompiledOp, MapCtx, MappingOp, OpDeps, Step } from './ops/common.ts';

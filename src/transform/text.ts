@@ -4,9 +4,15 @@
  * seed 004 §VI.2 and its JSON example).
  */
 
-/** Lookup key of a catalogue value: trimmed, NFC, lower case; all-digit codes lose leading zeros. */
+/**
+ * Lookup key of a catalogue value: trimmed, NFC, lower case, a hyphen or dash (with any spaces around it)
+ * the same as one space ("Xơ-Đăng" = "Xơ Đăng", "Bà Rịa - Vũng Tàu" = "Bà Rịa Vũng Tàu"), the typographic
+ * apostrophe the same as `'`; all-digit codes lose leading zeros. Diacritics are never stripped: "Lự" and
+ * "Lụ" are different letters (issue 16.1), so a real alternative spelling is an alias in the catalogue.
+ */
 export function normalizeCode(value: string): string {
-  const s = value.trim().normalize('NFC').toLowerCase();
+  let s = value.trim().normalize('NFC').toLowerCase();
+  if (SEPARATOR_VARIANT.test(s)) s = s.replace(SEPARATOR_RUN, ' ').replace(APOSTROPHES, "'");
   if (s.length > 1 && s.charCodeAt(0) === 48 /* '0' */ && isAllDigits(s)) {
     let i = 0;
     while (i < s.length - 1 && s.charCodeAt(i) === 48) i++;
@@ -19,6 +25,13 @@ export function normalizeCode(value: string): string {
 export function normalizeKey(key: string): string {
   return key.trim().toLowerCase();
 }
+
+// Hyphen-minus, U+2010-U+2015 (hyphen, non-breaking hyphen, figure dash, en and em dash, bar), several
+// spaces in a row, a space other than U+0020, or a typographic apostrophe (U+2019, U+02BC).
+const SEPARATOR_VARIANT = /[-\u2010-\u2015\u2019\u02bc]|\s\s|[^\S ]/;
+// A dash is a separator only between two characters: a leading "-1" stays a different value from "1".
+const SEPARATOR_RUN = /(?<=\S)\s*[-\u2010-\u2015]+\s*(?=\S)|\s+/g;
+const APOSTROPHES = /[\u2019\u02bc]/g;
 
 function isAllDigits(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -250,7 +250,12 @@ export function toFieldErrors(errors: readonly ErrorObject[], maxErrors = Infini
   const combined = new Map<ErrorObject, FieldError>();
   for (const e of errors) {
     if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if') continue;
-    const subs = errors.filter((o) => o !== e && o.schemaPath.startsWith(e.schemaPath + '/'));
+    // An `if` error summarises the failures of its `then`/`else` sibling, not of anything under `if`.
+    const under =
+      e.keyword === 'if'
+        ? [e.schemaPath.slice(0, -2) + 'then/', e.schemaPath.slice(0, -2) + 'else/']
+        : [e.schemaPath + '/'];
+    const subs = errors.filter((o) => o !== e && under.some((prefix) => o.schemaPath.startsWith(prefix)));
     if (subs.length === 0) continue;
     if (e.keyword === 'anyOf' && subs.every((o) => o.keyword === 'required' && o.instancePath === e.instancePath)) {
       const names = subs.map(

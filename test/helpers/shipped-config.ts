@@ -13,7 +13,10 @@ export function shippedConfigEnv(sandboxUrl: string, auditDir: string): Record<s
   for (const id of ['ndxp', 'vdxp', 'hotich'])
     env[`UPSTREAM_${id.toUpperCase()}_TOKEN_URL`] = `${sandboxUrl}/${id}/token`;
   env.UPSTREAM_VNEID_TOKEN_URL = `${sandboxUrl}/ndxp/token`;
-  env.UPSTREAM_MOLISA_TOKEN_URL = `${sandboxUrl}/molisa/api/v1/Service/GetToken`;
+  // MOLISA through VDXP (seed 004), as the shipped config chains it: VDXP token, then AccessKey.
+  env.UPSTREAM_MOLISA_URL = `${sandboxUrl}/vdxp/molisa`;
+  env.UPSTREAM_MOLISA_TOKEN_URL = `${sandboxUrl}/vdxp/molisa/api/v1/Service/GetToken`;
+  env.UPSTREAM_DVCLT_URL = `${sandboxUrl}/vdxp/dvclt`;
   env.UPSTREAM_VNEID_SSO_URL = env.UPSTREAM_VNEID_IDP_URL = `${sandboxUrl}/vneid`;
   env.UPSTREAM_VNEID_JWKS_URL = `${sandboxUrl}/vneid/.well-known/jwks.json`;
   env.UPSTREAM_MCDT_URL = `${sandboxUrl}/tinh/mcdt`;

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { SecretRefSchema, StringMap } from '../../config/consumers-schema.ts';
+import { ConfigPathError } from '../../config/config-error.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import {
@@ -59,6 +60,11 @@ const LoginTokenSchema = Type.Object(
       },
     ),
     tokenRejected: TokenRejectedSchema,
+    /**
+     * The token call carries the credentials of the entries before this one in `credentials:` (a platform
+     * token): the login is a service on the same platform as the calls (MOLISA through VDXP, seed 004).
+     */
+    withEarlierCredentials: Type.Boolean({ default: false }),
     ...tokenTimingSchemaProperties,
   },
   { additionalProperties: false },
@@ -95,13 +101,36 @@ export const loginToken = definePlugin(LoginTokenSchema, (options, deps: Strateg
     return typeof message === 'string' || typeof message === 'number' ? `: ${message}` : '';
   };
 
+  const earlier = options.withEarlierCredentials ? deps.earlier : undefined;
+  if (options.withEarlierCredentials && (!earlier || earlier.writesBody)) {
+    throw new ConfigPathError(
+      [...deps.path, 'withEarlierCredentials'],
+      'order',
+      earlier
+        ? 'an entry before this one writes into the body; the token call carries only headers'
+        : 'withEarlierCredentials needs an entry before this one in credentials: (the platform token)',
+    );
+  }
+  /** The token call's headers: this strategy's own, with the platform's credentials when it passes one. */
+  const tokenCallHeaders = async (): Promise<{ headers: Record<string, string>; call?: OutgoingCall }> => {
+    if (!earlier) return { headers };
+    const call: OutgoingCall = { method, headers: { ...headers } };
+    await earlier.apply(call);
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(call.headers)) if (typeof value === 'string') out[name] = value;
+    return { headers: out, call };
+  };
+
   const fetchToken = async (): Promise<FetchedToken> => {
+    const sent = await tokenCallHeaders();
     const res = await requestTokenAnswer(
-      { url: options.tokenUrl, method, headers, body, timeoutMs: options.timeoutMs, tls: deps.tls },
+      { url: options.tokenUrl, method, headers: sent.headers, body, timeoutMs: options.timeoutMs, tls: deps.tls },
       deps.upstreamId,
       scrub,
     );
     const answer = res.json;
+    // The platform refused its own token on the way to the login: the next try fetches a new one.
+    if (res.status === 401 && earlier) earlier.invalidate(sent.call);
     if (res.status < 200 || res.status > 299) {
       throw tokenEndpointFailed(deps.upstreamId, scrub(`HTTP ${res.status}${upstreamSaid(answer)}`));
     }

@@ -36,12 +36,19 @@ function adaptJson(ex: Exchange): void {
   const parsed = parseGuarded(ex, body);
   let value = parsed.value;
   if (route.request) {
-    const out = route.request.run(value, parsed.rawNumbers);
+    // The consumer picks the code forms its values are read in (consumers.<id>.codeForms, issue 16.1).
+    const out = route.request.run(value, parsed.rawNumbers, ex.consumer!.id);
     if (out.errors.length > 0) {
       ex.record.validationRejected = true;
       throw new GatewayError('GW_VALIDATION_FAILED', { count: out.errors.length }, { details: out.errors });
     }
     value = out.body;
+  }
+  // After the mapping, which normalises the field (a module code upper-cased by its code list).
+  const mismatch = route.apiVersionGuard?.(ex.params, value);
+  if (mismatch) {
+    ex.record.validationRejected = true;
+    throw mismatch;
   }
   call.json = value;
   ex.body = undefined; // what is sent is the adapted value, never the caller's bytes

@@ -1,5 +1,7 @@
 import { Type } from 'typebox';
+import { ConfigPathError } from '../../config/config-error.ts';
 import { ALIASES, type CatalogEntry, type CatalogValue } from '../catalogs.ts';
+import { describeEntry, findCollision, indexForm, valuesOf } from '../code-forms.ts';
 import { normalizeCode, scalarToString } from '../text.ts';
 import {
   applyEmpty,
@@ -15,6 +17,7 @@ import {
   opSchema,
   report,
   toPointer,
+  type Step,
 } from './common.ts';
 
 /**
@@ -22,6 +25,8 @@ import {
  * columns (`aliases` included) to another column. Values match after normalisation (trim, case, NFC,
  * leading zeros of digit codes: `"01"` finds GSO code 1, seed 004 §VI.2). `unknown` is required: `reject`
  * gives a FieldError, `pass` leaves the value for the schema to judge. `as` converts the output.
+ * `from` is the route's default form; a consumer's declared form (consumers.<id>.codeForms.<catalogue>)
+ * replaces it for that consumer's bodies, through a table compiled here (issue 16.1, code-forms.ts).
  */
 export const codelistOp = defineOp(
   opSchema(
@@ -36,7 +41,8 @@ export const codelistOp = defineOp(
     },
     oneOfFieldOrFields,
   ),
-  (o, { catalogs, path }) => {
+  (o, deps) => {
+    const { catalogs, path } = deps;
     const catalog = catalogs.get(o.catalog);
     check(
       catalog !== undefined,
@@ -64,55 +70,74 @@ export const codelistOp = defineOp(
       }
       return v;
     };
-    // Built once: raw sender value -> output, and normalised value -> output. Two entries answering to one
-    // value across the `from` columns (GSO 29 is not id 29 in the ethnicity catalogue) is a config error.
-    const exact = new Map<string, CatalogValue>();
-    const norm = new Map<string, CatalogValue>();
-    const owner = new Map<string, CatalogEntry>();
-    for (const column of from) {
-      for (const entry of cat.entries) {
-        const raw = entry[column];
-        const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw as CatalogValue];
-        for (const v of values) {
-          const key = normalizeCode(String(v));
-          const prev = owner.get(key);
-          check(
-            prev === undefined || prev === entry,
-            [...path, 'from'],
-            'ambiguous',
-            `value "${v}" matches two different entries of catalogue "${cat.name}" through columns ${from.join(', ')}`,
-          );
-          owner.set(key, entry);
-          const out = convert(entry[o.to] as CatalogValue);
-          norm.set(key, out);
-          if (!exact.has(String(v))) exact.set(String(v), out);
-        }
-      }
-    }
     const isEmpty = compileEmptyTest(o.emptyValues);
     const onEmpty = o.onEmpty;
     const reject = o.unknown === 'reject';
-    const columns = from.join(', ');
-    const run = compileFieldStep(o.at, fieldsOf(o, path), path, (obj, key, trail, ctx) => {
-      if (!Object.hasOwn(obj, key)) return;
-      const value = obj[key];
-      if (value === undefined) return;
-      if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
-      const s = scalarToString(value);
-      const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
-      if (mapped !== undefined) obj[key] = mapped;
-      else if (reject) {
-        report(
-          ctx,
-          fieldError(
-            toPointer(trail, key),
-            'codelist',
-            `có giá trị không có trong danh mục "${cat.name}" (cột ${columns})`,
-            cat.name,
-          ),
+    const fields = fieldsOf(o, path);
+    /**
+     * The step reading values through `columns`: raw sender value -> output, and normalised value -> output,
+     * built once. Two entries answering to one value across the columns is a config error (indexForm).
+     */
+    const readThrough = (columns: readonly string[], index: ReadonlyMap<string, CatalogEntry>, whose: string): Step => {
+      const exact = new Map<string, CatalogValue>();
+      const norm = new Map<string, CatalogValue>();
+      for (const [key, entry] of index) norm.set(key, convert(entry[o.to] as CatalogValue));
+      for (const column of columns) {
+        for (const entry of cat.entries) {
+          for (const v of valuesOf(entry, column)) {
+            if (!exact.has(String(v))) exact.set(String(v), norm.get(normalizeCode(String(v)))!);
+          }
+        }
+      }
+      const text = `có giá trị không có trong danh mục "${cat.name}" (cột ${columns.join(', ')}${whose})`;
+      return compileFieldStep(o.at, fields, path, (obj, key, trail, ctx) => {
+        if (!Object.hasOwn(obj, key)) return;
+        const value = obj[key];
+        if (value === undefined) return;
+        if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
+        const s = scalarToString(value);
+        const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
+        if (mapped !== undefined) obj[key] = mapped;
+        else if (reject) report(ctx, fieldError(toPointer(trail, key), 'codelist', text, cat.name));
+      });
+    };
+    const defaultIndex = indexForm(cat, from, [...path, 'from']);
+    const byDefault = readThrough(from, defaultIndex, '');
+    // Issue 16.1: a sender profile (consumers.<id>.codeForms) replaces `from` for that consumer. Where the
+    // default would read a value another column gives another meaning (ethnicity GSO 29 = Khơ-mú, id 29 =
+    // Kinh), a consumer that declared nothing cannot be read by it: its sender of ids would see "29" become
+    // "57" with MOLISA answering success. Such a consumer is a config error, never a guess at request time.
+    const collision = deps.senders ? findCollision(cat, from, defaultIndex) : undefined;
+    const bySender = new Map<string, Step>();
+    const byForm = new Map<string, Step>();
+    for (const sender of deps.senders ?? []) {
+      const declared = deps.codeForms?.get(sender)?.get(cat.name);
+      if (declared !== undefined) {
+        const key = declared.join('\u0000');
+        let step = byForm.get(key);
+        if (step === undefined) {
+          const index = indexForm(cat, declared, ['consumers', sender, 'codeForms', cat.name]);
+          step = readThrough(declared, index, ', theo khai báo của hệ thống gửi');
+          byForm.set(key, step);
+        }
+        bySender.set(sender, step);
+      } else if (collision !== undefined) {
+        const c = collision;
+        throw new ConfigPathError(
+          ['consumers', sender, 'codeForms'],
+          'code-form',
+          `consumer "${sender}" calls a route whose codelist (${path.join('.')}) reads catalogue "${cat.name}" ` +
+            `through ${from.join(', ')} by default, and "${c.value}" means ${describeEntry(c.means)} in column ` +
+            `${c.column} but reads as ${describeEntry(c.readAs)}: declare which the consumer sends ` +
+            `(codeForms: { ${cat.name}: <column or list> })`,
         );
       }
-    });
+    }
+    const run: Step =
+      bySender.size === 0
+        ? byDefault
+        : (body, ctx) =>
+            (ctx.consumer === undefined ? byDefault : (bySender.get(ctx.consumer) ?? byDefault))(body, ctx);
     return { run };
   },
 );

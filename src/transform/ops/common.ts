@@ -3,6 +3,7 @@ import { ConfigPathError } from '../../config/config-error.ts';
 import type { FieldError } from '../../errors/gateway-error.ts';
 import { definePlugin, type Plugin } from '../../plugin/plugin.ts';
 import type { CatalogSet } from '../catalogs.ts';
+import type { CodeForms } from '../code-forms.ts';
 import { compileWalker, parseFieldPath, parsePath, toPointer, type Segment, type Trail } from '../path.ts';
 import { compileShapeBuilder, type PendingShapes, type ShapeBuilder, type ShapeCache } from '../shape.ts';
 
@@ -10,6 +11,13 @@ import { compileShapeBuilder, type PendingShapes, type ShapeBuilder, type ShapeC
 export interface OpDeps {
   readonly catalogs: CatalogSet;
   readonly path: readonly (string | number)[];
+  /** The consumers' declared code forms (consumers.<id>.codeForms; code-forms.ts). */
+  readonly codeForms?: CodeForms;
+  /**
+   * The consumers whose values this mapping reads (a route's request stage: the route's consumers); absent
+   * where the body is not a consumer's (a response stage), and every value is read through `from:`.
+   */
+  readonly senders?: readonly string[];
 }
 
 /** Per-call state: errors found so far and the walk trail (reused to avoid allocations). */
@@ -24,6 +32,8 @@ export interface MapCtx {
   rawNumbers?: boolean;
   /** Shapes met in this call, cached only once the body is accepted (shape.ts PendingShapes). */
   readonly shapes?: PendingShapes;
+  /** The consumer whose body this is (request stages), for the ops that read its declared code forms. */
+  readonly consumer?: string;
 }
 
 /** One compiled step: takes the body, returns the (possibly replaced) body, pushes FieldErrors. */

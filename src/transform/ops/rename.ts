@@ -10,7 +10,9 @@ import { check, compileContainerStep, defineOp, fieldError, opSchema, report, to
  * (`HKTTC_MaTinh` vs `HKTT_MaTinh`, `PhongBanXuLy` vs `DonViXuLy`, `" UserIdCreated"` vs `UseridCreated`).
  * - `fields`: `{from: to}`; a trailing `*` on both sides is a prefix pattern (`HKTTC_*: HKTT_*`);
  * - `canonical`: names whose variants (surrounding spaces, other letter case) are renamed to them;
- * - `tolerant: true`: `fields` sources also match ignoring surrounding spaces and case.
+ * - `tolerant: true`: `fields` sources also match ignoring surrounding spaces and case;
+ * - `reverse: true`: `fields` read right to left (`{from: to}` renames `to` to `from`), so one table written
+ *   once (a YAML anchor) serves the outbound call and the inbound one (MOLISA case A2, seed 004).
  * Key order is kept. Two keys landing on one name with different values is a conflict (`onConflict`).
  */
 interface RenamePlan {
@@ -25,6 +27,7 @@ export const renameOp = defineOp(
       canonical: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
       tolerant: Type.Boolean({ default: false }),
       onConflict: Type.Enum(['reject', 'keep', 'overwrite'], { default: 'reject' }),
+      reverse: Type.Boolean({ default: false }),
     },
     { anyOf: [{ required: ['fields'] }, { required: ['canonical'] }] },
   ),
@@ -33,8 +36,23 @@ export const renameOp = defineOp(
     const loose = new Map<string, string>();
     const prefixes: { from: string; to: string }[] = [];
     const tolerant = o.tolerant;
-    for (const [from, to] of Object.entries(o.fields ?? {})) {
-      const at = [...path, 'fields', from];
+    const table = Object.entries(o.fields ?? {});
+    if (o.reverse) {
+      // Two names landing on one would make the inbound direction a guess.
+      const seen = new Set<string>();
+      for (const [from, to] of table) {
+        check(
+          !seen.has(to),
+          [...path, 'fields', from],
+          'ambiguous',
+          `"${to}" is the target of two entries: reverse: true cannot tell which to restore`,
+        );
+        seen.add(to);
+      }
+    }
+    for (const [key, value] of table) {
+      const [from, to] = o.reverse ? [value, key] : [key, value];
+      const at = [...path, 'fields', key];
       const fromStar = from.endsWith('*');
       const toStar = to.endsWith('*');
       check(

@@ -149,6 +149,31 @@ describe('sandbox: MOLISA social-protection API (seed 004)', () => {
     await refusedFor('DongBoDVC', [dossier({ MaTinh: 1 })], 'MaTinh: phải là chuỗi');
   });
 
+  it("MaTTHC must be one of the eleven national procedure codes of §V; the seed's misprint is not one", async () => {
+    await refusedFor(
+      'DongBoDVC',
+      [dossier({ MaTTHC: '2.0000286' })],
+      'MaTTHC: giá trị "2.0000286" không có trong danh mục',
+    );
+    await refusedFor('DongBoDVC', [dossier({ MaTTHC: '1.234567' })], 'MaTTHC');
+    expect((await call('DongBoDVC', [dossier({ MaTTHC: '2.000286' })])).body.error_code).to.equal(0);
+  });
+
+  it("a known citizen's record must carry that citizen's ethnicity and gender ids (a code changed in transit shows)", async () => {
+    // 099075000101 is Nguyễn Văn Minh: Kinh (29), male (1034). Khơ-mú's id 57 is what GSO 29 maps to.
+    await refusedFor(
+      'DongBoDVC',
+      [dossier({ DanTocId: '57' })],
+      'DanTocId: "57" khác dân tộc của công dân (Kinh, Id 29)',
+    );
+    await refusedFor('DongBoDVC', [dossier({ GioiTinhId: '1035' })], 'GioiTinhId: "1035" khác giới tính');
+    // a citizen the sandbox does not know is not cross-checked; an absent optional code is not either
+    expect((await call('DongBoDVC', [dossier({ CMND: '122234567890', DanTocId: '57' })])).body.error_code).to.equal(0);
+    expect(
+      (await call('DongBoDVC', [dossier({ DanTocId: undefined, GioiTinhId: undefined })])).body.error_code,
+    ).to.equal(0);
+  });
+
   it('ignores unknown fields when configured so', async () => {
     const lax = await start({ molisa: { unknownFields: 'ignore' } });
     try {

@@ -111,7 +111,7 @@ describe('sandbox: platform token endpoints (OAuth2 client credentials)', () => 
 
   it('GET /__sandbox/ lists the systems, credentials and demo data', async () => {
     const index = (await (await fetch(`${run.url}/__sandbox/`)).json()) as Json;
-    expect(Object.keys(index.systems)).to.have.members(['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid']);
+    expect(Object.keys(index.systems)).to.have.members(['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid', 'dvclt']);
     expect(index.systems.ndxp.credentials).to.deep.equal(DEFAULT_CREDENTIALS.ndxp);
     expect(index.demoCitizens.map((c: Json) => c.tinhTrang)).to.include.members(['DA_CHET', 'MAT_TICH']);
   });

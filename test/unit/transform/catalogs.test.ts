@@ -12,8 +12,14 @@ const configError = (fn: () => unknown) => thrown(ConfigPathError, fn);
 describe('catalogues: the shipped data (seed 004 §VI, seed 003)', () => {
   const set = loadCatalogs(CATALOGS);
 
-  it('loads the four catalogues by file name', () => {
-    expect(set.names()).to.deep.equal(['ethnicity', 'gender', 'hotich-modules', 'id-card-issuers']);
+  it('loads the five catalogues by file name', () => {
+    expect(set.names()).to.deep.equal([
+      'ethnicity',
+      'gender',
+      'hotich-modules',
+      'id-card-issuers',
+      'molisa-procedures',
+    ]);
   });
 
   it('ethnicity: 54 entries, ids 29-82, GSO 1-54 in order, Kinh = GSO 1 = id 29', () => {

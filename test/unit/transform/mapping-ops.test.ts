@@ -47,7 +47,7 @@ describe('mapping ops: registry and config errors', () => {
     const common = { at: '', phase: 'pre' };
     const empty = { emptyValues: [''], onEmpty: 'keep' };
     expect(defaults).to.deep.equal({
-      rename: { ...common, tolerant: false, onConflict: 'reject' },
+      rename: { ...common, tolerant: false, onConflict: 'reject', reverse: false },
       drop: common,
       default: { ...common, when: 'missing' },
       constant: common,
@@ -100,7 +100,7 @@ describe('mapping ops: registry and config errors', () => {
         ['from'],
         'reference',
       ],
-      [{ op: 'codelist', field: 'g', catalog: 'gender', from: 'id', to: 'code', unknown: 'pass' }, ['to'], 'reference'],
+      [{ op: 'codelist', field: 'g', catalog: 'gender', from: 'id', to: 'gso', unknown: 'pass' }, ['to'], 'reference'],
       [{ op: 'date', field: 'd', from: ['dd/MM/yyyy', 'YYYY-qq'], to: 'dd/MM/yyyy' }, ['from', 1], 'format'],
       [{ op: 'date', field: 'd', from: ['HH:mm'], to: 'dd/MM/yyyy' }, ['from', 0], 'format'],
       [{ op: 'drop', at: '[].a..b', field: 'x' }, ['at'], 'path'],
@@ -305,13 +305,13 @@ describe('mapping op: codelist', () => {
     expect(map(eth({ onEmpty: 'reject' }), [{ DanTocId: ' ' }]).errors.map((e) => e.rule)).to.deep.equal(['required']);
   });
 
-  it('gender: ids, names, aliases map; the ambiguous "0" does not', () => {
+  it('gender: ids, population-database digits, names, aliases map; the ambiguous "0" does not', () => {
     const ops = [
       {
         op: 'codelist',
         field: 'g',
         catalog: 'gender',
-        from: ['id', 'name', 'aliases'],
+        from: ['id', 'code', 'name', 'aliases'],
         to: 'id',
         as: 'string',
         unknown: 'reject',

@@ -18,7 +18,7 @@ interface Case {
 const factory = createValidatorFactory(SCHEMAS);
 const sortKey = (e: { pointer: string; rule: string }) => `${e.pointer} ${e.rule}`;
 
-for (const upstream of ['molisa', 'vneid', 'hotich', 'population']) {
+for (const upstream of ['molisa', 'vneid', 'hotich', 'population', 'dvclt']) {
   for (const file of readdirSync(join(FIXTURES, upstream)).filter((f) => f.endsWith('.invalid.json'))) {
     const schemaFile = `${upstream}/${file.replace('.invalid.json', '.json')}`;
     describe(`schema ${schemaFile}: invalid cases`, () => {
