@@ -29,14 +29,16 @@ export function respond(ex: Exchange, answer: UpstreamResponse, replayable: bool
   const { route, call, masker } = ex;
   const { credentials } = route.upstream;
   const head = call.method === 'HEAD'; // no body to read; its Content-Length is the GET's: relayed as is
+  // Read whole when small enough: for a credential that looks for its "token expired" signal in bodies, and
+  // for `audit.answerSubjectFields` on a route that maps nothing (issue 16.6: read for its keys, relayed
+  // byte for byte; a larger or chunked answer is relayed unread). Checked only when one of them asks.
   const small =
     !head &&
+    (credentials.inspectsBody === true || route.auditsAnswer === true) &&
     isJsonContentType(answer.headers['content-type']) &&
     !answer.headers['content-encoding'] &&
     Number(answer.headers['content-length'] ?? NaN) <= SNIFF_LIMIT;
   const sniffable = small && credentials.inspectsBody === true;
-  // `audit.answerSubjectFields` on a route that maps nothing: a small JSON answer is read for its keys
-  // and relayed byte for byte (issue 16.6); a larger or chunked one is relayed unread.
   const audited = small && route.auditsAnswer === true;
   // An answer compressed although identity was asked for is read and decoded, so it can be searched.
   const coding = masker && !head ? compressedCoding(answer.headers['content-encoding']) : undefined;
