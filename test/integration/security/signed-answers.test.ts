@@ -240,6 +240,16 @@ consumers:
     expect(fetches('/rotating/jwks.json')).to.equal(before + 1);
   });
 
+  it('a reload that leaves the upstream unchanged keeps its cached JWKS (no refetch)', async () => {
+    answer = await signedAnswer(citizen, keyA);
+    expect((await lookup('/steady')).status).to.equal(200);
+    const before = fetches('/steady/jwks.json');
+    gw.write('routes-extra.yaml', 'routes: []\n');
+    expect((await gw.gateway.reloader.reload('test', true)).result).to.equal('success');
+    expect((await lookup('/steady')).status).to.equal(200);
+    expect(fetches('/steady/jwks.json')).to.equal(before);
+  });
+
   it('an unknown kid refetches the JWKS at most once per cooldown, whatever the number of answers', async () => {
     answer = await signedAnswer(citizen, keyA);
     expect((await lookup('/steady')).status).to.equal(200);
