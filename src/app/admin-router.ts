@@ -121,6 +121,8 @@ export function describeRoute(route: RouteRuntime, consumers: GatewayConfig['con
     requestSchema: c.request?.schema ?? null,
     responseMapping: (c.response?.mapping ?? []).map((m) => String((m as { op?: unknown }).op)),
     responseSchema: c.response?.schema ?? null,
+    /** `response.signature`: the answer's JWS path, checked against the upstream's keys (issue 16.2). */
+    responseSignature: c.response?.signature?.jws ?? null,
     consumers: c.consumers,
     codeForms: describeCodeForms(c.request?.mapping, c.consumers, consumers),
   };

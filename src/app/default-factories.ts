@@ -7,6 +7,8 @@ import { createCredentialChain, createTokenCache, type TokenCache } from '../cre
 import { errorDialects } from '../errors/dialects/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { buildTlsOptions } from '../upstream/tls.ts';
+import { createAnswerVerifier } from '../upstream/answer-signature.ts';
+import { resolveSecret } from '../config/secrets.ts';
 import { ConfigPathError } from '../config/config-error.ts';
 import {
   compileBodyStage,
@@ -90,5 +92,15 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
         previous as never,
       ),
     tlsOptions: (upstream, path) => buildTlsOptions(upstream.tls, path, deps.logger),
+    answerVerifier: (config, verifierDeps, path) => {
+      // Public keys, read like secrets ({ env } / { file } relative to the config directory / inline text).
+      const texts = config.keys?.map((ref, i) =>
+        resolveSecret(ref, `answerSignature.keys[${i}]`, [...path, 'keys', i], {
+          env: deps.env,
+          configDir: deps.configDir,
+        }),
+      );
+      return createAnswerVerifier(config, texts, verifierDeps, path);
+    },
   };
 }

@@ -11,11 +11,16 @@ import { watchConfigDir } from '../config/config-watcher.ts';
 import type { Env } from '../config/interpolate.ts';
 import { systemClock, type Clock } from '../config/types.ts';
 import { addDefaultMetrics, createMetrics, statusClass, type GatewayMetrics } from '../observability/metrics.ts';
-import { type AuditTrail, createAuditTrail } from '../observability/audit.ts';
+import { type AuditEntry, type AuditTrail, createAuditTrail } from '../observability/audit.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
 import { parseJsonBody } from '../transform/index.ts';
-import { createGatewayHandler, type JsonParser, type PipelineHooks } from '../pipeline/gateway-handler.ts';
+import {
+  createGatewayHandler,
+  type ExchangeRecord,
+  type JsonParser,
+  type PipelineHooks,
+} from '../pipeline/gateway-handler.ts';
 import { defaultFactories, gatewayLoadOptions } from './default-factories.ts';
 import { Reloader, type ReloadResult } from '../runtime/reloader.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
@@ -92,7 +97,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         method: record.method,
         status,
         durationMs: Math.round((record.durationMs ?? 0) * 100) / 100,
-        keys: record.body === undefined ? undefined : audit.extractKeys(record.body, record.routeConfig),
+        keys: auditKeys(audit, record),
         ...(record.officer === undefined ? {} : audit.officerEntry(record.officer)),
       });
     },
@@ -398,4 +403,12 @@ function tlsServerOptions(configDir: string, tls: NonNullable<GatewayConfig['lis
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
   };
+}
+
+/** Business keys of the request, and the identifiers the answer returned (issue 16.6: whose data came back). */
+function auditKeys(audit: AuditTrail, record: ExchangeRecord): AuditEntry['keys'] {
+  const asked = record.body === undefined ? undefined : audit.extractKeys(record.body, record.routeConfig);
+  if (record.answer === undefined) return asked;
+  const returned = audit.extractAnswerKeys(record.answer, record.routeConfig);
+  return Object.keys(returned).length === 0 ? asked : { ...asked, ...returned };
 }

@@ -71,7 +71,8 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
   const closers: (() => Promise<void>)[] = [];
   let url: string | undefined;
   try {
-    // The simulated PM DVCLT sends linked-services dossiers (B1) to this gateway once it listens.
+    // The simulated PM DVCLT sends linked-services dossiers (B1) to this gateway once it listens, and the
+    // simulated VNeID and sector database (part B) call it too.
     if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger, () => url));
     const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
     const host = options.host ?? env.HOST ?? config.listen.host;
@@ -174,10 +175,23 @@ async function startSandboxIfAvailable(
       environment: config.environment,
       logger,
       dvclt: { province: () => sandboxProvince(gatewayUrl(), env) },
+      partB: {
+        gatewayUrl: () => onLoopback(gatewayUrl()),
+        apiKey: env.LGSP_VNEID_INBOUND_KEY || undefined,
+        sectorDatabaseApiKey: env.LGSP_CSDLCN_KEY || undefined,
+      },
     }),
   );
   logger.info('sandbox of the national systems listening', { url: started.url });
   return () => started.close();
+}
+
+/** The gateway's URL as a local caller reaches it: a wildcard listen address becomes loopback. */
+function onLoopback(gatewayUrl: string | undefined): string | undefined {
+  if (gatewayUrl === undefined) return undefined;
+  const url = new URL(gatewayUrl);
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = '127.0.0.1';
+  return url.origin;
 }
 
 /**

@@ -111,7 +111,13 @@ function printRoutes(routes: ReturnType<typeof describeRoute>[], out: NodeJS.Wri
     `${r.upstream} ${r.upstreamPath}`,
     r.credentials.join('+') || '-',
     [...r.requestMapping, ...r.responseMapping.map((m) => `resp:${m}`)].join(',') || '-',
-    [r.requestSchema, r.responseSchema && `resp:${r.responseSchema}`].filter(Boolean).join(' ') || '-',
+    [
+      r.requestSchema,
+      r.responseSchema && `resp:${r.responseSchema}`,
+      r.responseSignature && `resp:jws:${r.responseSignature}`,
+    ]
+      .filter(Boolean)
+      .join(' ') || '-',
     r.consumers.join(',') || '(closed)',
   ]);
   const header = ['METHODS', 'PATH', 'UPSTREAM', 'CREDENTIALS', 'MAPPINGS', 'SCHEMAS', 'CONSUMERS'];

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import {
+  ALLOWED_ALGORITHMS,
   AdminSchema,
   AuditSchema,
   AuthSchema,
@@ -8,6 +9,7 @@ import {
   RateLimitsSchema,
   RouteAuditSchema,
   RouteRateLimitSchema,
+  SecretRefSchema,
   StringMap,
 } from './consumers-schema.ts';
 
@@ -57,6 +59,22 @@ export const BodyStageSchema = Type.Object(
     mode: Type.Optional(Type.Enum(['enforce', 'report'])),
     /** `<file>.<key>` of the shipped mapping blocks; replaced by the block at load (load-config.ts). */
     use: Type.Optional(Type.String()),
+    /**
+     * Response stages only: the answer carries the national side's signature (a compact JWS at `jws`),
+     * checked with the upstream's `answerSignature` keys before mapping; the verified claims replace
+     * `payload` (issue 16.2). `jws` and `payload` may name the same field (the answer's data is the JWS).
+     */
+    signature: Type.Optional(
+      Type.Object(
+        {
+          /** Dotted path of the compact JWS in the answer (`signedData`). */
+          jws: Type.String({ minLength: 1, pattern: '^[^.]+(\\.[^.]+)*$' }),
+          /** Dotted path the verified claims are written to (`data`); a plain copy there must match them. */
+          payload: Type.String({ minLength: 1, pattern: '^[^.]+(\\.[^.]+)*$' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -176,6 +194,32 @@ export const TlsClientSchema = Type.Object(
 );
 export type TlsClientConfig = Static<typeof TlsClientSchema>;
 
+/**
+ * `answerSignature:` of an upstream: the keys the national side signs its answers with (seed 001 part C
+ * §V.2: JWS/JWK). One of `jwksUrl` (fetched, cached `jwksMaxAgeSeconds`, fetched again for an unknown
+ * `kid` at most once per `jwksCooldownSeconds`) or `keys` (PEM public keys or X.509 certificates, JWK or
+ * JWKS JSON; inline, `{ env }` or `{ file }`). Asymmetric algorithms only: never `none`, never HS*.
+ */
+export const AnswerSignatureSchema = Type.Object(
+  {
+    jwksUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+    keys: Type.Optional(Type.Array(SecretRefSchema, { minItems: 1 })),
+    algorithms: Type.Array(Type.Enum([...ALLOWED_ALGORITHMS]), {
+      minItems: 1,
+      uniqueItems: true,
+      default: [...ALLOWED_ALGORITHMS],
+    }),
+    /** `iss` the signed answers must carry, when set. */
+    issuer: Type.Optional(Type.String({ minLength: 1 })),
+    /** Leeway for `exp`/`nbf` (checked when the signed claims carry them). */
+    clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+    jwksCooldownSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 30 }),
+    jwksMaxAgeSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 600 }),
+    jwksTimeoutMs: Type.Integer({ minimum: 1, maximum: 60000, default: 5000 }),
+  },
+  { additionalProperties: false, oneOf: [{ required: ['jwksUrl'] }, { required: ['keys'] }] },
+);
+
 export const UpstreamSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://[^\\s]+$' }),
@@ -194,6 +238,7 @@ export const UpstreamSchema = Type.Object(
     tls: Type.Optional(TlsClientSchema),
     /** Ordered credential strategies (issue 3); each `{ type, ...options }`. */
     credentials: Type.Array(CredentialRefSchema, { default: [] }),
+    answerSignature: Type.Optional(AnswerSignatureSchema),
   },
   { additionalProperties: false },
 );

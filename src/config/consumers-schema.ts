@@ -140,6 +140,11 @@ export const RouteAuditSchema = Type.Object(
     onFailure: Type.Optional(AuditFailureModeSchema),
     dossierFields: Type.Optional(fieldList()),
     subjectFields: Type.Optional(fieldList()),
+    /**
+     * Personal identifiers read from the answer (after its signature is checked and it is mapped): whose
+     * data came back, recorded as `answer.<field>#hmac` (issue 16.6). None unless listed.
+     */
+    answerSubjectFields: Type.Optional(fieldList()),
   },
   { additionalProperties: false },
 );

@@ -35,6 +35,8 @@ export type RouteAuditConfig = NonNullable<RouteConfig['audit']>;
 export type AuditFailureMode = AuditConfig['onFailure'];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type TlsClientConfig = NonNullable<UpstreamConfig['tls']>;
+export type AnswerSignatureConfig = NonNullable<UpstreamConfig['answerSignature']>;
+export type RouteSignatureConfig = NonNullable<BodyStageConfig['signature']>;
 export type ApiKeyRef = AdminConfig['apiKeys'][number];
 export type { SecretRef } from './consumers-schema.ts';
 export type { DialectRef, PluginRef } from './config-schema.ts';

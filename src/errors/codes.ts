@@ -125,6 +125,18 @@ export const errorCodes = {
     hop: 'upstream',
     message: 'Phản hồi của {upstream} không hợp lệ: {reason}',
   },
+  // Issue 16.2: the identification system signs what it returns (seed 001 part C, step B10, §V.2); an
+  // answer whose signature does not verify is the national side's answer made untrustworthy on its way.
+  GW_UPSTREAM_SIGNATURE_INVALID: {
+    status: 502,
+    hop: 'upstream',
+    message: 'Chữ ký số trên phản hồi của {upstream} không hợp lệ: {reason}',
+  },
+  GW_UPSTREAM_SIGNING_KEYS_UNAVAILABLE: {
+    status: 502,
+    hop: 'upstream',
+    message: 'Không lấy được khóa công khai để kiểm tra chữ ký của {upstream}: {reason}',
+  },
   GW_SERVICE_UNAVAILABLE: { status: 503, hop: 'gateway', message: 'Cổng đang dừng hoặc chưa sẵn sàng: {reason}' },
   // The call is refused before anything is sent upstream: an exchange of citizen data must leave its trace
   // (Decree 47/2020); `audit.onFailure: continue` lets it through instead (issue 14.2).

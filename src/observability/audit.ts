@@ -51,6 +51,8 @@ export interface AuditTrail {
   extractKeys(body: unknown, route?: { readonly audit?: RouteAuditConfig }): Record<string, string | string[]>;
   /** The audit fields naming the officer who asked (issue 16.6). */
   officerEntry(officer: string): Pick<AuditEntry, 'officer' | 'officer#hmac'>;
+  /** Whose data came back: the route's `answerSubjectFields` of an answer, as `answer.<field>#hmac` (issue 16.6). */
+  extractAnswerKeys(answer: unknown, route?: { readonly audit?: RouteAuditConfig }): Record<string, string | string[]>;
   /** Flushes and closes the files. */
   close(): Promise<void>;
 }
@@ -61,6 +63,8 @@ export { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS };
 
 /** Suffix of a hashed subject key in `keys`, e.g. `soDinhDanh#hmac`. */
 export const HMAC_SUFFIX = '#hmac';
+/** Prefix of a key read from the answer rather than the request, e.g. `answer.soDinhDanh#hmac`. */
+export const ANSWER_PREFIX = 'answer.';
 const MAX_DEPTH = 4;
 const MAX_VALUES = 100;
 const MAX_NESTED_JSON = 1_000_000;
@@ -233,6 +237,7 @@ export function createAuditTrail(
       record() {},
       extractKeys: () => ({}),
       officerEntry: () => ({}),
+      extractAnswerKeys: () => ({}),
       admit() {},
       ready: true,
       health: { state: 'ok', pendingBytes: 0, lostLines: 0 },
@@ -313,6 +318,7 @@ export function createAuditTrail(
   const baseExtractor = compileAuditKeyExtractor(baseOptions);
   // One extractor per route with its own field lists, built on first use (route configs are frozen objects).
   const routeExtractors = new WeakMap<RouteAuditConfig, (body: unknown) => Record<string, string | string[]>>();
+  const answerExtractors = new WeakMap<RouteAuditConfig, (body: unknown) => Record<string, string | string[]>>();
   // Records of one window go to the writer as one write (one line each). Lines wait up to AUDIT_FLUSH_MS:
   // each write to the daily file is a thread-pool round trip, and under load one write per turn still
   // meant about one per request. Shutdown (close) flushes what is pending.
@@ -363,6 +369,25 @@ export function createAuditTrail(
       // (seed 002: each account bound to that officer's signed commitment), so it is kept readable. One
       // holding an ID-number-like run is a citizen's number, and is hashed as every such number is.
       return ID_LIKE_RUN.test(officer) ? { 'officer#hmac': hashSubject(officer, baseOptions.hmacKey) } : { officer };
+    },
+    extractAnswerKeys(answer, route) {
+      const r = route?.audit;
+      if (!r?.answerSubjectFields?.length || r.keys === false) return {};
+      let extract = answerExtractors.get(r);
+      if (!extract) {
+        const fields = compileAuditKeyExtractor({
+          ...baseOptions,
+          dossierFields: [],
+          subjectFields: r.answerSubjectFields,
+        });
+        extract = (body) => {
+          const out: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(fields(body))) out[`${ANSWER_PREFIX}${name}`] = value;
+          return out;
+        };
+        answerExtractors.set(r, extract);
+      }
+      return extract(answer);
     },
     async close() {
       batch.flush();

@@ -25,6 +25,8 @@ export interface ExchangeRecord {
   durationMs?: number;
   /** The request body as the upstream received it (parsed routes only), for audit business keys. */
   body?: unknown;
+  /** The answer as the caller received it (answers read whole and mapped or verified), for audit keys. */
+  answer?: unknown;
   validationRejected?: boolean;
   /** The officer who asked (route `officer:`), for the audit trail. */
   officer?: string;

@@ -66,6 +66,8 @@ export interface RoutePlanInputs {
   /** The route has a request stage (mapping or schema). */
   readonly hasRequestStage: boolean;
   readonly hasResponseStage: boolean;
+  /** The answer's signature is checked (`response.signature`): never streamed past the check. */
+  readonly verifiesAnswer?: boolean;
   /** What the upstream's credentials write into the body, if anything. */
   readonly credentialBodyNeed?: 'json' | 'form';
 }
@@ -108,7 +110,8 @@ function officerPlan(officer: NonNullable<RouteConfig['officer']>): OfficerPlan 
 
 function bodyMode(inputs: RoutePlanInputs): BodyMode {
   if (inputs.route.answer) return 'answer';
-  if (inputs.hasRequestStage || inputs.credentialBodyNeed === 'json') return 'json';
+  // A signed answer is read whole and checked; a streamed call's answer would be relayed unchecked.
+  if (inputs.hasRequestStage || inputs.credentialBodyNeed === 'json' || inputs.verifiesAnswer) return 'json';
   if (inputs.credentialBodyNeed === 'form') return 'form';
   return 'pass';
 }

@@ -18,6 +18,7 @@ import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern
 import { createStreamForwarder, type StreamForwarder } from '../upstream/stream-forwarder.ts';
 import { createUpstreamAgent, createUpstreamPool } from '../upstream/upstream-agent.ts';
 import type { UpstreamTarget } from '../upstream/upstream-call.ts';
+import type { AnswerVerifier, AnswerVerifierDeps } from '../upstream/answer-signature.ts';
 import { createConsumerShare, type ConsumerShare } from '../upstream/consumer-share.ts';
 import { ROUTING_OVERRIDE_HEADERS } from '../upstream/headers.ts';
 import { buildAddressList } from '../auth/addresses.ts';
@@ -45,6 +46,12 @@ export interface RuntimeFactories {
     senders?: readonly string[],
   ): StageFn;
   tlsOptions?(upstream: UpstreamConfig, path: (string | number)[]): AgentOptions | undefined;
+  /** The checker of an upstream's signed answers (`answerSignature`: its keys resolved and read). */
+  answerVerifier?(
+    config: NonNullable<UpstreamConfig['answerSignature']>,
+    deps: AnswerVerifierDeps,
+    path: (string | number)[],
+  ): AnswerVerifier;
   /** Called once per build before routes compile (load catalogs, create an ajv instance...). */
   beginBuild?(config: GatewayConfig): void;
 }
@@ -76,6 +83,8 @@ export interface UpstreamRuntime extends UpstreamTarget {
   readonly consumerShare: ConsumerShare;
   /** JSON of the config block: an unchanged upstream keeps its agent and tokens across reloads. */
   readonly key: string;
+  /** Checks the signature on its answers (`answerSignature`), kept with its cached JWKS across reloads. */
+  readonly answerVerifier?: AnswerVerifier;
 }
 
 export interface BodyStage {
@@ -99,6 +108,13 @@ export interface RouteRuntime extends MatchableRoute {
   readonly answer?: (body: unknown) => { status: number; body: unknown };
   /** `apiVersions:`: GW_API_VERSION_MISMATCH when the path's API version does not serve the body. */
   readonly apiVersionGuard?: ApiVersionGuard;
+  /** `audit.answerSubjectFields` is set (and keys recorded): the answer is read for the audit trail. */
+  readonly auditsAnswer?: boolean;
+  /** `response.signature`: where the signed data sits in the answer, and the upstream's verifier. */
+  readonly signature?: {
+    readonly spec: NonNullable<NonNullable<RouteConfig['response']>['signature']>;
+    readonly verifier: AnswerVerifier;
+  };
 }
 
 export interface RuntimeConsumers {
@@ -251,10 +267,25 @@ function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, prev
     { upstreamId: id, logger: deps.logger, clock: deps.clock, tls },
     [...path, 'credentials'],
   );
+  let answerVerifier: AnswerVerifier | undefined;
+  if (config.answerSignature) {
+    if (!deps.factories.answerVerifier) {
+      throw new ConfigPathError(
+        [...path, 'answerSignature'],
+        'unsupported',
+        'signed answers are not checked in this build',
+      );
+    }
+    answerVerifier = deps.factories.answerVerifier(config.answerSignature, { tls, clock: deps.clock }, [
+      ...path,
+      'answerSignature',
+    ]);
+  }
   return {
     ...target,
     config,
     key,
+    answerVerifier,
     render: createRenderer(config.errorDialect, [...path, 'errorDialect']),
     credentials,
     stream: createStreamForwarder(target),
@@ -292,12 +323,15 @@ function buildRoute(
   if (route.apiVersions && !request) {
     throw new ConfigPathError([...path, 'apiVersions'], 'request', 'apiVersions needs a request stage (request:)');
   }
+  const signature = answerSignature(route, upstream, path);
+  const auditsAnswer = (route.audit?.answerSubjectFields?.length ?? 0) > 0 && route.audit?.keys !== false;
   const plan = compileRoutePlan({
     route,
     limits: config.limits,
     upstreamResponseTimeoutMs: upstream.responseTimeoutMs,
     hasRequestStage: request !== undefined,
-    hasResponseStage: response !== undefined,
+    hasResponseStage: response !== undefined || signature !== undefined || auditsAnswer,
+    verifiesAnswer: signature !== undefined,
     credentialBodyNeed: upstream.credentials.bodyNeed,
   });
   if (route.bodies?.includes('xml') && upstream.credentials.bodyNeed !== undefined) {
@@ -337,7 +371,30 @@ function buildRoute(
     apiVersionGuard: route.apiVersions
       ? compileApiVersionGuard(route.apiVersions, pattern.paramNames, [...path, 'apiVersions'])
       : undefined,
+    signature,
+    auditsAnswer,
   };
+}
+
+/** `response.signature` with the upstream's keys; a signature asked of requests, or without keys, is a config error. */
+function answerSignature(route: RouteConfig, upstream: UpstreamRuntime, path: (string | number)[]) {
+  if (route.request?.signature) {
+    throw new ConfigPathError(
+      [...path, 'request', 'signature'],
+      'unsupported',
+      'signatures are checked on answers only',
+    );
+  }
+  const spec = route.response?.signature;
+  if (!spec) return undefined;
+  if (!upstream.answerVerifier) {
+    throw new ConfigPathError(
+      [...path, 'response', 'signature'],
+      'reference',
+      `upstream ${upstream.id} has no answerSignature (jwksUrl or keys) to check this signature with`,
+    );
+  }
+  return { spec, verifier: upstream.answerVerifier };
 }
 
 /** The allowed routing-override headers, lower-cased; a name outside that list is a config error. */
@@ -410,6 +467,7 @@ export function releaseRetired(old: Runtime, current: Runtime): void {
   for (const [id, upstream] of old.upstreams) {
     if (current.upstreams.get(id) === upstream) continue;
     upstream.credentials.close?.();
+    upstream.answerVerifier?.close();
     upstream.stream.release();
     upstream.agent.destroy();
     void upstream.dispatcher.destroy();
@@ -421,6 +479,7 @@ export async function closeRuntime(runtime: Runtime): Promise<void> {
   await runtime.consumers.close();
   for (const upstream of runtime.upstreams.values()) {
     upstream.credentials.close?.();
+    upstream.answerVerifier?.close();
     upstream.stream.release();
     upstream.agent.destroy();
     await upstream.dispatcher.destroy();

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { provincialRouter } from './provincial.ts';
+import { provincialRouter, sectorDatabaseRouter, type SectorDocument } from './provincial.ts';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
@@ -14,7 +14,7 @@ import { POPULATION_SERVICES, populationRouter } from './population.ts';
 import { DEMO_IDS, PopulationIndex, buildPopulation } from './population-data.ts';
 import { ReceivedLog } from './received-log.ts';
 import { TokenStore } from './tokens.ts';
-import { DEMO_QR, createVneid } from './vneid.ts';
+import { DEMO_QR, createVneid, type VneidPartBOptions } from './vneid.ts';
 
 export type { SandboxCredentials } from './context.ts';
 
@@ -43,6 +43,11 @@ export interface SandboxOptions {
   dvclt?: DvcltOptions;
   /** Generated households added to the demo ones (default 8). */
   extraHouseholds?: number;
+  /**
+   * VNeID part B (seed 001): where the simulated identification system and sector database reach the
+   * gateway (its URL once it listens), and the consumer keys they call with (sandbox defaults otherwise).
+   */
+  partB?: VneidPartBOptions & { sectorDatabaseApiKey?: string };
 }
 
 export interface Sandbox {
@@ -62,7 +67,43 @@ export const DEFAULT_CREDENTIALS: Readonly<SandboxCredentials> = Object.freeze({
 });
 
 /** The simulated systems and the prefix each lives under. */
-export const SANDBOX_SYSTEMS = ['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid', 'dvclt', 'mcdt', 'dvc'] as const;
+export const SANDBOX_SYSTEMS = ['ndxp', 'vdxp', 'molisa', 'hotich', 'vneid', 'dvclt', 'mcdt', 'dvc', 'csdlcn'] as const;
+
+/** The sandbox key of the provincial sector database as a consumer of the gateway (config/consumers.yaml). */
+export const DEMO_SECTOR_DB_KEY = 'lgsp-demo-csdlcn-key-2026';
+
+/** ASSUMPTION: the shipped outbound route of part B §IV (config/routes/vneid.yaml); the seed gives no path. */
+const DOCUMENT_UPDATE_PATH = '/vneid/dinhdanh/1.0/capNhatThongTinGiayTo';
+
+/** The sandbox sector database's documents (synthetic): one citizen with each kind, the others with none. */
+function demoSectorDocuments(): Map<string, SectorDocument[]> {
+  return new Map([
+    [
+      DEMO_IDS.nguyenVanMinh,
+      [
+        {
+          loaiGiayTo: 'GCN_QSDD',
+          soGiayTo: 'CS 01234',
+          ngayCap: '20190315',
+          noiCap: 'Sở Tài nguyên và Môi trường',
+          ngayHetHan: null,
+        },
+      ],
+    ],
+    [
+      DEMO_IDS.tranThiHuong,
+      [
+        {
+          loaiGiayTo: 'CCHN_Y',
+          soGiayTo: '000123/CCHN',
+          ngayCap: '20200601',
+          noiCap: 'Sở Y tế',
+          ngayHetHan: '20250601',
+        },
+      ],
+    ],
+  ]);
+}
 
 /** Thrown when something asks for a sandbox in production. */
 export class SandboxInProductionError extends Error {
@@ -100,7 +141,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   };
   const people = new PopulationIndex(buildPopulation(options.extraHouseholds ?? 8));
   const hotich = createHotich(ctx, options.hotich);
-  const vneid = createVneid(ctx, people);
+  const vneid = createVneid(ctx, people, options.partB);
+  const sectorDocuments = demoSectorDocuments();
   const dvclt = createDvclt(ctx, options.dvclt);
   const molisa = molisaRouter(ctx, options.molisa, (card) => people.byCard(card));
 
@@ -137,6 +179,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use('/vneid', vneid.router);
   app.use('/tinh/mcdt', provincialRouter(ctx, 'mcdt'));
   app.use('/tinh/dvc', provincialRouter(ctx, 'dvc'));
+  app.use('/tinh/csdlcn', sectorDatabaseRouter(ctx, sectorDocuments));
 
   // ---- /__sandbox: index, received logs, controls ------------------------------------------------
   app.get('/__sandbox', (req: Request, res: Response) => {
@@ -145,6 +188,34 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use('/__sandbox/hotich', hotich.control);
   app.use('/__sandbox/vneid', vneid.control);
   app.use('/__sandbox/dvclt', dvclt.control);
+  // Part B §IV, played by the sandbox: a document changes in the sector database, which sends the change
+  // to the identification system through the gateway (the sector database is a consumer of the gateway).
+  app.post('/__sandbox/csdlcn/giayTo', express.json(), async (req: Request, res: Response) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const held = typeof b.soDinhDanh === 'string' ? sectorDocuments.get(b.soDinhDanh) : undefined;
+    const doc = held?.find((d) => d.loaiGiayTo === b.loaiGiayTo);
+    if (!doc) return void res.status(404).json({ error: 'CSDL chuyên ngành không có giấy tờ này của công dân' });
+    for (const key of ['soGiayTo', 'ngayCap', 'noiCap', 'ngayHetHan'] as const) {
+      const value = (b.thayDoi as Record<string, unknown> | undefined)?.[key];
+      if (typeof value === 'string' || (key === 'ngayHetHan' && value === null)) doc[key] = value as string;
+    }
+    const base = options.partB?.gatewayUrl?.();
+    if (!base) return void res.json({ giayTo: doc, sent: false });
+    try {
+      const sent = await fetch(`${base}${DOCUMENT_UPDATE_PATH}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': options.partB?.sectorDatabaseApiKey ?? DEMO_SECTOR_DB_KEY,
+        },
+        body: JSON.stringify({ soDinhDanh: b.soDinhDanh, giayTo: doc }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      res.json({ giayTo: doc, sent: true, status: sent.status, body: (await sent.json()) as unknown });
+    } catch (err) {
+      res.status(502).json({ giayTo: doc, sent: false, error: `Không gọi được cổng: ${(err as Error).message}` });
+    }
+  });
   app.get('/__sandbox/population', (_req, res) => {
     res.json(people.population);
   });
@@ -241,7 +312,22 @@ function describe(
         },
         credentials: credentials.vneid,
         demoQrIds: DEMO_QR,
-        control: ['POST /__sandbox/vneid/qr', 'POST /__sandbox/vneid/qr/{qrID}/consent', 'GET /__sandbox/vneid/qr'],
+        control: [
+          'POST /__sandbox/vneid/qr',
+          'POST /__sandbox/vneid/qr/{qrID}/consent',
+          'GET /__sandbox/vneid/qr',
+          'POST /__sandbox/vneid/yeuCauGiayTo {soDinhDanh, loaiGiayTo?} (part B: asks the sector database through the gateway)',
+          'GET /__sandbox/vneid/giayTo (documents integrated from sector databases)',
+        ],
+        documentUpdate: 'POST /vneid/dinhdanh/1.0/capNhatThongTinGiayTo (NDXP Bearer token; part B §IV)',
+      },
+    },
+    // Stand-ins for provincial systems the national side reaches through the gateway.
+    provincial: {
+      csdlcn: {
+        url: `${base}/tinh/csdlcn`,
+        documentRequest: 'POST /tinh/csdlcn/api/vneid/traCuuGiayTo (part B §III, reached through the gateway)',
+        control: ['POST /__sandbox/csdlcn/giayTo {soDinhDanh, loaiGiayTo, thayDoi} (a change, pushed to VNeID)'],
       },
     },
     demoCitizens: Object.entries(DEMO_IDS).map(([, id]) => {

@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SandboxContext } from './context.ts';
 
 /**
@@ -100,4 +100,93 @@ function provincialRecordProblem(body: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A citizen's document held by a provincial sector database (seed 001 part B). Sandbox data only. */
+export interface SectorDocument {
+  /** ASSUMPTION: the seed gives no field list for part B; these names follow the QR answer's style. */
+  loaiGiayTo: string;
+  soGiayTo: string;
+  ngayCap: string;
+  noiCap: string;
+  ngayHetHan: string | null;
+}
+
+/** The sandbox sector database's documents: two kinds a provincial department keeps (sandbox-only codes). */
+export const SECTOR_DOCUMENT_TYPES = {
+  GCN_QSDD: 'Giấy chứng nhận quyền sử dụng đất (Sở Tài nguyên và Môi trường)',
+  CCHN_Y: 'Chứng chỉ hành nghề khám bệnh, chữa bệnh (Sở Y tế)',
+} as const;
+
+const PERSONAL_ID = /^[0-9]{12}$/;
+
+/**
+ * A provincial sector database (CSDL chuyên ngành, seed 001 part B §III) under `/tinh/csdlcn`: the
+ * identification system, through NDXP and the gateway, asks it for a citizen's documents (B2–B4).
+ *   POST /tinh/csdlcn/api/vneid/traCuuGiayTo  {soDinhDanh, loaiGiayTo?, soGiayTo?}
+ *     -> {responseCode: '200', responseMessage, data: {soDinhDanh, giayTo: [...]}}, or, when the
+ *        information is not correct, {responseCode: '404' | '409', responseMessage: <the reason>, data: null} (B4).
+ * It refuses what a real database would: a body that is not JSON, an ID that is not 12 digits, a document
+ * type it does not keep. `documents` is shared with the sandbox control, which changes a document so the
+ * change can be pushed to the identification system (§IV).
+ */
+export function sectorDatabaseRouter(ctx: SandboxContext, documents: Map<string, SectorDocument[]>): Router {
+  const system = 'csdlcn';
+  const router = express.Router();
+  router.use(express.json({ limit: '1mb' }));
+  router.post('/api/vneid/traCuuGiayTo', (req, res) => {
+    const reply = (status: number, body: unknown) => {
+      ctx.received.record(system, {
+        method: req.method,
+        path: req.originalUrl,
+        operation: 'traCuuGiayTo',
+        client: null,
+        body: req.body ?? null,
+        response: { status, body },
+      });
+      res.status(status).json(body);
+    };
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b.soDinhDanh !== 'string' || !PERSONAL_ID.test(b.soDinhDanh)) {
+      return reply(400, { responseCode: '400', responseMessage: 'soDinhDanh phải gồm đúng 12 chữ số', data: null });
+    }
+    if (b.loaiGiayTo !== undefined && !Object.hasOwn(SECTOR_DOCUMENT_TYPES, String(b.loaiGiayTo))) {
+      return reply(400, {
+        responseCode: '400',
+        responseMessage: `CSDL không quản lý loại giấy tờ này; chỉ: ${Object.keys(SECTOR_DOCUMENT_TYPES).join(', ')}`,
+        data: null,
+      });
+    }
+    const held = (documents.get(b.soDinhDanh) ?? []).filter(
+      (d) => b.loaiGiayTo === undefined || d.loaiGiayTo === b.loaiGiayTo,
+    );
+    // B4: "information not correct": the reason is given back, so the citizen can see why in the app.
+    if (held.length === 0) {
+      return reply(200, {
+        responseCode: '404',
+        responseMessage: 'Không có giấy tờ của công dân này trong CSDL chuyên ngành',
+        data: null,
+      });
+    }
+    if (typeof b.soGiayTo === 'string' && !held.some((d) => d.soGiayTo === b.soGiayTo)) {
+      return reply(200, {
+        responseCode: '409',
+        responseMessage: 'Số giấy tờ công dân nhập không khớp với CSDL chuyên ngành',
+        data: null,
+      });
+    }
+    const found = typeof b.soGiayTo === 'string' ? held.filter((d) => d.soGiayTo === b.soGiayTo) : held;
+    reply(200, {
+      responseCode: '200',
+      responseMessage: 'Thành công',
+      data: { soDinhDanh: b.soDinhDanh, giayTo: found },
+    });
+  });
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    res
+      .status(400)
+      .json({ responseCode: '400', responseMessage: 'Dữ liệu gửi lên không phải JSON hợp lệ', data: null });
+  });
+  return router;
 }

@@ -48,6 +48,8 @@ export const DEMO_QR = {
 } as const;
 
 const ISSUER_PATH = '/vneid';
+/** ASSUMPTION: the shipped inbound route of part B §III (config/routes/vneid.yaml); the seed gives no path. */
+const DOCUMENT_REQUEST_PATH = '/csdlcn/vneid/traCuuGiayTo';
 const TOKEN_PATH = '/api/idp/auth/realms/citizen/protocol/openid-connect/token';
 const USERINFO_PATH = '/api/idp/third-party/userinfo';
 const LOGOUT_PATH = '/api/idp/sso/logout';
@@ -68,8 +70,27 @@ function hasVneidAccount(c: Citizen | undefined): c is Citizen {
   return c !== undefined && c.tinhTrang === 'CON_SONG' && c.mucDinhDanh > 0;
 }
 
+/**
+ * Where the sandbox's identification system reaches the province for part B (seed 001 §III): the
+ * gateway's inbound route, called with the key of the national side's consumer.
+ */
+export interface VneidPartBOptions {
+  /** The gateway's base URL (known once it listens); undefined = the part B caller is not available. */
+  gatewayUrl?: () => string | undefined;
+  /** ASSUMPTION: the route path of the shipped config (config/routes/vneid.yaml); the seed gives none. */
+  documentRequestPath?: string;
+  /** The API key of consumer `vneid-ndxp` (the sandbox default of config/consumers.yaml). */
+  apiKey?: string;
+}
+
+/** The sandbox key of the national side calling in (config/consumers.yaml, `vneid-ndxp`). Sandbox only. */
+export const DEMO_VNEID_INBOUND_KEY = 'lgsp-demo-vneid-inbound-2026';
+
+/** A document the identification system integrated from a sector database (part B, B5), by citizen. */
+type IntegratedDocuments = Map<string, Record<string, unknown>[]>;
+
 /** The VNeID router (mounted at `/vneid`), its sandbox control router, and its signing key's JWKS. */
-export function createVneid(ctx: SandboxContext, people: PopulationIndex) {
+export function createVneid(ctx: SandboxContext, people: PopulationIndex, partB: VneidPartBOptions = {}) {
   const system = 'vneid';
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const kid = `vneid-sandbox-${randomBytes(4).toString('hex')}`;
@@ -168,6 +189,46 @@ export function createVneid(ctx: SandboxContext, people: PopulationIndex) {
         .setIssuedAt(Math.floor(ctx.clock.now() / 1000))
         .sign(privateKey);
       reply(200, { responseCode: '200', responseMessage: 'Thành công', data, signedData });
+    },
+  );
+
+  // ---- Part B: documents from provincial sector databases ----------------------------------------------
+  // B5 of §III: what the sector databases returned, kept per citizen; §IV B2–B3: an update is checked
+  // against it (a document never integrated cannot be "changed") and applied.
+  const integrated: IntegratedDocuments = new Map();
+  router.post(
+    '/dinhdanh/1.0/capNhatThongTinGiayTo',
+    requireBearer(ctx, system, ['ndxp'], qrReject),
+    (req: Request, res: Response) => {
+      const reply = (status: number, body: unknown) =>
+        answer(ctx, system, 'capNhatThongTinGiayTo', req, res, status, body, (res.locals.client as string) ?? null);
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const doc = b.giayTo as Record<string, unknown> | undefined;
+      if (typeof b.soDinhDanh !== 'string' || !/^[0-9]{12}$/.test(b.soDinhDanh)) {
+        return reply(400, { responseCode: '400', responseMessage: 'soDinhDanh phải gồm đúng 12 chữ số' });
+      }
+      if (
+        doc === null ||
+        typeof doc !== 'object' ||
+        typeof doc.loaiGiayTo !== 'string' ||
+        typeof doc.soGiayTo !== 'string' ||
+        doc.soGiayTo.trim() === ''
+      ) {
+        return reply(400, { responseCode: '400', responseMessage: 'Thiếu giayTo.loaiGiayTo hoặc giayTo.soGiayTo' });
+      }
+      if (!hasVneidAccount(people.byId(b.soDinhDanh))) {
+        return reply(200, { responseCode: '404', responseMessage: 'Công dân không có tài khoản định danh điện tử' });
+      }
+      const held = integrated.get(b.soDinhDanh) ?? [];
+      const at = held.findIndex((d) => d.loaiGiayTo === doc.loaiGiayTo);
+      if (at === -1) {
+        return reply(200, {
+          responseCode: '404',
+          responseMessage: 'Giấy tờ này chưa được tích hợp vào tài khoản định danh: không có gì để cập nhật',
+        });
+      }
+      held[at] = { ...held[at], ...doc };
+      reply(200, { responseCode: '200', responseMessage: 'Đã cập nhật thông tin giấy tờ' });
     },
   );
 
@@ -388,5 +449,58 @@ export function createVneid(ctx: SandboxContext, people: PopulationIndex) {
     res.json({ ...qr, expired: expired(qr) });
   });
 
+  // Part B §III, played by the sandbox: "the identification system asks a sector database" through the
+  // gateway's inbound route, as NDXP would deliver it, and keeps what comes back (B5).
+  control.post('/yeuCauGiayTo', async (req: Request, res: Response) => {
+    const base = partB.gatewayUrl?.();
+    if (!base) return void res.status(503).json({ error: 'Sandbox không biết địa chỉ của cổng (gatewayUrl)' });
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const soDinhDanh = typeof b.soDinhDanh === 'string' ? b.soDinhDanh : DEMO_IDS.nguyenVanMinh;
+    if (!hasVneidAccount(people.byId(soDinhDanh))) {
+      return void res.status(400).json({ error: 'Công dân không có tài khoản định danh điện tử' });
+    }
+    const body = { soDinhDanh, ...pick(b, ['loaiGiayTo', 'soGiayTo']) };
+    let status: number;
+    let answered: unknown;
+    try {
+      const sent = await fetch(`${base}${partB.documentRequestPath ?? DOCUMENT_REQUEST_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': partB.apiKey ?? DEMO_VNEID_INBOUND_KEY },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      status = sent.status;
+      const text = await sent.text();
+      try {
+        answered = JSON.parse(text);
+      } catch {
+        answered = text.slice(0, 2000);
+      }
+    } catch (err) {
+      return void res.status(502).json({ error: `Không gọi được cổng: ${(err as Error).message}` });
+    }
+    const result = answered as { responseCode?: unknown; data?: { giayTo?: unknown } } | null;
+    if (status === 200 && result?.responseCode === '200' && Array.isArray(result.data?.giayTo)) {
+      const docs = result.data.giayTo.filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object');
+      const held = integrated.get(soDinhDanh) ?? [];
+      for (const doc of docs) {
+        const at = held.findIndex((d) => d.loaiGiayTo === doc.loaiGiayTo);
+        if (at === -1) held.push({ ...doc });
+        else held[at] = { ...doc };
+      }
+      integrated.set(soDinhDanh, held);
+    }
+    res.json({ status, body: answered });
+  });
+  control.get('/giayTo', (_req, res) => {
+    res.json(Object.fromEntries(integrated));
+  });
+
   return { router, control, jwks };
+}
+
+function pick(from: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (typeof from[key] === 'string') out[key] = from[key];
+  return out;
 }

@@ -18,7 +18,9 @@ export function shippedConfigEnv(sandboxUrl: string, auditDir: string): Record<s
   env.UPSTREAM_MOLISA_TOKEN_URL = `${sandboxUrl}/vdxp/molisa/api/v1/Service/GetToken`;
   env.UPSTREAM_DVCLT_URL = `${sandboxUrl}/vdxp/dvclt`;
   env.UPSTREAM_VNEID_SSO_URL = env.UPSTREAM_VNEID_IDP_URL = `${sandboxUrl}/vneid`;
+  env.UPSTREAM_VNEID_JWKS_URL = `${sandboxUrl}/vneid/.well-known/jwks.json`;
   env.UPSTREAM_MCDT_URL = `${sandboxUrl}/tinh/mcdt`;
   env.UPSTREAM_DVC_URL = `${sandboxUrl}/tinh/dvc`;
+  env.UPSTREAM_CSDLCN_URL = `${sandboxUrl}/tinh/csdlcn`;
   return env;
 }

@@ -11,6 +11,7 @@ import { parseGuarded, readAnswer, type ParsedAnswer } from '../parse-json.ts';
 import { isJsonContentType } from '../read-body.ts';
 import { describeFault } from './faults.ts';
 import { declaredLength } from './send.ts';
+import { verifySignedAnswer } from '../../upstream/answer-signature.ts';
 
 /** Largest answer read whole only for a credential that looks for its "token expired" signal in bodies. */
 const SNIFF_LIMIT = 256 * 1024;
@@ -28,15 +29,20 @@ export function respond(ex: Exchange, answer: UpstreamResponse, replayable: bool
   const { route, call, masker } = ex;
   const { credentials } = route.upstream;
   const head = call.method === 'HEAD'; // no body to read; its Content-Length is the GET's: relayed as is
-  const sniffable =
+  // Read whole when small enough: for a credential that looks for its "token expired" signal in bodies, and
+  // for `audit.answerSubjectFields` on a route that maps nothing (issue 16.6: read for its keys, relayed
+  // byte for byte; a larger or chunked answer is relayed unread). Checked only when one of them asks.
+  const small =
     !head &&
-    credentials.inspectsBody === true &&
+    (credentials.inspectsBody === true || route.auditsAnswer === true) &&
     isJsonContentType(answer.headers['content-type']) &&
     !answer.headers['content-encoding'] &&
     Number(answer.headers['content-length'] ?? NaN) <= SNIFF_LIMIT;
+  const sniffable = small && credentials.inspectsBody === true;
+  const audited = small && route.auditsAnswer === true && !ex.xml;
   // An answer compressed although identity was asked for is read and decoded, so it can be searched.
   const coding = masker && !head ? compressedCoding(answer.headers['content-encoding']) : undefined;
-  if ((!responseStage(ex) || head) && !sniffable && coding === undefined) {
+  if (((!responseStage(ex) && !route.signature) || head) && !sniffable && !audited && coding === undefined) {
     if (replayable && credentials.isTokenRejected(answer.statusCode, undefined)) {
       credentials.invalidate(call);
       answer.discard();
@@ -90,19 +96,26 @@ async function respondRead(
   const status = answer.statusCode;
   let parsed: ParsedAnswer | undefined;
   const stage = responseStage(ex);
-  if (stage && buf.length > 0) {
+  if ((stage || route.signature || (route.auditsAnswer && !ex.xml)) && buf.length > 0) {
     // Decoded (and awaited) only when the labels say the bytes are not plain UTF-8; an answer decoded for
     // the masker already (compressed though identity was asked for) is not decoded twice.
     const labels = coding ? { ...answer.headers, 'content-encoding': undefined } : answer.headers;
     const plain = isPlainUtf8(labels) ? buf : await decodeAnswer(ex, labels, buf);
     parsed = plain instanceof GatewayError ? { ok: false, error: plain } : readAnswer(ex, plain);
   }
-  const value = parsed?.ok ? parsed.value : undefined;
+  let value = parsed?.ok ? parsed.value : undefined;
   if (replayable && upstream.credentials.isTokenRejected(status, value ?? buf)) {
     upstream.credentials.invalidate(call);
     return 'replay';
   }
-  const adapts = stage !== undefined && status >= 200 && status < 300;
+  const ok = status >= 200 && status < 300;
+  const adapts = stage !== undefined && ok;
+  // A signed route's success must be read (report mode or not): unread, it would be relayed unchecked.
+  if (route.signature && ok && parsed !== undefined && !parsed.ok) throw parsed.error;
+  // Any answer holding data is checked, whatever its status: a forged error answer must not carry data either.
+  if (route.signature && parsed?.ok) {
+    value = await verifySignedAnswer(value, route.signature.spec, route.signature.verifier, upstream.id);
+  }
   if (adapts && parsed !== undefined && !parsed.ok) {
     if (stage?.mode === 'enforce') throw parsed.error;
     ctx.logger.warn('response not mapped (report mode)', {
@@ -111,7 +124,14 @@ async function respondRead(
       error: parsed.error.message,
     });
   }
-  const outBody = adapts && parsed?.ok ? adaptAnswer(ex, parsed.value, parsed.rawNumbers) : undefined;
+  const outBody =
+    adapts && parsed?.ok
+      ? adaptAnswer(ex, value, parsed.rawNumbers)
+      : route.signature && parsed?.ok
+        ? value
+        : undefined;
+  if (outBody !== undefined) ex.record.answer = outBody;
+  else if (route.auditsAnswer && ok && parsed?.ok) ex.record.answer = value;
   const payload = outBody === undefined ? buf : Buffer.from(JSON.stringify(outBody));
   masker?.maskInPlace(payload);
   const headers = relayableResponseHeaders(answer.headers);

@@ -28,9 +28,21 @@ function productionEnv(dir: string): Record<string, string> {
     LGSP_AUDIT_HMAC_KEY: 'x'.repeat(40),
     LGSP_AUDIT_DIR: path.join(dir, 'audit'),
   };
-  for (const id of ['MCDT', 'DVC', 'HOTICH_INBOUND', 'MOLISA_INBOUND', 'DVCLT_INBOUND'])
+  for (const id of ['MCDT', 'DVC', 'HOTICH_INBOUND', 'MOLISA_INBOUND', 'DVCLT_INBOUND', 'VNEID_INBOUND', 'CSDLCN'])
     env[`LGSP_${id}_KEY_SHA256`] = createHash('sha256').update(id).digest('hex');
-  for (const id of ['NDXP', 'VDXP', 'VNEID', 'VNEID_SSO', 'VNEID_IDP', 'HOTICH', 'MOLISA', 'DVCLT', 'MCDT', 'DVC']) {
+  for (const id of [
+    'NDXP',
+    'VDXP',
+    'VNEID',
+    'VNEID_SSO',
+    'VNEID_IDP',
+    'HOTICH',
+    'MOLISA',
+    'DVCLT',
+    'MCDT',
+    'DVC',
+    'CSDLCN',
+  ]) {
     env[`UPSTREAM_${id}_URL`] = `https://${id.toLowerCase()}.example.gov.vn/api`;
   }
   for (const id of ['NDXP', 'VDXP', 'VNEID', 'HOTICH', 'MOLISA'])
@@ -44,6 +56,7 @@ function productionEnv(dir: string): Record<string, string> {
     UPSTREAM_VNEID_SSO_CLIENT_SECRET: 'secret',
     UPSTREAM_MOLISA_USERNAME: 'user',
     UPSTREAM_MOLISA_PASSWORD: 'password',
+    UPSTREAM_VNEID_JWKS_URL: 'https://vneid.example.gov.vn/.well-known/jwks.json',
   });
   return env;
 }

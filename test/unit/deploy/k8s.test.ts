@@ -162,7 +162,7 @@ describe('deploy: Kubernetes manifests', () => {
       });
       expect(run.status, run.stderr).to.equal(0);
       // The same route table as the shipped sandbox config (config/): every route, every upstream.
-      expect(run.stdout).to.match(/valid \(27 routes, 10 upstreams/);
+      expect(run.stdout).to.match(/valid \(29 routes, 11 upstreams/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

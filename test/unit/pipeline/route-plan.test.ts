@@ -24,6 +24,8 @@ describe('route plan: compiled once per route at load', () => {
     // A request stage wins over a form credential: the body is JSON to map and validate.
     expect(plan({ hasRequestStage: true, credentialBodyNeed: 'form' }).body).to.equal('json');
     expect(plan().body).to.equal('pass');
+    // Issue 16.2: a signed answer is read and checked; a streamed call's answer would pass unchecked.
+    expect(plan({ verifiesAnswer: true, hasResponseStage: true }).body).to.equal('json');
   });
 
   it('limits, timeout, answer reading and cookie policy are read from config once, and the plan is frozen', () => {

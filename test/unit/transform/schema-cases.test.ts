@@ -60,6 +60,15 @@ describe('schema valid samples', () => {
       },
     ],
     ['vneid/qr-lookup.response.json', { responseCode: '01', responseMessage: 'QR không đúng', data: null }],
+    // Issue 16.2: the fields returned depend on the services the department registered (seed 001 §5.2).
+    [
+      'vneid/qr-lookup.response.json',
+      { responseCode: '200', responseMessage: 'OK', data: { soDinhDanh: '001099012345', hoVaTen: 'Nguyễn Văn An' } },
+    ],
+    [
+      'vneid/qr-lookup.response.json',
+      { responseCode: '200', responseMessage: 'OK', data: { noiThuongTru: `Thôn Đông, ${'x'.repeat(102)}` } },
+    ],
     [
       'vneid/userinfo.response.json',
       { SoDinhDanh: '001099012345', HoVaTen: 'A', NgayThangNamSinh: '20000229', LoaiTaiKhoan: '1' },
