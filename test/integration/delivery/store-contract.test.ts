@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { openSqliteDeliveryStore } from '../../../src/delivery/sqlite-store.ts';
-import type { Delivery, DeliveryStore, NewDelivery } from '../../../src/delivery/store.ts';
+import type { DeliveryStore, NewDelivery } from '../../../src/delivery/store.ts';
 import { newDelivery, T0 } from '../../helpers/deliveries.ts';
 
 /**
