@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { openPostgresDeliveryStore } from '../../../src/delivery/postgres-store.ts';
 import { openSqliteDeliveryStore } from '../../../src/delivery/sqlite-store.ts';
 import type { DeliveryStore, NewDelivery } from '../../../src/delivery/store.ts';
 import { newDelivery, T0 } from '../../helpers/deliveries.ts';
+import { usePostgres } from '../../helpers/postgres.ts';
 
 /**
  * The delivery store's contract (src/delivery/store.ts), written once and run against every engine
@@ -632,4 +634,24 @@ describe('delivery store contract: SQLite (node:sqlite)', () => {
   deliveryStoreContract(() => ({
     open: async () => openSqliteDeliveryStore({ path: path.join(dir, 'data', 'deliveries.db') }),
   }));
+});
+
+describe('delivery store contract: PostgreSQL (postgres.js, FOR UPDATE SKIP LOCKED)', () => {
+  const server = usePostgres();
+  let schema: string;
+  // A schema of its own per test (dropped after it): the tests never see each other's rows.
+  beforeEach(() => {
+    schema = `lgsp_test_${randomBytes(6).toString('hex')}`;
+  });
+  deliveryStoreContract(() => ({
+    open: () => openPostgresDeliveryStore({ url: server().url, schema, poolMax: 4 }),
+  }));
+  afterEach(async () => {
+    const admin = server().admin();
+    try {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await admin.end();
+    }
+  });
 });
