@@ -405,7 +405,9 @@ class PostgresDeliveryStore implements DeliveryStore {
 
   async retry(id: string, now: number): Promise<boolean> {
     const rows = await this.#query()(
-      `UPDATE ${this.#t} SET state = 'queued', next_attempt_at = $1, updated_at = $1
+      `UPDATE ${this.#t}
+          SET expires_at = CASE WHEN state = 'dead' THEN $1 + (expires_at - created_at) ELSE expires_at END,
+              state = 'queued', next_attempt_at = $1, updated_at = $1
         WHERE id = $2 AND state IN ('dead', 'queued') AND sealed IS NOT NULL
         RETURNING 1 AS done`,
       [now, id],

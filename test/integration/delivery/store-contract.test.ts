@@ -352,6 +352,9 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
         state: 'queued',
         nextAttemptAt: T0 + 100,
         updatedAt: T0 + 100,
+        // a fresh lifetime as long as its first (one dead of age would die again unsent); attempts kept
+        expiresAt: T0 + 100 + DAY,
+        attempts: 1,
       });
       expect(ids(await store.claimDue(T0 + 100, claimOptions('gw-1', { upstreamIds: ['molisa'] })))).to.deep.equal([
         dead.id,
@@ -362,6 +365,13 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
       expect(await ops.retry('no-such-id', T0 + 100)).to.equal(false);
       expect(await ops.drop('no-such-id', T0 + 100)).to.equal(false);
 
+      // a queued one: due now, its lifetime unchanged
+      expect(await ops.retry(queued.id, T0 + 150)).to.equal(true);
+      expect(await store.get(queued.id)).to.deep.include({
+        state: 'queued',
+        nextAttemptAt: T0 + 150,
+        expiresAt: T0 + DAY,
+      });
       expect(await ops.drop(queued.id, T0 + 200)).to.equal(true);
       expect(await store.get(queued.id)).to.deep.include({ state: 'dropped', sealed: null, updatedAt: T0 + 200 });
       expect(await ops.retry(queued.id, T0 + 300)).to.equal(false);
