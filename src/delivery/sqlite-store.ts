@@ -74,8 +74,9 @@ const MIGRATIONS: readonly string[] = [
    );
    -- the business key's sequence: ordering, duplicates, latest()
    CREATE INDEX deliveries_key ON deliveries (route_group, order_key, seq);
-   -- the claim's scan: work that may be due
-   CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at) WHERE state IN ('queued', 'in_flight');
+   -- the claim's walks, in enqueue order: queued work, and claims whose lease may have run out
+   CREATE INDEX deliveries_queued_seq ON deliveries (seq) WHERE state = 'queued';
+   CREATE INDEX deliveries_in_flight_seq ON deliveries (seq) WHERE state = 'in_flight';
    CREATE INDEX deliveries_state_updated ON deliveries (state, updated_at);
    CREATE INDEX deliveries_created ON deliveries (created_at);`,
 ];
@@ -253,25 +254,44 @@ class SqliteDeliveryStore implements DeliveryStore {
     if (options.limit <= 0 || options.upstreamIds?.length === 0) return [];
     const upstreams = options.upstreamIds ? [...new Set(options.upstreamIds)] : [];
     const upstreamFilter = upstreams.length ? `AND d.upstream_id IN (${upstreams.map(() => '?').join(', ')})` : '';
+    // The candidates are the heads of their keys' sequences (no earlier queued or in-flight delivery of the
+    // same (route_group, order_key)), so two deliveries of one key are never in flight together.
+    const head = `(d.order_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM deliveries e
+         WHERE e.route_group = d.route_group AND e.order_key = d.order_key AND e.seq < d.seq
+           AND e.state IN (${stateList(PENDING_STATES)})))`;
+    // Each branch walks its state's rows in enqueue order and stops at the limit: after an outage, with a
+    // backlog of 20,000 due deliveries, a claim reads a few dozen rows (0.4 ms) instead of checking and
+    // sorting them all (240 ms with one range index per branch).
     const rows = immediate(this.#db, () =>
-      // One statement under the write lock: the candidates are the heads of their keys' sequences (no
-      // earlier queued or in-flight delivery of the same (route_group, order_key)), so two deliveries of one
-      // key are never in flight together.
+      // One statement under the write lock.
       this.#sql(
         `UPDATE deliveries
             SET state = 'in_flight', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
           WHERE seq IN (
-            SELECT d.seq FROM deliveries d
-             WHERE ((d.state = 'queued' AND d.next_attempt_at <= ?) OR (d.state = 'in_flight' AND d.lease_until <= ?))
-               ${upstreamFilter}
-               AND (d.order_key IS NULL OR NOT EXISTS (
-                     SELECT 1 FROM deliveries e
-                      WHERE e.route_group = d.route_group AND e.order_key = d.order_key AND e.seq < d.seq
-                        AND e.state IN (${stateList(PENDING_STATES)})))
-             ORDER BY d.seq
-             LIMIT ?)
+            SELECT seq FROM (
+              SELECT d.seq FROM deliveries d INDEXED BY deliveries_queued_seq
+               WHERE d.state = 'queued' AND d.next_attempt_at <= ? ${upstreamFilter} AND ${head}
+               ORDER BY d.seq LIMIT ?)
+            UNION ALL
+            SELECT seq FROM (
+              SELECT d.seq FROM deliveries d INDEXED BY deliveries_in_flight_seq
+               WHERE d.state = 'in_flight' AND d.lease_until <= ? ${upstreamFilter} AND ${head}
+               ORDER BY d.seq LIMIT ?)
+            ORDER BY seq LIMIT ?)
           RETURNING ${COLUMNS}, seq`,
-      ).all(options.owner, now + options.leaseMs, now, now, now, ...upstreams, options.limit),
+      ).all(
+        options.owner,
+        now + options.leaseMs,
+        now,
+        now,
+        ...upstreams,
+        options.limit,
+        now,
+        ...upstreams,
+        options.limit,
+        options.limit,
+      ),
     ) as Row[];
     // RETURNING gives no order: in enqueue order, as they were picked.
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(rowToDelivery);
