@@ -154,8 +154,12 @@ async function migrate(sql: postgres.Sql, schema: string): Promise<void> {
   await sql.begin(async (tx) => {
     // Replicas starting together: one migrates, the others wait and find it done.
     await tx.unsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`lgsp-delivery-migrate:${schema}`]);
-    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await tx.unsafe(`CREATE TABLE IF NOT EXISTS "${schema}".schema_version (version integer NOT NULL)`);
+    // Up to date: no DDL at all, so a database user with only USAGE and row privileges can run the gateway.
+    const [found] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS present`, [`"${schema}".schema_version`]);
+    if (!found.present) {
+      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await tx.unsafe(`CREATE TABLE "${schema}".schema_version (version integer NOT NULL)`);
+    }
     const [row] = await tx.unsafe(`SELECT max(version) AS version FROM "${schema}".schema_version`);
     const version = Number(row?.version ?? 0);
     if (version > all.length)
