@@ -79,6 +79,21 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX deliveries_in_flight_seq ON deliveries (seq) WHERE state = 'in_flight';
    CREATE INDEX deliveries_state_updated ON deliveries (state, updated_at);
    CREATE INDEX deliveries_created ON deliveries (created_at);`,
+  // counts() without counting: the ledger grows by every push (millions of rows in a year) and the
+  // metrics ask for the counts at every scrape, on the event loop (DatabaseSync). Kept by triggers in the
+  // writing transaction; writes are serialised anyway, so one counter row per state costs no contention.
+  `CREATE TABLE delivery_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO delivery_counts (state, n) SELECT state, count(*) FROM deliveries GROUP BY state;
+   CREATE TRIGGER deliveries_counted_insert AFTER INSERT ON deliveries BEGIN
+     INSERT INTO delivery_counts (state, n) VALUES (NEW.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1;
+   END;
+   CREATE TRIGGER deliveries_counted_update AFTER UPDATE OF state ON deliveries WHEN OLD.state <> NEW.state BEGIN
+     UPDATE delivery_counts SET n = n - 1 WHERE state = OLD.state;
+     INSERT INTO delivery_counts (state, n) VALUES (NEW.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1;
+   END;
+   CREATE TRIGGER deliveries_counted_delete AFTER DELETE ON deliveries BEGIN
+     UPDATE delivery_counts SET n = n - 1 WHERE state = OLD.state;
+   END;`,
 ];
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -385,7 +400,7 @@ class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async counts(): Promise<DeliveryCounts> {
-    const rows = this.#sql('SELECT state, count(*) AS n FROM deliveries GROUP BY state').all() as {
+    const rows = this.#sql('SELECT state, n FROM delivery_counts').all() as {
       state: string;
       n: number;
     }[];
