@@ -58,6 +58,11 @@ export interface PostgresStoreOptions {
   readonly poolMax: number;
   /** Seconds to wait for a connection before a call fails. */
   readonly connectTimeoutSeconds?: number;
+  /**
+   * At open, how long to keep trying while the database is not up yet (refused, starting up): compose and
+   * Kubernetes may start the gateway first. Default 0: one try.
+   */
+  readonly startupWaitMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -139,13 +144,26 @@ export async function openPostgresDeliveryStore(options: PostgresStoreOptions): 
   } catch (err) {
     throw new Error(`the delivery store at ${where} could not be configured: ${scrub(err, options.url)}`);
   }
-  try {
-    await migrate(sql, options.schema);
-  } catch (err) {
-    await sql.end({ timeout: 1 }).catch(() => {});
-    throw new Error(`the delivery store at ${where} could not be opened: ${scrub(err, options.url)}`);
+  const giveUpAt = Date.now() + (options.startupWaitMs ?? 0);
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      await migrate(sql, options.schema);
+      return new PostgresDeliveryStore(sql, options.schema);
+    } catch (err) {
+      if (!notUpYet(err) || Date.now() + wait > giveUpAt) {
+        await sql.end({ timeout: 1 }).catch(() => {});
+        throw new Error(`the delivery store at ${where} could not be opened: ${scrub(err, options.url)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
-  return new PostgresDeliveryStore(sql, options.schema);
+}
+
+/** A database that is not up yet (worth another try at start), as opposed to one that refuses us. */
+function notUpYet(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  // 57P03 cannot_connect_now: "the database system is starting up"
+  return ['ECONNREFUSED', 'ECONNRESET', 'EAI_AGAIN', 'ENOTFOUND', 'CONNECT_TIMEOUT', '57P03'].includes(String(code));
 }
 
 async function migrate(sql: postgres.Sql, schema: string): Promise<void> {

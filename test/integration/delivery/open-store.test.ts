@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -184,6 +185,43 @@ describe('delivery.store: openDeliveryStore on PostgreSQL', () => {
     } finally {
       await admin.unsafe('DROP SCHEMA IF EXISTS lgsp_least CASCADE');
       await admin.unsafe('DROP ROLE IF EXISTS lgsp_gateway_only');
+      await admin.end();
+    }
+  });
+
+  it('waits at start for a database that is not up yet (connections reset), within pool.connectTimeoutMs', async function () {
+    this.timeout(60_000);
+    const target = new URL(server().url);
+    let seen = 0;
+    // In front of the database: the first three connections are reset, as while it starts; then it passes.
+    const proxy = net.createServer((socket) => {
+      seen += 1;
+      if (seen <= 3) return void socket.resetAndDestroy();
+      const upstream = net.connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      const end = () => (socket.destroy(), upstream.destroy());
+      socket.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = new URL(server().url);
+    url.port = String((proxy.address() as net.AddressInfo).port);
+    try {
+      const store = await openDeliveryStore(
+        loadStore(
+          dir,
+          'delivery:\n  store: { kind: postgres, url: { env: DB_URL }, schema: lgsp_late, pool: { connectTimeoutMs: 20000 } }\n',
+        ),
+        { configDir: dir, env: { DB_URL: url.href } },
+      );
+      await store.enqueue(newDelivery());
+      expect((await store.counts()).queued).to.equal(1);
+      await store.close();
+      expect(seen).to.be.greaterThan(3);
+    } finally {
+      proxy.close();
+      const admin = server().admin();
+      await admin.unsafe('DROP SCHEMA IF EXISTS lgsp_late CASCADE');
       await admin.end();
     }
   });
