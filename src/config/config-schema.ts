@@ -12,6 +12,7 @@ import {
   SecretRefSchema,
   StringMap,
 } from './consumers-schema.ts';
+import { DeliveryStoreSchema } from './delivery-store-schema.ts';
 
 /**
  * The merged configuration (all YAML files of the config directory together), written once as TypeBox
@@ -325,6 +326,8 @@ export const GatewayConfigSchema = Type.Object(
     upstreams: StringMap(UpstreamSchema, { default: {} }),
     consumers: StringMap(ConsumerSchema, { default: {} }),
     routes: Type.Array(RouteSchema, { default: [] }),
+    /** Durable delivery of one-way pushes (issue 17): `store` here; the engine's keys beside it. */
+    delivery: section({ store: DeliveryStoreSchema }),
   },
   {
     additionalProperties: false,
