@@ -24,6 +24,8 @@ import { buildAddressList } from '../auth/addresses.ts';
 import type { BlockList } from 'node:net';
 import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
 import { RouteTable, type MatchableRoute } from '../routing/route-table.ts';
+import { compileAcceptance, type AcceptanceRule } from '../delivery/acceptance.ts';
+import { compileRouteDelivery, type RouteDelivery } from '../delivery/route-delivery.ts';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
 export interface RuntimeFactories {
@@ -63,6 +65,8 @@ export interface UpstreamRuntime extends UpstreamTarget {
   readonly consumerShare: ConsumerShare;
   /** JSON of the config block: an unchanged upstream keeps its agent and tokens across reloads. */
   readonly key: string;
+  /** How its answer to a push is judged (`delivery:` of the upstream, issue 17). */
+  readonly acceptance: AcceptanceRule;
 }
 
 export interface BodyStage {
@@ -84,6 +88,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
   readonly answer?: (body: unknown) => { status: number; body: unknown };
+  /** Durable delivery, compiled from `delivery:` when the plan's `delivery` is not `none` (issue 17). */
+  readonly delivery?: RouteDelivery;
 }
 
 export interface RuntimeConsumers {
@@ -244,6 +250,7 @@ function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, prev
     credentials,
     stream: createStreamForwarder(target),
     consumerShare: createConsumerShare(id, config.maxSockets, config.consumerShare),
+    acceptance: compileAcceptance(config.delivery),
   };
 }
 
@@ -281,6 +288,7 @@ function buildRoute(
     hasResponseStage: response !== undefined,
     credentialBodyNeed: upstream.credentials.bodyNeed,
   });
+  if (plan.delivery !== 'none') checkDelivery(route, plan, config, path);
   return {
     id: route.id,
     config: route,
@@ -296,7 +304,40 @@ function buildRoute(
     plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
+    delivery:
+      plan.delivery === 'none' ? undefined : compileRouteDelivery(route.delivery!, route.id, upstream.id),
   };
+}
+
+/**
+ * What a stored or recorded push needs, checked at load: a body the gateway holds whole (a streamed body
+ * is gone once sent and cannot be stored), a parsed JSON body to read a business key from, a payload key.
+ */
+function checkDelivery(route: RouteConfig, plan: RoutePlan, config: GatewayConfig, path: (string | number)[]): void {
+  const at = [...path, 'delivery'];
+  if (route.answer) throw new ConfigPathError(at, 'delivery', `route ${route.id} is answered by the gateway: nothing to deliver`);
+  if (plan.delivery === 'queued' && plan.body !== 'json' && plan.body !== 'form') {
+    throw new ConfigPathError(
+      [...at, 'mode'],
+      'delivery',
+      `route ${route.id} cannot queue: its body is passed through (streamed when large), so it cannot be stored; ` +
+        'give it a request stage (mapping or schema) so the body is read, checked and held whole',
+    );
+  }
+  if (route.delivery?.businessKey !== undefined && plan.body !== 'json') {
+    throw new ConfigPathError(
+      [...at, 'businessKey'],
+      'delivery',
+      `route ${route.id} names a business key but its body is not parsed JSON (give it a request stage)`,
+    );
+  }
+  if (config.delivery.encryptionKey === undefined) {
+    throw new ConfigPathError(
+      ['delivery', 'encryptionKey'],
+      'required',
+      `route ${route.id} has delivery: the stored pushes need delivery.encryptionKey (32 bytes, hex or base64)`,
+    );
+  }
 }
 
 /** The allowed routing-override headers, lower-cased; a name outside that list is a config error. */

@@ -1,0 +1,72 @@
+import type { Env } from '../config/interpolate.ts';
+import { ConfigPathError } from '../config/config-error.ts';
+import { resolveSecretRef } from '../config/secrets.ts';
+import type { Clock, GatewayConfig } from '../config/types.ts';
+import { DeliveryEngine } from '../delivery/engine.ts';
+import { createSealer, parseKey } from '../delivery/seal.ts';
+import type { DeliveryStore } from '../delivery/store.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { AuditTrail } from '../observability/audit.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+
+/** Opens the configured delivery store (`delivery.store`; SQLite by default). */
+export type DeliveryStoreOpener = (config: GatewayConfig, configDir: string) => Promise<DeliveryStore>;
+
+export interface DeliveryEngineDeps {
+  readonly config: GatewayConfig;
+  readonly configDir: string;
+  readonly env: Env;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly audit: AuditTrail;
+  readonly current: () => Runtime;
+  readonly openStore?: DeliveryStoreOpener;
+}
+
+/**
+ * The delivery engine of a gateway whose config has `delivery.encryptionKey` (every route with `delivery:`
+ * needs it; the runtime build refuses one without), with its store opened. Undefined when there is none.
+ * `delivery` is start-only: the key and the store are the process's.
+ */
+export async function createDeliveryEngine(deps: DeliveryEngineDeps): Promise<DeliveryEngine | undefined> {
+  const { config } = deps;
+  const settings = config.delivery;
+  if (settings.encryptionKey === undefined) return undefined;
+  const key = (ref: Parameters<typeof resolveSecretRef>[0], path: (string | number)[]) => {
+    const parsed = parseKey(resolveSecretRef(ref, path, deps.env));
+    if (!parsed)
+      throw new ConfigPathError(path, 'key-strength', 'a delivery key is 32 bytes: 64 hex digits or base64 (openssl rand -hex 32)');
+    return parsed;
+  };
+  const sealer = createSealer(
+    key(settings.encryptionKey, ['delivery', 'encryptionKey']),
+    settings.previousKeys.map((ref, i) => key(ref, ['delivery', 'previousKeys', i])),
+  );
+  if (!deps.openStore) {
+    throw new ConfigPathError(['delivery'], 'unsupported', 'no delivery store is available in this build');
+  }
+  const store = await deps.openStore(config, deps.configDir);
+  const { clock, audit } = deps;
+  return new DeliveryEngine({
+    store,
+    sealer,
+    clock,
+    logger: deps.logger,
+    resolveRoute: (id) => deps.current().routeList.find((route) => route.id === id),
+    deliveryRoutes: () => deps.current().routeList.filter((route) => route.delivery !== undefined),
+    worker: settings.worker,
+    circuit: settings.circuit,
+    audit: (line) =>
+      audit.record({
+        time: new Date(clock.now()).toISOString(),
+        requestId: line.deliveryId,
+        consumer: line.consumer,
+        route: line.route,
+        upstream: line.upstream,
+        method: line.method,
+        status: line.status,
+        durationMs: line.durationMs,
+        delivery: { attempt: line.attempt, outcome: line.outcome },
+      }),
+  });
+}
