@@ -1,5 +1,5 @@
 import type { Env } from '../config/interpolate.ts';
-import { ConfigPathError } from '../config/config-error.ts';
+import { ConfigError, ConfigPathError, formatPath } from '../config/config-error.ts';
 import { resolveSecretRef } from '../config/secrets.ts';
 import type { Clock, GatewayConfig } from '../config/types.ts';
 import { DeliveryEngine } from '../delivery/engine.ts';
@@ -29,13 +29,26 @@ export interface DeliveryEngineDeps {
  * `delivery` is start-only: the key and the store are the process's.
  */
 export async function createDeliveryEngine(deps: DeliveryEngineDeps): Promise<DeliveryEngine | undefined> {
+  try {
+    return await buildEngine(deps);
+  } catch (err) {
+    if (!(err instanceof ConfigPathError)) throw err;
+    throw new ConfigError([{ path: formatPath(err.path), rule: err.rule, message: err.message }]);
+  }
+}
+
+async function buildEngine(deps: DeliveryEngineDeps): Promise<DeliveryEngine | undefined> {
   const { config } = deps;
   const settings = config.delivery;
   if (settings.encryptionKey === undefined) return undefined;
   const key = (ref: Parameters<typeof resolveSecretRef>[0], path: (string | number)[]) => {
     const parsed = parseKey(resolveSecretRef(ref, path, deps.env));
     if (!parsed)
-      throw new ConfigPathError(path, 'key-strength', 'a delivery key is 32 bytes: 64 hex digits or base64 (openssl rand -hex 32)');
+      throw new ConfigPathError(
+        path,
+        'key-strength',
+        'a delivery key is 32 bytes: 64 hex digits or base64 (openssl rand -hex 32)',
+      );
     return parsed;
   };
   const sealer = createSealer(

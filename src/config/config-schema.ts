@@ -96,6 +96,8 @@ export const RouteDeliverySchema = Type.Object(
     group: Type.Optional(Type.String({ minLength: 1 })),
     /** The call's name in the ledger and reports; default the route id. */
     operation: Type.Optional(Type.String({ minLength: 1 })),
+    /** Dot path into the mapped body naming the call per push instead (the civil-status `module`). */
+    operationField: Type.Optional(Type.String({ minLength: 1 })),
     retry: DeliveryRetrySchema,
     /**
      * Compatibility answer (off by default): what the caller gets instead of the 202 "accepted for delivery"

@@ -33,7 +33,8 @@ export function compileAcceptance(config: UpstreamDeliveryConfig): AcceptanceRul
     }
     const reason = describe(status, json, [...acceptedJson, ...refusedJson]);
     if (status === 408 || status === 429) return { judgement: 'retry', reason };
-    if (refusedStatus(status) || refusedJson.some((field) => holds(field, json))) return { judgement: 'refused', reason };
+    if (refusedStatus(status) || refusedJson.some((field) => holds(field, json)))
+      return { judgement: 'refused', reason };
     return { judgement: 'retry', reason };
   };
 }
@@ -63,7 +64,11 @@ function describe(status: number, json: unknown, fields: readonly Field[]): stri
     if (seen.has(path)) continue;
     seen.add(path);
     const value = getPath(json, path);
-    if (typeof value === 'number' || typeof value === 'boolean' || (typeof value === 'string' && /^[\w-]{1,16}$/.test(value)))
+    if (
+      typeof value === 'number' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'string' && /^[\w-]{1,16}$/.test(value))
+    )
       if (!/\d{9,}/.test(String(value))) parts.push(`${path}=${String(value)}`);
   }
   return parts.join(' ');

@@ -85,10 +85,23 @@ export async function attemptDelivery(
         };
       }
       const verdict = upstream.acceptance(answer.statusCode, body);
-      return { ...verdict, status: answer.statusCode, answer: { headers, body }, call, upstreamMs: performance.now() - started };
+      return {
+        ...verdict,
+        status: answer.statusCode,
+        answer: { headers, body },
+        call,
+        upstreamMs: performance.now() - started,
+      };
     } catch (err) {
       const error = err instanceof GatewayError ? err : new GatewayError('GW_INTERNAL', {}, { cause: err });
-      return { judgement: 'retry', status: null, reason: error.code, error, call, upstreamMs: performance.now() - started };
+      return {
+        judgement: 'retry',
+        status: null,
+        reason: error.code,
+        error,
+        call,
+        upstreamMs: performance.now() - started,
+      };
     }
   }
 }

@@ -59,6 +59,7 @@ export class DeliveryEngine {
   readonly #inFlight = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   readonly #reportedMissing = new Set<string>();
+  readonly #wakeTimes = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #ticking = false;
@@ -88,7 +89,7 @@ export class DeliveryEngine {
       orderKey: key === undefined ? null : this.#o.sealer.orderKey(key),
       routeGroup: delivery.group,
       payloadHash: payloadHash(request),
-      operation: delivery.operation,
+      operation: delivery.operationOf?.(body) ?? delivery.operation,
       sealed: delivery.mode === 'queued' ? this.#o.sealer.seal(request) : Buffer.alloc(0),
       createdAt: now,
       expiresAt: now + delivery.retry.maxAgeMs,
@@ -155,6 +156,7 @@ export class DeliveryEngine {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
+    this.#wakeTimes.clear();
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
@@ -164,25 +166,38 @@ export class DeliveryEngine {
     return Object.fromEntries([...this.#circuits].map(([id, c]) => [id, c.state(now)]));
   }
 
-  /** Asks the worker to look at the store at `at` (now when omitted or past); the earliest ask wins. */
+  /**
+   * Asks the worker to look at the store at `at` (now when omitted or past). Every time asked for is kept
+   * until it passes: one timer runs to the earliest, and the next is armed after each look.
+   */
   wake(at = this.#o.clock.now()): void {
     if (this.#stopped) return;
     const now = this.#o.clock.now();
-    if (at <= now) {
-      if (this.#ticking) {
-        this.#again = true;
-        return;
-      }
-      at = now;
+    if (at <= now && this.#ticking) {
+      this.#again = true;
+      return;
     }
-    if (at >= this.#timerAt) return;
+    this.#wakeTimes.add(Math.max(at, now));
+    this.#arm(now);
+  }
+
+  /** One timer, to the earliest wake time asked for. */
+  #arm(now: number): void {
+    let at = Infinity;
+    for (const t of this.#wakeTimes) if (t < at) at = t;
+    if (at === Infinity || at >= this.#timerAt) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      void this.#tick();
-    }, Math.min(at - now, 2 ** 31 - 1));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        const fired = this.#o.clock.now();
+        for (const t of this.#wakeTimes) if (t <= fired) this.#wakeTimes.delete(t);
+        void this.#tick();
+      },
+      Math.min(Math.max(at - now, 0), 2 ** 31 - 1),
+    );
     this.#timer.unref();
   }
 
@@ -219,7 +234,7 @@ export class DeliveryEngine {
       this.#ticking = false;
     }
     // Other replicas queue work too, and leases of a crashed process expire: look again within idleMs.
-    this.wake(this.#again ? now : now + this.#o.worker.idleMs);
+    this.wake(this.#again ? this.#o.clock.now() : now + this.#o.worker.idleMs);
   }
 
   #run(delivery: Delivery): void {
@@ -253,7 +268,12 @@ export class DeliveryEngine {
         });
       }
       const nextAttemptAt = now + this.#o.worker.idleMs;
-      await this.#o.store.reschedule(delivery.id, this.owner, { at: now, status: null, error: 'route not loaded', nextAttemptAt });
+      await this.#o.store.reschedule(delivery.id, this.owner, {
+        at: now,
+        status: null,
+        error: 'route not loaded',
+        nextAttemptAt,
+      });
       return;
     }
     this.#reportedMissing.delete(delivery.routeId);

@@ -127,7 +127,8 @@ export const errorCodes = {
   GW_DELIVERY_DUPLICATE: {
     status: 202,
     hop: 'caller',
-    message: 'Dữ liệu này đã được gửi tới cổng trước đó (mã theo dõi {trackingId}, trạng thái {state}); không chuyển lại lần nữa',
+    message:
+      'Dữ liệu này đã được gửi tới cổng trước đó (mã theo dõi {trackingId}, trạng thái {state}); không chuyển lại lần nữa',
   },
   // The push could not be written durably: nothing was sent, the caller must send again.
   GW_DELIVERY_UNAVAILABLE: {
@@ -141,4 +142,7 @@ export const errorCodes = {
 export type ErrorCode = keyof typeof errorCodes;
 
 /** Codes that are notices, not failures: dialects render them with their own status (202). */
-export const NOTICE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['GW_DELIVERY_ACCEPTED', 'GW_DELIVERY_DUPLICATE']);
+export const NOTICE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'GW_DELIVERY_ACCEPTED',
+  'GW_DELIVERY_DUPLICATE',
+]);

@@ -304,8 +304,7 @@ function buildRoute(
     plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
-    delivery:
-      plan.delivery === 'none' ? undefined : compileRouteDelivery(route.delivery!, route.id, upstream.id),
+    delivery: plan.delivery === 'none' ? undefined : compileRouteDelivery(route.delivery!, route.id, upstream.id),
   };
 }
 
@@ -315,7 +314,8 @@ function buildRoute(
  */
 function checkDelivery(route: RouteConfig, plan: RoutePlan, config: GatewayConfig, path: (string | number)[]): void {
   const at = [...path, 'delivery'];
-  if (route.answer) throw new ConfigPathError(at, 'delivery', `route ${route.id} is answered by the gateway: nothing to deliver`);
+  if (route.answer)
+    throw new ConfigPathError(at, 'delivery', `route ${route.id} is answered by the gateway: nothing to deliver`);
   if (plan.delivery === 'queued' && plan.body !== 'json' && plan.body !== 'form') {
     throw new ConfigPathError(
       [...at, 'mode'],

@@ -31,7 +31,11 @@ export async function deliver(ex: Exchange): Promise<void> {
   try {
     stored = await engine.enqueue(row);
   } catch (err) {
-    ex.ctx.logger.error('delivery store: push not stored', { requestId: ex.requestId, route: route.id, error: (err as Error).message });
+    ex.ctx.logger.error('delivery store: push not stored', {
+      requestId: ex.requestId,
+      route: route.id,
+      error: (err as Error).message,
+    });
     throw new GatewayError('GW_DELIVERY_UNAVAILABLE', { reason: 'kho lưu tạm không ghi được' });
   }
   const { delivery } = stored;
