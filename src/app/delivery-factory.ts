@@ -3,6 +3,7 @@ import { ConfigError, ConfigPathError, formatPath } from '../config/config-error
 import { resolveSecretRef } from '../config/secrets.ts';
 import type { Clock, GatewayConfig } from '../config/types.ts';
 import { DeliveryEngine } from '../delivery/engine.ts';
+import { openDeliveryStore } from '../delivery/open-store.ts';
 import { createSealer, parseKey } from '../delivery/seal.ts';
 import type { DeliveryStore } from '../delivery/store.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -55,10 +56,9 @@ async function buildEngine(deps: DeliveryEngineDeps): Promise<DeliveryEngine | u
     key(settings.encryptionKey, ['delivery', 'encryptionKey']),
     settings.previousKeys.map((ref, i) => key(ref, ['delivery', 'previousKeys', i])),
   );
-  if (!deps.openStore) {
-    throw new ConfigPathError(['delivery'], 'unsupported', 'no delivery store is available in this build');
-  }
-  const store = await deps.openStore(config, deps.configDir);
+  const store = deps.openStore
+    ? await deps.openStore(config, deps.configDir)
+    : await openDeliveryStore(settings.store, { configDir: deps.configDir, env: deps.env });
   const { clock, audit } = deps;
   return new DeliveryEngine({
     store,

@@ -11,6 +11,7 @@ import {
   SecretRefSchema,
   StringMap,
 } from './consumers-schema.ts';
+import { DeliveryStoreSchema } from './delivery-store-schema.ts';
 
 /**
  * The merged configuration (all YAML files of the config directory together), written once as TypeBox
@@ -348,11 +349,11 @@ export const GatewayConfigSchema = Type.Object(
       port: port(9180),
       host: Type.String({ default: '127.0.0.1' }),
     }),
-    /** Durable delivery (issue 17): payload key, worker, circuit. */
-    delivery: section({ ...deliveryEngineKeys }),
     upstreams: StringMap(UpstreamSchema, { default: {} }),
     consumers: StringMap(ConsumerSchema, { default: {} }),
     routes: Type.Array(RouteSchema, { default: [] }),
+    /** Durable delivery of one-way pushes (issue 17): `store` here; the engine's keys beside it. */
+    delivery: section({ store: DeliveryStoreSchema, ...deliveryEngineKeys }),
   },
   {
     additionalProperties: false,
