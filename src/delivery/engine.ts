@@ -185,7 +185,8 @@ export class DeliveryEngine {
   #arm(now: number): void {
     let at = Infinity;
     for (const t of this.#wakeTimes) if (t < at) at = t;
-    if (at === Infinity || at >= this.#timerAt) return;
+    // An armed timer whose time has passed by the clock (the clock jumped) is re-armed, not trusted.
+    if (at === Infinity || (at >= this.#timerAt && this.#timerAt > now)) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(

@@ -8,7 +8,10 @@ export const SHIPPED_CONFIG_DIR = new URL('../../config', import.meta.url).pathn
  */
 export function shippedConfigEnv(sandboxUrl: string, auditDir: string): Record<string, string> {
   // The delivery store (queue and ledger) of this run alone: a push of an earlier run is not a duplicate.
-  const env: Record<string, string> = { LGSP_AUDIT_DIR: auditDir, LGSP_DELIVERY_DB: `${auditDir}/deliveries/deliveries.db` };
+  const env: Record<string, string> = {
+    LGSP_AUDIT_DIR: auditDir,
+    LGSP_DELIVERY_DB: `${auditDir}/deliveries/deliveries.db`,
+  };
   for (const id of ['ndxp', 'vdxp', 'vneid', 'hotich', 'molisa'])
     env[`UPSTREAM_${id.toUpperCase()}_URL`] = `${sandboxUrl}/${id}`;
   for (const id of ['ndxp', 'vdxp', 'hotich'])
