@@ -8,7 +8,6 @@ import type { Delivery } from '../../../src/delivery/store.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { request } from '../../helpers/http.ts';
-import { until } from '../../helpers/reliability.ts';
 import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
 import { registerWritten } from '../../helpers/written-registry.ts';
 
