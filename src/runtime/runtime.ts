@@ -26,6 +26,9 @@ import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
 import { RouteTable, type MatchableRoute } from '../routing/route-table.ts';
 import { compileAcceptance, type AcceptanceRule } from '../delivery/acceptance.ts';
 import { compileRouteDelivery, type RouteDelivery } from '../delivery/route-delivery.ts';
+import { keyPathProblem } from '../delivery/key-schema.ts';
+import { readFileSync } from 'node:fs';
+import nodePath from 'node:path';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
 export interface RuntimeFactories {
@@ -330,6 +333,24 @@ function checkDelivery(route: RouteConfig, plan: RoutePlan, config: GatewayConfi
       'delivery',
       `route ${route.id} names a business key but its body is not parsed JSON (give it a request stage)`,
     );
+  }
+  const keys = route.delivery?.businessKey;
+  const schemaFile = route.request?.schema;
+  if (keys !== undefined && schemaFile !== undefined) {
+    let schema: unknown;
+    try {
+      schema = JSON.parse(readFileSync(nodePath.resolve(config.paths.schemas, schemaFile), 'utf8'));
+    } catch {
+      schema = undefined; // the schema's own loader reports a file it cannot read
+    }
+    (typeof keys === 'string' ? [keys] : keys).forEach((key, i) => {
+      const problem = schema === undefined ? undefined : keyPathProblem(schema, key);
+      if (problem) {
+        const at =
+          typeof keys === 'string' ? [...path, 'delivery', 'businessKey'] : [...path, 'delivery', 'businessKey', i];
+        throw new ConfigPathError(at, 'delivery', `route ${route.id}: business key ${key}: ${problem}`);
+      }
+    });
   }
   if (config.delivery.encryptionKey === undefined) {
     throw new ConfigPathError(
