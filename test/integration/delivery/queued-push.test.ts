@@ -223,6 +223,27 @@ describe('delivery: queued pushes (issue 17)', function () {
     for (const r of [a, b]) expect(r.status).to.equal(202);
   });
 
+  it('a reload that removes the route: its pushes stay queued (reported once), and go when the route is back', async () => {
+    await start();
+    behaviour = () => 'reset';
+    const reply = await push({ MaHoSo: 'HS-R' });
+    const id = reply.json().trackingId as string;
+    const original = config(upstream.url)['gateway.yaml'];
+    gw.write('gateway.yaml', original.replace(/routes:[\s\S]*$/, 'routes: []\n'));
+    expect((await gw.gateway.reloader.reload('test')).result).to.equal('success');
+    behaviour = () => ({ status: 200, body: { error_code: 0 } });
+    await until(
+      () => gw.logs.some((l) => l.message === 'delivery: route no longer loaded; its queued pushes wait for it'),
+      'the missing route reported',
+    );
+    expect(store.rows.get(id)!.state).to.equal('queued');
+    expect(received).to.have.length(0);
+    gw.write('gateway.yaml', original);
+    expect((await gw.gateway.reloader.reload('test')).result).to.equal('success');
+    await until(() => store.rows.get(id)?.state === 'delivered', 'delivered once the route is back');
+    expect(received.map((r) => r.id)).to.deep.equal([id]);
+  });
+
   it('acceptedAnswer: the admin’s compatibility answer replaces the 202 notice, with the tracking id', async () => {
     await start({
       route: '      acceptedAnswer: { status: 200, body: { error_code: 0, message: "Đã nhận, mã {trackingId}" } }',
