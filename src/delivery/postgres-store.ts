@@ -89,8 +89,8 @@ const migrations = (t: string): readonly string[] => [
      delivered_at bigint
    );
    CREATE INDEX deliveries_key ON ${t} (route_group, order_key, seq);
-   CREATE INDEX deliveries_queued_due ON ${t} (next_attempt_at) WHERE state = 'queued';
-   CREATE INDEX deliveries_lease_due ON ${t} (lease_until) WHERE state = 'in_flight';
+   CREATE INDEX deliveries_queued_seq ON ${t} (seq) WHERE state = 'queued';
+   CREATE INDEX deliveries_in_flight_seq ON ${t} (seq) WHERE state = 'in_flight';
    CREATE INDEX deliveries_state_updated ON ${t} (state, updated_at);
    CREATE INDEX deliveries_created ON ${t} (created_at);`,
 ];
@@ -154,8 +154,12 @@ async function migrate(sql: postgres.Sql, schema: string): Promise<void> {
   await sql.begin(async (tx) => {
     // Replicas starting together: one migrates, the others wait and find it done.
     await tx.unsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`lgsp-delivery-migrate:${schema}`]);
-    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await tx.unsafe(`CREATE TABLE IF NOT EXISTS "${schema}".schema_version (version integer NOT NULL)`);
+    // Up to date: no DDL at all, so a database user with only USAGE and row privileges can run the gateway.
+    const [found] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS present`, [`"${schema}".schema_version`]);
+    if (!found.present) {
+      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await tx.unsafe(`CREATE TABLE "${schema}".schema_version (version integer NOT NULL)`);
+    }
     const [row] = await tx.unsafe(`SELECT max(version) AS version FROM "${schema}".schema_version`);
     const version = Number(row?.version ?? 0);
     if (version > all.length)
@@ -309,20 +313,28 @@ class PostgresDeliveryStore implements DeliveryStore {
       params.push([...new Set(options.upstreamIds)]);
       upstreamFilter = 'AND d.upstream_id = ANY($5::text[])';
     }
+    const head = `(d.order_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM ${this.#t} e
+         WHERE e.route_group = d.route_group AND e.order_key = d.order_key AND e.seq < d.seq
+           AND e.state IN (${stateList(PENDING_STATES)})))`;
     // One statement, its own transaction: pick the heads of their keys' sequences that are due, lock them
     // (skipping rows another replica is claiming), and lease them (see the header for why this keeps order).
+    // Queued rows and expired claims are walked apart, each along its partial index in enqueue order, so a
+    // claim stops at the limit: one condition with OR made the planner walk the primary key through the
+    // whole ledger (220 ms over 200,000 delivered rows; a few rows now).
     const rows = await this.#query()(
-      `WITH picked AS (
+      `WITH queued AS (
          SELECT d.seq FROM ${this.#t} d
-          WHERE ((d.state = 'queued' AND d.next_attempt_at <= $1) OR (d.state = 'in_flight' AND d.lease_until <= $1))
-            ${upstreamFilter}
-            AND (d.order_key IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM ${this.#t} e
-                   WHERE e.route_group = d.route_group AND e.order_key = d.order_key AND e.seq < d.seq
-                     AND e.state IN (${stateList(PENDING_STATES)})))
-          ORDER BY d.seq
-          LIMIT $4
-          FOR UPDATE SKIP LOCKED)
+          WHERE d.state = 'queued' AND d.next_attempt_at <= $1 ${upstreamFilter} AND ${head}
+          ORDER BY d.seq LIMIT $4
+          FOR UPDATE SKIP LOCKED),
+       expired AS (
+         SELECT d.seq FROM ${this.#t} d
+          WHERE d.state = 'in_flight' AND d.lease_until <= $1 ${upstreamFilter} AND ${head}
+          ORDER BY d.seq LIMIT $4
+          FOR UPDATE SKIP LOCKED),
+       picked AS (
+         SELECT seq FROM queued UNION ALL SELECT seq FROM expired ORDER BY seq LIMIT $4)
        UPDATE ${this.#t} AS u
           SET state = 'in_flight', attempts = u.attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $1
          FROM picked
@@ -405,7 +417,9 @@ class PostgresDeliveryStore implements DeliveryStore {
 
   async retry(id: string, now: number): Promise<boolean> {
     const rows = await this.#query()(
-      `UPDATE ${this.#t} SET state = 'queued', next_attempt_at = $1, updated_at = $1
+      `UPDATE ${this.#t}
+          SET expires_at = CASE WHEN state = 'dead' THEN $1 + (expires_at - created_at) ELSE expires_at END,
+              state = 'queued', next_attempt_at = $1, updated_at = $1
         WHERE id = $2 AND state IN ('dead', 'queued') AND sealed IS NOT NULL
         RETURNING 1 AS done`,
       [now, id],

@@ -155,6 +155,39 @@ describe('delivery.store: openDeliveryStore on PostgreSQL', () => {
     }
   });
 
+  it('runs with a database user that may only use the tables once they exist (no DDL when up to date)', async function () {
+    this.timeout(60_000);
+    const admin = server().admin();
+    const password = 'Gw-Only-Pa55word';
+    const yaml = 'delivery:\n  store: { kind: postgres, url: { env: DB_URL }, schema: lgsp_least }\n';
+    try {
+      const owner = await openDeliveryStore(loadStore(dir, yaml), { configDir: dir, env: { DB_URL: server().url } });
+      await owner.close();
+      // No CREATE on the database (PUBLIC has none): only the schema's use and row privileges.
+      await admin.unsafe(`DROP ROLE IF EXISTS lgsp_gateway_only`);
+      await admin.unsafe(`CREATE ROLE lgsp_gateway_only LOGIN PASSWORD '${password}'`);
+      await admin.unsafe(`GRANT USAGE ON SCHEMA lgsp_least TO lgsp_gateway_only`);
+      await admin.unsafe(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA lgsp_least TO lgsp_gateway_only`);
+      const url = new URL(server().url);
+      url.username = 'lgsp_gateway_only';
+      url.password = password;
+      const store = await openDeliveryStore(loadStore(dir, yaml), { configDir: dir, env: { DB_URL: url.href } });
+      try {
+        const d = newDelivery();
+        await store.enqueue(d);
+        const claimed = await store.claimDue(d.createdAt, { owner: 'gw', leaseMs: 1000, limit: 5 });
+        expect(claimed.map((x) => x.id)).to.deep.equal([d.id]);
+        expect(await store.complete(d.id, 'gw', { at: d.createdAt, status: 200, error: null })).to.equal(true);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await admin.unsafe('DROP SCHEMA IF EXISTS lgsp_least CASCADE');
+      await admin.unsafe('DROP ROLE IF EXISTS lgsp_gateway_only');
+      await admin.end();
+    }
+  });
+
   it("a wrong password: refused with the server's reason, the password nowhere in the error", async function () {
     this.timeout(30_000);
     const url = new URL(server().url);

@@ -285,6 +285,20 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
       expect(await other.complete(d.id, 'gw-2', outcome(T0 + 1500))).to.equal(true);
     });
 
+    it('takes over expired claims and due queued deliveries in one claim, oldest first, up to the limit', async () => {
+      const [a, b, c, d] = ['k-a', 'k-b', 'k-c', 'k-d'].map((orderKey) => newDelivery({ orderKey }));
+      await store.enqueue(a);
+      await store.enqueue(b, { owner: 'gw-crashed', leaseMs: 1000, now: T0 });
+      await store.enqueue(c);
+      await store.enqueue(d, { owner: 'gw-crashed', leaseMs: 1000, now: T0 });
+      expect(ids(await store.claimDue(T0 + 1000, claimOptions('gw-2', { limit: 3 })))).to.deep.equal([
+        a.id,
+        b.id,
+        c.id,
+      ]);
+      expect(ids(await store.claimDue(T0 + 1000, claimOptions('gw-2', { limit: 3 })))).to.deep.equal([d.id]);
+    });
+
     it('complete, reschedule and bury refuse an owner that never held the delivery, or one not in flight', async () => {
       const d = newDelivery();
       await store.enqueue(d);
@@ -352,6 +366,9 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
         state: 'queued',
         nextAttemptAt: T0 + 100,
         updatedAt: T0 + 100,
+        // a fresh lifetime as long as its first (one dead of age would die again unsent); attempts kept
+        expiresAt: T0 + 100 + DAY,
+        attempts: 1,
       });
       expect(ids(await store.claimDue(T0 + 100, claimOptions('gw-1', { upstreamIds: ['molisa'] })))).to.deep.equal([
         dead.id,
@@ -362,6 +379,13 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
       expect(await ops.retry('no-such-id', T0 + 100)).to.equal(false);
       expect(await ops.drop('no-such-id', T0 + 100)).to.equal(false);
 
+      // a queued one: due now, its lifetime unchanged
+      expect(await ops.retry(queued.id, T0 + 150)).to.equal(true);
+      expect(await store.get(queued.id)).to.deep.include({
+        state: 'queued',
+        nextAttemptAt: T0 + 150,
+        expiresAt: T0 + DAY,
+      });
       expect(await ops.drop(queued.id, T0 + 200)).to.equal(true);
       expect(await store.get(queued.id)).to.deep.include({ state: 'dropped', sealed: null, updatedAt: T0 + 200 });
       expect(await ops.retry(queued.id, T0 + 300)).to.equal(false);
