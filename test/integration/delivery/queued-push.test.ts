@@ -212,6 +212,7 @@ describe('delivery: queued pushes (issue 17)', function () {
     const a = await push({ MaHoSo: 'C-1' });
     const b = await push({ MaHoSo: 'C-2' });
     await until(() => gw.gateway.delivery!.circuits().up === 'open', 'two failures opened the circuit');
+    await until(() => rows().every((r) => r.state !== 'in_flight'), 'the attempts under way ended');
     const before = received.length;
     const c = await push({ MaHoSo: 'C-3' });
     expect(c.status).to.equal(202);

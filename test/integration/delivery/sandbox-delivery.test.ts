@@ -138,6 +138,7 @@ describe('delivery against the sandbox, shipped config (issue 17)', function () 
     for (let i = 0; i < 5; i++)
       ids.push((await post('/molisa/api/v1/Service/DongBoDVC', [dossier()])).json().trackingId as string);
     expect(gateway.delivery!.circuits().molisa).to.equal('open');
+    for (let i = 0; i < 400 && (await store().counts()).inFlight > 0; i++) await new Promise((r) => setTimeout(r, 5));
     const before = received('molisa').length;
     const held = await post('/molisa/api/v1/Service/DongBoDVC', [dossier()]);
     expect(held.status).to.equal(202);
