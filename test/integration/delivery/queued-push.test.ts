@@ -244,6 +244,42 @@ describe('delivery: queued pushes (issue 17)', function () {
     expect(received.map((r) => r.id)).to.deep.equal([id]);
   });
 
+  it('direct mode with a business key: sent once, the upstream’s real answer relayed (even a 503), recorded in the ledger', async () => {
+    await start({
+      route: `  - id: direct-push
+    methods: [POST]
+    path: /up/direct
+    upstream: up
+    upstreamPath: /push
+    consumers: [mcdt]
+    request: { mapping: [{ op: drop, fields: [unused] }] }
+    delivery: { mode: direct, businessKey: MaHoSo, group: dossier }`,
+    });
+    const send = (record: Record<string, unknown>) =>
+      request(`${gw.url}/up/direct`, { method: 'POST', headers: auth, body: JSON.stringify([record]) });
+    const ok = await send({ MaHoSo: 'D-1' });
+    expect(ok.status).to.equal(200);
+    behaviour = () => ({ status: 503, body: { error_code: 503, message: 'down' } });
+    const down = await send({ MaHoSo: 'D-2' });
+    expect(down.status).to.equal(503);
+    expect(down.json()).to.deep.equal({ error_code: 503, message: 'down' });
+    behaviour = () => 'reset';
+    const cut = await send({ MaHoSo: 'D-3' });
+    expect(cut.status).to.equal(502);
+    expect(cut.json().code).to.equal('GW_UPSTREAM_RESET');
+    const states = rows().map((r) => [r.mode, r.state, r.lastError]);
+    expect(states).to.deep.equal([
+      ['direct', 'delivered', null],
+      ['direct', 'failed', 'HTTP 503 error_code=503'],
+      ['direct', 'failed', 'GW_UPSTREAM_RESET'],
+    ]);
+    await until(() => received.length === 2, 'nothing retried');
+    expect(
+      rows().every((r) => r.sealed === null),
+      'a direct push keeps no payload',
+    ).to.equal(true);
+  });
+
   it('acceptedAnswer: the admin’s compatibility answer replaces the 202 notice, with the tracking id', async () => {
     await start({
       route: '      acceptedAnswer: { status: 200, body: { error_code: 0, message: "Đã nhận, mã {trackingId}" } }',
