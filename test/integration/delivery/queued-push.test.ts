@@ -345,6 +345,27 @@ describe('delivery: config checks at load (issue 17)', () => {
     expect(message).to.match(/encryptionKey/);
   });
 
+  it('a claim shorter than an attempt (connect + response timeout, replayed once) is an error naming leaseMs', async () => {
+    const message = await refusal(
+      base(
+        '  - { id: q, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], request: { mapping: [{ op: drop, fields: [u] }] }, delivery: { mode: queued } }\n',
+        `delivery: { encryptionKey: "${KEY}", worker: { leaseMs: 60000 } }\n`,
+      ),
+    );
+    expect(message).to.match(/delivery\.worker\.leaseMs/);
+    expect(message).to.match(/70000 ms/);
+  });
+
+  it('a business key the request schema does not have is an error naming it', async () => {
+    const message = await refusal(
+      base(
+        '  - { id: q, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], request: { schema: molisa/DongBoDVC.json }, delivery: { mode: queued, businessKey: MaHS } }\n',
+        `delivery: { encryptionKey: "${KEY}" }\npaths: { schemas: "${new URL('../../../schemas', import.meta.url).pathname}" }\n`,
+      ),
+    );
+    expect(message).to.match(/business key MaHS: the request schema has no field "MaHS"/);
+  });
+
   it('a weak encryption key (a passphrase) is refused', async () => {
     const message = await refusal(
       base(
