@@ -88,6 +88,8 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
       const gw = await spawnGateway(CLI, {
         LGSP_CONFIG_DIR: path.join(root, 'config'),
         LGSP_AUDIT_DIR: path.join(tmp, 'audit-moved'),
+        // The delivery store of this run, not the checkout's data/ (issue 17: the shipped config queues pushes).
+        LGSP_DELIVERY_DB: path.join(tmp, 'deliveries.db'),
         SANDBOX_PORT: String(sandboxPort),
         ADMIN_PORT: String(adminPort),
       });
