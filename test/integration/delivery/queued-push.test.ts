@@ -280,6 +280,16 @@ describe('delivery: queued pushes (issue 17)', function () {
     ).to.equal(true);
   });
 
+  it('a store that cannot be written: 503 GW_DELIVERY_UNAVAILABLE in the route dialect, and nothing is sent', async () => {
+    await start();
+    await store.close();
+    const reply = await push({ MaHoSo: 'HS-U', CMND });
+    expect(reply.status).to.equal(503);
+    expect(reply.json()).to.include({ code: 'GW_DELIVERY_UNAVAILABLE', error_code: 503 });
+    expect(received).to.have.length(0);
+    expect(JSON.stringify(gw.logs)).to.not.include(CMND);
+  });
+
   it('acceptedAnswer: the admin’s compatibility answer replaces the 202 notice, with the tracking id', async () => {
     await start({
       route: '      acceptedAnswer: { status: 200, body: { error_code: 0, message: "Đã nhận, mã {trackingId}" } }',
