@@ -12,6 +12,7 @@ import type { Env } from '../config/interpolate.ts';
 import { systemClock, type Clock } from '../config/types.ts';
 import { addDefaultMetrics, createMetrics, statusClass, type GatewayMetrics } from '../observability/metrics.ts';
 import { type AuditEntry, type AuditTrail, createAuditTrail } from '../observability/audit.ts';
+import type { DeliveryEngine } from '../delivery/engine.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
 import { parseJsonBody } from '../transform/index.ts';
@@ -24,6 +25,7 @@ import {
 import { defaultFactories, gatewayLoadOptions } from './default-factories.ts';
 import { Reloader, type ReloadResult } from '../runtime/reloader.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
+import { createDeliveryEngine, type DeliveryStoreOpener } from './delivery-factory.ts';
 
 export interface GatewayOptions {
   readonly configDir: string;
@@ -36,6 +38,8 @@ export interface GatewayOptions {
   readonly metrics?: GatewayMetrics;
   /** Watch the config directory for changes (default: the config's `reload.watch`). */
   readonly watch?: boolean;
+  /** Opens the durable delivery store (issue 17; default: the one `delivery.store` names). */
+  readonly openDeliveryStore?: DeliveryStoreOpener;
 }
 
 export interface Gateway {
@@ -51,6 +55,8 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
   readonly ready: boolean;
   readonly audit: AuditTrail;
+  /** The durable delivery engine (issue 17), when `delivery.encryptionKey` is configured. */
+  readonly delivery?: DeliveryEngine;
 }
 
 /** Builds a whole gateway from its dependencies; several can run in one process (tests do). */
@@ -75,6 +81,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
   const initial = reloader.current.config;
   const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
+  // Durable delivery (issue 17): its store opened at start; the worker runs until close().
+  const delivery = await createDeliveryEngine({
+    config: initial,
+    configDir: options.configDir,
+    env,
+    clock,
+    logger,
+    audit,
+    current: () => reloader.current,
+    openStore: options.openDeliveryStore,
+  });
+  delivery?.start();
   const hooks: PipelineHooks = {
     onExchange(record) {
       const status = record.status ?? 0;
@@ -136,6 +154,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       onInFlight: (route, delta) => metrics.inFlight.inc({ route }, delta),
     },
     parseJson: options.parseJson ?? parseJsonBody,
+    delivery,
   });
 
   const app = express();
@@ -242,6 +261,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     mainRoutes = configRoutes('main');
     if (adminRoutes) adminRoutes = configRoutes('admin');
     armWatcher(config);
+    // Routes may have come back (or gone): the delivery worker reports what waits and looks again now.
+    void delivery?.routesChanged();
   });
 
   return {
@@ -253,6 +274,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return isReady();
     },
     audit,
+    delivery,
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
       return new Promise((resolve, reject) => {
         const tls = reloader.current.config.listen.tls;
@@ -304,6 +326,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  /**
+   * The delivery worker stops claiming; attempts under way get the grace period, after which their claims
+   * simply expire and another process (or the next start) delivers them: at least once, never lost.
+   */
+  async function stopDelivery(graceMs: number): Promise<void> {
+    if (!delivery) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([delivery.stop(), grace]);
+    clearTimeout(timer);
+  }
+
   /** Graceful stop, run once however often close() is called. */
   async function closeOnce(graceMs: number): Promise<void> {
     shuttingDown = true;
@@ -319,10 +353,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await closed;
       clearTimeout(timer);
       listening = false;
+      await stopDelivery(graceMs);
       await closeRuntime(runtime);
     } else {
+      await stopDelivery(graceMs);
       await closeRuntime(reloader.current);
     }
+    await delivery?.store.close();
     await audit.close();
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();

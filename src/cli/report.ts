@@ -180,6 +180,8 @@ export async function runReport(
         continue;
       }
       if (t < from || t >= to) continue;
+      // A queued push's delivery attempts (issue 17) are not calls: its call is the exchange line itself.
+      if (entry.delivery !== undefined) continue;
       const key =
         by === 'day'
           ? localDate(t, offsetMs)

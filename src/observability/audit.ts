@@ -38,6 +38,8 @@ export interface AuditEntry {
   officer?: string;
   /** …or its HMAC when it holds 9+ digits in a row: an officer who uses an ID number as account. */
   'officer#hmac'?: string;
+  /** A queued push's attempt (issue 17): `requestId` is then the tracking id; no payload, no keys. */
+  delivery?: { attempt: number; outcome: string };
 }
 
 export interface AuditTrail {

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { SandboxContext, SandboxCredentials } from './context.ts';
 import { createDvclt, type DvcltOptions } from './dvclt.ts';
+import { createFaults } from './faults.ts';
 import { createHotich, type HotichOptions } from './hotich.ts';
 import { molisaRouter, type MolisaOptions } from './molisa.ts';
 import { bodyParsers, requireBearer, tokenEndpoint } from './platform.ts';
@@ -146,6 +147,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const dvclt = createDvclt(ctx, options.dvclt);
   const molisa = molisaRouter(ctx, options.molisa, (card) => people.byCard(card));
 
+  // Fault switches (PUT /__sandbox/<system>/fault): the system fails, hangs or is down until recovered.
+  const faults = createFaults(ctx);
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -153,7 +157,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   // Reached through VDXP (mounted before the platform's own router): PM DVCLT (seed 003 connection No. 1)
   // and MOLISA (seed 004: "qua nền tảng VDXP"); VDXP lets through only a call with its own token.
   app.use('/vdxp/dvclt', dvclt.router);
-  app.use('/vdxp/molisa', requireBearer(ctx, 'vdxp', ['vdxp']), molisa);
+  app.use('/vdxp/molisa', faults.gate('molisa'), requireBearer(ctx, 'vdxp', ['vdxp']), molisa);
   for (const platform of ['ndxp', 'vdxp'] as const) {
     const router = express.Router();
     router.use(bodyParsers());
@@ -174,8 +178,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     });
     app.use(`/${platform}`, router);
   }
-  app.use('/molisa', molisa);
-  app.use('/hotich', hotich.router);
+  app.use('/molisa', faults.gate('molisa'), molisa);
+  app.use('/hotich', faults.gate('hotich'), hotich.router);
   app.use('/vneid', vneid.router);
   app.use('/tinh/mcdt', provincialRouter(ctx, 'mcdt'));
   app.use('/tinh/dvc', provincialRouter(ctx, 'dvc'));
@@ -185,6 +189,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.get('/__sandbox', (req: Request, res: Response) => {
     res.json(describe(`${req.protocol}://${req.get('host')}`, credentials, people, hotich.units, lifetime));
   });
+  app.use('/__sandbox', faults.control);
   app.use('/__sandbox/hotich', hotich.control);
   app.use('/__sandbox/vneid', vneid.control);
   app.use('/__sandbox/dvclt', dvclt.control);

@@ -70,6 +70,7 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
         const run = cli(['start'], {
           LGSP_CONFIG_DIR: path.join(root, 'config'),
           LGSP_AUDIT_DIR: path.join(tmp, 'audit-sandbox-busy'),
+          LGSP_DELIVERY_DB: path.join(tmp, 'audit-sandbox-busy.db'),
           PORT: '0',
           ADMIN_PORT: '0',
           SANDBOX_PORT: String(taken.port),
@@ -88,6 +89,8 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
       const gw = await spawnGateway(CLI, {
         LGSP_CONFIG_DIR: path.join(root, 'config'),
         LGSP_AUDIT_DIR: path.join(tmp, 'audit-moved'),
+        // The delivery store of this run, not the checkout's data/ (issue 17: the shipped config queues pushes).
+        LGSP_DELIVERY_DB: path.join(tmp, 'deliveries.db'),
         SANDBOX_PORT: String(sandboxPort),
         ADMIN_PORT: String(adminPort),
       });
@@ -227,6 +230,7 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
           PATH: process.env.PATH,
           LGSP_CONFIG_DIR: path.join(root, 'config'),
           LGSP_AUDIT_DIR: path.join(tmp, 'audit-pid1'),
+          LGSP_DELIVERY_DB: path.join(tmp, 'audit-pid1.db'),
           PORT: '0',
           ADMIN_PORT: '0',
           SANDBOX_PORT: '0',

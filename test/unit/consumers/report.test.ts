@@ -97,6 +97,23 @@ describe('report command', () => {
     ]);
   });
 
+  it('counts a queued push once: its delivery attempt lines (issue 17) are not calls', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'lgsp-report-delivery-'));
+    const attempt = (n: number, status: number) =>
+      JSON.stringify({
+        ...JSON.parse(rec('2025-07-02T01:00:00.000Z', 'mcdt', 'molisa-dongbo', status, 5)),
+        requestId: 'trk-1',
+        delivery: { attempt: n, outcome: status === 200 ? 'delivered' : 'retry' },
+      });
+    writeFileSync(
+      join(own, 'audit-2025-07-02.jsonl'),
+      [rec('2025-07-02T01:00:00.000Z', 'mcdt', 'molisa-dongbo', 202, 9), attempt(1, 503), attempt(2, 200)].join('\n') +
+        '\n',
+    );
+    const { out } = await run(['--from', '2025-07', '--to', '2025-07', '--dir', own, '--format', 'json']);
+    expect(JSON.parse(out).total).to.include({ requests: 1, errors: 0 });
+  });
+
   it('uses another UTC offset when asked', async () => {
     const { out } = await run([
       '--from',
