@@ -16,8 +16,8 @@ export type AcceptanceRule = (status: number, body: Buffer) => Verdict;
 type Field = UpstreamDeliveryConfig['accepted']['json'][number];
 
 /**
- * Compiles an upstream's `delivery.accepted` / `delivery.refused` into one function. 408 and 429 are never
- * refusals (the upstream asks to come back later); the JSON conditions read a JSON answer only (anything
+ * Compiles an upstream's `delivery.accepted` / `delivery.refused` into one function. 408, 429 and 5xx are
+ * never refusals (the upstream asks to come back later, or is failing); the JSON conditions read a JSON answer only (anything
  * else fails an `accepted.json` condition and matches no `refused.json` one).
  */
 export function compileAcceptance(config: UpstreamDeliveryConfig): AcceptanceRule {
@@ -32,7 +32,8 @@ export function compileAcceptance(config: UpstreamDeliveryConfig): AcceptanceRul
       return { judgement: 'accepted', reason: null };
     }
     const reason = describe(status, json, [...acceptedJson, ...refusedJson]);
-    if (status === 408 || status === 429) return { judgement: 'retry', reason };
+    // A 5xx is the upstream failing, whatever its body says (issue 17: down, timed out or 5xx is retried).
+    if (status === 408 || status === 429 || status >= 500) return { judgement: 'retry', reason };
     if (refusedStatus(status) || refusedJson.some((field) => holds(field, json)))
       return { judgement: 'refused', reason };
     return { judgement: 'retry', reason };

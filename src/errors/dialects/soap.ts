@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 export type SoapVersion = '1.1' | '1.2';
 
@@ -23,9 +23,13 @@ export function soapFaultRenderer(requested: SoapVersion): ErrorRenderer {
   return (err, ctx) => {
     const caller = err.hop === 'caller';
     const reason = escape(summariseDetails(err));
+    const { trackingId, deliveryState } = deliveryFields(err);
     const detail =
       `<GatewayError xmlns="urn:lgsp-gateway:error"><Code>${err.code}</Code><Hop>${err.hop}</Hop>` +
-      `<RequestId>${escape(ctx.requestId)}</RequestId></GatewayError>`;
+      `<RequestId>${escape(ctx.requestId)}</RequestId>` +
+      (trackingId === undefined ? '' : `<TrackingId>${escape(trackingId)}</TrackingId>`) +
+      (deliveryState === undefined ? '' : `<DeliveryState>${escape(deliveryState)}</DeliveryState>`) +
+      `</GatewayError>`;
     const fault =
       version === '1.1'
         ? `<soap:Fault><faultcode>soap:${caller ? 'Client' : 'Server'}</faultcode><faultstring>${reason}</faultstring>` +

@@ -25,7 +25,7 @@ export async function deliver(ex: Exchange): Promise<void> {
   ex.record.upstream = route.upstream.id;
   if (route.plan.delivery === 'direct') {
     const result = await engine.attemptDirect(route, row, request);
-    return answerAttempt(ex, result);
+    return answerAttempt(ex, result, row.id);
   }
   let stored;
   try {
@@ -45,7 +45,7 @@ export async function deliver(ex: Exchange): Promise<void> {
   if (first.result.judgement === 'retry') {
     return notice(ex, { ...delivery, state: first.state }, 'GW_DELIVERY_ACCEPTED', first.result.reason);
   }
-  answerAttempt(ex, first.result);
+  answerAttempt(ex, first.result, delivery.id);
 }
 
 /** The request as it is stored and sent: the adapted call, before any credential is applied. */
@@ -62,11 +62,11 @@ function sealedRequest(ex: Exchange): SealedRequest {
 }
 
 /**
- * The upstream's own answer, relayed: head scrubbed of hop-by-hop headers, cookies and injected secrets,
+ * The upstream's own answer, relayed with the push's ledger id: head scrubbed of hop-by-hop headers, cookies and injected secrets,
  * body masked and, for a 2xx on a route with a response stage, mapped. No answer at all: the failure in
  * the route's dialect.
  */
-function answerAttempt(ex: Exchange, result: AttemptResult): void {
+function answerAttempt(ex: Exchange, result: AttemptResult, deliveryId: string): void {
   const { route, record } = ex;
   const { answer } = result;
   record.upstreamMs = result.upstreamMs;
@@ -87,6 +87,8 @@ function answerAttempt(ex: Exchange, result: AttemptResult): void {
   masker?.maskInPlace(payload);
   headers['content-length'] = String(payload.length);
   headers['x-request-id'] = ex.requestId;
+  // The ledger's row of this push, whether the upstream accepted or refused it (`deliveries show <id>`).
+  headers['x-lgsp-delivery-id'] = deliveryId;
   record.status = status;
   record.bytes = payload.length;
   ex.res.writeHead(status, headers);

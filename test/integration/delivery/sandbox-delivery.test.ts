@@ -120,16 +120,28 @@ describe('delivery against the sandbox, shipped config (issue 17)', function () 
     expect(got[0].deliveryId).to.equal(id);
   });
 
-  it('MOLISA busy (200 with error_code 5): retried with backoff, the last error coded, then delivered', async () => {
-    await fault('molisa', 'busy', 3);
+  it('MOLISA unavailable (503) three times: retried with backoff, the last error coded, then delivered', async () => {
+    await fault('molisa', 'unavailable', 3);
     const reply = await post('/molisa/api/v1/Service/DongBoDVC', [dossier()]);
     expect(reply.status).to.equal(202);
     const id = reply.json().trackingId as string;
     const first = (await store().get(id))!;
-    expect(first.lastError).to.equal('HTTP 200 error_code=5');
+    expect(first.lastError).to.match(/^HTTP 503/);
     expect(first.nextAttemptAt).to.be.at.most(clock.now() + 2000);
     const row = await settle(id, 'delivered', MINUTE);
     expect(row.attempts).to.equal(4);
+  });
+
+  it('MOLISA answering an error code (200 with error_code 5) refuses the push: relayed as MOLISA said it, not retried', async () => {
+    await fault('molisa', 'busy', 1);
+    const reply = await post('/molisa/api/v1/Service/DongBoDVC', [dossier()]);
+    expect(reply.status).to.equal(200);
+    expect(reply.json().error_code).to.equal(5);
+    const id = String(reply.headers['x-lgsp-delivery-id']);
+    const row = (await store().get(id))!;
+    expect(row.state).to.equal('dead');
+    expect(row.attempts).to.equal(1);
+    expect(row.lastError).to.equal('HTTP 200 error_code=5');
   });
 
   it('the circuit opens after 5 failures in a row (the sandbox is not called), and one push probes it after the cool-down', async () => {

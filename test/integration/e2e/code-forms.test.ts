@@ -58,8 +58,10 @@ function configDir(consumers: string, routeConsumers: string): string {
 }
 
 /** A DongBoDVC record in the tables' names and layouts; the codes are what each test is about. */
+// Each push its own dossier: the MOLISA routes queue per MaHoSo, and the same push twice is a duplicate (issue 17).
+let dossierSeq = 0;
 const dossier = (over: Record<string, unknown>) => ({
-  MaHoSo: '000.00.18.G12-191106-0001',
+  MaHoSo: `000.00.18.G12-191106-${String(++dossierSeq).padStart(4, '0')}`,
   MaTTHC: '1.001753',
   TenTTHC: 'Quyết định trợ cấp xã hội hàng tháng',
   HoVaTen: 'Nguyễn Văn Minh',

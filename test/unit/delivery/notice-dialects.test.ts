@@ -20,7 +20,13 @@ describe('delivery notices in every error dialect (issue 17)', () => {
       ctx: { requestId: string; path: string },
     ) => { status: number; body: string };
     const out = renderer(notice, { requestId: 'req-1', path: '/molisa/x' });
-    return { status: out.status, body: JSON.parse(out.body) as Record<string, unknown> };
+    return { status: out.status, body: readBody(out.body) };
+  };
+  /** JSON dialects as they are; the SOAP Fault's detail elements as fields (`TrackingId` → `trackingId`). */
+  const readBody = (body: string): Record<string, unknown> => {
+    if (!body.startsWith('<')) return JSON.parse(body) as Record<string, unknown>;
+    const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1];
+    return { trackingId: field('TrackingId'), deliveryState: field('DeliveryState'), code: field('Code') };
   };
 
   it('HTTP 202 and the tracking id in each dialect', () => {
@@ -38,6 +44,7 @@ describe('delivery notices in every error dialect (issue 17)', () => {
     expect(render('hotich').body.status).to.equal('0');
     expect(render('hotich').body.errorCode).to.equal('GW_DELIVERY_ACCEPTED');
     expect(render('problem+json').body.code).to.equal('GW_DELIVERY_ACCEPTED');
+    expect(render('soap').body.code).to.equal('GW_DELIVERY_ACCEPTED');
   });
 
   it('other codes still never render a 2xx (the 202 is for the notice codes alone)', () => {
