@@ -18,6 +18,7 @@ import { parseJsonBody } from '../transform/index.ts';
 import { createGatewayHandler, type JsonParser, type PipelineHooks } from '../pipeline/gateway-handler.ts';
 import { defaultFactories, gatewayLoadOptions } from './default-factories.ts';
 import { Reloader, type ReloadResult } from '../runtime/reloader.ts';
+import type { DeliveryStore } from '../delivery/store.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
 
 export interface GatewayOptions {
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   readonly metrics?: GatewayMetrics;
   /** Watch the config directory for changes (default: the config's `reload.watch`). */
   readonly watch?: boolean;
+  /** The delivery store (issue 17) the admin pages, metrics and ledger guard read; tests pass their own. */
+  readonly deliveries?: DeliveryStore;
 }
 
 export interface Gateway {
@@ -167,7 +170,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
    */
   const configRoutes = (listener: 'main' | 'admin') => {
     const config = reloader.current.config;
-    const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies);
+    const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies, {
+      deliveries: options.deliveries,
+      audit,
+      logger,
+      clock,
+    });
     const routes = express.Router();
     routes.use('/admin', ownResponses, adminRouter);
     if (config.metrics.enabled)

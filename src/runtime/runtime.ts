@@ -94,8 +94,8 @@ export interface RuntimeConsumers {
   rateLimit?(consumer: ConsumerIdentity, route: RouteRuntime): Promise<Record<string, string>>;
   /** The shared rate-limit store's state (`store: redis`), for /readyz and /admin/status. */
   rateLimitStore?(): RateLimitStoreStatus | undefined;
-  /** Guards /admin and /metrics on the main listener. */
-  adminGuard(req: IncomingMessage, listener: 'main' | 'admin'): void;
+  /** Guards /admin and /metrics on the main listener; returns the admin identity (key label) that passed. */
+  adminGuard(req: IncomingMessage, listener: 'main' | 'admin'): string;
   /** `POST /token` and `/.well-known/jwks.json` when the gateway issues tokens. */
   readonly tokenRouter?: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
   /** JSON of the settings a rate limiter or issuer was built from, to reuse them across reloads. */
