@@ -10,7 +10,13 @@ import { createAdminRouter, metricsHandler, ownErrorHandlers } from './admin-rou
 import { watchConfigDir } from '../config/config-watcher.ts';
 import type { Env } from '../config/interpolate.ts';
 import { systemClock, type Clock } from '../config/types.ts';
-import { addDefaultMetrics, createMetrics, statusClass, type GatewayMetrics } from '../observability/metrics.ts';
+import {
+  addDefaultMetrics,
+  createMetrics,
+  observeDeliveryStore,
+  statusClass,
+  type GatewayMetrics,
+} from '../observability/metrics.ts';
 import { type AuditTrail, createAuditTrail } from '../observability/audit.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
@@ -70,6 +76,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
   if (!options.metrics && reloader.current.config.metrics.defaultMetrics) addDefaultMetrics(metrics);
+  if (options.deliveries) observeDeliveryStore(metrics, options.deliveries, { clock });
   // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
   const initial = reloader.current.config;
   const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
