@@ -1,0 +1,434 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type {
+  AttemptOutcome,
+  ClaimNow,
+  Delivery,
+  DeliveryCounts,
+  DeliveryFilter,
+  DeliveryStore,
+  EnqueueResult,
+  NewDelivery,
+  ReconciliationRow,
+} from './store.ts';
+import {
+  COLUMNS,
+  DUPLICATE_STATES,
+  FINISHED_STATES,
+  PENDING_STATES,
+  rowToDelivery,
+  stateList,
+  toCounts,
+} from './store-rows.ts';
+
+/**
+ * The embedded delivery store: one SQLite file through `node:sqlite` (ships with Node 24: `npm start`
+ * needs nothing). The gateway and the CLI (`lgsp-gateway deliveries …`) may open the same file at once.
+ *
+ * - Durable before it resolves: WAL with `synchronous=FULL` fsyncs the log at every commit, so an enqueue
+ *   whose promise resolved survives a `kill -9` and a power cut (NORMAL would only survive the former).
+ * - Every write is one `BEGIN IMMEDIATE` transaction: SQLite takes the one write lock at BEGIN, so a
+ *   read-then-write (duplicate check then insert, candidates then claim) can never interleave with another
+ *   process's, and a busy lock is waited for (`busy_timeout`) instead of failing at the upgrade (a
+ *   deferred transaction that reads and then writes gets SQLITE_BUSY without waiting in WAL mode).
+ * - Enqueue order is the table's `seq` (AUTOINCREMENT: never reused, strictly increasing in commit order,
+ *   as writes are serialised), which is what "earlier" means for the order of a business key.
+ *
+ * The API is synchronous underneath (DatabaseSync): each call blocks the event loop for one short
+ * statement, or up to `busyTimeoutMs` while another process holds the write lock.
+ */
+
+export interface SqliteStoreOptions {
+  /** The database file (created with its directory, mode 0600). */
+  readonly path: string;
+  /** How long a write waits for another process's write lock before failing (SQLITE_BUSY). */
+  readonly busyTimeoutMs?: number;
+}
+
+/** The schema, one entry per version (`PRAGMA user_version`): applied in order at open, never edited. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE deliveries (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     mode TEXT NOT NULL,
+     route_id TEXT NOT NULL,
+     upstream_id TEXT NOT NULL,
+     consumer_id TEXT NOT NULL,
+     order_key TEXT,
+     route_group TEXT NOT NULL,
+     payload_hash TEXT NOT NULL,
+     operation TEXT,
+     sealed BLOB,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     lease_until INTEGER,
+     lease_owner TEXT,
+     updated_at INTEGER NOT NULL,
+     last_status INTEGER,
+     last_error TEXT,
+     delivered_at INTEGER
+   );
+   -- the business key's sequence: ordering, duplicates, latest()
+   CREATE INDEX deliveries_key ON deliveries (route_group, order_key, seq);
+   -- the claim's scan: work that may be due
+   CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at) WHERE state IN ('queued', 'in_flight');
+   CREATE INDEX deliveries_state_updated ON deliveries (state, updated_at);
+   CREATE INDEX deliveries_created ON deliveries (created_at);`,
+];
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/** Opens (creating and migrating when needed) the SQLite delivery store at `options.path`. */
+export function openSqliteDeliveryStore(options: SqliteStoreOptions): DeliveryStore {
+  const file = path.resolve(options.path);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Created here with 0600 so the sealed payloads and the ledger are the gateway user's alone; SQLite
+  // gives its -wal and -shm files the database file's mode.
+  closeSync(openSync(file, 'a', 0o600));
+  const db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteDeliveryStore(db);
+}
+
+function migrate(db: DatabaseSync): void {
+  immediate(db, () => {
+    const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    if (version > MIGRATIONS.length)
+      throw new Error(
+        `the delivery store was written by a newer lgsp-gateway (schema ${version}, this one knows ${MIGRATIONS.length})`,
+      );
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
+    if (version !== MIGRATIONS.length) db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+  });
+}
+
+/** Runs `fn` in one BEGIN IMMEDIATE transaction (the write lock taken at once, waited for up to the busy timeout). */
+function immediate<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+type Row = Record<string, SQLInputValue>;
+
+class SqliteDeliveryStore implements DeliveryStore {
+  readonly kind = 'sqlite' as const;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** A statement prepared once per store. */
+  #sql(text: string): StatementSync {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      if (this.#closed) throw new Error('the delivery store is closed');
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  #one(text: string, ...params: SQLInputValue[]): Delivery | undefined {
+    const row = this.#sql(text).get(...params) as Row | undefined;
+    return row ? rowToDelivery(row) : undefined;
+  }
+
+  #all(text: string, ...params: SQLInputValue[]): Delivery[] {
+    return (this.#sql(text).all(...params) as Row[]).map(rowToDelivery);
+  }
+
+  #insert(d: NewDelivery, fields: InsertState): Delivery {
+    return this.#one(
+      `INSERT INTO deliveries (id, mode, route_id, upstream_id, consumer_id, order_key, route_group, payload_hash,
+         operation, sealed, created_at, expires_at, state, attempts, next_attempt_at, lease_until, lease_owner,
+         updated_at, last_status, last_error, delivered_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING ${COLUMNS}`,
+      d.id,
+      d.mode,
+      d.routeId,
+      d.upstreamId,
+      d.consumerId,
+      d.orderKey,
+      d.routeGroup,
+      d.payloadHash,
+      d.operation,
+      fields.sealed,
+      d.createdAt,
+      d.expiresAt,
+      fields.state,
+      fields.attempts,
+      fields.nextAttemptAt,
+      fields.leaseUntil,
+      fields.leaseOwner,
+      fields.updatedAt,
+      fields.lastStatus,
+      fields.lastError,
+      fields.deliveredAt,
+    )!;
+  }
+
+  async enqueue(delivery: NewDelivery, claim?: ClaimNow & { readonly now: number }): Promise<EnqueueResult> {
+    return immediate(this.#db, (): EnqueueResult => {
+      if (delivery.orderKey !== null) {
+        const existing = this.#one(
+          `SELECT ${COLUMNS} FROM deliveries
+            WHERE route_group = ? AND order_key = ? AND payload_hash = ? AND state IN (${stateList(DUPLICATE_STATES)})
+            ORDER BY seq DESC LIMIT 1`,
+          delivery.routeGroup,
+          delivery.orderKey,
+          delivery.payloadHash,
+        );
+        if (existing) return { kind: 'duplicate', delivery: existing };
+      }
+      const now = claim?.now ?? delivery.createdAt;
+      const waits =
+        delivery.orderKey !== null &&
+        this.#sql(
+          `SELECT 1 FROM deliveries WHERE route_group = ? AND order_key = ? AND state IN (${stateList(PENDING_STATES)}) LIMIT 1`,
+        ).get(delivery.routeGroup, delivery.orderKey) !== undefined;
+      const claimed = claim !== undefined && !waits;
+      const stored = this.#insert(delivery, {
+        sealed: delivery.sealed,
+        state: claimed ? 'in_flight' : 'queued',
+        attempts: claimed ? 1 : 0,
+        nextAttemptAt: now,
+        leaseUntil: claimed ? now + claim.leaseMs : null,
+        leaseOwner: claimed ? claim.owner : null,
+        updatedAt: now,
+        lastStatus: null,
+        lastError: null,
+        deliveredAt: null,
+      });
+      return { kind: claimed ? 'claimed' : 'queued', delivery: stored };
+    });
+  }
+
+  async record(
+    delivery: NewDelivery,
+    outcome: AttemptOutcome & { readonly state: 'delivered' | 'failed' },
+  ): Promise<void> {
+    immediate(this.#db, () =>
+      this.#insert(delivery, {
+        // A direct push is answered already: nothing of it is kept to send again.
+        sealed: null,
+        state: outcome.state,
+        attempts: 1,
+        nextAttemptAt: outcome.at,
+        leaseUntil: null,
+        leaseOwner: null,
+        updatedAt: outcome.at,
+        lastStatus: outcome.status,
+        lastError: outcome.error,
+        deliveredAt: outcome.state === 'delivered' ? outcome.at : null,
+      }),
+    );
+  }
+
+  async claimDue(
+    now: number,
+    options: { owner: string; leaseMs: number; limit: number; upstreamIds?: readonly string[] },
+  ): Promise<Delivery[]> {
+    if (options.limit <= 0 || options.upstreamIds?.length === 0) return [];
+    const upstreams = options.upstreamIds ? [...new Set(options.upstreamIds)] : [];
+    const upstreamFilter = upstreams.length ? `AND d.upstream_id IN (${upstreams.map(() => '?').join(', ')})` : '';
+    const rows = immediate(this.#db, () =>
+      // One statement under the write lock: the candidates are the heads of their keys' sequences (no
+      // earlier queued or in-flight delivery of the same (route_group, order_key)), so two deliveries of one
+      // key are never in flight together.
+      this.#sql(
+        `UPDATE deliveries
+            SET state = 'in_flight', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
+          WHERE seq IN (
+            SELECT d.seq FROM deliveries d
+             WHERE ((d.state = 'queued' AND d.next_attempt_at <= ?) OR (d.state = 'in_flight' AND d.lease_until <= ?))
+               ${upstreamFilter}
+               AND (d.order_key IS NULL OR NOT EXISTS (
+                     SELECT 1 FROM deliveries e
+                      WHERE e.route_group = d.route_group AND e.order_key = d.order_key AND e.seq < d.seq
+                        AND e.state IN (${stateList(PENDING_STATES)})))
+             ORDER BY d.seq
+             LIMIT ?)
+          RETURNING ${COLUMNS}, seq`,
+      ).all(options.owner, now + options.leaseMs, now, now, now, ...upstreams, options.limit),
+    ) as Row[];
+    // RETURNING gives no order: in enqueue order, as they were picked.
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(rowToDelivery);
+  }
+
+  /** An attempt's end, written only while `owner` still holds the claim (its lease not taken over). */
+  #finish(id: string, owner: string, set: string, params: SQLInputValue[]): boolean {
+    const result = immediate(this.#db, () =>
+      this.#sql(
+        `UPDATE deliveries SET ${set}, lease_owner = NULL, lease_until = NULL
+          WHERE id = ? AND state = 'in_flight' AND lease_owner = ?`,
+      ).run(...params, id, owner),
+    );
+    return Number(result.changes) === 1;
+  }
+
+  async complete(id: string, owner: string, outcome: AttemptOutcome): Promise<boolean> {
+    return this.#finish(
+      id,
+      owner,
+      `state = 'delivered', delivered_at = ?, updated_at = ?, last_status = ?, last_error = ?`,
+      [outcome.at, outcome.at, outcome.status, outcome.error],
+    );
+  }
+
+  async reschedule(
+    id: string,
+    owner: string,
+    outcome: AttemptOutcome & { readonly nextAttemptAt: number },
+  ): Promise<boolean> {
+    return this.#finish(
+      id,
+      owner,
+      `state = 'queued', next_attempt_at = ?, updated_at = ?, last_status = ?, last_error = ?`,
+      [outcome.nextAttemptAt, outcome.at, outcome.status, outcome.error],
+    );
+  }
+
+  async bury(id: string, owner: string, outcome: AttemptOutcome): Promise<boolean> {
+    return this.#finish(id, owner, `state = 'dead', updated_at = ?, last_status = ?, last_error = ?`, [
+      outcome.at,
+      outcome.status,
+      outcome.error,
+    ]);
+  }
+
+  async get(id: string): Promise<Delivery | undefined> {
+    return this.#one(`SELECT ${COLUMNS} FROM deliveries WHERE id = ?`, id);
+  }
+
+  async list(filter: DeliveryFilter): Promise<Delivery[]> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    const add = (condition: string, value: SQLInputValue) => {
+      where.push(condition);
+      params.push(value);
+    };
+    if (filter.state !== undefined) add('state = ?', filter.state);
+    if (filter.routeId !== undefined) add('route_id = ?', filter.routeId);
+    if (filter.upstreamId !== undefined) add('upstream_id = ?', filter.upstreamId);
+    // An unknown `before` id pages to nothing rather than starting again from the newest.
+    if (filter.before !== undefined) add('seq < coalesce((SELECT seq FROM deliveries WHERE id = ?), 0)', filter.before);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    return this.#all(
+      `SELECT ${COLUMNS} FROM deliveries ${clause} ORDER BY seq DESC LIMIT ?`,
+      ...params,
+      Math.max(0, filter.limit),
+    );
+  }
+
+  async retry(id: string, now: number): Promise<boolean> {
+    const result = immediate(this.#db, () =>
+      this.#sql(
+        `UPDATE deliveries SET state = 'queued', next_attempt_at = ?, updated_at = ?
+          WHERE id = ? AND state IN ('dead', 'queued') AND sealed IS NOT NULL`,
+      ).run(now, now, id),
+    );
+    return Number(result.changes) === 1;
+  }
+
+  async drop(id: string, now: number): Promise<boolean> {
+    const result = immediate(this.#db, () =>
+      this.#sql(
+        `UPDATE deliveries SET state = 'dropped', sealed = NULL, updated_at = ?
+          WHERE id = ? AND state IN ('dead', 'queued')`,
+      ).run(now, id),
+    );
+    return Number(result.changes) === 1;
+  }
+
+  async counts(): Promise<DeliveryCounts> {
+    const rows = this.#sql('SELECT state, count(*) AS n FROM deliveries GROUP BY state').all() as {
+      state: string;
+      n: number;
+    }[];
+    const oldest = this.#sql(
+      `SELECT min(created_at) AS oldest FROM deliveries WHERE state IN (${stateList(PENDING_STATES)})`,
+    ).get() as { oldest: number | null };
+    return toCounts(rows, oldest.oldest);
+  }
+
+  async latest(routeGroup: string, orderKey: string): Promise<Delivery | undefined> {
+    return this.#one(
+      `SELECT ${COLUMNS} FROM deliveries WHERE route_group = ? AND order_key = ? ORDER BY seq DESC LIMIT 1`,
+      routeGroup,
+      orderKey,
+    );
+  }
+
+  async reconciliation(options?: { readonly since?: number }): Promise<ReconciliationRow[]> {
+    const rows = this.#sql(
+      `SELECT upstream_id, strftime('%Y-%m', created_at / 1000, 'unixepoch') AS month, state, count(*) AS n
+         FROM deliveries
+        WHERE state <> 'delivered' AND created_at >= ?
+        GROUP BY upstream_id, month, state
+        ORDER BY upstream_id, month, state`,
+    ).all(options?.since ?? Number.MIN_SAFE_INTEGER) as {
+      upstream_id: string;
+      month: string;
+      state: string;
+      n: number;
+    }[];
+    return rows.map((r) => ({
+      upstreamId: r.upstream_id,
+      month: r.month,
+      state: r.state as ReconciliationRow['state'],
+      count: Number(r.n),
+    }));
+  }
+
+  async erasePayloads(before: number): Promise<number> {
+    const result = immediate(this.#db, () =>
+      this.#sql(
+        `UPDATE deliveries SET sealed = NULL
+          WHERE state IN (${stateList(FINISHED_STATES)}) AND updated_at < ? AND sealed IS NOT NULL`,
+      ).run(before),
+    );
+    return Number(result.changes);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
+
+interface InsertState {
+  readonly sealed: Buffer | null;
+  readonly state: Delivery['state'];
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly leaseUntil: number | null;
+  readonly leaseOwner: string | null;
+  readonly updatedAt: number;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly deliveredAt: number | null;
+}
