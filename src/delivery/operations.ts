@@ -70,7 +70,7 @@ export function describeDelivery(d: Delivery): DeliveryView {
     operation: d.operation,
     businessKeyHmac: d.orderKey,
     payloadHash: d.payloadHash,
-    payload: d.sealed !== null && d.sealed.length > 0 ? 'held' : 'erased',
+    payload: holdsPayload(d) ? 'held' : 'erased',
     attempts: d.attempts,
     lastStatus: d.lastStatus,
     lastError: d.lastError,
@@ -123,8 +123,18 @@ export function nextPage(rows: readonly Delivery[], limit: number): string | nul
   return rows.length === limit && rows.length > 0 ? rows[rows.length - 1].id : null;
 }
 
-/** Why an operator action was not done, for a row that exists: retry and drop take only some states. */
-export function refusedAction(action: 'retry' | 'drop', d: Delivery): string {
-  if (action === 'retry' && d.sealed === null) return `delivery ${d.id} has no payload left (erased): cannot retry`;
-  return `delivery ${d.id} is ${d.state}: ${action} takes only queued or dead deliveries`;
+/** Whether the row still holds its sealed request (a direct-mode ledger row holds an empty one). */
+export function holdsPayload(d: Delivery): boolean {
+  return d.sealed !== null && d.sealed.length > 0;
+}
+
+/**
+ * Why an operator action cannot be done on an existing row, or undefined when it can: retry and drop take
+ * queued or dead deliveries, and a retry needs the payload (not yet erased).
+ */
+export function refusedAction(action: 'retry' | 'drop', d: Delivery): string | undefined {
+  if (d.state !== 'queued' && d.state !== 'dead')
+    return `delivery ${d.id} is ${d.state}: ${action} takes only queued or dead deliveries`;
+  if (action === 'retry' && !holdsPayload(d)) return `delivery ${d.id} has no payload left (erased): cannot retry`;
+  return undefined;
 }
