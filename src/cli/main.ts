@@ -94,7 +94,7 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
     case 'gen-key':
       return runGenKey(args, io);
     case 'report':
-      return runReport(args, io);
+      return runReport(args, io, process.env, openConfiguredStore);
     case 'deliveries':
       return runDeliveries(args, { ...io, stdin: process.stdin }, { open: openConfiguredStore });
     case undefined:
