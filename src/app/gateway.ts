@@ -25,6 +25,7 @@ import { createGatewayHandler, type JsonParser, type PipelineHooks } from '../pi
 import { defaultFactories, gatewayLoadOptions } from './default-factories.ts';
 import { Reloader, type ReloadResult } from '../runtime/reloader.ts';
 import type { DeliveryStore } from '../delivery/store.ts';
+import type { PushLedger } from '../policy/guards/guard.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
 
 export interface GatewayOptions {
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   readonly watch?: boolean;
   /** The delivery store (issue 17) the admin pages, metrics and ledger guard read; tests pass their own. */
   readonly deliveries?: DeliveryStore;
+  /** The keyed HMAC the delivery engine gives business keys (the store's orderKey), for ledger look-ups. */
+  readonly deliveryKey?: (businessKey: string) => string;
 }
 
 export interface Gateway {
@@ -64,8 +67,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const env = options.env ?? process.env;
   // Process metrics are added once the config says whether it wants them (`metrics.defaultMetrics`, start-only).
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
+  // The ledger of pushes as route guards read it: the newest push of a clear business key, found by its HMAC.
+  const { deliveries, deliveryKey } = options;
+  const ledger: PushLedger | undefined =
+    deliveries && deliveryKey
+      ? { latestPush: (group, businessKey) => deliveries.latest(group, deliveryKey(businessKey)) }
+      : undefined;
   const factories =
-    options.factories ?? defaultFactories({ configDir: options.configDir, env, logger, clock, metrics });
+    options.factories ??
+    defaultFactories({ configDir: options.configDir, env, logger, clock, metrics, ledger: () => ledger });
   const reloader = await Reloader.create({
     dir: options.configDir,
     load: gatewayLoadOptions(env),

@@ -66,6 +66,8 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** `answer:` of a route, answered by the gateway itself: `{ type, ...options }`, checked by that route answer's schema. */
 export const RouteAnswerRefSchema = pluginRef('type');
+/** An entry of a route's `guards:`: `{ type, ...options }`, checked by that guard's schema. */
+export const RouteGuardRefSchema = pluginRef('type');
 
 export const RouteSchema = Type.Object(
   {
@@ -97,6 +99,11 @@ export const RouteSchema = Type.Object(
     answer: Type.Optional(RouteAnswerRefSchema),
     rateLimit: Type.Optional(RouteRateLimitSchema),
     audit: Type.Optional(RouteAuditSchema),
+    /**
+     * Checks on the mapped request before anything leaves, each `{ type, ...options }` (policy/guards/):
+     * `ledger-module` refuses a status query whose module differs from its dossier's push (issue 16.5).
+     */
+    guards: Type.Optional(Type.Array(RouteGuardRefSchema, { minItems: 1 })),
   },
   { additionalProperties: false },
 );

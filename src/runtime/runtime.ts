@@ -5,6 +5,8 @@ import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config
 import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
 import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, UpstreamConfig } from '../config/types.ts';
 import { routeAnswers } from '../credentials/route-answers.ts';
+import type { PushLedger, RequestGuard } from '../policy/guards/guard.ts';
+import { requestGuards } from '../policy/guards/registry.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { buildPlugin } from '../config/plugin-options.ts';
@@ -39,6 +41,8 @@ export interface RuntimeFactories {
   tlsOptions?(upstream: UpstreamConfig, path: (string | number)[]): AgentOptions | undefined;
   /** Called once per build before routes compile (load catalogs, create an ajv instance...). */
   beginBuild?(config: GatewayConfig): void;
+  /** The delivery ledger the routes' `ledger-module` guards read (issue 17); read at each call. */
+  ledger?(): PushLedger | undefined;
 }
 
 /**
@@ -84,6 +88,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly forwardHeaders?: ReadonlySet<string>;
   /** Set when the gateway answers the route itself (no upstream call). */
   readonly answer?: (body: unknown) => { status: number; body: unknown };
+  /** The route's `guards:` in order, run on the mapped body before credentials (policy/guards/). */
+  readonly guard?: RequestGuard;
 }
 
 export interface RuntimeConsumers {
@@ -296,6 +302,30 @@ function buildRoute(
     plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
+    guard: route.guards ? buildGuards(route.guards, plan.body, deps, [...path, 'guards']) : undefined,
+  };
+}
+
+/** A route's `guards:` as one function running each in order; they read the mapped JSON body. */
+function buildGuards(
+  refs: NonNullable<RouteConfig['guards']>,
+  body: RoutePlan['body'],
+  deps: BuildDeps,
+  path: (string | number)[],
+): RequestGuard {
+  if (body !== 'json') {
+    throw new ConfigPathError(
+      path,
+      'unsupported',
+      'guards read the mapped JSON body: the route needs a request: block',
+    );
+  }
+  const guardDeps = { ledger: () => deps.factories.ledger?.(), logger: deps.logger };
+  const guards = refs.map(({ type, ...options }, i) =>
+    buildPlugin(requestGuards, 'request guard', type, options, guardDeps, [...path, i], [...path, i, 'type']),
+  );
+  return async (value) => {
+    for (const guard of guards) await guard(value);
   };
 }
 

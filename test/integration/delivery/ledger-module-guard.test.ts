@@ -1,0 +1,174 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { expect } from 'chai';
+import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
+import { ConfigError } from '../../../src/config/config-error.ts';
+import type { DeliveryStore } from '../../../src/delivery/store.ts';
+import { createLogger } from '../../../src/logging/logger.ts';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
+import { startGateway } from '../../helpers/gateway.ts';
+import { request } from '../../helpers/http.ts';
+import { CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { createMemoryDeliveryStore } from '../../helpers/memory-delivery-store.ts';
+import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+
+const MCDT = { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' };
+/** The engine's business-key HMAC stands in as any keyed HMAC: the guard only passes the key through. */
+const orderKey = (businessKey: string) =>
+  createHmac('sha256', 'test-order-key').update(businessKey).digest('base64url');
+
+/**
+ * Issue 16 item 5.3, second half (seed 003, common error 2): a civil-status status query with another
+ * module than its dossier's push is refused at the gateway, naming both modules, in the civil-status
+ * dialect, before the call leaves. The ledger is filled directly here (the engine's recording of pushes is
+ * dengine's); the shipped config (config/routes/hotich.yaml) carries the guard, the sandbox is the MOJ side.
+ */
+describe('civil-status status query: the module must be the one the dossier was pushed with (ledger-module guard)', function () {
+  this.timeout(15_000);
+  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
+  let gateway: Gateway;
+  let gw: string;
+  let auditDir: string;
+  let failing = false;
+  const logs: string[] = [];
+  const memory = createMemoryDeliveryStore();
+  const store: DeliveryStore = {
+    ...memory,
+    latest: (group, key) => (failing ? Promise.reject(new Error('ledger down')) : memory.latest(group, key)),
+  };
+  const dossier = {
+    module: 'LTKT',
+    maHoSoMCDT: 'H08.37.80-240705-0099',
+    maDonVi: '07219',
+    data: JSON.stringify({ hoTen: 'Nguyễn Văn Tâm' }),
+    ngayTiepNhan: '05/07/2024 08:30:00',
+  };
+  const post = (p: string, body: unknown) =>
+    request(`${gw}${p}`, { method: 'POST', headers: MCDT, body: JSON.stringify(body) });
+  const queries = () =>
+    sandbox.sandbox.received('hotich').filter((r) => JSON.stringify(r).includes('maDinhDanhHoSo')).length;
+  const query = (module: string, codes = [dossier.maHoSoMCDT]) =>
+    post('/hotich/3.0/traTrangThaiHoSo', { maDinhDanhHoSo: codes, maTinh: '24', module });
+
+  before(async () => {
+    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
+    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-guard-audit-'));
+    const stream = new PassThrough();
+    stream.on('data', (c: Buffer) => logs.push(c.toString()));
+    gateway = await createGateway({
+      configDir: SHIPPED_CONFIG_DIR,
+      env: shippedConfigEnv(sandbox.url, auditDir),
+      watch: false,
+      logger: createLogger({ stream }),
+      deliveries: store,
+      deliveryKey: orderKey,
+    });
+    gw = (await gateway.listen(0, '127.0.0.1')).url;
+    const push = await post('/hotich/3.0/dangKyHoTich', dossier);
+    expect(push.json()).to.include({ status: '1' });
+    // What the engine records for that push (route hotich-push: businessKey maHoSoMCDT, operationField module).
+    memory.put({
+      id: 'push-1',
+      state: 'delivered',
+      routeId: 'hotich-push',
+      upstreamId: 'hotich',
+      routeGroup: 'hotich',
+      orderKey: orderKey(dossier.maHoSoMCDT),
+      operation: 'LTKT',
+      createdAt: Date.now(),
+    });
+  });
+  after(async () => {
+    await gateway?.close(1000);
+    await sandbox?.close();
+    rmSync(auditDir, { recursive: true, force: true });
+  });
+
+  it('refuses a query with KT for a dossier pushed as LTKT, naming both, in the civil-status dialect; nothing is sent', async () => {
+    const before = queries();
+    const res = await query('KT');
+    expect(res.status).to.equal(400);
+    const body = res.json<{ status: string; errorCode: string; statusDescription: string }>();
+    expect(body).to.include({ status: '0', errorCode: 'GW_PUSHED_MODULE_MISMATCH' });
+    expect(body.statusDescription).to.include('LTKT').and.include('module KT').and.include(dossier.maHoSoMCDT);
+    expect(queries()).to.equal(before);
+  });
+
+  it('lets the right module through (lower case too: the mapping normalises it) and the sandbox answers the dossier', async () => {
+    const before = queries();
+    for (const module of ['LTKT', ' ltkt ']) {
+      const res = await query(module);
+      expect(res.status).to.equal(200);
+      expect(res.json<{ value: unknown[] }>().value).to.have.length(1);
+    }
+    expect(queries()).to.equal(before + 2);
+  });
+
+  it('refuses when any dossier of a multi-dossier query was pushed with another module', async () => {
+    const res = await query('KT', ['UNKNOWN-1', dossier.maHoSoMCDT]);
+    expect(res.json<{ errorCode: string }>().errorCode).to.equal('GW_PUSHED_MODULE_MISMATCH');
+  });
+
+  it('lets a query pass when the ledger has no standing push for the dossier: unknown, failed or dropped', async () => {
+    const before = queries();
+    expect((await query('KT', ['H08.37.80-240705-7777'])).status).to.equal(200);
+    memory.put({
+      id: 'push-failed',
+      state: 'failed',
+      routeGroup: 'hotich',
+      upstreamId: 'hotich',
+      orderKey: orderKey('H08.37.80-240705-8888'),
+      operation: 'LTKS',
+      createdAt: Date.now(),
+    });
+    expect((await query('KS', ['H08.37.80-240705-8888'])).status).to.equal(200);
+    expect(queries()).to.equal(before + 2);
+  });
+
+  it('a ledger that does not answer lets the query pass, with a warning', async () => {
+    failing = true;
+    try {
+      const res = await query('KT');
+      expect(res.status).to.equal(200);
+      expect(logs.join('')).to.include('ledger-module guard: the delivery ledger did not answer');
+    } finally {
+      failing = false;
+    }
+  });
+});
+
+describe('route guards: checked at load', function () {
+  this.timeout(10_000);
+  const files = (guards: string, request = '') => ({
+    'gateway.yaml': 'version: 1\n',
+    'upstreams.yaml': `upstreams:\n  hotich: { url: "http://127.0.0.1:9" }\nconsumers:\n  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\n`,
+    'routes.yaml': `routes:\n  - { id: q, methods: [POST], path: /q, upstream: hotich, consumers: [mcdt]${request}, guards: ${guards} }\n`,
+  });
+  const fault = async (f: Record<string, string>) => {
+    try {
+      const gw = await startGateway(f);
+      await gw.close();
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      return (err as ConfigError).message;
+    }
+    throw new Error('the config loaded');
+  };
+  const mapped = ', request: { mapping: [{ op: trim, fields: [module] }] }';
+
+  it('refuses an unknown guard, a missing option, and a guard on a route whose body is not mapped JSON', async () => {
+    expect(await fault(files('[{ type: nope }]', mapped)))
+      .to.include('routes[0].guards[0].type')
+      .and.include('ledger-module');
+    expect(await fault(files('[{ type: ledger-module, group: hotich }]', mapped))).to.include('dossierField');
+    expect(await fault(files('[{ type: ledger-module, group: hotich, dossierField: a, typo: 1 }]', mapped))).to.include(
+      'typo',
+    );
+    expect(await fault(files('[{ type: ledger-module, group: hotich, dossierField: a }]'))).to.include(
+      'guards read the mapped JSON body',
+    );
+  });
+});
