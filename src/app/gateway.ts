@@ -25,6 +25,7 @@ import { createGatewayHandler, type JsonParser, type PipelineHooks } from '../pi
 import { defaultFactories, gatewayLoadOptions } from './default-factories.ts';
 import { Reloader, type ReloadResult } from '../runtime/reloader.ts';
 import type { DeliveryStore } from '../delivery/store.ts';
+import { startPayloadRetention } from '../delivery/retention.ts';
 import type { PushLedger } from '../policy/guards/guard.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
 
@@ -86,7 +87,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
   if (!options.metrics && reloader.current.config.metrics.defaultMetrics) addDefaultMetrics(metrics);
-  if (options.deliveries) observeDeliveryStore(metrics, options.deliveries, { clock });
+  if (deliveries) observeDeliveryStore(metrics, deliveries, { clock });
+  // Citizen data at rest only until delivered plus `delivery.retentionDays` (issue 17): hourly sweeps.
+  const retention =
+    deliveries &&
+    startPayloadRetention({
+      store: deliveries,
+      clock,
+      logger,
+      retentionDays: () => reloader.current.config.delivery.retentionDays,
+    });
   // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
   const initial = reloader.current.config;
   const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
@@ -342,6 +352,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     } else {
       await closeRuntime(reloader.current);
     }
+    await retention?.stop();
     await audit.close();
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();

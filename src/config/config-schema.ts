@@ -199,6 +199,15 @@ export const PathsSchema = section({
   mappings: Type.String({ default: 'mappings' }),
 });
 
+/** The delivery operations' keys of the top-level `delivery:` section (issue 17; beside the engine's and the store's). */
+export const deliveryOperationKeys = {
+  /**
+   * Days a delivered, dead or dropped push keeps its sealed payload (then erased; the row stays as ledger).
+   * Citizen data at rest only until delivered plus this. 0: erased at the next hourly sweep.
+   */
+  retentionDays: Type.Integer({ minimum: 0, maximum: 3650, default: 7 }),
+};
+
 /** The whole configuration; top-level keys with defaults applied by ajv (`useDefaults`). */
 export const GatewayConfigSchema = Type.Object(
   {
@@ -225,6 +234,8 @@ export const GatewayConfigSchema = Type.Object(
       port: port(9180),
       host: Type.String({ default: '127.0.0.1' }),
     }),
+    /** Durable delivery (issue 17): the operations' keys (payload retention). */
+    delivery: section({ ...deliveryOperationKeys }),
     upstreams: StringMap(UpstreamSchema, { default: {} }),
     consumers: StringMap(ConsumerSchema, { default: {} }),
     routes: Type.Array(RouteSchema, { default: [] }),
