@@ -30,9 +30,11 @@ RUN npm run build && mkdir -p schemas
 # --- 3. runtime ---------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 # LGSP_AUDIT_DIR: where the shipped configs put audit files (audit.output: file), writable by uid 1000.
+# LGSP_DELIVERY_DB: the SQLite delivery store of config/ (deliveries accepted for delivery, the ledger).
 ENV NODE_ENV=production \
     LGSP_CONFIG_DIR=/etc/lgsp-gateway \
     LGSP_AUDIT_DIR=/var/lib/lgsp-gateway/audit \
+    LGSP_DELIVERY_DB=/var/lib/lgsp-gateway/data/deliveries.db \
     PORT=8080 \
     HOST=0.0.0.0
 WORKDIR /app
@@ -49,8 +51,12 @@ COPY config/catalogs ./config/catalogs
 # `lgsp-gateway validate|routes|report|gen-key` on PATH inside the container; the audit directory
 # (used only with audit.output: file) belongs to the runtime user.
 RUN ln -s /app/bin/lgsp-gateway.js /usr/local/bin/lgsp-gateway \
- && mkdir -p /etc/lgsp-gateway /var/lib/lgsp-gateway/audit \
+ && mkdir -p /etc/lgsp-gateway /var/lib/lgsp-gateway/audit /var/lib/lgsp-gateway/data \
  && chown -R 1000:1000 /var/lib/lgsp-gateway
+# The SQLite delivery store's directory is a volume: with --read-only (README "Image") it stays writable,
+# and a queue of accepted pushes outlives the container when a named volume is mounted there. (Replicas use
+# PostgreSQL: delivery.store.kind postgres, nothing written here.)
+VOLUME ["/var/lib/lgsp-gateway/data"]
 # The `node` user of the official image, by number: Kubernetes' runAsNonRoot can only verify a numeric user.
 USER 1000:1000
 EXPOSE 8080

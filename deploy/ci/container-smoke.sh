@@ -324,7 +324,9 @@ prod_validate() {
   for n in $names; do
     case $n in
       LGSP_PACKAGE_DIR) ;;
-      *_URL) [ "$n" = LGSP_REDIS_URL ] && echo "$n=redis://redis.invalid:6379" >>"$env" || echo "$n=https://${n,,}.example.invalid/api" >>"$env" ;;
+      LGSP_REDIS_URL) echo "$n=redis://redis.invalid:6379" >>"$env" ;;
+      LGSP_DELIVERY_DATABASE_URL) echo "$n=postgres://lgsp:ci-password@postgres.invalid:5432/lgsp" >>"$env" ;;
+      *_URL) echo "$n=https://${n,,}.example.invalid/api" >>"$env" ;;
       *_SHA256) echo "$n=$(printf '%s' "ci-$n" | sha256sum | cut -c1-64)" >>"$env" ;;
       LGSP_TOKEN_SIGNING_KEY_FILE) echo "$n=/run/secrets/token_signing_key.pem" >>"$env" ;;
       *) echo "$n=ci-$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')" >>"$env" ;;

@@ -10,6 +10,9 @@ if [ ! -s mcdt_api_key ]; then
   openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n' > mcdt_api_key
   echo "API key of consumer mcdt (give it to the one-stop-shop system, X-API-Key): $(cat mcdt_api_key)"
 fi
+# The delivery store's PostgreSQL (deploy/compose/postgres.yml): its password, and the gateway's URL with it.
+[ -s postgres_password ] || openssl rand -hex 24 | tr -d '\n' > postgres_password
+[ -s delivery_database_url ] || printf 'postgres://lgsp:%s@postgres:5432/lgsp' "$(cat postgres_password)" > delivery_database_url
 # The container runs as uid 1000: let it read the files (docker compose bind-mounts them as they are).
-chmod 0644 audit_hmac_key token_signing_key.pem mcdt_api_key
+chmod 0644 audit_hmac_key token_signing_key.pem mcdt_api_key postgres_password delivery_database_url
 echo "secrets in $(pwd)"

@@ -10,6 +10,7 @@ import {
   RouteRateLimitSchema,
   StringMap,
 } from './consumers-schema.ts';
+import { DeliveryStoreSchema } from './delivery-store-schema.ts';
 
 /**
  * The merged configuration (all YAML files of the config directory together), written once as TypeBox
@@ -239,6 +240,8 @@ export const GatewayConfigSchema = Type.Object(
     upstreams: StringMap(UpstreamSchema, { default: {} }),
     consumers: StringMap(ConsumerSchema, { default: {} }),
     routes: Type.Array(RouteSchema, { default: [] }),
+    /** Durable delivery of one-way pushes (issue 17): `store` here; the engine's keys beside it. */
+    delivery: section({ store: DeliveryStoreSchema }),
   },
   {
     additionalProperties: false,

@@ -345,9 +345,11 @@ class SqliteDeliveryStore implements DeliveryStore {
   async retry(id: string, now: number): Promise<boolean> {
     const result = immediate(this.#db, () =>
       this.#sql(
-        `UPDATE deliveries SET state = 'queued', next_attempt_at = ?, updated_at = ?
+        `UPDATE deliveries
+            SET expires_at = CASE WHEN state = 'dead' THEN ? + (expires_at - created_at) ELSE expires_at END,
+                state = 'queued', next_attempt_at = ?, updated_at = ?
           WHERE id = ? AND state IN ('dead', 'queued') AND sealed IS NOT NULL`,
-      ).run(now, now, id),
+      ).run(now, now, now, id),
     );
     return Number(result.changes) === 1;
   }

@@ -84,7 +84,11 @@ export type EnqueueResult =
    */
   | { readonly kind: 'duplicate'; readonly delivery: Delivery };
 
-/** The end of one attempt, reported by the lease owner. Every call returns false if the lease was lost. */
+/**
+ * The end of one attempt, reported by the lease owner. Every call returns false if the lease was lost: the
+ * delivery is no longer in flight, or another owner claimed it since. (A lease that ran out but that no one
+ * took over is still the owner's: refusing its report would only send an accepted push again.)
+ */
 export interface AttemptOutcome {
   readonly at: number;
   readonly status: number | null;
@@ -124,12 +128,14 @@ export interface DeliveryStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Stores a new delivery durably (committed; SQLite synchronous=FULL) before resolving. */
   enqueue(delivery: NewDelivery, claim?: ClaimNow & { readonly now: number }): Promise<EnqueueResult>;
-  /** Records a direct-mode push in the ledger (state `delivered` or `failed`, sealed stored empty). */
+  /** Records a direct-mode push in the ledger (state `delivered` or `failed`; no payload kept: `sealed` null). */
   record(delivery: NewDelivery, outcome: AttemptOutcome & { readonly state: 'delivered' | 'failed' }): Promise<void>;
   /**
    * Claims up to `limit` due deliveries for `owner`: queued with nextAttemptAt <= now, or in_flight whose
-   * lease expired — and none with an earlier (createdAt, id) queued or in-flight delivery of the same
-   * (routeGroup, orderKey). Each becomes in_flight, attempts + 1, leaseUntil = now + leaseMs. Atomic
+   * lease expired — and none with a queued or in-flight delivery of the same (routeGroup, orderKey) enqueued
+   * earlier. "Earlier" is the store's own enqueue order (an insertion sequence), not (createdAt, id): two
+   * replicas' clocks may disagree by milliseconds, and a random id breaks no tie in the caller's order.
+   * Returned oldest first. Each becomes in_flight, attempts + 1, leaseUntil = now + leaseMs. Atomic
    * across processes sharing the store: one delivery is never claimed twice while its lease holds.
    * `upstreamIds` limits the claim (a worker skips upstreams whose circuit is open).
    */
@@ -151,7 +157,12 @@ export interface DeliveryStore {
 
   get(id: string): Promise<Delivery | undefined>;
   list(filter: DeliveryFilter): Promise<Delivery[]>;
-  /** Operator: a dead (or queued) delivery due again now. False if it is in another state or unknown. */
+  /**
+   * Operator: a dead (or queued) delivery due again now. False if it is in another state, unknown, or its
+   * payload was erased (nothing left to send). A dead one gets a fresh lifetime as long as its first
+   * (expiresAt = now + (expiresAt - createdAt)): one that died of age would otherwise die again unsent.
+   * `attempts` is history and is kept: the engine compares it with its maximum after a failed attempt.
+   */
   retry(id: string, now: number): Promise<boolean>;
   /** Operator: a queued or dead delivery given up: dropped, payload erased. */
   drop(id: string, now: number): Promise<boolean>;

@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { openPostgresDeliveryStore } from '../../../src/delivery/postgres-store.ts';
 import { openSqliteDeliveryStore } from '../../../src/delivery/sqlite-store.ts';
 import type { DeliveryStore, NewDelivery } from '../../../src/delivery/store.ts';
 import { newDelivery, T0 } from '../../helpers/deliveries.ts';
+import { usePostgres } from '../../helpers/postgres.ts';
 
 /**
  * The delivery store's contract (src/delivery/store.ts), written once and run against every engine
@@ -350,6 +352,9 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
         state: 'queued',
         nextAttemptAt: T0 + 100,
         updatedAt: T0 + 100,
+        // a fresh lifetime as long as its first (one dead of age would die again unsent); attempts kept
+        expiresAt: T0 + 100 + DAY,
+        attempts: 1,
       });
       expect(ids(await store.claimDue(T0 + 100, claimOptions('gw-1', { upstreamIds: ['molisa'] })))).to.deep.equal([
         dead.id,
@@ -360,6 +365,13 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
       expect(await ops.retry('no-such-id', T0 + 100)).to.equal(false);
       expect(await ops.drop('no-such-id', T0 + 100)).to.equal(false);
 
+      // a queued one: due now, its lifetime unchanged
+      expect(await ops.retry(queued.id, T0 + 150)).to.equal(true);
+      expect(await store.get(queued.id)).to.deep.include({
+        state: 'queued',
+        nextAttemptAt: T0 + 150,
+        expiresAt: T0 + DAY,
+      });
       expect(await ops.drop(queued.id, T0 + 200)).to.equal(true);
       expect(await store.get(queued.id)).to.deep.include({ state: 'dropped', sealed: null, updatedAt: T0 + 200 });
       expect(await ops.retry(queued.id, T0 + 300)).to.equal(false);
@@ -632,4 +644,24 @@ describe('delivery store contract: SQLite (node:sqlite)', () => {
   deliveryStoreContract(() => ({
     open: async () => openSqliteDeliveryStore({ path: path.join(dir, 'data', 'deliveries.db') }),
   }));
+});
+
+describe('delivery store contract: PostgreSQL (postgres.js, FOR UPDATE SKIP LOCKED)', () => {
+  const server = usePostgres();
+  let schema: string;
+  // A schema of its own per test (dropped after it): the tests never see each other's rows.
+  beforeEach(() => {
+    schema = `lgsp_test_${randomBytes(6).toString('hex')}`;
+  });
+  deliveryStoreContract(() => ({
+    open: () => openPostgresDeliveryStore({ url: server().url, schema, poolMax: 4 }),
+  }));
+  afterEach(async () => {
+    const admin = server().admin();
+    try {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await admin.end();
+    }
+  });
 });

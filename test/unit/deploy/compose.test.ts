@@ -80,3 +80,38 @@ describe('deploy: docker-compose.yml', () => {
     expect(redis.image).to.match(/^\$\{LGSP_REDIS_IMAGE:-redis:[\w.-]+\}$/);
   });
 });
+
+describe('deploy: compose delivery store (SQLite volume; deploy/compose/postgres.yml)', () => {
+  const override = parse(readFileSync(path.join(root, 'deploy/compose/postgres.yml'), 'utf8')) as Record<string, any>;
+  const initSecrets = readFileSync(path.join(root, 'deploy/compose/init-secrets.sh'), 'utf8');
+
+  it('by default the gateway keeps its SQLite store on the `deliveries` volume, at the path its config names', () => {
+    const store = gatewayYaml.delivery.store;
+    expect(store.kind).to.equal('${LGSP_DELIVERY_STORE:-sqlite}');
+    expect(gateway.environment.LGSP_DELIVERY_STORE).to.equal('sqlite');
+    const mount = gateway.volumes.find((v: Record<string, any>) => v.target === path.posix.dirname(store.path));
+    expect(mount).to.deep.include({ type: 'volume', source: 'deliveries' });
+    expect(compose.volumes).to.have.property('deliveries');
+  });
+
+  it('the PostgreSQL override adds the database, makes the gateway wait for it and switch, the URL as a secret file', () => {
+    // Not a profile of docker-compose.yml: podman-compose 1.0.3 (Debian bookworm, CI) ignores profiles.
+    expect(Object.keys(override.services).sort()).to.deep.equal(['gateway', 'postgres']);
+    expect(override.services.gateway.depends_on).to.deep.equal({ postgres: { condition: 'service_healthy' } });
+    expect(override.services.gateway.environment).to.deep.equal({ LGSP_DELIVERY_STORE: 'postgres' });
+    expect(gatewayYaml.delivery.store.url).to.deep.equal({ env: 'LGSP_DELIVERY_DATABASE_URL' });
+    expect(gateway.environment.LGSP_DELIVERY_DATABASE_URL_FILE).to.equal('/run/secrets/delivery_database_url');
+    expect(gateway.environment).to.not.have.property('LGSP_DELIVERY_DATABASE_URL');
+    const postgres = override.services.postgres;
+    expect(postgres.image).to.match(/^\$\{LGSP_POSTGRES_IMAGE:-postgres:[\w.-]+\}$/);
+    expect(postgres.environment.POSTGRES_PASSWORD_FILE).to.equal('/run/secrets/postgres_password');
+    expect(postgres.environment).to.not.have.property('POSTGRES_PASSWORD');
+    expect(postgres.healthcheck.test).to.include('pg_isready');
+    expect(postgres.ports, 'the database is not published on the host').to.equal(undefined);
+    // Paths of a second -f file are relative to the first one's directory (the repository root).
+    expect(override.secrets.postgres_password.file).to.match(/^\.\/deploy\/compose\/secrets\//);
+    // init-secrets.sh makes the password and a URL carrying the same password, for the `postgres` host.
+    expect(initSecrets).to.include('postgres_password');
+    expect(initSecrets).to.match(/postgres:\/\/lgsp:%s@postgres:5432\/lgsp/);
+  });
+});

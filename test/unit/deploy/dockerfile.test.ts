@@ -84,6 +84,7 @@ describe('deploy: Dockerfile', () => {
       'COPY',
       'RUN',
       'USER',
+      'VOLUME',
       'EXPOSE',
       'HEALTHCHECK',
       'ENTRYPOINT',
@@ -175,6 +176,19 @@ describe('deploy: Dockerfile', () => {
     expect(finalOf('EXPOSE').map((i) => i.args)).to.deep.equal([env.get('PORT')]);
     expect(env.get('LGSP_CONFIG_DIR')).to.equal('/etc/lgsp-gateway');
     expect(env.get('NODE_ENV')).to.equal('production');
+  });
+
+  it('declares one VOLUME: the SQLite delivery store directory of LGSP_DELIVERY_DB, made and owned by the runtime user', () => {
+    // With --read-only (README "Image", config/ queues pushes in SQLite) the store must still be writable.
+    const env = envOf(final);
+    const dir = path.posix.dirname(env.get('LGSP_DELIVERY_DB')!);
+    expect(finalOf('VOLUME').map((i) => execForm(i.args))).to.deep.equal([[dir]]);
+    const run = finalOf('RUN')
+      .map((i) => i.args)
+      .join(' ');
+    expect(run).to.include(dir);
+    expect(run).to.match(/chown -R 1000:1000 \/var\/lib\/lgsp-gateway\b/);
+    expect(dir.startsWith('/var/lib/lgsp-gateway/')).to.equal(true);
   });
 
   it('bakes in no secret: no secret-named ENV/ARG, no key, certificate or .env file copied', () => {
