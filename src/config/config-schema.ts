@@ -235,13 +235,11 @@ export const GatewayConfigSchema = Type.Object(
       port: port(9180),
       host: Type.String({ default: '127.0.0.1' }),
     }),
-    /** Durable delivery (issue 17): the operations' keys (payload retention). */
-    delivery: section({ ...deliveryOperationKeys }),
     upstreams: StringMap(UpstreamSchema, { default: {} }),
     consumers: StringMap(ConsumerSchema, { default: {} }),
     routes: Type.Array(RouteSchema, { default: [] }),
     /** Durable delivery of one-way pushes (issue 17): `store` here; the engine's keys beside it. */
-    delivery: section({ store: DeliveryStoreSchema }),
+    delivery: section({ store: DeliveryStoreSchema, ...deliveryOperationKeys }),
   },
   {
     additionalProperties: false,
