@@ -69,13 +69,14 @@ describe('civil-status status query: the module must be the one the dossier was 
     gw = (await gateway.listen(0, '127.0.0.1')).url;
     const push = await post('/hotich/3.0/dangKyHoTich', dossier);
     expect(push.json()).to.include({ status: '1' });
-    // What the engine records for that push (route hotich-push: businessKey maHoSoMCDT, operationField module).
+    // What the engine records for that push (route hotich-push: group hotich-dossier, businessKey maHoSoMCDT,
+    // operationField module).
     memory.put({
       id: 'push-1',
       state: 'delivered',
       routeId: 'hotich-push',
       upstreamId: 'hotich',
-      routeGroup: 'hotich',
+      routeGroup: 'hotich-dossier',
       orderKey: orderKey(dossier.maHoSoMCDT),
       operation: 'LTKT',
       createdAt: Date.now(),
@@ -118,7 +119,7 @@ describe('civil-status status query: the module must be the one the dossier was 
     memory.put({
       id: 'push-failed',
       state: 'failed',
-      routeGroup: 'hotich',
+      routeGroup: 'hotich-dossier',
       upstreamId: 'hotich',
       orderKey: orderKey('H08.37.80-240705-8888'),
       operation: 'LTKS',
