@@ -4,11 +4,12 @@ import { expect } from 'chai';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request } from '../../helpers/http.ts';
 import { ADMIN_KEY, ADMIN_KEY_SHA256, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
-import { createMemoryDeliveryStore } from '../../helpers/memory-delivery-store.ts';
+import { createMemoryDeliveryStore, withOverrides } from '../../helpers/ops-delivery-store.ts';
 import type { DeliveryStore } from '../../../src/delivery/store.ts';
 
 const CITIZEN = '001099012345';
-const T0 = Date.UTC(2026, 10, 1, 8, 0, 0);
+// Recent rows: the gateway sweeps payloads older than delivery.retentionDays (7) at start.
+const T0 = Date.now() - 3_600_000;
 
 /** A config with one labelled admin key, and the admin listener asking for it too. */
 const files = {
@@ -214,10 +215,9 @@ describe('/admin/deliveries without a delivery store', function () {
     await gw.close();
 
     const broken = createMemoryDeliveryStore();
-    const failing: DeliveryStore = {
-      ...broken,
+    const failing: DeliveryStore = withOverrides(broken, {
       list: () => Promise.reject(new Error('connect ECONNREFUSED db.internal:5432')),
-    };
+    });
     gw = await startGateway(files, { deliveries: failing });
     const down = await request(`${gw.url}/admin/deliveries`, { headers: { 'x-admin-key': ADMIN_KEY } });
     expect(down.status).to.equal(503);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request } from '../../helpers/http.ts';
 import { ADMIN_KEY, ADMIN_KEY_SHA256 } from '../../helpers/keys.ts';
-import { createMemoryDeliveryStore } from '../../helpers/memory-delivery-store.ts';
+import { createMemoryDeliveryStore, withOverrides } from '../../helpers/ops-delivery-store.ts';
 import { DELIVERY_COUNTS_CACHE_MS, deliveryHooks } from '../../../src/observability/metrics.ts';
 import type { DeliveryStore } from '../../../src/delivery/store.ts';
 
@@ -20,10 +20,9 @@ describe('delivery metrics: store counts at scrape time, cached; counters the en
   let now = T0;
   let failing = false;
   const memory = createMemoryDeliveryStore();
-  const store: DeliveryStore = {
-    ...memory,
+  const store: DeliveryStore = withOverrides(memory, {
     counts: () => (failing ? Promise.reject(new Error('connection terminated')) : memory.counts()),
-  };
+  });
   const scrape = async () => {
     const res = await request(`${gw.url}/metrics`, { headers: { 'x-admin-key': ADMIN_KEY } });
     expect(res.status).to.equal(200);

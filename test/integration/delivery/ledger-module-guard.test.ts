@@ -12,7 +12,7 @@ import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { startGateway } from '../../helpers/gateway.ts';
 import { request } from '../../helpers/http.ts';
 import { CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
-import { createMemoryDeliveryStore } from '../../helpers/memory-delivery-store.ts';
+import { createMemoryDeliveryStore, withOverrides } from '../../helpers/ops-delivery-store.ts';
 import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
 
 const MCDT = { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' };
@@ -35,10 +35,9 @@ describe('civil-status status query: the module must be the one the dossier was 
   let failing = false;
   const logs: string[] = [];
   const memory = createMemoryDeliveryStore();
-  const store: DeliveryStore = {
-    ...memory,
+  const store: DeliveryStore = withOverrides(memory, {
     latest: (group, key) => (failing ? Promise.reject(new Error('ledger down')) : memory.latest(group, key)),
-  };
+  });
   const dossier = {
     module: 'LTKT',
     maHoSoMCDT: 'H08.37.80-240705-0099',
