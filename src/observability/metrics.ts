@@ -146,15 +146,27 @@ export interface DeliveryMetricsHooks {
   delivered(upstreamId: string): void;
   attemptFailed(upstreamId: string): void;
   dead(upstreamId: string): void;
+  /**
+   * One attempt by its outcome, as the engine's attempt (audit) line has it: `delivered`; `retry` (failed,
+   * retried later); `dead` or `refused` (failed, and the delivery is dead: out of attempts or age, or
+   * refused for good).
+   */
+  attempt(upstreamId: string, outcome: 'delivered' | 'retry' | 'dead' | 'refused'): void;
 }
 
 /** The engine's hooks bumping a gateway's delivery counters. */
 export function deliveryHooks(metrics: GatewayMetrics): DeliveryMetricsHooks {
-  return {
+  const hooks: DeliveryMetricsHooks = {
     delivered: (upstream) => metrics.deliveriesDelivered.inc({ upstream }),
     attemptFailed: (upstream) => metrics.deliveryAttemptsFailed.inc({ upstream }),
     dead: (upstream) => metrics.deliveriesDead.inc({ upstream }),
+    attempt(upstream, outcome) {
+      if (outcome === 'delivered') return hooks.delivered(upstream);
+      hooks.attemptFailed(upstream);
+      if (outcome !== 'retry') hooks.dead(upstream);
+    },
   };
+  return hooks;
 }
 
 /** How long one reading of the store's counts serves scrapes: a scrape every second never costs a query each. */

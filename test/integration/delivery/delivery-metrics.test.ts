@@ -90,9 +90,14 @@ describe('delivery metrics: store counts at scrape time, cached; counters the en
     hooks.delivered('molisa');
     hooks.attemptFailed('hotich');
     hooks.dead('hotich');
+    // The engine's attempt lines by outcome: retry = a failed attempt; dead and refused = failed and dead.
+    hooks.attempt('molisa', 'delivered');
+    hooks.attempt('hotich', 'retry');
+    hooks.attempt('hotich', 'dead');
+    hooks.attempt('hotich', 'refused');
     const page = await scrape();
-    expect(sample(page, 'lgsp_deliveries_delivered_total{upstream="molisa"}')).to.equal(2);
-    expect(sample(page, 'lgsp_delivery_attempts_failed_total{upstream="hotich"}')).to.equal(1);
-    expect(sample(page, 'lgsp_deliveries_dead_total{upstream="hotich"}')).to.equal(1);
+    expect(sample(page, 'lgsp_deliveries_delivered_total{upstream="molisa"}')).to.equal(3);
+    expect(sample(page, 'lgsp_delivery_attempts_failed_total{upstream="hotich"}')).to.equal(4);
+    expect(sample(page, 'lgsp_deliveries_dead_total{upstream="hotich"}')).to.equal(3);
   });
 });
