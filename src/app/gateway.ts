@@ -13,11 +13,13 @@ import { systemClock, type Clock } from '../config/types.ts';
 import {
   addDefaultMetrics,
   createMetrics,
+  deliveryHooks,
   observeDeliveryStore,
   statusClass,
   type GatewayMetrics,
 } from '../observability/metrics.ts';
 import { type AuditTrail, createAuditTrail } from '../observability/audit.ts';
+import type { DeliveryEngine } from '../delivery/engine.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
 import { parseJsonBody } from '../transform/index.ts';
@@ -28,6 +30,7 @@ import type { DeliveryStore } from '../delivery/store.ts';
 import { startPayloadRetention } from '../delivery/retention.ts';
 import type { PushLedger } from '../policy/guards/guard.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
+import { createDeliveryEngine, type DeliveryStoreOpener } from './delivery-factory.ts';
 
 export interface GatewayOptions {
   readonly configDir: string;
@@ -44,6 +47,8 @@ export interface GatewayOptions {
   readonly deliveries?: DeliveryStore;
   /** The keyed HMAC the delivery engine gives business keys (the store's orderKey), for ledger look-ups. */
   readonly deliveryKey?: (businessKey: string) => string;
+  /** Opens the durable delivery store (issue 17; default: the one `delivery.store` names). */
+  readonly openDeliveryStore?: DeliveryStoreOpener;
 }
 
 export interface Gateway {
@@ -59,6 +64,8 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
   readonly ready: boolean;
   readonly audit: AuditTrail;
+  /** The durable delivery engine (issue 17), when `delivery.encryptionKey` is configured. */
+  readonly delivery?: DeliveryEngine;
 }
 
 /** Builds a whole gateway from its dependencies; several can run in one process (tests do). */
@@ -68,12 +75,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const env = options.env ?? process.env;
   // Process metrics are added once the config says whether it wants them (`metrics.defaultMetrics`, start-only).
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
-  // The ledger of pushes as route guards read it: the newest push of a clear business key, found by its HMAC.
-  const { deliveries, deliveryKey } = options;
-  const ledger: PushLedger | undefined =
-    deliveries && deliveryKey
-      ? { latestPush: (group, businessKey) => deliveries.latest(group, deliveryKey(businessKey)) }
-      : undefined;
+  // The ledger of pushes as route guards read it (set once the delivery engine is up, below).
+  let ledger: PushLedger | undefined;
   const factories =
     options.factories ??
     defaultFactories({ configDir: options.configDir, env, logger, clock, metrics, ledger: () => ledger });
@@ -87,8 +90,31 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   reloader.on('reload', (result: ReloadResult) => metrics.reloads.inc({ result: result.result }));
   logger.level = reloader.current.config.logging.level;
   if (!options.metrics && reloader.current.config.metrics.defaultMetrics) addDefaultMetrics(metrics);
+  // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
+  const initial = reloader.current.config;
+  const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
+  // Durable delivery (issue 17): its store opened at start; the worker runs until close().
+  const delivery = await createDeliveryEngine({
+    config: initial,
+    configDir: options.configDir,
+    env,
+    clock,
+    logger,
+    audit,
+    current: () => reloader.current,
+    openStore: options.openDeliveryStore,
+    metrics: deliveryHooks(metrics),
+  });
+  delivery?.start();
+  // Delivery operations (issue 17) on the engine's store, or on a store a test passes in: the ledger the
+  // route guards read (the newest push of a clear business key, found by its HMAC), the scrape-time
+  // gauges, and the payload retention (citizen data at rest only until delivered plus
+  // `delivery.retentionDays`: hourly sweeps).
+  const deliveries = delivery?.store ?? options.deliveries;
+  const orderKey = delivery ? (key: string) => delivery.orderKey(key) : options.deliveryKey;
+  if (deliveries && orderKey)
+    ledger = { latestPush: (group, businessKey) => deliveries.latest(group, orderKey(businessKey)) };
   if (deliveries) observeDeliveryStore(metrics, deliveries, { clock });
-  // Citizen data at rest only until delivered plus `delivery.retentionDays` (issue 17): hourly sweeps.
   const retention =
     deliveries &&
     startPayloadRetention({
@@ -97,9 +123,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger,
       retentionDays: () => reloader.current.config.delivery.retentionDays,
     });
-  // The audit trail is start-only (src/config/start-only.ts): a reload that changes `audit` fails.
-  const initial = reloader.current.config;
-  const audit = buildAuditTrail(initial, options.configDir, { logger, env, metrics, now: () => clock.now() });
   const hooks: PipelineHooks = {
     onExchange(record) {
       const status = record.status ?? 0;
@@ -160,6 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       onInFlight: (route, delta) => metrics.inFlight.inc({ route }, delta),
     },
     parseJson: options.parseJson ?? parseJsonBody,
+    delivery,
   });
 
   const app = express();
@@ -198,7 +222,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const configRoutes = (listener: 'main' | 'admin') => {
     const config = reloader.current.config;
     const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies, {
-      deliveries: options.deliveries,
+      deliveries,
       audit,
       logger,
       clock,
@@ -282,6 +306,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return isReady();
     },
     audit,
+    delivery,
     listen(port = reloader.current.config.listen.port, host = reloader.current.config.listen.host) {
       return new Promise((resolve, reject) => {
         const tls = reloader.current.config.listen.tls;
@@ -333,6 +358,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  /**
+   * The delivery worker stops claiming; attempts under way get the grace period, after which their claims
+   * simply expire and another process (or the next start) delivers them: at least once, never lost.
+   */
+  async function stopDelivery(graceMs: number): Promise<void> {
+    if (!delivery) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([delivery.stop(), grace]);
+    clearTimeout(timer);
+  }
+
   /** Graceful stop, run once however often close() is called. */
   async function closeOnce(graceMs: number): Promise<void> {
     shuttingDown = true;
@@ -348,11 +385,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await closed;
       clearTimeout(timer);
       listening = false;
+      await stopDelivery(graceMs);
       await closeRuntime(runtime);
     } else {
+      await stopDelivery(graceMs);
       await closeRuntime(reloader.current);
     }
     await retention?.stop();
+    await delivery?.store.close();
     await audit.close();
     flushLines(logger);
     (factories as { tokenCache?: { close(): void } }).tokenCache?.close();

@@ -8,6 +8,7 @@ import {
   RateLimitsSchema,
   RouteAuditSchema,
   RouteRateLimitSchema,
+  SecretRefSchema,
   StringMap,
 } from './consumers-schema.ts';
 import { DeliveryStoreSchema } from './delivery-store-schema.ts';
@@ -65,6 +66,131 @@ export type BodyStageConfig = Static<typeof BodyStageSchema>;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
+// ---- Durable delivery (issue 17): the engine's keys (src/delivery/). ---------------------------------
+
+/** Retry policy of a queued push: exponential backoff with full jitter, then the dead letter. */
+export const DeliveryRetrySchema = Type.Object(
+  {
+    /** Delay before the first retry (the backoff's base); each further retry doubles it, up to `maxMs`. */
+    initialMs: Type.Integer({ minimum: 1, default: 2000 }),
+    maxMs: Type.Integer({ minimum: 1, default: 600000 }),
+    /** Attempts in all (the first included); then the dead letter. */
+    maxAttempts: Type.Integer({ minimum: 1, default: 30 }),
+    /** Age after which a push not yet delivered is dead, whatever its attempts (7 days). */
+    maxAgeMs: Type.Integer({ minimum: 1000, default: 604800000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** `delivery:` of a route: direct (today's behaviour, recorded in the ledger) or queued (store and forward). */
+export const RouteDeliverySchema = Type.Object(
+  {
+    mode: Type.Enum(['direct', 'queued'], { default: 'direct' }),
+    /**
+     * Where the business key is: dot path(s) into the mapped body (`MaHoSo`; in a JSON array of records,
+     * each record's). Its keyed HMAC orders pushes of one object and makes the same push twice one delivery.
+     */
+    businessKey: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    ),
+    /** Routes that push the same business object share a group (order and duplicates); default the upstream id. */
+    group: Type.Optional(Type.String({ minLength: 1 })),
+    /** The call's name in the ledger and reports; default the route id. */
+    operation: Type.Optional(Type.String({ minLength: 1 })),
+    /** Dot path into the mapped body naming the call per push instead (the civil-status `module`). */
+    operationField: Type.Optional(Type.String({ minLength: 1 })),
+    retry: DeliveryRetrySchema,
+    /**
+     * Compatibility answer (off by default): what the caller gets instead of the 202 "accepted for delivery"
+     * when the upstream did not accept at once. A string `{trackingId}` in the body is replaced by the id.
+     */
+    acceptedAnswer: Type.Optional(
+      Type.Object(
+        {
+          status: Type.Integer({ minimum: 200, maximum: 299 }),
+          body: Type.Unsafe<unknown>({}),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** An HTTP status or a class of them (`2xx`). */
+const StatusMatchSchema = Type.Unsafe<number | string>({
+  oneOf: [
+    { type: 'integer', minimum: 100, maximum: 599 },
+    { type: 'string', pattern: '^[1-5]xx$' },
+  ],
+});
+/** A field of the upstream's JSON answer and the values it must (`in`) or must not (`notIn`) hold. */
+const AnswerFieldSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1 }),
+    in: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { minItems: 1 })),
+    notIn: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `delivery:` of an upstream: how its answer to a push is judged, per its contract. Accepted: a status in
+ * `accepted.statuses` and every `accepted.json` condition holds (MOLISA answers 200 with `error_code` ≠ 0
+ * for failures). Refused for good (relayed, never retried): a status in `refused.statuses` or any
+ * `refused.json` match. Anything else (no answer, timeout, 5xx, 408, 429, 200 with a failure code not
+ * listed as refused) is retried.
+ */
+export const UpstreamDeliverySchema = Type.Object(
+  {
+    accepted: Type.Object(
+      {
+        statuses: Type.Array(StatusMatchSchema, { minItems: 1, default: ['2xx'] }),
+        json: Type.Array(AnswerFieldSchema, { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    refused: Type.Object(
+      {
+        statuses: Type.Array(StatusMatchSchema, { default: [400, 403, 404, 405, 409, 410, 413, 415, 422] }),
+        json: Type.Array(AnswerFieldSchema, { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** The engine's keys of the top-level `delivery:` section (the store's `delivery.store` sits beside them). */
+export const deliveryEngineKeys = {
+  /**
+   * AES-256-GCM key of the stored payloads, and (derived from it) the HMAC key of business keys: 32 bytes
+   * as 64 hex digits or base64. Required when any route has `delivery:`.
+   */
+  encryptionKey: Type.Optional(SecretRefSchema),
+  /** Earlier keys, still read (payloads sealed before a rotation); never used to seal. */
+  previousKeys: Type.Array(SecretRefSchema, { default: [] }),
+  worker: Type.Object(
+    {
+      /** How long a claim holds: a crashed process's deliveries are claimable again after it. */
+      leaseMs: Type.Integer({ minimum: 1000, default: 120000 }),
+      /** Most deliveries claimed per wake-up. */
+      batch: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+      /** Longest sleep between two looks at the store (other replicas may have queued work). */
+      idleMs: Type.Integer({ minimum: 100, default: 30000 }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+  /** Per-upstream circuit: opened after `failures` in a row, one probe after `coolDownMs`. */
+  circuit: Type.Object(
+    {
+      failures: Type.Integer({ minimum: 1, default: 5 }),
+      coolDownMs: Type.Integer({ minimum: 100, default: 30000 }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+};
+
 /** `answer:` of a route, answered by the gateway itself: `{ type, ...options }`, checked by that route answer's schema. */
 export const RouteAnswerRefSchema = pluginRef('type');
 /** An entry of a route's `guards:`: `{ type, ...options }`, checked by that guard's schema. */
@@ -105,6 +231,8 @@ export const RouteSchema = Type.Object(
      * `ledger-module` refuses a status query whose module differs from its dossier's push (issue 16.5).
      */
     guards: Type.Optional(Type.Array(RouteGuardRefSchema, { minItems: 1 })),
+    /** Durable delivery (issue 17): `mode: queued` stores the push before answering and retries it. */
+    delivery: Type.Optional(RouteDeliverySchema),
   },
   { additionalProperties: false },
 );
@@ -143,6 +271,8 @@ export const UpstreamSchema = Type.Object(
     tls: Type.Optional(TlsClientSchema),
     /** Ordered credential strategies (issue 3); each `{ type, ...options }`. */
     credentials: Type.Array(CredentialRefSchema, { default: [] }),
+    /** How a push's answer is judged: accepted, refused for good, or retried (issue 17). */
+    delivery: UpstreamDeliverySchema,
   },
   { additionalProperties: false },
 );
@@ -239,7 +369,7 @@ export const GatewayConfigSchema = Type.Object(
     consumers: StringMap(ConsumerSchema, { default: {} }),
     routes: Type.Array(RouteSchema, { default: [] }),
     /** Durable delivery of one-way pushes (issue 17): `store` here; the engine's keys beside it. */
-    delivery: section({ store: DeliveryStoreSchema, ...deliveryOperationKeys }),
+    delivery: section({ store: DeliveryStoreSchema, ...deliveryEngineKeys, ...deliveryOperationKeys }),
   },
   {
     additionalProperties: false,

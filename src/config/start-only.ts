@@ -22,8 +22,10 @@ export const START_ONLY: Readonly<Record<string, string>> = {
   // hash two ways in one day's file). At a restart the writer is flushed and closed with its guarantees
   // (pending lines written or counted lost); per-route `routes[].audit` settings do apply on reload.
   '/audit': 'the audit trail (the legal record) is opened at start and closed, flushed, at shutdown',
-  // Every replica and the CLI must agree on one queue; a reload moving it would strand deliveries in flight.
-  '/delivery/store': 'the delivery store (queue and ledger) is opened at start',
+  // The payload key, the store and the worker belong to the process (issue 17): pushes sealed under a key
+  // are read with it until restart; every replica and the CLI must agree on one queue, and a reload moving
+  // it would strand deliveries in flight.
+  '/delivery': 'the delivery store (queue and ledger), its payload key and its worker are opened with the process',
   '/metrics/defaultMetrics': 'the process metrics are registered once, when the process starts',
 };
 

@@ -131,7 +131,34 @@ export const errorCodes = {
     hop: 'gateway',
     message: 'Kho chuyển phát của cổng không dùng được ({reason})',
   },
+  // Issue 17: not failures but notices of a queued push (HTTP 202), rendered by every dialect with a code
+  // that is not its success code (MOLISA error_code 202, NDXP responseCode "202", civil-status status "0"),
+  // unless the route's admin configured `delivery.acceptedAnswer`.
+  GW_DELIVERY_ACCEPTED: {
+    status: 202,
+    hop: 'upstream',
+    message:
+      'Đã nhận để chuyển tới {upstream}, nhưng {upstream} chưa tiếp nhận ({reason}); cổng sẽ tự gửi lại. Mã theo dõi: {trackingId}',
+  },
+  GW_DELIVERY_DUPLICATE: {
+    status: 202,
+    hop: 'caller',
+    message:
+      'Dữ liệu này đã được gửi tới cổng trước đó (mã theo dõi {trackingId}, trạng thái {state}); không chuyển lại lần nữa',
+  },
+  // The push could not be written durably: nothing was sent, the caller must send again.
+  GW_DELIVERY_UNAVAILABLE: {
+    status: 503,
+    hop: 'gateway',
+    message: 'Cổng không lưu được dữ liệu để chuyển đi ({reason}); chưa gửi gì, vui lòng gửi lại sau',
+  },
   GW_INTERNAL: { status: 500, hop: 'gateway', message: 'Lỗi nội bộ của cổng LGSP (mã yêu cầu {requestId})' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;
+
+/** Codes that are notices, not failures: dialects render them with their own status (202). */
+export const NOTICE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'GW_DELIVERY_ACCEPTED',
+  'GW_DELIVERY_DUPLICATE',
+]);

@@ -34,6 +34,8 @@ export interface AuditEntry {
   status: number;
   durationMs: number;
   keys?: Record<string, string | string[]>;
+  /** A queued push's attempt (issue 17): `requestId` is then the tracking id; no payload, no keys. */
+  delivery?: { attempt: number; outcome: string };
 }
 
 export interface AuditTrail {

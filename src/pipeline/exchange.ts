@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConsumerIdentity } from '../auth/identity.ts';
+import type { DeliveryEngine } from '../delivery/engine.ts';
 import type { OutgoingCall } from '../credentials/types.ts';
 import type { SecretMasker } from '../logging/secret-masker.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
@@ -54,6 +55,8 @@ export interface PipelineContext {
   readonly parseJson: JsonParser;
   /** Largest upstream JSON body read to look for a "token expired" signal or to map a response. */
   readonly maxResponseBytes: number;
+  /** The durable delivery engine (issue 17), when a delivery store is open. */
+  readonly delivery?: DeliveryEngine;
 }
 
 /**

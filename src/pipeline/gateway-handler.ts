@@ -6,6 +6,7 @@ import { maskUrl } from '../logging/mask.ts';
 import { acceptableRequestId } from '../upstream/headers.ts';
 import { releaseRetired, type Runtime } from '../runtime/runtime.ts';
 import type { Clock } from '../config/types.ts';
+import type { DeliveryEngine } from '../delivery/engine.ts';
 import { writeFailure } from './answer.ts';
 import { Exchange, type JsonParser, type PipelineContext, type PipelineHooks } from './exchange.ts';
 import { parseJsonPlain } from './parse-json.ts';
@@ -16,6 +17,7 @@ import { credentials, replayCall } from './stages/credentials.ts';
 import { announceLimits, limit } from './stages/limit.ts';
 import { guard } from './stages/guard.ts';
 import { match } from './stages/match.ts';
+import { deliver } from './stages/deliver.ts';
 import { decode, read } from './stages/read.ts';
 import { answerLocally, respond } from './stages/respond.ts';
 import { reserveStream, send, sendStream } from './stages/send.ts';
@@ -32,12 +34,15 @@ export interface PipelineDeps {
   readonly hooks?: PipelineHooks;
   /** Largest upstream JSON body read to look for a "token expired" signal or to map a response. */
   readonly maxResponseBytes?: number;
+  /** Durable delivery (issue 17): queued and recorded pushes go through it. */
+  readonly delivery?: DeliveryEngine;
 }
 
 /**
  * The gateway's request pipeline. Each request becomes one Exchange, run through module-level stages
  * (stages/*.ts) as its route's plan (runtime/route-plan.ts, compiled at load) says:
- * match → authenticate → authorize → limit → read → adapt → guard → credentials → send → respond.
+ * match → authenticate → authorize → limit → read → adapt → guard → credentials → send → respond, or
+ * after the guards → deliver on routes with durable delivery.
  */
 export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const ctx: PipelineContext = {
@@ -45,6 +50,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     hooks: deps.hooks,
     parseJson: deps.parseJson ?? parseJsonPlain,
     maxResponseBytes: deps.maxResponseBytes ?? 16 * 1024 * 1024,
+    delivery: deps.delivery,
   };
   const accessLog = createLineWriter(deps.logger, 'access');
 
@@ -103,6 +109,7 @@ async function runExchange(ex: Exchange): Promise<void> {
     adapt(ex);
     const guarding = guard(ex);
     if (guarding) await guarding;
+    if (plan.delivery !== 'none') return await deliver(ex);
     if (ex.streamed) {
       reserveStream(ex);
       const applying = credentials(ex);

@@ -36,6 +36,12 @@ export interface RoutePlan {
    * once sent: they are never replayed, only the token is invalidated for the next call.
    */
   readonly tokenReplays: number;
+  /**
+   * Durable delivery (issue 17): `none` (today's path), `direct` (sent once, recorded in the ledger) or
+   * `queued` (stored before the caller is answered, retried until delivered). Queued and recorded pushes
+   * take the delivery stage after adapt; the route's `delivery` runtime holds what it compiled.
+   */
+  readonly delivery: 'none' | 'direct' | 'queued';
 }
 
 /** The facts about a route's body the plan is compiled from (the route builder knows them). */
@@ -62,6 +68,7 @@ export function compileRoutePlan(inputs: RoutePlanInputs): RoutePlan {
     readsAnswer: inputs.hasResponseStage,
     allowSetCookie: route.allowSetCookie === true,
     tokenReplays: 1,
+    delivery: deliveryMode(route),
   });
 }
 
@@ -70,4 +77,12 @@ function bodyMode(inputs: RoutePlanInputs): BodyMode {
   if (inputs.hasRequestStage || inputs.credentialBodyNeed === 'json') return 'json';
   if (inputs.credentialBodyNeed === 'form') return 'form';
   return 'pass';
+}
+
+/** A route's delivery: queued; direct with a business key (recorded in the ledger); else none. */
+function deliveryMode(route: RouteConfig): RoutePlan['delivery'] {
+  const delivery = route.delivery;
+  if (!delivery) return 'none';
+  if (delivery.mode === 'queued') return 'queued';
+  return delivery.businessKey === undefined ? 'none' : 'direct';
 }

@@ -26,6 +26,11 @@ import { buildAddressList } from '../auth/addresses.ts';
 import type { BlockList } from 'node:net';
 import { compileRoutePlan, type RoutePlan } from './route-plan.ts';
 import { RouteTable, type MatchableRoute } from '../routing/route-table.ts';
+import { compileAcceptance, type AcceptanceRule } from '../delivery/acceptance.ts';
+import { compileRouteDelivery, type RouteDelivery } from '../delivery/route-delivery.ts';
+import { keyPathProblem } from '../delivery/key-schema.ts';
+import { readFileSync } from 'node:fs';
+import nodePath from 'node:path';
 
 /** The pieces other modules provide, passed in so the runtime builder has no hidden dependencies. */
 export interface RuntimeFactories {
@@ -67,6 +72,8 @@ export interface UpstreamRuntime extends UpstreamTarget {
   readonly consumerShare: ConsumerShare;
   /** JSON of the config block: an unchanged upstream keeps its agent and tokens across reloads. */
   readonly key: string;
+  /** How its answer to a push is judged (`delivery:` of the upstream, issue 17). */
+  readonly acceptance: AcceptanceRule;
 }
 
 export interface BodyStage {
@@ -90,6 +97,8 @@ export interface RouteRuntime extends MatchableRoute {
   readonly answer?: (body: unknown) => { status: number; body: unknown };
   /** The route's `guards:` in order, run on the mapped body before credentials (policy/guards/). */
   readonly guard?: RequestGuard;
+  /** Durable delivery, compiled from `delivery:` when the plan's `delivery` is not `none` (issue 17). */
+  readonly delivery?: RouteDelivery;
 }
 
 export interface RuntimeConsumers {
@@ -250,6 +259,7 @@ function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, prev
     credentials,
     stream: createStreamForwarder(target),
     consumerShare: createConsumerShare(id, config.maxSockets, config.consumerShare),
+    acceptance: compileAcceptance(config.delivery),
   };
 }
 
@@ -287,6 +297,7 @@ function buildRoute(
     hasResponseStage: response !== undefined,
     credentialBodyNeed: upstream.credentials.bodyNeed,
   });
+  if (plan.delivery !== 'none') checkDelivery(route, plan, config, path);
   return {
     id: route.id,
     config: route,
@@ -302,6 +313,7 @@ function buildRoute(
     plan,
     forwardHeaders: forwardHeaderSet(route.forwardHeaders, [...path, 'forwardHeaders']),
     answer: route.answer ? routeAnswer(route.answer, deps.clock, [...path, 'answer']) : undefined,
+    delivery: plan.delivery === 'none' ? undefined : compileRouteDelivery(route.delivery!, route.id, upstream.id),
     guard: route.guards ? buildGuards(route.guards, plan.body, deps, [...path, 'guards']) : undefined,
   };
 }
@@ -327,6 +339,56 @@ function buildGuards(
   return async (value) => {
     for (const guard of guards) await guard(value);
   };
+}
+
+/**
+ * What a stored or recorded push needs, checked at load: a body the gateway holds whole (a streamed body
+ * is gone once sent and cannot be stored), a parsed JSON body to read a business key from, a payload key.
+ */
+function checkDelivery(route: RouteConfig, plan: RoutePlan, config: GatewayConfig, path: (string | number)[]): void {
+  const at = [...path, 'delivery'];
+  if (route.answer)
+    throw new ConfigPathError(at, 'delivery', `route ${route.id} is answered by the gateway: nothing to deliver`);
+  if (plan.delivery === 'queued' && plan.body !== 'json' && plan.body !== 'form') {
+    throw new ConfigPathError(
+      [...at, 'mode'],
+      'delivery',
+      `route ${route.id} cannot queue: its body is passed through (streamed when large), so it cannot be stored; ` +
+        'give it a request stage (mapping or schema) so the body is read, checked and held whole',
+    );
+  }
+  if (route.delivery?.businessKey !== undefined && plan.body !== 'json') {
+    throw new ConfigPathError(
+      [...at, 'businessKey'],
+      'delivery',
+      `route ${route.id} names a business key but its body is not parsed JSON (give it a request stage)`,
+    );
+  }
+  const keys = route.delivery?.businessKey;
+  const schemaFile = route.request?.schema;
+  if (keys !== undefined && schemaFile !== undefined) {
+    let schema: unknown;
+    try {
+      schema = JSON.parse(readFileSync(nodePath.resolve(config.paths.schemas, schemaFile), 'utf8'));
+    } catch {
+      schema = undefined; // the schema's own loader reports a file it cannot read
+    }
+    (typeof keys === 'string' ? [keys] : keys).forEach((key, i) => {
+      const problem = schema === undefined ? undefined : keyPathProblem(schema, key);
+      if (problem) {
+        const at =
+          typeof keys === 'string' ? [...path, 'delivery', 'businessKey'] : [...path, 'delivery', 'businessKey', i];
+        throw new ConfigPathError(at, 'delivery', `route ${route.id}: business key ${key}: ${problem}`);
+      }
+    });
+  }
+  if (config.delivery.encryptionKey === undefined) {
+    throw new ConfigPathError(
+      ['delivery', 'encryptionKey'],
+      'required',
+      `route ${route.id} has delivery: the stored pushes need delivery.encryptionKey (32 bytes, hex or base64)`,
+    );
+  }
 }
 
 /** The allowed routing-override headers, lower-cased; a name outside that list is a config error. */

@@ -53,6 +53,8 @@ export function answer(
     client,
     body: req.body ?? null,
     response: { status, body },
+    // The gateway's delivery id (issue 17): a national side can deduplicate retried pushes by it.
+    deliveryId: req.get('x-lgsp-delivery-id') ?? null,
   });
   ctx.logger?.debug('sandbox exchange', { system, operation, path: maskUrl(req.originalUrl), status });
   res.status(status).json(body);

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { systemClock, type Clock } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { SandboxContext, SandboxCredentials } from './context.ts';
+import { createFaults } from './faults.ts';
 import { createHotich, type HotichOptions } from './hotich.ts';
 import { molisaRouter, type MolisaOptions } from './molisa.ts';
 import { bodyParsers, tokenEndpoint } from './platform.ts';
@@ -123,8 +124,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     });
     app.use(`/${platform}`, router);
   }
-  app.use('/molisa', molisaRouter(ctx, options.molisa));
-  app.use('/hotich', hotich.router);
+  // Fault switches (PUT /__sandbox/<system>/fault): the system fails, hangs or is down until recovered.
+  const faults = createFaults(ctx);
+  app.use('/molisa', faults.gate('molisa'), molisaRouter(ctx, options.molisa));
+  app.use('/hotich', faults.gate('hotich'), hotich.router);
   app.use('/vneid', vneid.router);
   app.use('/tinh/mcdt', provincialRouter(ctx, 'mcdt'));
   app.use('/tinh/dvc', provincialRouter(ctx, 'dvc'));
@@ -133,6 +136,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.get('/__sandbox', (req: Request, res: Response) => {
     res.json(describe(`${req.protocol}://${req.get('host')}`, credentials, people, hotich.units, lifetime));
   });
+  app.use('/__sandbox', faults.control);
   app.use('/__sandbox/hotich', hotich.control);
   app.use('/__sandbox/vneid', vneid.control);
   app.get('/__sandbox/population', (_req, res) => {

@@ -12,6 +12,8 @@ export interface ReceivedEntry {
   readonly client: string | null;
   readonly body: unknown;
   readonly response: { readonly status: number; readonly body: unknown };
+  /** `X-LGSP-Delivery-Id` of a queued push's attempt, when the gateway sent one. */
+  readonly deliveryId?: string | null;
 }
 
 const MAX_ENTRIES_PER_SYSTEM = 1000;

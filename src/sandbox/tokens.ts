@@ -71,6 +71,18 @@ export class TokenStore {
     return n;
   }
 
+  /** Revokes every token an issuer gave (a sandbox fault: the national side dropped its sessions). */
+  revokeIssuer(issuer: string): number {
+    let n = 0;
+    for (const [key, t] of this.#tokens) {
+      if (t.issuer === issuer) {
+        this.#tokens.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Forgets tokens expired for more than an hour, so a long-running sandbox does not grow forever. */
   #sweep(): void {
     if (this.#tokens.size < 1000) return;

@@ -4,10 +4,14 @@ export const SHIPPED_CONFIG_DIR = new URL('../../config', import.meta.url).pathn
 /**
  * The environment the shipped config reads (its `${VAR}` references): every national upstream and its token
  * endpoint on the sandbox at `sandboxUrl`, the provincial systems on the sandbox's `/tinh`, the audit trail
- * in `auditDir`.
+ * in `auditDir` (and the delivery store below it).
  */
 export function shippedConfigEnv(sandboxUrl: string, auditDir: string): Record<string, string> {
-  const env: Record<string, string> = { LGSP_AUDIT_DIR: auditDir };
+  // The delivery store (queue and ledger) of this run alone: a push of an earlier run is not a duplicate.
+  const env: Record<string, string> = {
+    LGSP_AUDIT_DIR: auditDir,
+    LGSP_DELIVERY_DB: `${auditDir}/deliveries/deliveries.db`,
+  };
   for (const id of ['ndxp', 'vdxp', 'vneid', 'hotich', 'molisa'])
     env[`UPSTREAM_${id.toUpperCase()}_URL`] = `${sandboxUrl}/${id}`;
   for (const id of ['ndxp', 'vdxp', 'hotich'])

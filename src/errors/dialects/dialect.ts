@@ -1,3 +1,4 @@
+import { NOTICE_CODES } from '../codes.ts';
 import type { GatewayError } from '../gateway-error.ts';
 
 /** What a dialect renders: the HTTP status stays the error's own, only the body shape changes. */
@@ -20,6 +21,8 @@ export type ErrorRenderer = (err: GatewayError, ctx: ErrorContext) => RenderedEr
  * could mistake for an answer (issue 13.9, last guard behind the option schemas).
  */
 export function failureStatus(err: GatewayError): number {
+  // A queued push's notice (issue 17): 202 Accepted, which no caller takes for the upstream's answer.
+  if (err.status === 202 && NOTICE_CODES.has(err.code)) return 202;
   return Number.isInteger(err.status) && err.status >= 400 && err.status <= 599 ? err.status : 500;
 }
 
@@ -27,4 +30,11 @@ export function failureStatus(err: GatewayError): number {
 export function summariseDetails(err: GatewayError): string {
   if (err.details.length === 0) return err.message;
   return `${err.message}: ${err.details.map((d) => d.message).join('; ')}`;
+}
+
+/** The tracking id and state of a queued push's notice, added to every dialect's body (issue 17). */
+export function deliveryFields(err: GatewayError): { trackingId?: string; deliveryState?: string } {
+  const { trackingId, state } = err.params;
+  if (typeof trackingId !== 'string') return {};
+  return typeof state === 'string' ? { trackingId, deliveryState: state } : { trackingId };
 }

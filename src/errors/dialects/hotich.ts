@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
  * MOJ civil-status software: `{ status: "1" | "0", statusDescription, errorCode, errorDescription }`
@@ -25,6 +25,7 @@ export const hotichDialect = definePlugin(
       errorDescription: summariseDetails(err),
       hop: err.hop,
       requestId: ctx.requestId,
+      ...deliveryFields(err),
       ...(err.details.length > 0 ? { errors: err.details } : {}),
     }),
   }),

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
  * MOLISA social-protection API: `{ error_code, message }`, 0 meaning success (seed 004, §IV.2), so a
@@ -29,6 +29,7 @@ export const molisaDialect = definePlugin(
         code: err.code,
         hop: err.hop,
         requestId: ctx.requestId,
+        ...deliveryFields(err),
         ...(err.details.length > 0 ? { errors: err.details } : {}),
       }),
     }),

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 
 /**
  * NDXP / VNeID style: `{ responseCode, responseMessage }` (seed 001, part C response). The response code
@@ -24,6 +24,7 @@ export const ndxpDialect = definePlugin(
       code: err.code,
       hop: err.hop,
       requestId: ctx.requestId,
+      ...deliveryFields(err),
       ...(err.details.length > 0 ? { errors: err.details } : {}),
     }),
   }),

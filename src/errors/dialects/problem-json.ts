@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { failureStatus, type ErrorRenderer } from './dialect.ts';
+import { deliveryFields, failureStatus, type ErrorRenderer } from './dialect.ts';
 
 /** RFC 9457 problem details, the default dialect. */
 export const problemJsonDialect = definePlugin(
@@ -24,6 +24,7 @@ export const problemJsonDialect = definePlugin(
       hop: err.hop,
       ...(err.upstream === undefined ? {} : { upstream: err.upstream }),
       requestId: ctx.requestId,
+      ...deliveryFields(err),
       ...(err.details.length > 0 ? { errors: err.details } : {}),
     }),
   }),

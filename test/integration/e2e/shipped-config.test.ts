@@ -114,7 +114,11 @@ describe('shipped config end to end against the sandbox', () => {
     now += 2 * 3600 * 1000; // the sandbox now considers every token it issued expired
     gatewayOffset += 5000;
     try {
-      const res = await post('/molisa/api/v1/Service/FileQuyetDinh', fixture('FileQuyetDinh.seed.json'));
+      // Another file for the same dossier: the pushes are queued (issue 17), and the same push twice would be
+      // answered as a duplicate without reaching MOLISA.
+      const records = JSON.parse(fixture('FileQuyetDinh.seed.json').toString()) as { Url: string }[];
+      records[0].Url = `${records[0].Url.trim()}?ban=2`;
+      const res = await post('/molisa/api/v1/Service/FileQuyetDinh', records);
       expect(res.json()).to.deep.include({ error_code: 0 });
       const population = await post('/vdxp/dancu/1.0/thongTinNhomMau', { soDinhDanh: '099075000101' });
       expect(population.status).to.equal(200);

@@ -1,0 +1,300 @@
+import { expect } from 'chai';
+import { ConfigError } from '../../../src/config/config-error.ts';
+import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
+import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { request, startServer, type TestServer } from '../../helpers/http.ts';
+import { MemoryDeliveryStore } from '../../helpers/memory-delivery-store.ts';
+import { until } from '../../helpers/reliability.ts';
+import { registerSecret } from '../../helpers/written-registry.ts';
+
+/**
+ * Issue 17, queued mode end to end against a misbehaving upstream on loopback: the push is stored before
+ * the caller is answered; an accepting upstream's real answer is relayed; a down or failing upstream
+ * gets the push later (202 + tracking id now); a refusal is relayed and buried; the same push twice is
+ * delivered once; a changed payload after the first; order per business key; retries with backoff,
+ * the dead letter with one log line, the circuit.
+ */
+const KEY = 'a'.repeat(64);
+registerSecret(KEY);
+const auth = { 'x-api-key': CONSUMER_KEY, 'content-type': 'application/json' };
+/** A citizen ID in the payload: must never reach a log line, the store in clear, or an answer it was not in. */
+const CMND = '001099012345';
+
+type Behaviour = (body: Record<string, unknown>[]) => { status: number; body: unknown } | 'reset';
+
+function config(upstreamUrl: string, extra: { route?: string; upstream?: string; top?: string } = {}) {
+  return {
+    'gateway.yaml': `version: 1
+delivery:
+  encryptionKey: "${KEY}"
+  worker: { leaseMs: 5000, idleMs: 60000 }
+  circuit: ${extra.top ?? '{ failures: 50, coolDownMs: 200 }'}
+upstreams:
+  up:
+    url: "${upstreamUrl}"
+    errorDialect: molisa
+    timeouts: { connectMs: 500, responseMs: 1000 }
+    delivery:
+      accepted: { statuses: [2xx], json: [{ path: error_code, in: [0, "0"] }] }
+      refused: { statuses: [4xx], json: [{ path: error_code, in: [4] }] }
+${extra.upstream ?? ''}
+consumers:
+  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }
+routes:
+  - id: push
+    methods: [POST]
+    path: /up/push
+    upstream: up
+    consumers: [mcdt]
+    request: { mapping: [{ op: drop, fields: [unused] }] }
+    delivery:
+      mode: queued
+      businessKey: MaHoSo
+      group: dossier
+      retry: { initialMs: 20, maxMs: 40, maxAttempts: 6 }
+${extra.route ?? ''}
+`,
+  };
+}
+
+describe('delivery: queued pushes (issue 17)', function () {
+  this.timeout(20000);
+  let upstream: TestServer;
+  let gw: TestGateway;
+  let store: MemoryDeliveryStore;
+  let behaviour: Behaviour;
+  const received: { id: string; body: Record<string, unknown>[] }[] = [];
+
+  async function start(extra: Parameters<typeof config>[1] = {}) {
+    store = new MemoryDeliveryStore();
+    gw = await startGateway(config(upstream.url, extra), { openDeliveryStore: async () => store });
+  }
+
+  beforeEach(async () => {
+    received.length = 0;
+    behaviour = () => ({ status: 200, body: { error_code: 0, message: 'ok' } });
+    upstream = await startServer((req, res, body) => {
+      const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>[];
+      const outcome = behaviour(parsed);
+      if (outcome === 'reset') return void req.socket.destroy();
+      received.push({ id: String(req.headers['x-lgsp-delivery-id']), body: parsed });
+      res.setHeader('content-type', 'application/json');
+      res.statusCode = outcome.status;
+      res.end(JSON.stringify(outcome.body));
+    });
+  });
+  afterEach(async () => {
+    await gw?.close();
+    await upstream.close();
+  });
+
+  const push = (record: Record<string, unknown>) =>
+    request(`${gw.url}/up/push`, { method: 'POST', headers: auth, body: JSON.stringify([record]) });
+  const rows = () => [...store.rows.values()];
+
+  it('an accepting upstream: the caller gets its real answer; the row is delivered; the attempt carries X-LGSP-Delivery-Id', async () => {
+    await start();
+    const reply = await push({ MaHoSo: 'HS-1', CMND });
+    expect(reply.status).to.equal(200);
+    expect(reply.json()).to.deep.equal({ error_code: 0, message: 'ok' });
+    expect(received).to.have.length(1);
+    const [row] = rows();
+    expect(row.state).to.equal('delivered');
+    expect(received[0].id).to.equal(row.id);
+    // Nothing in clear at rest: the business key is an HMAC, the payload sealed.
+    expect(row.orderKey).to.not.include('HS-1');
+    expect(row.sealed!.includes(Buffer.from(CMND))).to.equal(false);
+    expect(row.sealed!.includes(Buffer.from('HS-1'))).to.equal(false);
+  });
+
+  it('down, then recovered: 202 "accepted for delivery" in the route dialect (never error_code 0), then delivered by the worker', async () => {
+    await start();
+    behaviour = () => 'reset';
+    const reply = await push({ MaHoSo: 'HS-2', CMND });
+    expect(reply.status).to.equal(202);
+    const body = reply.json();
+    expect(body.code).to.equal('GW_DELIVERY_ACCEPTED');
+    expect(body.error_code).to.equal(202);
+    expect(body.trackingId).to.be.a('string').with.length.greaterThan(15);
+    expect(reply.headers['x-lgsp-delivery-id']).to.equal(body.trackingId);
+    expect(JSON.stringify(body)).to.not.include(CMND);
+    const id = body.trackingId as string;
+    expect(store.rows.get(id)!.state).to.equal('queued');
+    behaviour = () => ({ status: 200, body: { error_code: 0, message: 'ok' } });
+    await until(() => store.rows.get(id)?.state === 'delivered', 'the worker delivered the push');
+    expect(received.map((r) => r.id)).to.deep.equal([id]);
+    expect(received[0].body[0].CMND).to.equal(CMND);
+    expect(store.rows.get(id)!.attempts).to.be.greaterThan(1);
+  });
+
+  it('HTTP 200 with a failure code (MOLISA error_code 5) is not accepted: retried with backoff until accepted', async () => {
+    await start();
+    let failures = 3;
+    behaviour = () =>
+      failures-- > 0
+        ? { status: 200, body: { error_code: 5, message: 'busy' } }
+        : { status: 200, body: { error_code: 0 } };
+    const reply = await push({ MaHoSo: 'HS-3' });
+    expect(reply.status).to.equal(202);
+    const id = reply.json().trackingId as string;
+    await until(() => store.rows.get(id)?.state === 'delivered', 'delivered after three failures');
+    expect(received).to.have.length(4);
+    expect(new Set(received.map((r) => r.id))).to.deep.equal(new Set([id]));
+    expect(store.rows.get(id)!.attempts).to.equal(4);
+  });
+
+  it('a definite refusal (4xx, or a configured refusal code) is relayed to the caller and buried, never retried', async () => {
+    await start();
+    behaviour = () => ({ status: 200, body: { error_code: 4, message: 'invalid records' } });
+    const reply = await push({ MaHoSo: 'HS-4' });
+    expect(reply.status).to.equal(200);
+    expect(reply.json()).to.deep.equal({ error_code: 4, message: 'invalid records' });
+    expect(rows()[0].state).to.equal('dead');
+    behaviour = () => ({ status: 422, body: { error_code: 9 } });
+    const second = await push({ MaHoSo: 'HS-4b' });
+    expect(second.status).to.equal(422);
+    expect(rows().filter((r) => r.state === 'dead')).to.have.length(2);
+    expect(received).to.have.length(2);
+  });
+
+  it('the same push twice is delivered once; the second caller gets the first tracking id and its state', async () => {
+    await start();
+    const first = await push({ MaHoSo: 'HS-5', CMND });
+    expect(first.status).to.equal(200);
+    const again = await push({ MaHoSo: 'HS-5', CMND });
+    expect(again.status).to.equal(202);
+    const body = again.json();
+    expect(body.code).to.equal('GW_DELIVERY_DUPLICATE');
+    expect(body.trackingId).to.equal(rows()[0].id);
+    expect(body.deliveryState).to.equal('delivered');
+    expect(received).to.have.length(1);
+  });
+
+  it('order per business key: a changed payload waits behind the first and is delivered after it', async () => {
+    await start();
+    behaviour = () => 'reset';
+    const first = await push({ MaHoSo: 'HS-6', StatusId: 1 });
+    const second = await push({ MaHoSo: 'HS-6', StatusId: 2 });
+    const other = await push({ MaHoSo: 'HS-7', StatusId: 1 });
+    for (const r of [first, second, other]) expect(r.status).to.equal(202);
+    const ids = [first, second].map((r) => r.json().trackingId as string);
+    expect(store.rows.get(ids[1])!.attempts, 'the second is never tried before the first').to.equal(0);
+    behaviour = () => ({ status: 200, body: { error_code: 0 } });
+    await until(() => rows().every((r) => r.state === 'delivered'), 'all delivered');
+    const hs6 = received.filter((r) => r.body[0].MaHoSo === 'HS-6').map((r) => r.body[0].StatusId);
+    expect(hs6).to.deep.equal([1, 2]);
+  });
+
+  it('dead letter after maxAttempts: ONE clear error line with tracking id, route, upstream, attempts, last error; no citizen data', async () => {
+    await start();
+    behaviour = () => ({ status: 503, body: { error_code: 503 } });
+    const reply = await push({ MaHoSo: 'HS-8', CMND });
+    const id = reply.json().trackingId as string;
+    await until(() => store.rows.get(id)?.state === 'dead', 'the push died');
+    expect(received).to.have.length(6);
+    const dead = gw.logs.filter((l) => l.message === 'delivery dead: moved to the dead letter, not retried again');
+    expect(dead).to.have.length(1);
+    expect(dead[0]).to.include({
+      deliveryId: id,
+      route: 'push',
+      upstream: 'up',
+      attempts: 6,
+      lastError: 'HTTP 503 error_code=503',
+    });
+    const allLogs = JSON.stringify(gw.logs);
+    expect(allLogs).to.not.include(CMND);
+    expect(allLogs).to.not.include('HS-8');
+  });
+
+  it('the circuit opens after N failures in a row (no upstream call then), and one push probes it after the cool-down', async () => {
+    await start({ top: '{ failures: 2, coolDownMs: 300 }' });
+    behaviour = () => ({ status: 503, body: {} });
+    const a = await push({ MaHoSo: 'C-1' });
+    const b = await push({ MaHoSo: 'C-2' });
+    await until(() => received.length >= 2, 'two failures');
+    expect(gw.gateway.delivery!.circuits().up).to.equal('open');
+    const before = received.length;
+    const c = await push({ MaHoSo: 'C-3' });
+    expect(c.status).to.equal(202);
+    expect(received.length, 'an open circuit: stored, answered, not sent').to.equal(before);
+    behaviour = () => ({ status: 200, body: { error_code: 0 } });
+    await until(() => rows().every((r) => r.state === 'delivered'), 'delivered after the probe closed the circuit');
+    expect(gw.gateway.delivery!.circuits().up).to.equal('closed');
+    for (const r of [a, b]) expect(r.status).to.equal(202);
+  });
+
+  it('acceptedAnswer: the admin’s compatibility answer replaces the 202 notice, with the tracking id', async () => {
+    await start({
+      route: '      acceptedAnswer: { status: 200, body: { error_code: 0, message: "Đã nhận, mã {trackingId}" } }',
+    });
+    behaviour = () => 'reset';
+    const reply = await push({ MaHoSo: 'HS-9' });
+    expect(reply.status).to.equal(200);
+    const id = rows()[0].id;
+    expect(reply.json()).to.deep.equal({ error_code: 0, message: `Đã nhận, mã ${id}` });
+  });
+
+  it('an audit line per attempt, with the tracking id and outcome, and no payload', async () => {
+    await start();
+    behaviour = () => ({ status: 200, body: { error_code: 0 } });
+    await push({ MaHoSo: 'HS-10', CMND });
+    await gw.gateway.audit.close();
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = `${gw.dir}/audit-trail`;
+    const lines = readdirSync(dir)
+      .flatMap((f) => readFileSync(`${dir}/${f}`, 'utf8').split('\n'))
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const attempts = lines.filter((l) => l.delivery !== undefined);
+    expect(attempts).to.have.length(1);
+    expect(attempts[0]).to.include({ requestId: rows()[0].id, route: 'push', upstream: 'up', status: 200 });
+    expect(attempts[0].delivery).to.deep.equal({ attempt: 1, outcome: 'delivered' });
+    expect(JSON.stringify(attempts)).to.not.include(CMND);
+  });
+});
+
+describe('delivery: config checks at load (issue 17)', () => {
+  const base = (route: string, top = `delivery: { encryptionKey: "${KEY}" }\n`) => ({
+    'gateway.yaml': `version: 1\n${top}upstreams:\n  up: { url: "http://127.0.0.1:9" }\nconsumers:\n  mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }\nroutes:\n${route}`,
+  });
+  const refusal = async (files: Record<string, string>) => {
+    try {
+      const gw = await startGateway(files, { openDeliveryStore: async () => new MemoryDeliveryStore() });
+      await gw.close();
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      return (err as Error).message;
+    }
+    throw new Error('the config was accepted');
+  };
+
+  it('queued on a pass-through route (a body that may stream) is an error naming the route', async () => {
+    const message = await refusal(
+      base(
+        '  - { id: streamy, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], delivery: { mode: queued } }\n',
+      ),
+    );
+    expect(message).to.match(/streamy cannot queue/);
+    expect(message).to.match(/routes\[0\]\.delivery\.mode|routes\.0\.delivery\.mode/);
+  });
+
+  it('a route with delivery and no delivery.encryptionKey is an error', async () => {
+    const message = await refusal(
+      base(
+        '  - { id: q, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], request: { mapping: [{ op: drop, fields: [u] }] }, delivery: { mode: queued } }\n',
+        '',
+      ),
+    );
+    expect(message).to.match(/encryptionKey/);
+  });
+
+  it('a weak encryption key (a passphrase) is refused', async () => {
+    const message = await refusal(
+      base(
+        '  - { id: q, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], request: { mapping: [{ op: drop, fields: [u] }] }, delivery: { mode: queued } }\n',
+        'delivery: { encryptionKey: "correct horse battery staple" }\n',
+      ),
+    );
+    expect(message).to.match(/32 bytes/);
+  });
+});
