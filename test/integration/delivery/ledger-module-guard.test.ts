@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,38 +5,35 @@ import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
 import { ConfigError } from '../../../src/config/config-error.ts';
+import { openDeliveryStore } from '../../../src/delivery/open-store.ts';
 import type { DeliveryStore } from '../../../src/delivery/store.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
+import { newDelivery } from '../../helpers/deliveries.ts';
 import { startGateway } from '../../helpers/gateway.ts';
 import { request } from '../../helpers/http.ts';
 import { CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
-import { createMemoryDeliveryStore, withOverrides } from '../../helpers/ops-delivery-store.ts';
+import { withOverrides } from '../../helpers/ops-delivery-store.ts';
 import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
 
 const MCDT = { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' };
-/** The engine's business-key HMAC stands in as any keyed HMAC: the guard only passes the key through. */
-const orderKey = (businessKey: string) =>
-  createHmac('sha256', 'test-order-key').update(businessKey).digest('base64url');
 
 /**
  * Issue 16 item 5.3, second half (seed 003, common error 2): a civil-status status query with another
  * module than its dossier's push is refused at the gateway, naming both modules, in the civil-status
- * dialect, before the call leaves. The ledger is filled directly here (the engine's recording of pushes is
- * dengine's); the shipped config (config/routes/hotich.yaml) carries the guard, the sandbox is the MOJ side.
+ * dialect, before the call leaves. End to end on the shipped config: the push goes through the queued
+ * `hotich-push` route, the delivery engine records it in the ledger (group hotich-dossier, key
+ * maHoSoMCDT, operation = its module), the `hotich-status` guard reads it; the sandbox is the MOJ side.
  */
 describe('civil-status status query: the module must be the one the dossier was pushed with (ledger-module guard)', function () {
-  this.timeout(15_000);
+  this.timeout(20_000);
   let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
   let gateway: Gateway;
   let gw: string;
   let auditDir: string;
+  let store: DeliveryStore;
   let failing = false;
   const logs: string[] = [];
-  const memory = createMemoryDeliveryStore();
-  const store: DeliveryStore = withOverrides(memory, {
-    latest: (group, key) => (failing ? Promise.reject(new Error('ledger down')) : memory.latest(group, key)),
-  });
   const dossier = {
     module: 'LTKT',
     maHoSoMCDT: 'H08.37.80-240705-0099',
@@ -55,36 +51,36 @@ describe('civil-status status query: the module must be the one the dossier was 
   before(async () => {
     sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
     auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-guard-audit-'));
+    const env = shippedConfigEnv(sandbox.url, auditDir);
     const stream = new PassThrough();
     stream.on('data', (c: Buffer) => logs.push(c.toString()));
     gateway = await createGateway({
       configDir: SHIPPED_CONFIG_DIR,
-      env: shippedConfigEnv(sandbox.url, auditDir),
+      env,
       watch: false,
       logger: createLogger({ stream }),
-      deliveries: store,
-      deliveryKey: orderKey,
+      // The shipped store, with a switch that makes the ledger look-up fail.
+      openDeliveryStore: async (config, dir) => {
+        store = await openDeliveryStore(config.delivery.store, { configDir: dir, env });
+        return withOverrides(store, {
+          latest: (group, key) => (failing ? Promise.reject(new Error('ledger down')) : store.latest(group, key)),
+        });
+      },
     });
     gw = (await gateway.listen(0, '127.0.0.1')).url;
     const push = await post('/hotich/3.0/dangKyHoTich', dossier);
     expect(push.json()).to.include({ status: '1' });
-    // What the engine records for that push (route hotich-push: group hotich-dossier, businessKey maHoSoMCDT,
-    // operationField module).
-    memory.put({
-      id: 'push-1',
-      state: 'delivered',
-      routeId: 'hotich-push',
-      upstreamId: 'hotich',
-      routeGroup: 'hotich-dossier',
-      orderKey: orderKey(dossier.maHoSoMCDT),
-      operation: 'LTKT',
-      createdAt: Date.now(),
-    });
   });
   after(async () => {
     await gateway?.close(1000);
     await sandbox?.close();
     rmSync(auditDir, { recursive: true, force: true });
+  });
+
+  it('the engine recorded the push in the ledger: group hotich-dossier, the HMAC of maHoSoMCDT, module LTKT', async () => {
+    const row = await store.latest('hotich-dossier', gateway.delivery!.orderKey(dossier.maHoSoMCDT));
+    expect(row).to.include({ state: 'delivered', operation: 'LTKT', routeId: 'hotich-push' });
+    expect(row!.orderKey).to.not.include(dossier.maHoSoMCDT);
   });
 
   it('refuses a query with KT for a dossier pushed as LTKT, naming both, in the civil-status dialect; nothing is sent', async () => {
@@ -112,19 +108,23 @@ describe('civil-status status query: the module must be the one the dossier was 
     expect(res.json<{ errorCode: string }>().errorCode).to.equal('GW_PUSHED_MODULE_MISMATCH');
   });
 
-  it('lets a query pass when the ledger has no standing push for the dossier: unknown, failed or dropped', async () => {
+  it('lets a query pass when the ledger has no standing push for the dossier: unknown, or a push that failed', async () => {
     const before = queries();
     expect((await query('KT', ['H08.37.80-240705-7777'])).status).to.equal(200);
-    memory.put({
-      id: 'push-failed',
-      state: 'failed',
-      routeGroup: 'hotich-dossier',
-      upstreamId: 'hotich',
-      orderKey: orderKey('H08.37.80-240705-8888'),
-      operation: 'LTKS',
-      createdAt: Date.now(),
-    });
-    expect((await query('KS', ['H08.37.80-240705-8888'])).status).to.equal(200);
+    const code = 'H08.37.80-240705-8888';
+    await store.record(
+      newDelivery({
+        routeId: 'hotich-push',
+        upstreamId: 'hotich',
+        routeGroup: 'hotich-dossier',
+        orderKey: gateway.delivery!.orderKey(code),
+        operation: 'LTKS',
+        mode: 'direct',
+        createdAt: Date.now(),
+      }),
+      { at: Date.now(), status: 200, error: 'status 0', state: 'failed' },
+    );
+    expect((await query('KS', [code])).status).to.equal(200);
     expect(queries()).to.equal(before + 2);
   });
 
