@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { expect } from 'chai';
 import { EXIT, formatDetail, formatTable, runDeliveries } from '../../../src/cli/deliveries.ts';
-import { openSqliteDeliveryStore } from '../../../src/delivery/sqlite-store.ts';
 import { describeDelivery, parseListQuery } from '../../../src/delivery/operations.ts';
 import type { DeliveryStore } from '../../../src/delivery/store.ts';
 import { newDelivery, T0 } from '../../helpers/deliveries.ts';
+import { onEachStore } from '../../helpers/delivery-stores.ts';
+import { withOverrides } from '../../helpers/ops-delivery-store.ts';
 
 const CITIZEN = '001099012345';
 
@@ -22,9 +20,11 @@ function sink() {
   return { stream, text: () => text };
 }
 
-/** A SQLite store file with one delivery in each state the operations meet. */
-async function filledStore(file: string): Promise<Record<'queued' | 'dead' | 'delivered' | 'failed', string>> {
-  const store = openSqliteDeliveryStore({ path: file });
+/** A store with one delivery in each state the operations meet. */
+async function filledStore(
+  open: () => Promise<DeliveryStore>,
+): Promise<Record<'queued' | 'dead' | 'delivered' | 'failed', string>> {
+  const store = await open();
   const sealed = Buffer.from(`{"soDinhDanh":"${CITIZEN}"}`);
   const queued = newDelivery({ orderKey: 'k-queued', createdAt: T0, sealed });
   await store.enqueue(queued);
@@ -46,9 +46,7 @@ async function filledStore(file: string): Promise<Record<'queued' | 'dead' | 'de
   return { queued: queued.id, dead: dead.id, delivered: delivered.id, failed: failed.id };
 }
 
-describe('lgsp-gateway deliveries: list, show, retry, drop on a SQLite store (issue 17)', () => {
-  let dir: string;
-  let file: string;
+onEachStore('lgsp-gateway deliveries: list, show, retry, drop (issue 17)', (openStore) => {
   let ids: Awaited<ReturnType<typeof filledStore>>;
   const opened: string[] = [];
   const run = async (args: string[], stdin?: PassThrough & { isTTY?: boolean }) => {
@@ -60,7 +58,7 @@ describe('lgsp-gateway deliveries: list, show, retry, drop on a SQLite store (is
       {
         open: async (configDir) => {
           opened.push(configDir);
-          return openSqliteDeliveryStore({ path: file });
+          return openStore();
         },
         env: { LGSP_CONFIG_DIR: '/etc/lgsp' },
         clock: { now: () => T0 + 60_000 },
@@ -70,11 +68,8 @@ describe('lgsp-gateway deliveries: list, show, retry, drop on a SQLite store (is
   };
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'lgsp-deliveries-cli-'));
-    file = path.join(dir, 'deliveries.db');
-    ids = await filledStore(file);
+    ids = await filledStore(openStore);
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists newest first as a table, filters by state, route and upstream, and says where the next page starts', async () => {
     const all = await run(['list']);
@@ -124,7 +119,7 @@ describe('lgsp-gateway deliveries: list, show, retry, drop on a SQLite store (is
     const ok = await run(['retry', ids.dead]);
     expect(ok.code).to.equal(EXIT.ok);
     expect(ok.stdout).to.equal(`${ids.dead}: queued, due now\n`);
-    const store = openSqliteDeliveryStore({ path: file });
+    const store = await openStore();
     const row = await store.get(ids.dead);
     await store.close();
     expect(row).to.include({ state: 'queued', nextAttemptAt: T0 + 60_000 });
@@ -204,12 +199,8 @@ describe('lgsp-gateway deliveries: list, show, retry, drop on a SQLite store (is
       'deliveries: cannot open the delivery store of config: connect ECONNREFUSED 10.0.0.5:5432\n',
     );
 
-    const failing = openSqliteDeliveryStore({ path: file });
-    const broken: DeliveryStore = {
-      ...failing,
-      get: () => Promise.reject(new Error('disk I/O error')),
-      close: () => failing.close(),
-    };
+    const failing = await openStore();
+    const broken = withOverrides(failing, { get: () => Promise.reject(new Error('disk I/O error')) });
     const err2 = sink();
     const code2 = await runDeliveries(
       ['show', ids.dead],
