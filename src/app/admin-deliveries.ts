@@ -87,16 +87,17 @@ export function createDeliveryAdminRouter(deps: AdminDeliveryDeps): Router {
         let done = false;
         try {
           if (!before) throw new GatewayError('GW_DELIVERY_NOT_FOUND', { id });
-          const refusal = action === 'retry' && before.sealed === null ? refusedAction(action, before) : undefined;
+          // Checked here for the message; the store checks again in its own transaction (the row may move).
+          const refusal = refusedAction(action, before);
           done = refusal === undefined && (await deliveries[action](id, deps.clock.now()));
-          if (!done)
-            throw new GatewayError('GW_DELIVERY_CONFLICT', {
-              id,
-              action,
-              reason: refusal ?? refusedAction(action, before),
-            });
+          if (!done) {
+            const current = refusal === undefined ? await deliveries.get(id) : before;
+            const reason = refusal ?? refusedAction(action, current ?? before) ?? 'kho chuyển phát từ chối';
+            throw new GatewayError('GW_DELIVERY_CONFLICT', { id, action, reason });
+          }
         } catch (err) {
-          status = err instanceof GatewayError ? err.status : 500;
+          // What the operator is answered: a store fault becomes 503 (storeFault).
+          status = err instanceof GatewayError ? err.status : 503;
           throw err;
         } finally {
           // Every operator action leaves a line, refused ones included: who tried what on which delivery.
