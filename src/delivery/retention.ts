@@ -19,7 +19,7 @@ export interface PayloadRetention {
  * sealed payloads of delivered, dead and dropped deliveries last updated longer ago than that (the rows
  * stay, without payload, as the ledger). A dead delivery past retention can no longer be retried. One
  * sweep at start, then every `intervalMs`; a sweep never overlaps the previous one. `retentionDays` is read
- * at each sweep, so a reload applies. `onSweep` reports each sweep's count (tests await it).
+ * at each sweep from the running config. `onSweep` reports each sweep's count (tests await it).
  */
 export function startPayloadRetention(options: {
   readonly store: Pick<DeliveryStore, 'erasePayloads'>;
