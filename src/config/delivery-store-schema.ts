@@ -22,7 +22,10 @@ export const DeliveryStoreSchema = Type.Object(
     url: Type.Optional(SecretRefSchema),
     /** postgres: the schema holding the tables, created at open when missing. */
     schema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'lgsp_delivery' }),
-    /** postgres: this process's connection pool. */
+    /**
+     * postgres: this process's connection pool; `connectTimeoutMs` is also how long the gateway waits at
+     * start for a database that refuses connections or is starting up.
+     */
     pool: Type.Object(
       {
         max: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),

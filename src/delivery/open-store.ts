@@ -33,6 +33,8 @@ export async function openDeliveryStore(
     schema: store.schema,
     poolMax: store.pool.max,
     connectTimeoutSeconds: Math.ceil(store.pool.connectTimeoutMs / 1000),
+    // The database may come up after the gateway (compose, Kubernetes): wait for it as long as for a connection.
+    startupWaitMs: store.pool.connectTimeoutMs,
   });
 }
 

@@ -51,6 +51,8 @@ export function postgresUnavailable(env: NodeJS.ProcessEnv = process.env): strin
     return 'no PostgreSQL server (/usr/lib/postgresql/*/bin/postgres; `apt-get install postgresql`) and no LGSP_TEST_DATABASE_URL';
   if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres']).status !== 0)
     return 'running as root and no `postgres` user to run the server as (initdb refuses root)';
+  if (process.getuid?.() === 0 && spawnSync('runuser', ['--help']).error)
+    return 'running as root and no `runuser` (util-linux) to start the server as the `postgres` user';
   return undefined;
 }
 
@@ -64,7 +66,8 @@ export async function startPostgres(env: NodeJS.ProcessEnv = process.env): Promi
   }
   const bin = postgresBinDir()!;
   const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lgsp-pg-'));
+  // As root, under /tmp: the postgres user must be able to reach it (a TMPDIR under /root would not do).
+  const dir = mkdtempSync(path.join(asRoot ? '/tmp' : os.tmpdir(), 'lgsp-pg-'));
   const data = path.join(dir, 'data');
   const password = randomBytes(18).toString('base64url');
   writeFileSync(path.join(dir, 'pwfile'), `${password}\n`, { mode: 0o600 });

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -151,6 +152,76 @@ describe('delivery.store: openDeliveryStore on PostgreSQL', () => {
     } finally {
       for (const r of replicas) await r.close();
       await admin.unsafe('DROP SCHEMA IF EXISTS lgsp_open_test CASCADE');
+      await admin.end();
+    }
+  });
+
+  it('runs with a database user that may only use the tables once they exist (no DDL when up to date)', async function () {
+    this.timeout(60_000);
+    const admin = server().admin();
+    const password = 'Gw-Only-Pa55word';
+    const yaml = 'delivery:\n  store: { kind: postgres, url: { env: DB_URL }, schema: lgsp_least }\n';
+    try {
+      const owner = await openDeliveryStore(loadStore(dir, yaml), { configDir: dir, env: { DB_URL: server().url } });
+      await owner.close();
+      // No CREATE on the database (PUBLIC has none): only the schema's use and row privileges.
+      await admin.unsafe(`DROP ROLE IF EXISTS lgsp_gateway_only`);
+      await admin.unsafe(`CREATE ROLE lgsp_gateway_only LOGIN PASSWORD '${password}'`);
+      await admin.unsafe(`GRANT USAGE ON SCHEMA lgsp_least TO lgsp_gateway_only`);
+      await admin.unsafe(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA lgsp_least TO lgsp_gateway_only`);
+      const url = new URL(server().url);
+      url.username = 'lgsp_gateway_only';
+      url.password = password;
+      const store = await openDeliveryStore(loadStore(dir, yaml), { configDir: dir, env: { DB_URL: url.href } });
+      try {
+        const d = newDelivery();
+        await store.enqueue(d);
+        const claimed = await store.claimDue(d.createdAt, { owner: 'gw', leaseMs: 1000, limit: 5 });
+        expect(claimed.map((x) => x.id)).to.deep.equal([d.id]);
+        expect(await store.complete(d.id, 'gw', { at: d.createdAt, status: 200, error: null })).to.equal(true);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await admin.unsafe('DROP SCHEMA IF EXISTS lgsp_least CASCADE');
+      await admin.unsafe('DROP ROLE IF EXISTS lgsp_gateway_only');
+      await admin.end();
+    }
+  });
+
+  it('waits at start for a database that is not up yet (connections reset), within pool.connectTimeoutMs', async function () {
+    this.timeout(60_000);
+    const target = new URL(server().url);
+    let seen = 0;
+    // In front of the database: the first three connections are reset, as while it starts; then it passes.
+    const proxy = net.createServer((socket) => {
+      seen += 1;
+      if (seen <= 3) return void socket.resetAndDestroy();
+      const upstream = net.connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      const end = () => (socket.destroy(), upstream.destroy());
+      socket.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = new URL(server().url);
+    url.port = String((proxy.address() as net.AddressInfo).port);
+    try {
+      const store = await openDeliveryStore(
+        loadStore(
+          dir,
+          'delivery:\n  store: { kind: postgres, url: { env: DB_URL }, schema: lgsp_late, pool: { connectTimeoutMs: 20000 } }\n',
+        ),
+        { configDir: dir, env: { DB_URL: url.href } },
+      );
+      await store.enqueue(newDelivery());
+      expect((await store.counts()).queued).to.equal(1);
+      await store.close();
+      expect(seen).to.be.greaterThan(3);
+    } finally {
+      proxy.close();
+      const admin = server().admin();
+      await admin.unsafe('DROP SCHEMA IF EXISTS lgsp_late CASCADE');
       await admin.end();
     }
   });

@@ -62,6 +62,33 @@ describe('SQLite delivery store: the file', () => {
     expect(() => openSqliteDeliveryStore({ path: file })).to.throw(/newer lgsp-gateway \(schema 99/);
   });
 
+  it('migrates a file of schema 1: the per-state counts start from the rows already there', async () => {
+    const first = openSqliteDeliveryStore({ path: file });
+    const done = newDelivery({ orderKey: 'k-1' });
+    await first.enqueue(done, { owner: 'gw', leaseMs: 1000, now: T0 });
+    await first.complete(done.id, 'gw', { at: T0, status: 200, error: null });
+    await first.enqueue(newDelivery({ orderKey: 'k-2' }));
+    await first.close();
+    // As a file written before the counters existed.
+    const raw = new DatabaseSync(file);
+    raw.exec(`DROP TRIGGER deliveries_counted_insert; DROP TRIGGER deliveries_counted_update;
+              DROP TRIGGER deliveries_counted_delete; DROP TABLE delivery_counts; PRAGMA user_version = 1;`);
+    raw.close();
+    const again = openSqliteDeliveryStore({ path: file });
+    try {
+      expect(await again.counts()).to.deep.include({ queued: 1, delivered: 1, inFlight: 0 });
+      await again.enqueue(newDelivery({ orderKey: 'k-3' }));
+      const [claimed] = await again.claimDue(T0, { owner: 'gw', leaseMs: 1000, limit: 1 });
+      await again.bury(claimed.id, 'gw', { at: T0, status: 400, error: 'HTTP 400' });
+      expect(await again.counts()).to.deep.include({ queued: 1, delivered: 1, inFlight: 0, dead: 1 });
+    } finally {
+      await again.close();
+    }
+    const check = new DatabaseSync(file);
+    expect(check.prepare('PRAGMA user_version').get()).to.deep.equal({ user_version: 2 });
+    check.close();
+  });
+
   it('a closed store refuses calls instead of reopening', async () => {
     const store = openSqliteDeliveryStore({ path: file });
     await store.close();

@@ -285,6 +285,20 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
       expect(await other.complete(d.id, 'gw-2', outcome(T0 + 1500))).to.equal(true);
     });
 
+    it('takes over expired claims and due queued deliveries in one claim, oldest first, up to the limit', async () => {
+      const [a, b, c, d] = ['k-a', 'k-b', 'k-c', 'k-d'].map((orderKey) => newDelivery({ orderKey }));
+      await store.enqueue(a);
+      await store.enqueue(b, { owner: 'gw-crashed', leaseMs: 1000, now: T0 });
+      await store.enqueue(c);
+      await store.enqueue(d, { owner: 'gw-crashed', leaseMs: 1000, now: T0 });
+      expect(ids(await store.claimDue(T0 + 1000, claimOptions('gw-2', { limit: 3 })))).to.deep.equal([
+        a.id,
+        b.id,
+        c.id,
+      ]);
+      expect(ids(await store.claimDue(T0 + 1000, claimOptions('gw-2', { limit: 3 })))).to.deep.equal([d.id]);
+    });
+
     it('complete, reschedule and bury refuse an owner that never held the delivery, or one not in flight', async () => {
       const d = newDelivery();
       await store.enqueue(d);
