@@ -291,6 +291,7 @@ async function main() {
         BENCH_UPSTREAM_URL: upstream.url,
         BENCH_SCHEMAS_DIR: path.join(root, 'schemas'),
         BENCH_AUDIT_DIR: path.join(tmp, 'audit'),
+        BENCH_DELIVERY_DB: path.join(tmp, 'deliveries.db'),
         BENCH_AUDIT_HMAC_KEY: 'bench-audit-hmac-key-0123456789abcdef-0123456789',
         LOG_LEVEL: 'info',
       },

@@ -49,7 +49,7 @@ export function dongBoDvcBody(bytes = 4096): Buffer {
   return Buffer.from(JSON.stringify(records));
 }
 
-/** Scenarios that need modules merged after the harness: 2, the full MOLISA pipeline (src/transform). */
+/** Scenarios that need modules merged after the harness: 2, the full MOLISA pipeline (src/transform); 2q, the same push queued (issue 17). */
 export const extraScenarios: ExtraScenario[] = [
   {
     id: '2',
@@ -86,6 +86,33 @@ export const extraScenarios: ExtraScenario[] = [
         limit: '≤ 1 ms',
         met: r.addedP99Us <= 1000,
       });
+    },
+  },
+  {
+    id: '2q',
+    name: 'queued push',
+    async run(ctx) {
+      // The full pipeline's push through a queued route: stored durably (one fsync-ed commit), sent at once,
+      // marked delivered (another commit), then the upstream's answer relayed. The direct route beside it is
+      // scenario 2; the bare proxy and the upstream are the same.
+      const body = dongBoDvcBody();
+      const servicePath = '/api/v1/Service/DongBoDVC';
+      const targets = {
+        direct: { name: 'direct', child: ctx.upstream, url: `${ctx.upstream.url}/plain${servicePath}`, headers: {} },
+        bare: { name: 'bare', child: ctx.bare, url: `${ctx.bare.url}/plain${servicePath}`, headers: {} },
+        gateway: {
+          name: 'gateway',
+          child: ctx.gateway,
+          url: `${ctx.gateway.url}/molisa-queued${servicePath}`,
+          headers: { 'x-api-key': ctx.consumerKey },
+        },
+      } satisfies Record<string, Target>;
+      await ctx.compare(
+        `2q queued push: POST DongBoDVC ${(body.length / 1024).toFixed(1)} KB, stored then sent`,
+        targets,
+        { method: 'POST', body, contentType: 'application/json; charset=utf-8' },
+        ctx.rows,
+      );
     },
   },
 ];

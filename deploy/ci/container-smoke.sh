@@ -326,6 +326,7 @@ prod_validate() {
       LGSP_PACKAGE_DIR) ;;
       LGSP_REDIS_URL) echo "$n=redis://redis.invalid:6379" >>"$env" ;;
       LGSP_DELIVERY_DATABASE_URL) echo "$n=postgres://lgsp:ci-password@postgres.invalid:5432/lgsp" >>"$env" ;;
+      LGSP_DELIVERY_KEY) echo "$n=$(openssl rand -hex 32)" >>"$env" ;;
       *_URL) echo "$n=https://${n,,}.example.invalid/api" >>"$env" ;;
       *_SHA256) echo "$n=$(printf '%s' "ci-$n" | sha256sum | cut -c1-64)" >>"$env" ;;
       LGSP_TOKEN_SIGNING_KEY_FILE) echo "$n=/run/secrets/token_signing_key.pem" >>"$env" ;;

@@ -295,6 +295,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     mainRoutes = configRoutes('main');
     if (adminRoutes) adminRoutes = configRoutes('admin');
     armWatcher(config);
+    // Routes may have come back (or gone): the delivery worker reports what waits and looks again now.
+    void delivery?.routesChanged();
   });
 
   return {

@@ -173,7 +173,7 @@ export const deliveryEngineKeys = {
   worker: Type.Object(
     {
       /** How long a claim holds: a crashed process's deliveries are claimable again after it. */
-      leaseMs: Type.Integer({ minimum: 1000, default: 120000 }),
+      leaseMs: Type.Integer({ minimum: 1000, default: 300000 }),
       /** Most deliveries claimed per wake-up. */
       batch: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
       /** Longest sleep between two looks at the store (other replicas may have queued work). */

@@ -58,8 +58,11 @@ export class DeliveryEngine {
   readonly #circuits = new Map<string, Circuit>();
   readonly #inFlight = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
-  readonly #reportedMissing = new Set<string>();
+  /** Pushes put back because their route was not loaded, by route id: due again as soon as it is. */
+  readonly #parked = new Map<string, Set<string>>();
   readonly #wakeTimes = new Set<number>();
+  /** Ids of the routes with delivery in the runtime last seen. */
+  #known = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #ticking = false;
@@ -148,10 +151,36 @@ export class DeliveryEngine {
     return result;
   }
 
+  /**
+   * After a reload: a queued route that is gone leaves its pushes queued (nothing claims them while no
+   * route of theirs is loaded), reported once with their number; the worker looks again at once.
+   */
+  async routesChanged(): Promise<void> {
+    const now = new Set(this.#o.deliveryRoutes().map((route) => route.id));
+    const gone = [...this.#known].filter((id) => !now.has(id));
+    this.#known = now;
+    for (const routeId of gone) {
+      try {
+        const waiting = await this.#o.store.list({ routeId, state: 'queued', limit: 10000 });
+        this.#o.logger.warn('delivery: route no longer loaded; its queued pushes wait for it', {
+          route: routeId,
+          queued: waiting.length,
+        });
+      } catch (err) {
+        this.#o.logger.error('delivery store: queued pushes not counted', {
+          route: routeId,
+          error: (err as Error).message,
+        });
+      }
+    }
+    this.wake();
+  }
+
   /** Starts the worker: a first look at once (leftovers of an earlier process), then timers. */
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#known = new Set(this.#o.deliveryRoutes().map((route) => route.id));
     this.wake(this.#o.clock.now());
   }
 
@@ -214,6 +243,7 @@ export class DeliveryEngine {
     this.#again = false;
     const now = this.#o.clock.now();
     try {
+      await this.#unpark(now);
       const upstreams = new Map<string, DeliveryRoute>();
       for (const route of this.#o.deliveryRoutes()) {
         if (route.delivery?.mode === 'queued') upstreams.set(route.upstream.id, route);
@@ -243,6 +273,15 @@ export class DeliveryEngine {
     this.wake(this.#again ? this.#o.clock.now() : now + this.#o.worker.idleMs);
   }
 
+  /** Pushes parked for a missing route whose route a reload brought back: due now. */
+  async #unpark(now: number): Promise<void> {
+    for (const [routeId, ids] of this.#parked) {
+      if (!this.#o.resolveRoute(routeId)?.delivery) continue;
+      this.#parked.delete(routeId);
+      for (const id of ids) await this.#o.store.retry(id, now);
+    }
+  }
+
   #run(delivery: Delivery): void {
     this.#took(delivery.upstreamId, 1);
     const job = this.#deliverClaimed(delivery)
@@ -266,13 +305,15 @@ export class DeliveryEngine {
     const route = this.#o.resolveRoute(delivery.routeId);
     if (!route?.delivery || route.upstream.id !== delivery.upstreamId) {
       // A route removed (or moved to another upstream) by a reload: its pushes wait, reported once.
-      if (!this.#reportedMissing.has(delivery.routeId)) {
-        this.#reportedMissing.add(delivery.routeId);
+      let parked = this.#parked.get(delivery.routeId);
+      if (!parked) {
+        this.#parked.set(delivery.routeId, (parked = new Set()));
         this.#o.logger.warn('delivery: route no longer loaded; its queued pushes wait for it', {
           route: delivery.routeId,
           upstream: delivery.upstreamId,
         });
       }
+      parked.add(delivery.id);
       const nextAttemptAt = now + this.#o.worker.idleMs;
       await this.#o.store.reschedule(delivery.id, this.owner, {
         at: now,
@@ -282,7 +323,6 @@ export class DeliveryEngine {
       });
       return;
     }
-    this.#reportedMissing.delete(delivery.routeId);
     let request: SealedRequest;
     try {
       request = this.#o.sealer.open(delivery.sealed!);

@@ -297,7 +297,7 @@ function buildRoute(
     hasResponseStage: response !== undefined,
     credentialBodyNeed: upstream.credentials.bodyNeed,
   });
-  if (plan.delivery !== 'none') checkDelivery(route, plan, config, path);
+  if (plan.delivery !== 'none') checkDelivery(route, plan, upstream, config, path);
   return {
     id: route.id,
     config: route,
@@ -345,7 +345,13 @@ function buildGuards(
  * What a stored or recorded push needs, checked at load: a body the gateway holds whole (a streamed body
  * is gone once sent and cannot be stored), a parsed JSON body to read a business key from, a payload key.
  */
-function checkDelivery(route: RouteConfig, plan: RoutePlan, config: GatewayConfig, path: (string | number)[]): void {
+function checkDelivery(
+  route: RouteConfig,
+  plan: RoutePlan,
+  upstream: UpstreamRuntime,
+  config: GatewayConfig,
+  path: (string | number)[],
+): void {
   const at = [...path, 'delivery'];
   if (route.answer)
     throw new ConfigPathError(at, 'delivery', `route ${route.id} is answered by the gateway: nothing to deliver`);
@@ -381,6 +387,17 @@ function checkDelivery(route: RouteConfig, plan: RoutePlan, config: GatewayConfi
         throw new ConfigPathError(at, 'delivery', `route ${route.id}: business key ${key}: ${problem}`);
       }
     });
+  }
+  // A claim must outlast the attempt it covers (a refused token is replayed once), or another process
+  // would claim the push while it is still being sent.
+  const attemptMs = (upstream.connectTimeoutMs + plan.responseTimeoutMs) * (plan.tokenReplays + 1);
+  if (plan.delivery === 'queued' && attemptMs >= config.delivery.worker.leaseMs) {
+    throw new ConfigPathError(
+      ['delivery', 'worker', 'leaseMs'],
+      'delivery',
+      `route ${route.id}: an attempt may take ${attemptMs} ms (connect + response timeout, replayed once), ` +
+        `longer than the claim (${config.delivery.worker.leaseMs} ms): raise leaseMs or lower the timeouts`,
+    );
   }
   if (config.delivery.encryptionKey === undefined) {
     throw new ConfigPathError(

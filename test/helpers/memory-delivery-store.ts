@@ -13,13 +13,17 @@ import type {
 /**
  * An in-memory DeliveryStore for the engine's tests, honest to the contract of src/delivery/store.ts:
  * duplicates by (routeGroup, orderKey, payloadHash) among queued, in-flight and delivered rows; a row is
- * claimable only when no earlier (createdAt, id) row of its (routeGroup, orderKey) is queued or in flight;
- * a claim holds until its lease expires; every outcome call returns false for a lost lease. Not durable:
- * the crash test uses the real SQLite store.
+ * claimable only when no row of its (routeGroup, orderKey) enqueued earlier (the store's own insertion
+ * order) is queued or in flight; a claim holds until its lease expires; an outcome call returns false when
+ * the row is no longer in flight or another owner took it over. Not durable: the crash test uses the real
+ * SQLite store.
  */
 export class MemoryDeliveryStore implements DeliveryStore {
   readonly kind = 'sqlite' as const;
   readonly rows = new Map<string, Delivery>();
+  /** The enqueue order (an insertion sequence, as the real stores keep): ids by position. */
+  readonly #seq = new Map<string, number>();
+  #next = 0;
   #closed = false;
 
   async enqueue(row: NewDelivery, claim?: ClaimNow & { readonly now: number }): Promise<EnqueueResult> {
@@ -50,6 +54,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
       deliveredAt: null,
     };
     this.rows.set(row.id, stored);
+    this.#seq.set(row.id, this.#next++);
     if (claim && !this.#blocked(stored)) {
       const claimed = this.#claim(stored, claim.owner, claim.leaseMs, claim.now);
       return { kind: 'claimed', delivery: claimed };
@@ -59,9 +64,10 @@ export class MemoryDeliveryStore implements DeliveryStore {
 
   async record(row: NewDelivery, outcome: AttemptOutcome & { readonly state: 'delivered' | 'failed' }): Promise<void> {
     this.#open();
+    this.#seq.set(row.id, this.#next++);
     this.rows.set(row.id, {
       ...row,
-      sealed: Buffer.alloc(0),
+      sealed: null,
       state: outcome.state,
       attempts: 1,
       nextAttemptAt: row.createdAt,
@@ -87,7 +93,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
           (d.state === 'in_flight' && d.leaseUntil !== null && d.leaseUntil <= now),
       )
       .filter((d) => !this.#blocked(d))
-      .sort(byAge)
+      .sort(this.#byOrder)
       .slice(0, options.limit);
     return due.map((d) => this.#claim(d, options.owner, options.leaseMs, now));
   }
@@ -109,7 +115,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
   }
 
   async list(filter: DeliveryFilter): Promise<Delivery[]> {
-    let rows = [...this.rows.values()].sort(byAge).reverse();
+    let rows = [...this.rows.values()].sort(this.#byOrder).reverse();
     if (filter.state) rows = rows.filter((d) => d.state === filter.state);
     if (filter.routeId) rows = rows.filter((d) => d.routeId === filter.routeId);
     if (filter.upstreamId) rows = rows.filter((d) => d.upstreamId === filter.upstreamId);
@@ -123,7 +129,9 @@ export class MemoryDeliveryStore implements DeliveryStore {
   async retry(id: string, now: number): Promise<boolean> {
     const d = this.rows.get(id);
     if (!d || (d.state !== 'dead' && d.state !== 'queued') || d.sealed === null) return false;
-    this.rows.set(id, { ...d, state: 'queued', nextAttemptAt: now, updatedAt: now });
+    // A dead one gets a fresh lifetime as long as its first (one that died of age would die again unsent).
+    const expiresAt = d.state === 'dead' ? now + (d.expiresAt - d.createdAt) : d.expiresAt;
+    this.rows.set(id, { ...d, state: 'queued', nextAttemptAt: now, updatedAt: now, expiresAt });
     return true;
   }
 
@@ -152,7 +160,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
   async latest(routeGroup: string, orderKey: string): Promise<Delivery | undefined> {
     return [...this.rows.values()]
       .filter((d) => d.routeGroup === routeGroup && d.orderKey === orderKey)
-      .sort(byAge)
+      .sort(this.#byOrder)
       .at(-1);
   }
 
@@ -181,7 +189,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
     for (const other of this.rows.values()) {
       if (other.id === d.id || other.routeGroup !== d.routeGroup || other.orderKey !== d.orderKey) continue;
       if (other.state !== 'queued' && other.state !== 'in_flight') continue;
-      if (byAge(other, d) < 0) return true;
+      if (this.#byOrder(other, d) < 0) return true;
     }
     return false;
   }
@@ -215,11 +223,9 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return true;
   }
 
+  readonly #byOrder = (a: Delivery, b: Delivery): number => this.#seq.get(a.id)! - this.#seq.get(b.id)!;
+
   #open(): void {
     if (this.#closed) throw new Error('store closed');
   }
-}
-
-function byAge(a: Delivery, b: Delivery): number {
-  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -58,13 +58,13 @@ audit: { dir: ${dir}/audit, hmacKey: "test-audit-hmac-key-0123456789abcdef" }
 delivery:
   store: { kind: sqlite, path: ${dir}/deliveries.db }
   encryptionKey: "${KEY}"
-  worker: { leaseMs: 1000, idleMs: 200 }
+  worker: { leaseMs: 3000, idleMs: 200 }
   circuit: { failures: 1000, coolDownMs: 100 }
 upstreams:
   up:
     url: "${upstream.url}"
     errorDialect: molisa
-    timeouts: { connectMs: 1000, responseMs: 30000 }
+    timeouts: { connectMs: 200, responseMs: 1000 }
     delivery: { accepted: { statuses: [2xx], json: [{ path: error_code, in: [0] }] } }
 consumers:
   mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }
@@ -112,8 +112,8 @@ routes:
     // hang, in flight, when the process dies.
     mode = 'hang';
     const late = keys.slice(5).map((key) => push(first, key).catch(() => undefined));
-    for (let i = 0; i < 400 && hung.size < keys.length; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(hung.size, 'every push in flight at the national side').to.equal(keys.length);
+    for (let i = 0; i < 400 && hungIds.size < keys.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hungIds.size, 'every push sent to the national side, unanswered').to.equal(keys.length);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
     await Promise.all(late);

@@ -119,7 +119,7 @@ describe('delivery: queued pushes (issue 17)', function () {
     expect(reply.headers['x-lgsp-delivery-id']).to.equal(body.trackingId);
     expect(JSON.stringify(body)).to.not.include(CMND);
     const id = body.trackingId as string;
-    expect(store.rows.get(id)!.state).to.equal('queued');
+    expect(store.rows.get(id)!.state, 'stored, not delivered').to.be.oneOf(['queued', 'in_flight']);
     behaviour = () => ({ status: 200, body: { error_code: 0, message: 'ok' } });
     await until(() => store.rows.get(id)?.state === 'delivered', 'the worker delivered the push');
     expect(received.map((r) => r.id)).to.deep.equal([id]);
@@ -211,8 +211,8 @@ describe('delivery: queued pushes (issue 17)', function () {
     behaviour = () => ({ status: 503, body: {} });
     const a = await push({ MaHoSo: 'C-1' });
     const b = await push({ MaHoSo: 'C-2' });
-    await until(() => received.length >= 2, 'two failures');
-    expect(gw.gateway.delivery!.circuits().up).to.equal('open');
+    await until(() => gw.gateway.delivery!.circuits().up === 'open', 'two failures opened the circuit');
+    await until(() => rows().every((r) => r.state !== 'in_flight'), 'the attempts under way ended');
     const before = received.length;
     const c = await push({ MaHoSo: 'C-3' });
     expect(c.status).to.equal(202);
@@ -221,6 +221,63 @@ describe('delivery: queued pushes (issue 17)', function () {
     await until(() => rows().every((r) => r.state === 'delivered'), 'delivered after the probe closed the circuit');
     expect(gw.gateway.delivery!.circuits().up).to.equal('closed');
     for (const r of [a, b]) expect(r.status).to.equal(202);
+  });
+
+  it('a reload that removes the route: its pushes stay queued (reported once), and go when the route is back', async () => {
+    await start();
+    behaviour = () => 'reset';
+    const reply = await push({ MaHoSo: 'HS-R' });
+    const id = reply.json().trackingId as string;
+    const original = config(upstream.url)['gateway.yaml'];
+    gw.write('gateway.yaml', original.replace(/routes:[\s\S]*$/, 'routes: []\n'));
+    expect((await gw.gateway.reloader.reload('test')).result).to.equal('success');
+    await until(
+      () => gw.logs.some((l) => l.message === 'delivery: route no longer loaded; its queued pushes wait for it'),
+      'the missing route reported',
+    );
+    await until(() => store.rows.get(id)!.state === 'queued', 'an attempt under way ended');
+    behaviour = () => ({ status: 200, body: { error_code: 0 } });
+    expect(received).to.have.length(0);
+    gw.write('gateway.yaml', original);
+    expect((await gw.gateway.reloader.reload('test')).result).to.equal('success');
+    await until(() => store.rows.get(id)?.state === 'delivered', 'delivered once the route is back');
+    expect(received.map((r) => r.id)).to.deep.equal([id]);
+  });
+
+  it('direct mode with a business key: sent once, the upstream’s real answer relayed (even a 503), recorded in the ledger', async () => {
+    await start({
+      route: `  - id: direct-push
+    methods: [POST]
+    path: /up/direct
+    upstream: up
+    upstreamPath: /push
+    consumers: [mcdt]
+    request: { mapping: [{ op: drop, fields: [unused] }] }
+    delivery: { mode: direct, businessKey: MaHoSo, group: dossier }`,
+    });
+    const send = (record: Record<string, unknown>) =>
+      request(`${gw.url}/up/direct`, { method: 'POST', headers: auth, body: JSON.stringify([record]) });
+    const ok = await send({ MaHoSo: 'D-1' });
+    expect(ok.status).to.equal(200);
+    behaviour = () => ({ status: 503, body: { error_code: 503, message: 'down' } });
+    const down = await send({ MaHoSo: 'D-2' });
+    expect(down.status).to.equal(503);
+    expect(down.json()).to.deep.equal({ error_code: 503, message: 'down' });
+    behaviour = () => 'reset';
+    const cut = await send({ MaHoSo: 'D-3' });
+    expect(cut.status).to.equal(502);
+    expect(cut.json().code).to.equal('GW_UPSTREAM_RESET');
+    const states = rows().map((r) => [r.mode, r.state, r.lastError]);
+    expect(states).to.deep.equal([
+      ['direct', 'delivered', null],
+      ['direct', 'failed', 'HTTP 503 error_code=503'],
+      ['direct', 'failed', 'GW_UPSTREAM_RESET'],
+    ]);
+    await until(() => received.length === 2, 'nothing retried');
+    expect(
+      rows().every((r) => r.sealed === null),
+      'a direct push keeps no payload',
+    ).to.equal(true);
   });
 
   it('acceptedAnswer: the admin’s compatibility answer replaces the 202 notice, with the tracking id', async () => {
@@ -286,6 +343,27 @@ describe('delivery: config checks at load (issue 17)', () => {
       ),
     );
     expect(message).to.match(/encryptionKey/);
+  });
+
+  it('a claim shorter than an attempt (connect + response timeout, replayed once) is an error naming leaseMs', async () => {
+    const message = await refusal(
+      base(
+        '  - { id: q, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], request: { mapping: [{ op: drop, fields: [u] }] }, delivery: { mode: queued } }\n',
+        `delivery: { encryptionKey: "${KEY}", worker: { leaseMs: 60000 } }\n`,
+      ),
+    );
+    expect(message).to.match(/delivery\.worker\.leaseMs/);
+    expect(message).to.match(/70000 ms/);
+  });
+
+  it('a business key the request schema does not have is an error naming it', async () => {
+    const message = await refusal(
+      base(
+        '  - { id: q, methods: [POST], path: /up/x, upstream: up, consumers: [mcdt], request: { schema: molisa/DongBoDVC.json }, delivery: { mode: queued, businessKey: MaHS } }\n',
+        `delivery: { encryptionKey: "${KEY}" }\npaths: { schemas: "${new URL('../../../schemas', import.meta.url).pathname}" }\n`,
+      ),
+    );
+    expect(message).to.match(/business key MaHS: the request schema has no field "MaHS"/);
   });
 
   it('a weak encryption key (a passphrase) is refused', async () => {

@@ -52,6 +52,7 @@ describe('deploy: the compose stack (sandbox + gateway + Redis as processes; ski
     cpSync(path.join(root, 'deploy/compose/secrets'), secrets, { recursive: true });
     writeFileSync(path.join(secrets, 'audit_hmac_key'), 'compose-test-audit-hmac-key-0123456789abcdef');
     writeFileSync(path.join(secrets, 'mcdt_api_key'), `${API_KEY}\n`);
+    writeFileSync(path.join(secrets, 'delivery_key'), 'c'.repeat(64));
     const { generateKeyPairSync } = await import('node:crypto');
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(path.join(secrets, 'token_signing_key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
