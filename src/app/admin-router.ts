@@ -1,8 +1,11 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { createDeliveryAdminRouter, type AdminDeliveryDeps } from './admin-deliveries.ts';
+import { systemClock } from '../config/types.ts';
 import { errorDialects } from '../errors/dialects/index.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
+import { maskUrl } from '../logging/mask.ts';
 import type { Reloader } from '../runtime/reloader.ts';
 import type { RouteRuntime } from '../runtime/runtime.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -19,7 +22,7 @@ export function metricsHandler(metrics: GatewayMetrics): (req: Request, res: Res
 
 /**
  * /admin/* and /metrics: status (hash, loaded at, last error, reload counts), reload, upstream token
- * states, the route table, Prometheus metrics. Only admin credentials pass (the guard of the current
+ * states, the route table, Prometheus metrics, the delivery queue and ledger. Only admin credentials pass (the guard of the current
  * config: X-Admin-Key on the main listener; the admin listener bound to loopback may waive it).
  */
 export function createAdminRouter(
@@ -28,15 +31,21 @@ export function createAdminRouter(
   listener: 'main' | 'admin',
   /** The state of what the gateway depends on besides its config (audit trail, rate-limit store). */
   dependencies: () => Record<string, unknown> = () => ({}),
+  /** The delivery store and where operator actions are audited (`/admin/deliveries`, admin-deliveries.ts). */
+  operations: Partial<AdminDeliveryDeps> = {},
 ): Router {
   const router = express.Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
     try {
-      reloader.current.consumers.adminGuard(req, listener);
+      // Who passed, for the audit line of an operator action (the admin key's label).
+      res.locals.admin = reloader.current.consumers.adminGuard(req, listener);
       next();
     } catch (err) {
       const gwErr = err instanceof GatewayError ? err : new GatewayError('GW_INTERNAL', { requestId: '' });
-      const out = render(gwErr, { requestId: String(res.getHeader('x-request-id') ?? ''), path: req.originalUrl });
+      const out = render(gwErr, {
+        requestId: String(res.getHeader('x-request-id') ?? ''),
+        path: maskUrl(req.originalUrl),
+      });
       res.status(out.status).set(gwErr.headers).type(out.contentType).send(out.body);
     }
   });
@@ -66,6 +75,10 @@ export function createAdminRouter(
     const current = reloader.current;
     res.json(current.routeList.map((route) => describeRoute(route, current.config.consumers)));
   });
+  router.use(
+    '/deliveries',
+    createDeliveryAdminRouter({ clock: systemClock, ...operations, logger: operations.logger }),
+  );
   return router;
 }
 
@@ -77,7 +90,8 @@ export function createAdminRouter(
 export function ownErrorHandlers(logger: Logger) {
   const answer = (req: Request, res: Response, gwErr: GatewayError) => {
     const requestId = String(res.getHeader('x-request-id') ?? '');
-    const out = render(gwErr, { requestId, path: req.path });
+    // As the pipeline's writer does: an ID number in the path (an admin page's :id) is not echoed.
+    const out = render(gwErr, { requestId, path: maskUrl(req.path) });
     res
       .status(out.status)
       .set({ ...gwErr.headers, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' })

@@ -22,6 +22,7 @@ import {
 } from '../transform/index.ts';
 import { createRuntimeConsumers } from './consumers-factory.ts';
 import type { RuntimeFactories } from '../runtime/runtime.ts';
+import type { PushLedger } from '../policy/guards/guard.ts';
 
 export interface FactoryDeps {
   readonly configDir: string;
@@ -31,6 +32,8 @@ export interface FactoryDeps {
   readonly metrics?: GatewayMetrics;
   /** Shared across reloads so an unchanged credential set keeps its token. */
   readonly tokenCache?: TokenCache;
+  /** The delivery ledger the `ledger-module` route guards read (issue 17); read at each call. */
+  readonly ledger?: () => PushLedger | undefined;
 }
 
 /** How the gateway loads its config: the env and the error dialects (whose option schemas are checked). */
@@ -102,5 +105,6 @@ export function defaultFactories(deps: FactoryDeps): RuntimeFactories & { tokenC
       );
       return createAnswerVerifier(config, texts, verifierDeps, path);
     },
+    ledger: () => deps.ledger?.(),
   };
 }

@@ -8,6 +8,7 @@ import { createSealer, parseKey } from '../delivery/seal.ts';
 import type { DeliveryStore } from '../delivery/store.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuditTrail } from '../observability/audit.ts';
+import type { DeliveryMetricsHooks } from '../observability/metrics.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 /** Opens the configured delivery store (`delivery.store`; SQLite by default). */
@@ -22,6 +23,8 @@ export interface DeliveryEngineDeps {
   readonly audit: AuditTrail;
   readonly current: () => Runtime;
   readonly openStore?: DeliveryStoreOpener;
+  /** The delivery counters each attempt bumps (observability/metrics.ts deliveryHooks). */
+  readonly metrics?: DeliveryMetricsHooks;
 }
 
 /**
@@ -69,7 +72,7 @@ async function buildEngine(deps: DeliveryEngineDeps): Promise<DeliveryEngine | u
     deliveryRoutes: () => deps.current().routeList.filter((route) => route.delivery !== undefined),
     worker: settings.worker,
     circuit: settings.circuit,
-    audit: (line) =>
+    audit: (line) => {
       audit.record({
         time: new Date(clock.now()).toISOString(),
         requestId: line.deliveryId,
@@ -80,6 +83,8 @@ async function buildEngine(deps: DeliveryEngineDeps): Promise<DeliveryEngine | u
         status: line.status,
         durationMs: line.durationMs,
         delivery: { attempt: line.attempt, outcome: line.outcome },
-      }),
+      });
+      deps.metrics?.attempt(line.upstream, line.outcome);
+    },
   });
 }

@@ -10,7 +10,14 @@ import { createAdminRouter, metricsHandler, ownErrorHandlers } from './admin-rou
 import { watchConfigDir } from '../config/config-watcher.ts';
 import type { Env } from '../config/interpolate.ts';
 import { systemClock, type Clock } from '../config/types.ts';
-import { addDefaultMetrics, createMetrics, statusClass, type GatewayMetrics } from '../observability/metrics.ts';
+import {
+  addDefaultMetrics,
+  createMetrics,
+  deliveryHooks,
+  observeDeliveryStore,
+  statusClass,
+  type GatewayMetrics,
+} from '../observability/metrics.ts';
 import { type AuditEntry, type AuditTrail, createAuditTrail } from '../observability/audit.ts';
 import type { DeliveryEngine } from '../delivery/engine.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -24,6 +31,9 @@ import {
 } from '../pipeline/gateway-handler.ts';
 import { defaultFactories, gatewayLoadOptions } from './default-factories.ts';
 import { Reloader, type ReloadResult } from '../runtime/reloader.ts';
+import type { DeliveryStore } from '../delivery/store.ts';
+import { startPayloadRetention } from '../delivery/retention.ts';
+import type { PushLedger } from '../policy/guards/guard.ts';
 import { buildRuntime, closeRuntime, type RuntimeFactories } from '../runtime/runtime.ts';
 import { createDeliveryEngine, type DeliveryStoreOpener } from './delivery-factory.ts';
 
@@ -38,6 +48,10 @@ export interface GatewayOptions {
   readonly metrics?: GatewayMetrics;
   /** Watch the config directory for changes (default: the config's `reload.watch`). */
   readonly watch?: boolean;
+  /** The delivery store (issue 17) the admin pages, metrics and ledger guard read; tests pass their own. */
+  readonly deliveries?: DeliveryStore;
+  /** The keyed HMAC the delivery engine gives business keys (the store's orderKey), for ledger look-ups. */
+  readonly deliveryKey?: (businessKey: string) => string;
   /** Opens the durable delivery store (issue 17; default: the one `delivery.store` names). */
   readonly openDeliveryStore?: DeliveryStoreOpener;
 }
@@ -66,8 +80,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const env = options.env ?? process.env;
   // Process metrics are added once the config says whether it wants them (`metrics.defaultMetrics`, start-only).
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
+  // The ledger of pushes as route guards read it (set once the delivery engine is up, below).
+  let ledger: PushLedger | undefined;
   const factories =
-    options.factories ?? defaultFactories({ configDir: options.configDir, env, logger, clock, metrics });
+    options.factories ??
+    defaultFactories({ configDir: options.configDir, env, logger, clock, metrics, ledger: () => ledger });
   const reloader = await Reloader.create({
     dir: options.configDir,
     load: gatewayLoadOptions(env),
@@ -91,8 +108,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     audit,
     current: () => reloader.current,
     openStore: options.openDeliveryStore,
+    metrics: deliveryHooks(metrics),
   });
   delivery?.start();
+  // Delivery operations (issue 17) on the engine's store, or on a store a test passes in: the ledger the
+  // route guards read (the newest push of a clear business key, found by its HMAC), the scrape-time
+  // gauges, and the payload retention (citizen data at rest only until delivered plus
+  // `delivery.retentionDays`: hourly sweeps).
+  const deliveries = delivery?.store ?? options.deliveries;
+  const orderKey = delivery ? (key: string) => delivery.orderKey(key) : options.deliveryKey;
+  if (deliveries && orderKey)
+    ledger = { latestPush: (group, businessKey) => deliveries.latest(group, orderKey(businessKey)) };
+  if (deliveries) observeDeliveryStore(metrics, deliveries, { clock });
+  const retention =
+    deliveries &&
+    startPayloadRetention({
+      store: deliveries,
+      clock,
+      logger,
+      retentionDays: () => reloader.current.config.delivery.retentionDays,
+    });
   const hooks: PipelineHooks = {
     onExchange(record) {
       const status = record.status ?? 0;
@@ -192,7 +227,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
    */
   const configRoutes = (listener: 'main' | 'admin') => {
     const config = reloader.current.config;
-    const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies);
+    const adminRouter = createAdminRouter(reloader, metrics, listener, dependencies, {
+      deliveries,
+      audit,
+      logger,
+      clock,
+    });
     const routes = express.Router();
     routes.use('/admin', ownResponses, adminRouter);
     if (config.metrics.enabled)
@@ -359,6 +399,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await stopDelivery(graceMs);
       await closeRuntime(reloader.current);
     }
+    await retention?.stop();
     await delivery?.store.close();
     await audit.close();
     flushLines(logger);

@@ -10,6 +10,8 @@ import { buildRuntime, closeRuntime } from '../runtime/runtime.ts';
 import { StartError, startServer } from '../app/server.ts';
 import { runGenKey } from './gen-key.ts';
 import { runReport } from './report.ts';
+import { runDeliveries } from './deliveries.ts';
+import { openConfiguredStore } from './open-store.ts';
 import { systemClock } from '../config/types.ts';
 
 const USAGE = `lgsp-gateway <command>
@@ -22,6 +24,10 @@ const USAGE = `lgsp-gateway <command>
   gen-key               make a consumer API key (>= 128 bits) and print it with its SHA-256 for the config
   report --from D --to D [--by consumer|route|day|month] [--format csv|json] [--dir audit]
                         monthly exchange statistics from the audit trail
+  report reconciliation [--config DIR] [--since YYYY-MM] [--format table|json]
+                        pushes the national side never accepted, per upstream and month (delivery ledger)
+  deliveries list|show|retry|drop [--config DIR] [--json] ...
+                        the delivery queue and ledger (lgsp-gateway deliveries --help)
 `;
 
 /** Runs one CLI command; returns the exit code (start resolves when the server is up). */
@@ -92,7 +98,9 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
     case 'gen-key':
       return runGenKey(args, io);
     case 'report':
-      return runReport(args, io);
+      return runReport(args, io, process.env, openConfiguredStore);
+    case 'deliveries':
+      return runDeliveries(args, { ...io, stdin: process.stdin }, { open: openConfiguredStore });
     case undefined:
     case 'help':
     case '--help':

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import type { DeliveryState, DeliveryStore, ReconciliationRow } from '../delivery/store.ts';
 import type { AuditEntry } from '../observability/audit.ts';
 import { HMAC_SUFFIX } from '../observability/audit.ts';
 
@@ -15,8 +16,11 @@ import { HMAC_SUFFIX } from '../observability/audit.ts';
 
 const USAGE = `usage: lgsp-gateway report --from YYYY-MM[-DD] --to YYYY-MM[-DD] [--by consumer|route|upstream|day|month]
                            [--format csv|json] [--dir AUDIT_DIR] [--utc-offset +07:00]
+       lgsp-gateway report reconciliation [--config DIR] [--since YYYY-MM] [--format table|json]
   --from/--to   inclusive; a month (2025-07) means its first/last day
   --dir         default: $LGSP_AUDIT_DIR, else ./audit
+  reconciliation: pushes the national side never accepted (queued, in flight, dead, dropped, failed), per
+                upstream and month (UTC), from the delivery ledger of the config's delivery.store
 `;
 
 const GROUPS = ['consumer', 'route', 'upstream', 'day', 'month'] as const;
@@ -100,7 +104,10 @@ export async function runReport(
   args: string[],
   io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
   env: Readonly<Record<string, string | undefined>> = process.env,
+  /** Opens the delivery store of a config directory (`report reconciliation`). */
+  openStore?: (configDir: string) => Promise<DeliveryStore>,
 ): Promise<number> {
+  if (args[0] === 'reconciliation') return runReconciliation(args.slice(1), io, env, openStore);
   let values;
   try {
     ({ values } = parseArgs({
@@ -235,4 +242,115 @@ export async function runReport(
     io.stdout.write(`${lines.join('\n')}\n`);
   }
   return 0;
+}
+
+/** The states a reconciliation row can have: every one but `delivered`, in the order a reader scans them. */
+const NOT_ACCEPTED: readonly Exclude<DeliveryState, 'delivered'>[] = [
+  'queued',
+  'in_flight',
+  'dead',
+  'dropped',
+  'failed',
+];
+
+/** One line of the reconciliation view: an upstream's month, its count per state and in all. */
+export interface ReconciliationLine {
+  readonly upstream: string;
+  readonly month: string;
+  readonly counts: Readonly<Record<(typeof NOT_ACCEPTED)[number], number>>;
+  readonly total: number;
+}
+
+/** The store's (upstream, month, state) counts as one line per upstream and month, sorted. */
+export function reconciliationLines(rows: readonly ReconciliationRow[]): ReconciliationLine[] {
+  const lines = new Map<string, { upstream: string; month: string; counts: Record<string, number>; total: number }>();
+  for (const row of rows) {
+    if (row.state === 'delivered') continue;
+    const key = `${row.upstreamId}\u0000${row.month}`;
+    const line = lines.get(key) ?? {
+      upstream: row.upstreamId,
+      month: row.month,
+      counts: Object.fromEntries(NOT_ACCEPTED.map((s) => [s, 0])),
+      total: 0,
+    };
+    line.counts[row.state] += row.count;
+    line.total += row.count;
+    lines.set(key, line);
+  }
+  return [...lines.values()]
+    .sort((a, b) => a.upstream.localeCompare(b.upstream) || a.month.localeCompare(b.month))
+    .map((l) => l as ReconciliationLine);
+}
+
+/** The view as an aligned table, with a total line; `(every push was accepted)` when there is none. */
+export function formatReconciliation(lines: readonly ReconciliationLine[]): string {
+  if (lines.length === 0) return '(every push was accepted)\n';
+  const header = ['UPSTREAM', 'MONTH', ...NOT_ACCEPTED.map((s) => s.toUpperCase()), 'TOTAL'];
+  const sum = (f: (l: ReconciliationLine) => number) => String(lines.reduce((n, l) => n + f(l), 0));
+  const rows = [
+    ...lines.map((l) => [l.upstream, l.month, ...NOT_ACCEPTED.map((s) => String(l.counts[s])), String(l.total)]),
+    ['(total)', '', ...NOT_ACCEPTED.map((s) => sum((l) => l.counts[s])), sum((l) => l.total)],
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // Names left-aligned, counts right-aligned.
+  const cell = (c: string, i: number) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]));
+  return [header, ...rows].map((r) => `${r.map(cell).join('  ').trimEnd()}\n`).join('');
+}
+
+/** `report reconciliation`: 0 ok, 1 the store cannot be opened or read, 2 usage. */
+async function runReconciliation(
+  args: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  env: Readonly<Record<string, string | undefined>>,
+  openStore: ((configDir: string) => Promise<DeliveryStore>) | undefined,
+): Promise<number> {
+  const usage = (message: string) => {
+    io.stderr.write(`report reconciliation: ${message}\n${USAGE}`);
+    return 2;
+  };
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string' },
+        since: { type: 'string' },
+        format: { type: 'string', default: 'table' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  if (values.format !== 'table' && values.format !== 'json') return usage('--format must be table or json');
+  // Months are the store's UTC months, so --since is the first instant of a UTC month.
+  const since = values.since === undefined ? undefined : boundary(values.since, 0, false);
+  if (values.since !== undefined && (since === undefined || !/^\d{4}-\d{2}$/.test(values.since)))
+    return usage(`bad --since ${values.since} (YYYY-MM)`);
+  if (!openStore) return usage('no delivery store in this build');
+  const dir = values.config ?? env.LGSP_CONFIG_DIR ?? 'config';
+  let store: DeliveryStore;
+  try {
+    store = await openStore(dir);
+  } catch (err) {
+    io.stderr.write(`report reconciliation: cannot open the delivery store of ${dir}: ${firstLine(err)}\n`);
+    return 1;
+  }
+  try {
+    const lines = reconciliationLines(await store.reconciliation(since === undefined ? {} : { since }));
+    if (values.format === 'json')
+      io.stdout.write(`${JSON.stringify({ since: values.since ?? null, states: NOT_ACCEPTED, lines }, null, 2)}\n`);
+    else io.stdout.write(formatReconciliation(lines));
+    return 0;
+  } catch (err) {
+    io.stderr.write(`report reconciliation: the store failed: ${firstLine(err)}\n`);
+    return 1;
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0];
 }

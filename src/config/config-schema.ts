@@ -246,6 +246,8 @@ export const deliveryEngineKeys = {
 
 /** `answer:` of a route, answered by the gateway itself: `{ type, ...options }`, checked by that route answer's schema. */
 export const RouteAnswerRefSchema = pluginRef('type');
+/** An entry of a route's `guards:`: `{ type, ...options }`, checked by that guard's schema. */
+export const RouteGuardRefSchema = pluginRef('type');
 
 export const RouteSchema = Type.Object(
   {
@@ -300,6 +302,11 @@ export const RouteSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Checks on the mapped request before anything leaves, each `{ type, ...options }` (policy/guards/):
+     * `ledger-module` refuses a status query whose module differs from its dossier's push (issue 16.5).
+     */
+    guards: Type.Optional(Type.Array(RouteGuardRefSchema, { minItems: 1 })),
     /** Durable delivery (issue 17): `mode: queued` stores the push before answering and retries it. */
     delivery: Type.Optional(RouteDeliverySchema),
   },
@@ -426,6 +433,15 @@ export const PathsSchema = section({
   mappings: Type.String({ default: 'mappings' }),
 });
 
+/** The delivery operations' keys of the top-level `delivery:` section (issue 17; beside the engine's and the store's). */
+export const deliveryOperationKeys = {
+  /**
+   * Days a delivered, dead or dropped push keeps its sealed payload (then erased; the row stays as ledger).
+   * Citizen data at rest only until delivered plus this. 0: erased at the next hourly sweep.
+   */
+  retentionDays: Type.Integer({ minimum: 0, maximum: 3650, default: 7 }),
+};
+
 /** The whole configuration; top-level keys with defaults applied by ajv (`useDefaults`). */
 export const GatewayConfigSchema = Type.Object(
   {
@@ -456,7 +472,7 @@ export const GatewayConfigSchema = Type.Object(
     consumers: StringMap(ConsumerSchema, { default: {} }),
     routes: Type.Array(RouteSchema, { default: [] }),
     /** Durable delivery of one-way pushes (issue 17): `store` here; the engine's keys beside it. */
-    delivery: section({ store: DeliveryStoreSchema, ...deliveryEngineKeys }),
+    delivery: section({ store: DeliveryStoreSchema, ...deliveryEngineKeys, ...deliveryOperationKeys }),
   },
   {
     additionalProperties: false,

@@ -78,6 +78,11 @@ export class DeliveryEngine {
     return this.#o.store;
   }
 
+  /** The keyed HMAC of a business key as the ledger stores it: look-ups by a clear key (the route guards). */
+  orderKey(businessKey: string): string {
+    return this.#o.sealer.orderKey(businessKey);
+  }
+
   /** The row of a push: sealed, hashed, its business key as a keyed HMAC (nothing in clear). */
   prepare(route: DeliveryRoute, request: SealedRequest, body: unknown, consumerId: string): NewDelivery {
     const delivery = route.delivery!;

@@ -146,6 +146,22 @@ export const errorCodes = {
     message:
       'Không ghi được nhật ký kiểm toán của cổng ({reason}): tạm từ chối trao đổi dữ liệu cho đến khi ghi lại được',
   },
+  // Issue 16 item 5.3, seed 003 common error 2: a status query must use the module the dossier was pushed
+  // with (LTKT, not KT); the gateway's delivery ledger remembers it, so the mistake is named before the call.
+  GW_PUSHED_MODULE_MISMATCH: {
+    status: 400,
+    hop: 'caller',
+    message:
+      'Hồ sơ {dossier} đã được gửi với module {pushed}; truy vấn dùng module {queried} — hãy truy vấn với module {pushed}',
+  },
+  // Delivery operations (issue 17): /admin/deliveries.
+  GW_DELIVERY_NOT_FOUND: { status: 404, hop: 'caller', message: 'Không có bản ghi chuyển phát {id}' },
+  GW_DELIVERY_CONFLICT: { status: 409, hop: 'caller', message: 'Không thực hiện được {action} cho {id}: {reason}' },
+  GW_DELIVERY_STORE_UNAVAILABLE: {
+    status: 503,
+    hop: 'gateway',
+    message: 'Kho chuyển phát của cổng không dùng được ({reason})',
+  },
   // Issue 17: not failures but notices of a queued push (HTTP 202), rendered by every dialect with a code
   // that is not its success code (MOLISA error_code 202, NDXP responseCode "202", civil-status status "0"),
   // unless the route's admin configured `delivery.acceptedAnswer`.

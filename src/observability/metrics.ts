@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Clock } from '../config/types.ts';
 
 /**
  * Prometheus metrics of one gateway, in a Registry of its own (never prom-client's global one), so
@@ -39,6 +40,12 @@ export interface GatewayMetrics {
   readonly rateLimitStoreUp: Gauge;
   /** Calls whose rate-limit check failed because the store was down (then `onStoreError` decided). */
   readonly rateLimitStoreErrors: Counter<'route'>;
+  /** Deliveries the upstream accepted (queued mode, issue 17), bumped by the engine through deliveryHooks(). */
+  readonly deliveriesDelivered: Counter<'upstream'>;
+  /** Delivery attempts that failed (the delivery is retried later, or dies). */
+  readonly deliveryAttemptsFailed: Counter<'upstream'>;
+  /** Deliveries that died (out of attempts or age, or refused for good): the dead letter. */
+  readonly deliveriesDead: Counter<'upstream'>;
 }
 
 /** Latency buckets from 5 ms to 60 s: national platforms answer in tens of seconds when loaded. */
@@ -111,6 +118,13 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       ['route'],
       'Rate-limit checks that failed because the store was down',
     ),
+    deliveriesDelivered: counter('deliveries_delivered_total', ['upstream'], 'Deliveries the upstream accepted'),
+    deliveryAttemptsFailed: counter(
+      'delivery_attempts_failed_total',
+      ['upstream'],
+      'Delivery attempts the upstream did not accept (retried later or dead)',
+    ),
+    deliveriesDead: counter('deliveries_dead_total', ['upstream'], 'Deliveries moved to the dead letter'),
   };
   if (options.defaultMetrics ?? true) addDefaultMetrics(metrics, p);
   return metrics;
@@ -124,4 +138,131 @@ export function addDefaultMetrics(metrics: GatewayMetrics, prefix = 'lgsp_'): vo
 /** `404` -> `4xx`; anything outside 100..599 -> `other`. */
 export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+}
+
+/** What the delivery engine reports as it goes (issue 17); the engine knows these three calls, not prom-client. */
+export interface DeliveryMetricsHooks {
+  delivered(upstreamId: string): void;
+  attemptFailed(upstreamId: string): void;
+  dead(upstreamId: string): void;
+  /**
+   * One attempt by its outcome, as the engine's attempt (audit) line has it: `delivered`; `retry` (failed,
+   * retried later); `dead` or `refused` (failed, and the delivery is dead: out of attempts or age, or
+   * refused for good).
+   */
+  attempt(upstreamId: string, outcome: 'delivered' | 'retry' | 'dead' | 'refused'): void;
+}
+
+/** The engine's hooks bumping a gateway's delivery counters. */
+export function deliveryHooks(metrics: GatewayMetrics): DeliveryMetricsHooks {
+  const hooks: DeliveryMetricsHooks = {
+    delivered: (upstream) => metrics.deliveriesDelivered.inc({ upstream }),
+    attemptFailed: (upstream) => metrics.deliveryAttemptsFailed.inc({ upstream }),
+    dead: (upstream) => metrics.deliveriesDead.inc({ upstream }),
+    attempt(upstream, outcome) {
+      if (outcome === 'delivered') return hooks.delivered(upstream);
+      hooks.attemptFailed(upstream);
+      if (outcome !== 'retry') hooks.dead(upstream);
+    },
+  };
+  return hooks;
+}
+
+/**
+ * What the gauges read of the delivery store (delivery/store.ts `counts()`), written here as a shape: the
+ * delivery folder reaches the upstream client, which reports to these metrics, so metrics imports nothing
+ * of it.
+ */
+export interface DeliveryCountSource {
+  counts(): Promise<{
+    readonly queued: number;
+    readonly inFlight: number;
+    readonly delivered: number;
+    readonly dead: number;
+    readonly dropped: number;
+    readonly failed: number;
+    readonly oldestPendingAt: number | null;
+  }>;
+}
+
+/** How long one reading of the store's counts serves scrapes: a scrape every second never costs a query each. */
+export const DELIVERY_COUNTS_CACHE_MS = 5_000;
+
+/**
+ * Adds the gauges read from the delivery store at scrape time: `deliveries{state}` (queued, in_flight,
+ * delivered, dead, dropped, failed), `delivery_oldest_pending_seconds`, and `delivery_store_up`. One
+ * reading (`store.counts()`, a grouped count) serves every scrape for `cacheMs`, and concurrent scrapes
+ * share one query in flight, so Prometheus (or several) never hammers PostgreSQL. A store that fails keeps
+ * the last counts and shows `delivery_store_up 0`; the scrape itself still answers.
+ */
+export function observeDeliveryStore(
+  metrics: GatewayMetrics,
+  store: DeliveryCountSource,
+  options: { readonly clock: Clock; readonly cacheMs?: number; readonly prefix?: string },
+): void {
+  const p = options.prefix ?? 'lgsp_';
+  const cacheMs = options.cacheMs ?? DELIVERY_COUNTS_CACHE_MS;
+  let last: Awaited<ReturnType<DeliveryCountSource['counts']>> | undefined;
+  let up = 1;
+  let readAt = -Infinity;
+  let reading: Promise<void> | undefined;
+  const read = (): Promise<void> => {
+    if (options.clock.now() - readAt < cacheMs) return Promise.resolve();
+    reading ??= store
+      .counts()
+      .then(
+        (counts) => {
+          last = counts;
+          up = 1;
+        },
+        () => {
+          up = 0;
+        },
+      )
+      .finally(() => {
+        readAt = options.clock.now();
+        reading = undefined;
+      });
+    return reading;
+  };
+  const registers = [metrics.registry];
+  new Gauge<'state'>({
+    name: `${p}deliveries`,
+    help: 'Deliveries in the store by state (read at scrape time, cached a few seconds)',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      await read();
+      if (!last) return;
+      const byState: Record<string, number> = {
+        queued: last.queued,
+        in_flight: last.inFlight,
+        delivered: last.delivered,
+        dead: last.dead,
+        dropped: last.dropped,
+        failed: last.failed,
+      };
+      for (const [state, n] of Object.entries(byState)) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: `${p}delivery_oldest_pending_seconds`,
+    help: 'Age of the oldest queued or in-flight delivery (0 when none)',
+    registers,
+    async collect() {
+      await read();
+      if (!last) return;
+      const oldest = last.oldestPendingAt;
+      this.set(oldest === null ? 0 : Math.max(0, (options.clock.now() - oldest) / 1000));
+    },
+  });
+  new Gauge({
+    name: `${p}delivery_store_up`,
+    help: 'Delivery store answered the last count (1) or failed (0)',
+    registers,
+    async collect() {
+      await read();
+      this.set(up);
+    },
+  });
 }

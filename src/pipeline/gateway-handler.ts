@@ -15,6 +15,7 @@ import { authenticate } from './stages/authenticate.ts';
 import { authorize } from './stages/authorize.ts';
 import { credentials, replayCall } from './stages/credentials.ts';
 import { announceLimits, limit } from './stages/limit.ts';
+import { guard } from './stages/guard.ts';
 import { match } from './stages/match.ts';
 import { deliver } from './stages/deliver.ts';
 import { decode, read } from './stages/read.ts';
@@ -40,8 +41,8 @@ export interface PipelineDeps {
 /**
  * The gateway's request pipeline. Each request becomes one Exchange, run through module-level stages
  * (stages/*.ts) as its route's plan (runtime/route-plan.ts, compiled at load) says:
- * match → authenticate → authorize → limit → read → adapt → credentials → send → respond, or after adapt
- * → deliver on routes with durable delivery.
+ * match → authenticate → authorize → limit → read → adapt → guard → credentials → send → respond, or
+ * after the guards → deliver on routes with durable delivery.
  */
 export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const ctx: PipelineContext = {
@@ -106,6 +107,8 @@ async function runExchange(ex: Exchange): Promise<void> {
     const plan = ex.route.plan;
     if (plan.body === 'answer') return answerLocally(ex);
     adapt(ex);
+    const guarding = guard(ex);
+    if (guarding) await guarding;
     if (plan.delivery !== 'none') return await deliver(ex);
     if (ex.streamed) {
       reserveStream(ex);

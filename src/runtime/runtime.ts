@@ -5,6 +5,8 @@ import { ConfigError, ConfigPathError, type ConfigIssue } from '../config/config
 import { issuesFrom, type LoadedConfig } from '../config/load-config.ts';
 import type { Clock, DialectRef, GatewayConfig, PluginRef, RouteConfig, UpstreamConfig } from '../config/types.ts';
 import { routeAnswers } from '../credentials/route-answers.ts';
+import type { PushLedger, RequestGuard } from '../policy/guards/guard.ts';
+import { requestGuards } from '../policy/guards/registry.ts';
 import { defaultDialect, errorDialects } from '../errors/dialects/index.ts';
 import type { ErrorRenderer } from '../errors/dialects/dialect.ts';
 import { buildPlugin } from '../config/plugin-options.ts';
@@ -59,6 +61,8 @@ export interface RuntimeFactories {
   ): AnswerVerifier;
   /** Called once per build before routes compile (load catalogs, create an ajv instance...). */
   beginBuild?(config: GatewayConfig): void;
+  /** The delivery ledger the routes' `ledger-module` guards read (issue 17); read at each call. */
+  ledger?(): PushLedger | undefined;
 }
 
 /**
@@ -122,6 +126,8 @@ export interface RouteRuntime extends MatchableRoute {
     readonly spec: NonNullable<NonNullable<RouteConfig['response']>['signature']>;
     readonly verifier: AnswerVerifier;
   };
+  /** The route's `guards:` in order, run on the mapped body before credentials (policy/guards/). */
+  readonly guard?: RequestGuard;
   /** Durable delivery, compiled from `delivery:` when the plan's `delivery` is not `none` (issue 17). */
   readonly delivery?: RouteDelivery;
 }
@@ -134,8 +140,8 @@ export interface RuntimeConsumers {
   rateLimit?(consumer: ConsumerIdentity, route: RouteRuntime): Promise<Record<string, string>>;
   /** The shared rate-limit store's state (`store: redis`), for /readyz and /admin/status. */
   rateLimitStore?(): RateLimitStoreStatus | undefined;
-  /** Guards /admin and /metrics on the main listener. */
-  adminGuard(req: IncomingMessage, listener: 'main' | 'admin'): void;
+  /** Guards /admin and /metrics on the main listener; returns the admin identity (key label) that passed. */
+  adminGuard(req: IncomingMessage, listener: 'main' | 'admin'): string;
   /** `POST /token` and `/.well-known/jwks.json` when the gateway issues tokens. */
   readonly tokenRouter?: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
   /** JSON of the settings a rate limiter or issuer was built from, to reuse them across reloads. */
@@ -385,6 +391,30 @@ function buildRoute(
       : undefined,
     signature,
     auditsAnswer,
+    guard: route.guards ? buildGuards(route.guards, plan.body, deps, [...path, 'guards']) : undefined,
+  };
+}
+
+/** A route's `guards:` as one function running each in order; they read the mapped JSON body. */
+function buildGuards(
+  refs: NonNullable<RouteConfig['guards']>,
+  body: RoutePlan['body'],
+  deps: BuildDeps,
+  path: (string | number)[],
+): RequestGuard {
+  if (body !== 'json') {
+    throw new ConfigPathError(
+      path,
+      'unsupported',
+      'guards read the mapped JSON body: the route needs a request: block',
+    );
+  }
+  const guardDeps = { ledger: () => deps.factories.ledger?.(), logger: deps.logger };
+  const guards = refs.map(({ type, ...options }, i) =>
+    buildPlugin(requestGuards, 'request guard', type, options, guardDeps, [...path, i], [...path, i, 'type']),
+  );
+  return async (value) => {
+    for (const guard of guards) await guard(value);
   };
 }
 

@@ -133,7 +133,7 @@ describe('shipped config end to end against the sandbox', () => {
     }
   });
 
-  it('civil status: push, then a status query with the wrong module returns nothing; a wrong maDonVi is refused', async () => {
+  it('civil status: push, then a status query with the wrong module is refused at the gateway; a wrong maDonVi is refused', async () => {
     const dossier = {
       module: 'LTKT',
       maHoSoMCDT: 'H08.37.80-240705-0015',
@@ -150,12 +150,14 @@ describe('shipped config end to end against the sandbox', () => {
       module: 'LTKT',
     });
     expect(right.json<{ value: unknown[] }>().value).to.have.length(1);
+    // Seed 003 common error 2, named at the gateway: the delivery ledger knows the dossier was pushed as LTKT.
     const wrong = await post('/hotich/3.0/traTrangThaiHoSo', {
       maDinhDanhHoSo: [dossier.maHoSoMCDT],
       maTinh: '24',
       module: 'KT',
     });
-    expect(wrong.json<{ value: unknown[] }>().value).to.deep.equal([]);
+    expect(wrong.status).to.equal(400);
+    expect(wrong.json()).to.include({ status: '0', errorCode: 'GW_PUSHED_MODULE_MISMATCH' });
     const badUnit = await post('/hotich/3.0/dangKyHoTich', { ...dossier, maDonVi: '99999' });
     expect(badUnit.json()).to.include({ status: '0', errorCode: '106' });
   });
