@@ -12,7 +12,7 @@ export interface HeapSettled {
  * Gives back the memory that building the gateway used and no longer needs, once, before it listens.
  *
  * Building the runtime (YAML parsed with positions, every schema compiled by Ajv, the sandbox) allocates
- * fast enough that V8 grows its young generation to its maximum (64 MB on 64-bit) and keeps those pages
+ * fast enough that V8 grows its young generation to its maximum (64 MB here) and keeps those pages
  * when the build is over: the gateway rested at ~190 MB of which ~65 MB were empty young-generation pages
  * and ~40 MB an old generation mostly free (docs/benchmarks.md, RSS at rest). A last-resort collection
  * (the one V8 runs on a low-memory notification) compacts the old generation and shrinks the young one
@@ -20,9 +20,9 @@ export interface HeapSettled {
  * test process builds many gateways and would pay the pause each time. A reload does not: it runs on the
  * event loop with traffic waiting.
  *
- * Node offers no API for that notification; the V8 `gc` extension (enabled for the one context made here,
- * then disabled again so no later context sees `gc`) is the documented way to reach it. Where it is not
- * available the call does nothing.
+ * Node offers no API for that notification; V8's `gc` extension reaches it (`flavor: 'last-resort'`). The
+ * extension is enabled for the one context made here and disabled again, so no later context sees `gc`
+ * (test/unit/app/settle-heap.test.ts). Where it is not available the call does nothing.
  */
 export function settleHeap(): HeapSettled | undefined {
   let gc: ((options: object) => void) | undefined;
