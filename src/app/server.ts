@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.ts';
 import { createGateway, type Gateway } from './gateway.ts';
+import { settleHeap } from './settle-heap.ts';
 import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
 
 /**
@@ -45,6 +46,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Install SIGTERM/SIGINT (graceful stop) and SIGHUP (reload) handlers. */
   readonly signals?: boolean;
+  /** Give back the memory the build no longer needs before listening (settle-heap.ts; the CLI's `start`). */
+  readonly settleHeap?: boolean;
 }
 
 export interface Started {
@@ -74,6 +77,10 @@ export async function startServer(options: StartOptions = {}): Promise<Started> 
     // The simulated PM DVCLT sends linked-services dossiers (B1) to this gateway once it listens, and the
     // simulated VNeID and sector database (part B) call it too.
     if (config.sandbox.enabled) closers.push(await startSandboxIfAvailable(config, env, logger, () => url));
+    if (options.settleHeap) {
+      const settled = settleHeap();
+      if (settled) logger.info('heap settled after the build', settled);
+    }
     const port = options.port ?? (env.PORT ? Number(env.PORT) : config.listen.port);
     const host = options.host ?? env.HOST ?? config.listen.host;
     ({ url } = await listenAs('gateway', 'PORT (or listen.port)', host, port, () => gateway.listen(port, host)));

@@ -45,7 +45,7 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
       const ignore = () => undefined;
       process.once('SIGTERM', early).once('SIGINT', early).on('SIGHUP', ignore);
       try {
-        await startServer({ signals: true });
+        await startServer({ signals: true, settleHeap: true });
         return 0;
       } catch (err) {
         if (err instanceof ConfigError) {

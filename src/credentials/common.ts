@@ -40,7 +40,11 @@ export function tokenCacheKey(upstreamId: string, strategy: string, material: un
 /** Sets a header on the call, overwriting what the caller sent under any casing. */
 export function setHeader(headers: Record<string, string | string[] | undefined>, name: string, value: string): void {
   const lower = name.toLowerCase();
-  for (const existing of Object.keys(headers)) if (existing.toLowerCase() === lower) delete headers[existing];
+  // Header names are ASCII tokens: only one of the same length can be this name in another case.
+  for (const existing of Object.keys(headers)) {
+    if (existing.length === lower.length && existing !== lower && existing.toLowerCase() === lower)
+      delete headers[existing];
+  }
   headers[lower] = value;
 }
 

@@ -46,10 +46,12 @@ export interface PipelineHooks {
 /**
  * `exactNumbers`: the byte guard saw a number literal a double may not carry; the parser carries any that
  * it does not as its source text and says so with `rawNumbers` (src/transform/exact-numbers.ts).
+ * `guarded`: the guard also proved the bytes UTF-8, within `maxDepth` and free of forbidden keys, so the
+ * parser need not check those again (src/transform/json-guard.ts guardJsonBody).
  */
 export type JsonParser = (
   buf: Buffer,
-  limits: { maxDepth: number; exactNumbers?: boolean },
+  limits: { maxDepth: number; exactNumbers?: boolean; guarded?: boolean },
 ) => { ok: true; value: unknown; rawNumbers?: boolean } | { ok: false; error: GatewayError };
 
 /** What every exchange of one handler shares: built once, when the handler is created. */

@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Exchange, JsonParser } from './exchange.ts';
-import { guardJsonBytes } from '../transform/json-guard.ts';
+import { guardJsonBody } from '../transform/json-guard.ts';
 
 /** A JSON body parsed, with the parser's flag for numbers carried as their source text. */
 export interface ParsedJson {
@@ -17,9 +17,13 @@ export type ParsedAnswer = ({ ok: true } & ParsedJson) | { ok: false; error: Gat
  */
 export function parseGuarded(ex: Exchange, buf: Buffer): ParsedJson {
   const limits = ex.route.plan.json;
-  const verdict = guardJsonBytes(buf, limits);
-  if (verdict instanceof GatewayError) throw verdict;
-  const parsed = ex.ctx.parseJson(buf, { maxDepth: limits.maxDepth, exactNumbers: verdict === 'exact-numbers' });
+  const facts = guardJsonBody(buf, limits);
+  if (facts instanceof GatewayError) throw facts;
+  const parsed = ex.ctx.parseJson(buf, {
+    maxDepth: limits.maxDepth,
+    exactNumbers: facts.exactNumbers,
+    guarded: facts.checked,
+  });
   if (!parsed.ok) throw parsed.error;
   return parsed;
 }
@@ -30,12 +34,16 @@ export function parseGuarded(ex: Exchange, buf: Buffer): ParsedJson {
  */
 export function readAnswer(ex: Exchange, body: Buffer): ParsedAnswer {
   const limits = ex.route.plan.json;
-  const verdict = guardJsonBytes(body, limits);
-  if (verdict instanceof GatewayError) {
-    const reason = String(verdict.params.reason ?? verdict.message);
-    return badAnswer(ex, verdict.code === 'GW_MALFORMED_JSON' ? `phản hồi không phải JSON hợp lệ (${reason})` : reason);
+  const facts = guardJsonBody(body, limits);
+  if (facts instanceof GatewayError) {
+    const reason = String(facts.params.reason ?? facts.message);
+    return badAnswer(ex, facts.code === 'GW_MALFORMED_JSON' ? `phản hồi không phải JSON hợp lệ (${reason})` : reason);
   }
-  const parsed = ex.ctx.parseJson(body, { maxDepth: limits.maxDepth, exactNumbers: verdict === 'exact-numbers' });
+  const parsed = ex.ctx.parseJson(body, {
+    maxDepth: limits.maxDepth,
+    exactNumbers: facts.exactNumbers,
+    guarded: facts.checked,
+  });
   if (!parsed.ok) {
     const detail = String(parsed.error.params.reason ?? parsed.error.message);
     return badAnswer(

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { memoised } from './body-encoding.ts';
 
 /** Content-Length over the limit: answer 413 before reading a byte. */
 export function checkDeclaredLength(req: IncomingMessage, limit: number): void {
@@ -36,7 +37,12 @@ export function readRequestBody(req: IncomingMessage, limit: number): Promise<Bu
 
 /** application/json and any `+json` type. */
 export function isJsonContentType(value: string | string[] | undefined): boolean {
-  if (typeof value !== 'string') return false;
+  return typeof value === 'string' && memoised(jsonTypes, value, readJsonType);
+}
+
+const jsonTypes = new Map<string, boolean>();
+
+function readJsonType(value: string): boolean {
   const type = value.split(';')[0].trim().toLowerCase();
   return type === 'application/json' || type.endsWith('+json');
 }

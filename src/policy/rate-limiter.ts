@@ -1,10 +1,11 @@
-import { Redis } from 'ioredis';
-import {
-  BurstyRateLimiter,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+import type {
+  BurstyRateLimiter as BurstyRateLimiterClass,
+  RateLimiterAbstract,
+  RateLimiterMemory as RateLimiterMemoryClass,
+  RateLimiterRedis as RateLimiterRedisClass,
+  RateLimiterRes as RateLimiterResClass,
 } from 'rate-limiter-flexible';
 import type { GatewayConfig, RateLimitConfig, RateLimitsConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -14,6 +15,19 @@ import type { Logger } from '../logging/logger.ts';
 import type { Env } from '../config/interpolate.ts';
 import { resolveSecretRef } from '../config/secrets.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+
+// Loaded where used, not imported: the package index of rate-limiter-flexible loads every store it has
+// (Mongo, DynamoDB, ...), and ioredis with its dependencies holds ~20 MB resident; a gateway on the memory
+// store (the shipped config) needs neither (issue 19, RSS at rest). Same module instances as an import.
+const require = createRequire(import.meta.url);
+const RateLimiterMemory = require('rate-limiter-flexible/lib/RateLimiterMemory.js') as typeof RateLimiterMemoryClass;
+const BurstyRateLimiter = require('rate-limiter-flexible/lib/BurstyRateLimiter.js') as typeof BurstyRateLimiterClass;
+const RateLimiterRes = require('rate-limiter-flexible/lib/RateLimiterRes.js') as typeof RateLimiterResClass;
+type RateLimiterRes = RateLimiterResClass;
+const redisStore = () => ({
+  Redis: (require('ioredis') as { Redis: typeof Redis }).Redis,
+  RateLimiterRedis: require('rate-limiter-flexible/lib/RateLimiterRedis.js') as typeof RateLimiterRedisClass,
+});
 
 /**
  * Per-consumer and per-route budgets. Headers follow draft-ietf-httpapi-ratelimit-headers-07:
@@ -47,7 +61,7 @@ export interface RateLimitStoreStatus {
 const STORE_WARNING_INTERVAL_MS = 30_000;
 
 interface Budget {
-  readonly limiter: RateLimiterAbstract | BurstyRateLimiter;
+  readonly limiter: RateLimiterAbstract | BurstyRateLimiterClass;
   readonly config: RateLimitConfig;
   /** Key within the limiter, e.g. the consumer id. */
   readonly key: (consumerId: string) => string;
@@ -72,7 +86,11 @@ export function createRateLimiter(
     if (!options.redis) throw new Error('rateLimits.redis.url is required when store is redis');
     const url = resolveSecretRef(options.redis.url, ['rateLimits', 'redis', 'url'], deps.env ?? process.env);
     // No offline queue: while Redis is down a call must fail at once (then onStoreError decides), not hang.
-    ownRedis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+    ownRedis = new (redisStore().Redis)(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: false,
+    });
     redis = ownRedis;
   }
   // The store's state, for /readyz and /admin/status. ioredis reports each failed reconnection (every
@@ -121,7 +139,7 @@ export function createRateLimiter(
 
   const makeLimiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
     if (options.store !== 'redis') return new RateLimiterMemory({ keyPrefix, points, duration });
-    return new RateLimiterRedis({
+    return new (redisStore().RateLimiterRedis)({
       storeClient: redis,
       keyPrefix: `${prefix}:${keyPrefix}`,
       points,

@@ -14,6 +14,11 @@ export interface ParseLimits {
    * is not exact as its source text. Undefined: scan the text here (for JSON embedded in a field).
    */
   readonly exactNumbers?: boolean;
+  /**
+   * The bytes passed guardJsonBody (json-guard.ts) with `checked`: UTF-8, nested at most `maxDepth` deep,
+   * no key that is or could spell a forbidden one. The parsed value is then not walked again for those.
+   */
+  readonly guarded?: boolean;
 }
 
 /**
@@ -32,7 +37,7 @@ export interface ParseLimits {
  * A UTF-8 byte order mark is skipped (RFC 8259 §8.1 allows parsers to ignore it; .NET senders emit it).
  */
 export function parseJsonBody(buf: Buffer, limits: ParseLimits): ParseResult {
-  if (!isUtf8(buf)) {
+  if (!limits.guarded && !isUtf8(buf)) {
     const at = firstInvalidUtf8(buf);
     const { line, column } = lineColumn(buf.subarray(0, at).toString('utf8'), Infinity);
     return {
@@ -70,7 +75,7 @@ export function parseJsonText(text: string, limits: ParseLimits): ParseResult {
     const position = m ? Number(m[1]) : text.length;
     return malformed(describeSyntaxError(msg, text, position), text, position);
   }
-  const problem = inspect(value, limits.maxDepth);
+  const problem = limits.guarded ? undefined : inspect(value, limits.maxDepth);
   if (problem) return { ok: false, error: new GatewayError('GW_BAD_REQUEST', { reason: problem }) };
   return rawNumbers ? { ok: true, value, rawNumbers } : { ok: true, value };
 }

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { FORBIDDEN_KEYS } from './path.ts';
 
 /** What the byte guard enforces (config `limits.jsonDepth`, `limits.objectKeys`). */
 export interface JsonBytesLimits {
@@ -31,28 +32,65 @@ export type JsonBytesVerdict = GatewayError | 'exact-numbers' | undefined;
  * One pass, no recursion, no allocation per byte.
  */
 export function guardJsonBytes(buf: Buffer, limits: JsonBytesLimits): JsonBytesVerdict {
+  const facts = guardJsonBody(buf, limits);
+  return facts instanceof GatewayError ? facts : facts.exactNumbers ? 'exact-numbers' : undefined;
+}
+
+/**
+ * What guardJsonBody found out about a body it let through: `exactNumbers` as the 'exact-numbers'
+ * verdict; `checked`: no object key can be `__proto__`, `constructor` or `prototype` (none is spelt so,
+ * and no key holds an escape that could spell one). With `checked`, the parser need not walk the parsed
+ * value again for depth and those keys (json-body.ts `guarded`): the bytes are UTF-8, nested at most
+ * `maxDepth` deep, and hold none of them.
+ */
+export interface JsonBodyFacts {
+  readonly exactNumbers: boolean;
+  readonly checked: boolean;
+}
+
+const FACTS: readonly JsonBodyFacts[] = [
+  { exactNumbers: false, checked: false },
+  { exactNumbers: true, checked: false },
+  { exactNumbers: false, checked: true },
+  { exactNumbers: true, checked: true },
+].map((f) => Object.freeze(f));
+
+/** guardJsonBytes with the facts it established (no allocation: one of four frozen objects). */
+export function guardJsonBody(buf: Buffer, limits: JsonBytesLimits): GatewayError | JsonBodyFacts {
   if (!isUtf8(buf)) return new GatewayError('GW_MALFORMED_JSON', { reason: 'dữ liệu không phải UTF-8 hợp lệ' });
   const { maxDepth } = limits;
   const maxKeys = limits.maxKeys ?? Infinity;
   const members = memberCounts(maxDepth);
   let depth = 0;
   let risky = false;
+  let keysClear = true;
+  // The last string's bytes [stringStart, stringEnd) and whether it held an escape: at a `:` it is a key.
+  let stringStart = 0;
+  let stringEnd = 0;
+  let escaped = false;
   const n = buf.length;
   for (let i = 0; i < n; i++) {
     const c = buf[i];
     if (c === 0x22) {
       // A string: skip to its closing quote in a tight loop (most of a body's bytes are string bytes).
+      stringStart = i + 1;
+      escaped = false;
       for (i++; i < n; i++) {
         const s = buf[i];
         if (s === 0x22) break;
-        if (s === 0x5c) i++;
+        if (s === 0x5c) {
+          escaped = true;
+          i++;
+        }
       }
+      stringEnd = i;
     } else if (c === 0x3a) {
       if (depth > 0 && ++members[depth] > maxKeys) {
         return new GatewayError('GW_BAD_REQUEST', {
           reason: `một đối tượng có quá ${maxKeys} khóa (limits.objectKeys)`,
         });
       }
+      if (keysClear && (escaped || isForbiddenKey(buf, stringStart, stringEnd))) keysClear = false;
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > maxDepth) {
         return new GatewayError('GW_BAD_REQUEST', {
@@ -67,7 +105,21 @@ export function guardJsonBytes(buf: Buffer, limits: JsonBytesLimits): JsonBytesV
       i = end - 1;
     }
   }
-  return risky ? 'exact-numbers' : undefined;
+  return FACTS[(risky ? 1 : 0) + (keysClear ? 2 : 0)];
+}
+
+/** The keys the parser refuses (path.ts FORBIDDEN_KEYS, json-body.ts), as bytes; made on first use (path.ts
+ * imports this module through exact-numbers.ts). */
+let forbiddenKeyBytes: readonly Buffer[] | undefined;
+
+/** True when the (escape-free) key `buf[start, end)` is one of FORBIDDEN_KEYS. */
+function isForbiddenKey(buf: Buffer, start: number, end: number): boolean {
+  const length = end - start;
+  forbiddenKeyBytes ??= [...FORBIDDEN_KEYS].map((k) => Buffer.from(k, 'latin1'));
+  for (const key of forbiddenKeyBytes) {
+    if (key.length === length && buf.compare(key, 0, length, start, end) === 0) return true;
+  }
+  return false;
 }
 
 /**

@@ -39,19 +39,49 @@ export const DATE_FORMATS: Readonly<Record<string, { label: string; test: (s: st
   'date-compact': { label: 'yyyyMMdd', test: (s) => compact(s, false) },
 };
 
-const DMY = /^(\d{2})\/(\d{2})\/(\d{4})(?: (\d{2}):(\d{2}):(\d{2}))?$/;
-const COMPACT = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$/;
-
+/**
+ * The seed date formats read at fixed positions, without a regular expression (the schema checks every
+ * date of every record: the regex and its capture array were ~5% of map + validate of a 4 KB MOLISA body,
+ * issue 19). Same verdicts as `^(\d{2})\/(\d{2})\/(\d{4})(?: (\d{2}):(\d{2}):(\d{2}))?$` and
+ * `^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$` (ASCII digits; `$` is the end of the text)
+ * followed by isRealDate; test/unit/transform/fast-paths.test.ts compares them on random strings.
+ */
 function dmy(s: string, withTime: boolean): boolean {
-  const m = DMY.exec(s);
-  if (!m || (m[4] !== undefined) !== withTime) return false;
-  return isRealDate(+m[3], +m[2], +m[1], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  if (s.length !== (withTime ? 19 : 10) || s.charCodeAt(2) !== 0x2f || s.charCodeAt(5) !== 0x2f) return false;
+  const day = digitsAt(s, 0, 2);
+  const month = digitsAt(s, 3, 2);
+  const year = digitsAt(s, 6, 4);
+  if (!withTime) return day >= 0 && month >= 0 && year >= 0 && isRealDate(year, month, day);
+  if (s.charCodeAt(10) !== 0x20 || s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a) return false;
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const sec = digitsAt(s, 17, 2);
+  if (day < 0 || month < 0 || year < 0 || h < 0 || mi < 0 || sec < 0) return false;
+  return isRealDate(year, month, day, h, mi, sec);
 }
 
 function compact(s: string, withTime: boolean): boolean {
-  const m = COMPACT.exec(s);
-  if (!m || (m[4] !== undefined) !== withTime) return false;
-  return isRealDate(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  if (s.length !== (withTime ? 14 : 8)) return false;
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 4, 2);
+  const day = digitsAt(s, 6, 2);
+  if (year < 0 || month < 0 || day < 0) return false;
+  if (!withTime) return isRealDate(year, month, day);
+  const h = digitsAt(s, 8, 2);
+  const mi = digitsAt(s, 10, 2);
+  const sec = digitsAt(s, 12, 2);
+  return h >= 0 && mi >= 0 && sec >= 0 && isRealDate(year, month, day, h, mi, sec);
+}
+
+/** The number the ASCII digits `s[from, from + count)` write, or -1 when one of them is not a digit. */
+function digitsAt(s: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /**

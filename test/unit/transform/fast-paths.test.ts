@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { compileFormatter, compileParser, isCanonicalFormat } from '../../../src/transform/date-format.ts';
+import { compileFormatter, compileParser, isCanonicalFormat, isRealDate } from '../../../src/transform/date-format.ts';
+import { DATE_FORMATS } from '../../../src/transform/validator.ts';
 import { compileMapping, createMappingDeps, loadCatalogs, type MappingDeps } from '../../../src/transform/index.ts';
 import { compileEmptyTest } from '../../../src/transform/ops/common.ts';
 import {
@@ -203,5 +204,69 @@ describe('date formats that read back as written', () => {
     const out = m([{ d: ' 05/03/2021 ' }, { d: '5/3/2021' }, { d: '2021-03-05T20:00:00Z' }, { d: '31/02/2021' }]);
     same(out.body, [{ d: '05/03/2021' }, { d: '05/03/2021' }, { d: '06/03/2021' }, { d: '31/02/2021' }]);
     expect(out.errors.map((e) => e.pointer)).to.deep.equal(['/3/d']);
+  });
+});
+
+describe('schema date formats read at fixed positions (validator.ts, issue 19)', () => {
+  // The regular expressions the formats were checked with before, as the reference.
+  const DMY = /^(\d{2})\/(\d{2})\/(\d{4})(?: (\d{2}):(\d{2}):(\d{2}))?$/;
+  const COMPACT = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$/;
+  const byRegex = (re: RegExp, order: 'dmy' | 'ymd', withTime: boolean) => (s: string) => {
+    const m = re.exec(s);
+    if (!m || (m[4] !== undefined) !== withTime) return false;
+    const [y, mo, d] = order === 'dmy' ? [+m[3], +m[2], +m[1]] : [+m[1], +m[2], +m[3]];
+    return isRealDate(y, mo, d, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  };
+  const reference: Record<string, (s: string) => boolean> = {
+    'date-dmy': byRegex(DMY, 'dmy', false),
+    'datetime-dmy': byRegex(DMY, 'dmy', true),
+    'date-compact': byRegex(COMPACT, 'ymd', false),
+    'datetime-compact': byRegex(COMPACT, 'ymd', true),
+  };
+  // Strings near the formats: digits, the separators, other characters (Unicode digits, a final newline).
+  const near = fc
+    .array(fc.constantFrom(...'0123456789012345678901/: -\n\u0661\uff10xT'.split('')), { maxLength: 21 })
+    .map((cs) => cs.join(''));
+  const dates = fc
+    .tuple(
+      fc.integer({ min: 0, max: 39 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 25 }),
+      fc.integer({ min: 0, max: 61 }),
+      fc.integer({ min: 0, max: 61 }),
+    )
+    .map(([d, mo, y, h, mi, s]) => {
+      const p = (n: number, w: number) => String(n).padStart(w, '0');
+      return [
+        `${p(d, 2)}/${p(mo, 2)}/${p(y, 4)}`,
+        `${p(d, 2)}/${p(mo, 2)}/${p(y, 4)} ${p(h, 2)}:${p(mi, 2)}:${p(s, 2)}`,
+        `${p(y, 4)}${p(mo, 2)}${p(d, 2)}`,
+        `${p(y, 4)}${p(mo, 2)}${p(d, 2)}${p(h, 2)}${p(mi, 2)}${p(s, 2)}`,
+      ];
+    });
+
+  it("give the regular expressions' verdicts on real-looking dates and on near misses", () => {
+    for (const name of Object.keys(reference)) {
+      const test = DATE_FORMATS[name].test;
+      fc.assert(
+        fc.property(dates, (texts) => texts.every((t) => test(t) === reference[name](t))),
+        { numRuns: 2000 },
+      );
+      fc.assert(
+        fc.property(near, (t) => test(t) === reference[name](t)),
+        { numRuns: 3000 },
+      );
+      for (const t of [
+        '29/02/2024',
+        '29/02/2023',
+        '31/04/2021 23:59:59',
+        '12/12/2021 24:00:00',
+        '20240229',
+        '2024022923595',
+      ]) {
+        expect(test(t), `${name} ${t}`).to.equal(reference[name](t));
+      }
+    }
   });
 });

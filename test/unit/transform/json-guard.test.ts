@@ -2,7 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { guardJsonBytes, textHasNumbersAtRisk } from '../../../src/transform/json-guard.ts';
+import { guardJsonBody, guardJsonBytes, textHasNumbersAtRisk } from '../../../src/transform/json-guard.ts';
+import { parseJsonBody } from '../../../src/transform/json-body.ts';
+import { FORBIDDEN_KEYS } from '../../../src/transform/path.ts';
 
 /**
  * The byte guard written the obvious way (a flag for "in a string", a stack of member counts, each number
@@ -113,6 +115,77 @@ describe('guardJsonBytes', () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('guardJsonBody: keys the parser need not look for again (issue 19)', () => {
+  const facts = (text: string) => {
+    const f = guardJsonBody(Buffer.from(text), { maxDepth: 32 });
+    if (f instanceof GatewayError) throw f;
+    return f;
+  };
+  /** Every key of a parsed value, at any depth. */
+  const keysOf = (v: unknown, out: string[] = []): string[] => {
+    if (Array.isArray(v)) v.forEach((x) => keysOf(x, out));
+    else if (typeof v === 'object' && v !== null)
+      for (const k of Object.keys(v)) {
+        out.push(k);
+        keysOf((v as Record<string, unknown>)[k], out);
+      }
+    return out;
+  };
+
+  it('says "checked" only when no key is, or could through an escape be, a forbidden one', () => {
+    for (const t of [
+      '{"a":1}',
+      '{"a":"__proto__"}',
+      '["constructor", {"b": ["prototype"]}]',
+      '{"proto":1,"__proto":2}',
+    ]) {
+      expect(facts(t).checked, t).to.equal(true);
+    }
+    for (const t of [
+      '{"__proto__":1}',
+      '{"x":[{"constructor":{"prototype":1}}]}',
+      '{"a" : 1, "prototype"\n:2}',
+      '{"\\u005f_proto__":1}',
+      '{"pro\\u0074otype":1}',
+      '{"a\\nb":1}',
+    ]) {
+      expect(facts(t).checked, t).to.equal(false);
+    }
+  });
+
+  it('a checked body parses to a value without forbidden keys, and the guarded parse gives the same value', () => {
+    // Keys near the forbidden ones; each character of a key may be written as a \u escape.
+    const key = fc.constantFrom('a', 'MaHoSo', '__proto__', 'constructor', 'prototype', 'proto', '__proto_', 'Ab');
+    const escapeSome = (k: string, mask: number) =>
+      [...k].map((ch, i) => ((mask >> i) & 1 ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : ch)).join('');
+    const node: fc.Memo<string> = fc.memo((n) =>
+      n <= 1
+        ? fc.oneof(fc.constant('1'), fc.constant('"__proto__"'), fc.constant('null'))
+        : fc.oneof(
+            fc.array(node(n - 1), { maxLength: 3 }).map((xs) => `[${xs.join(',')}]`),
+            fc
+              .array(fc.tuple(key, fc.integer({ min: 0, max: 1023 }), node(n - 1)), { maxLength: 3 })
+              .map((ms) => `{${ms.map(([k, m, v]) => `"${escapeSome(k, m % 4 === 0 ? m : 0)}":${v}`).join(',')}}`),
+          ),
+    );
+    fc.assert(
+      fc.property(node(4), (text) => {
+        const buf = Buffer.from(text);
+        const f = facts(text);
+        const plain = parseJsonBody(buf, { maxDepth: 32 });
+        const hasForbidden = plain.ok ? false : String(plain.error.params.reason).includes('không được phép');
+        if (plain.ok) expect(keysOf(plain.value).some((k) => FORBIDDEN_KEYS.has(k))).to.equal(false);
+        if (f.checked) {
+          expect(hasForbidden, text).to.equal(false);
+          const guarded = parseJsonBody(buf, { maxDepth: 32, guarded: true });
+          expect(JSON.stringify(guarded.ok && guarded.value)).to.equal(JSON.stringify(plain.ok && plain.value));
+        }
+      }),
+      { numRuns: 1500 },
     );
   });
 });
