@@ -81,9 +81,26 @@ const REDACTED = '[REDACTED]';
 // with plain digits) is still an ID number once the upstream decodes it.
 const ENCODED_DIGIT = /%(?:25)*3([0-9])/gi;
 
-/** Masks identifiers inside free text (percent-encoded digits are decoded first, so they are masked too). */
+// Any other percent-encoded byte, also double-encoded (`%20`, `%2520`): one character to whoever decodes it,
+// so its hex digits are not digits of the number beside it (`x%20001099012345` holds a 12-digit ID).
+const ENCODED_BYTE = /(%(?:25)*[0-9A-Fa-f]{2})/;
+
+/**
+ * Masks identifiers inside free text (percent-encoded digits are decoded first, so they are masked too;
+ * other percent-encoded bytes separate the numbers around them).
+ */
 export function maskText(text: string): string {
-  if (text.includes('%')) text = text.replace(ENCODED_DIGIT, '$1');
+  if (text.includes('%')) {
+    text = text.replace(ENCODED_DIGIT, '$1');
+    if (text.includes('%')) {
+      const parts = text.split(ENCODED_BYTE);
+      if (parts.length > 1) return parts.map((part, i) => (i % 2 === 1 ? part : maskPlain(part))).join('');
+    }
+  }
+  return maskPlain(text);
+}
+
+function maskPlain(text: string): string {
   if (!/\d{9}/.test(text)) return text; // fast path: nothing long enough to be an ID or a phone
   return text.replace(PHONE, '[PHONE]').replace(ID_NUMBER, (m) => (m.length === 12 ? '[ID12]' : '[ID9]'));
 }

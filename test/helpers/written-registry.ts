@@ -59,10 +59,17 @@ const ID12_STRICT = /(?<![0-9])[0-9]{12}(?![0-9])/g;
 
 /**
  * Digits as they may be encoded in what was written: percent-encoded once or twice (`%30`, `%2530`) and
- * JSON-escaped (`\u0030`). Decoded before the ID scan, so `%30%30%31…` or a mix counts as the number.
+ * JSON-escaped (`\u0030`). Decoded before the ID scan, so `%30%30%31…` or a mix counts as the number; other
+ * encoded bytes (`%20`) become one separator, so `x%20001099012345` counts too.
  */
 function decodeDigits(text: string): string {
-  return text.replace(/%(?:25)*3([0-9])/gi, '$1').replace(/\\u003([0-9])/gi, '$1');
+  return (
+    text
+      .replace(/%(?:25)*3([0-9])/gi, '$1')
+      // Any other encoded byte is one character: its hex digits do not glue onto a number beside it.
+      .replace(/%(?:25)*[0-9a-f]{2}/gi, '%')
+      .replace(/\\u003([0-9])/gi, '$1')
+  );
 }
 
 /**

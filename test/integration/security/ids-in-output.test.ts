@@ -101,16 +101,22 @@ describe('security: ID numbers and secrets in output', function () {
       `/pass/%2530${CITIZEN.slice(1)}`,
       `/nowhere/${CITIZEN}`,
       `/nowhere/%30${CITIZEN.slice(1)}`,
+      // An encoded byte before the number: its hex digits must not hide the ID as a 14-digit run.
+      `/pass/x%20${CITIZEN}`,
+      `/pass/x%2520${CITIZEN}`,
+      `/nowhere/a%2D${CITIZEN}%2Db`,
     ];
     for (const p of paths) {
       const res = await request(`${gw.url}${p}`, { headers: auth });
       expect(res.body.toString()).to.not.contain(CITIZEN);
       expect(findLeaks([{ label: `answer to ${p}`, read: () => res.body.toString() }], new Set())).to.deep.equal([]);
     }
-    await until(() => gw.logs.filter((l) => l.message === 'access').length >= 9, 'access lines written');
+    await until(() => gw.logs.filter((l) => l.message === 'access').length >= 12, 'access lines written');
     const findings = findLeaks([{ label: 'log', read: logText }], new Set());
     expect(findings, JSON.stringify(findings)).to.deep.equal([]);
     expect(logText()).to.contain('/pass/[ID12]');
+    expect(logText()).to.not.contain(CITIZEN);
+    expect(logText()).to.contain('/pass/x%20[ID12]');
   });
 
   it('masks secret query parameters (matkhau, password, sig, token, secret, key, access_token, encoded names)', async () => {
