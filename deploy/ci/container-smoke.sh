@@ -254,13 +254,14 @@ check "readiness: GET /readyz -> 200" until_ok 60 readyz "$port"
 check "health: podman healthcheck run (the image's HEALTHCHECK)" timeout 30 podman healthcheck run "$try_name"
 readme_call() {
   local body
-  body=$(curl -s --max-time 10 -X POST "http://127.0.0.1:${port}/vdxp/dancu/1.0/thongTinChuHo" \
-    -H 'X-API-Key: lgsp-demo-mcdt-key-2026' -H 'Content-Type: application/json' -d '{"soDinhDanh":"099205000103"}')
+  body=$(curl -s --max-time 10 -X POST "http://127.0.0.1:${port}/dancu/1.0/thongTinChuHo" \
+    -H 'X-API-Key: lgsp-demo-mcdt-key-2026' -H 'Content-Type: application/json' \
+    -d '{"maCanBo":"cb01","soDinhDanh":"099205000103"}')
   grep -q '"responseCode":"200"' <<<"$body" && grep -q '"maHoGiaDinh"' <<<"$body" || {
     echo "$body"
     return 1
   }
-  echo 'POST /vdxp/dancu/1.0/thongTinChuHo -> responseCode 200 from the sandbox'
+  echo 'POST /dancu/1.0/thongTinChuHo -> responseCode 200 from the sandbox (through VDXP)'
 }
 check "README call through the gateway to the sandbox" readme_call
 proc_status() { timeout 30 podman exec "$try_name" cat /proc/1/status; }
@@ -371,14 +372,14 @@ check "compose: init-secrets.sh; podman-compose up -d --build" compose_up
 check "compose: GET /readyz -> 200 (Redis and sandbox reached)" until_ok 90 readyz "$compose_port"
 compose_call() {
   local body
-  body=$(curl -s --max-time 10 -X POST "http://127.0.0.1:${compose_port}/ndxp/dancu/1.0/xacThucThongTinCongDan" \
+  body=$(curl -s --max-time 10 -X POST "http://127.0.0.1:${compose_port}/dancu/1.0/xacThucThongTinCongDan" \
     -H "X-API-Key: $(cat deploy/compose/secrets/mcdt_api_key)" -H 'content-type: application/json' \
-    -d '{"maYeuCau":"1","soDinhDanh":"099205000103"}')
+    -d '{"maYeuCau":"1","maCanBo":"cb01","soDinhDanh":"099205000103"}')
   grep -q '"responseCode":"200"' <<<"$body" || {
     echo "$body"
     return 1
   }
-  echo 'POST /ndxp/dancu/1.0/xacThucThongTinCongDan -> responseCode 200 (gateway -> sandbox service)'
+  echo 'POST /dancu/1.0/xacThucThongTinCongDan -> responseCode 200 (gateway -> sandbox service)'
 }
 check "compose: README call with the mcdt key" compose_call
 compose_down() {
