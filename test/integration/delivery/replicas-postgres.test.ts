@@ -320,7 +320,9 @@ routes:
       const keys = Array.from({ length: 6 }, (_, i) => `HS-KILL-${i}`);
       const target = doomed.url;
       const calls = keys.map((key) => push(target, { MaHoSo: key }).catch(() => undefined));
-      await arrived(side, () => side.held.length === keys.length);
+      const sentByDoomed = () =>
+        new Set(side.held.filter((h) => h.arrival.listener === 'doomed').map((h) => h.arrival.id)).size;
+      await arrived(side, () => sentByDoomed() === keys.length);
       const store = await ledger();
       const claimed = await store.list({ limit: 100 });
       expect(claimed).to.have.length(keys.length);
