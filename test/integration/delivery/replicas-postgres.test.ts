@@ -287,7 +287,7 @@ routes:
     const dir = mkdtempSync(path.join(tmpdir(), 'lgsp-replica-kill-'));
     let doomed: GatewayProcess | undefined;
     try {
-      const leaseMs = 4000;
+      const leaseMs = 5000;
       writeFileSync(
         path.join(dir, 'gateway.yaml'),
         gatewayYaml({
@@ -295,7 +295,7 @@ routes:
           leaseMs,
           idleMs: 200,
           batch: 8,
-          responseMs: 1700,
+          responseMs: 2200,
           audit: path.join(dir, 'audit'),
         }),
       );
@@ -310,7 +310,7 @@ routes:
             leaseMs,
             idleMs: 100,
             batch: 8,
-            responseMs: 1700,
+            responseMs: 2200,
           }),
         },
         { env: { [URL_ENV]: url } },
@@ -319,20 +319,28 @@ routes:
 
       const keys = Array.from({ length: 6 }, (_, i) => `HS-KILL-${i}`);
       const target = doomed.url;
-      const calls = keys.map((key) => push(target, { MaHoSo: key }).catch(() => undefined));
+      const calls = keys.map((key) => push(target, { MaHoSo: key, StatusId: 1 }).catch(() => undefined));
       const sentByDoomed = () =>
         new Set(side.held.filter((h) => h.arrival.listener === 'doomed').map((h) => h.arrival.id)).size;
       await arrived(side, () => sentByDoomed() === keys.length);
+      // A second status of one dossier waits behind its first (in flight): queued in the killed replica's
+      // name, answered at once, never sent by it.
+      const next = await push(target, { MaHoSo: keys[0], StatusId: 2 });
+      expect(next.status).to.equal(202);
+      const nextId = trackingId(next);
       const store = await ledger();
-      const claimed = await store.list({ limit: 100 });
+      const claimed = (await store.list({ limit: 100 })).filter((r) => r.id !== nextId);
       expect(claimed).to.have.length(keys.length);
+      expect((await store.get(nextId))!.state).to.equal('queued');
       const owners = new Set(claimed.map((r) => r.leaseOwner));
       expect(
         claimed.every((r) => r.state === 'in_flight'),
         'all claimed by the doomed replica',
       ).to.equal(true);
       expect(owners.size).to.equal(1);
-      expect(owners.has(survivor.gateway.delivery!.owner)).to.equal(false);
+      expect(owners.has(survivor.gateway.delivery!.owner), 'the survivor took a claim whose lease held').to.equal(
+        false,
+      );
       const leaseUntil = new Map(claimed.map((r) => [r.id, r.leaseUntil!]));
 
       doomed.child.kill('SIGKILL');
@@ -342,7 +350,7 @@ routes:
 
       // The national side is back; the survivor claims each push once its lease has run out.
       side.answer = () => 200;
-      await arrived(side, () => new Set(side.accepted().map((x) => x.id)).size === keys.length);
+      await arrived(side, () => new Set(side.accepted().map((x) => x.id)).size === keys.length + 1);
       const rows = await rowsWhen(store, (r) => r.every((row) => row.state === 'delivered'), 'all delivered');
       await survivor.close();
       gateways.splice(gateways.indexOf(survivor), 1);
@@ -354,18 +362,25 @@ routes:
       expect(new Set(before.map((x) => x.id)).size).to.equal(keys.length);
       // After: each delivered by the survivor, once, under its first id, not before the lease ran out.
       const accepted = side.accepted();
-      expect(accepted.map((x) => x.id).sort()).to.deep.equal([...leaseUntil.keys()].sort());
+      expect(accepted.map((x) => x.id).sort()).to.deep.equal([...leaseUntil.keys(), nextId].sort());
       for (const x of accepted) {
         expect(x.listener).to.equal('survivor');
-        expect(x.at, `${x.id} taken over after its lease`).to.be.at.least(leaseUntil.get(x.id)!);
+        if (x.id !== nextId) expect(x.at, `${x.id} taken over after its lease`).to.be.at.least(leaseUntil.get(x.id)!);
       }
-      // The ledger: each delivered once; two attempts (the dead replica's claim, the survivor's).
-      expect(rows).to.have.length(keys.length);
+      // The queued successor went after its predecessor, and only then.
+      const first = side.arrivals.filter((x) => x.key === keys[0]);
+      expect(first.map((x) => [x.statusId, x.listener, x.answered ?? null])).to.deep.equal([
+        [1, 'doomed', null],
+        [1, 'survivor', 200],
+        [2, 'survivor', 200],
+      ]);
+      // The ledger: each delivered once; the claimed ones in two attempts (the dead replica's, the survivor's).
+      expect(rows).to.have.length(keys.length + 1);
       for (const row of rows) {
         expect(row.state).to.equal('delivered');
-        expect(row.attempts).to.equal(2);
+        expect(row.attempts, row.id).to.equal(row.id === nextId ? 1 : 2);
       }
-      expect(await store.counts()).to.include({ delivered: keys.length, queued: 0, inFlight: 0, dead: 0 });
+      expect(await store.counts()).to.include({ delivered: keys.length + 1, queued: 0, inFlight: 0, dead: 0 });
     } finally {
       if (doomed && doomed.child.exitCode === null && doomed.child.signalCode === null) await doomed.stop();
       snapshotDir('audit trail of the killed replica', path.join(dir, 'audit'));
