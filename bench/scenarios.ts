@@ -49,6 +49,21 @@ export function dongBoDvcBody(bytes = 4096): Buffer {
   return Buffer.from(JSON.stringify(records));
 }
 
+/** DongBoDVC straight at the upstream, through the bare proxy, and through the gateway's route at `prefix`. */
+function dongBoDvcTargets(ctx: ScenarioContext, prefix: string): { direct: Target; bare: Target; gateway: Target } {
+  const servicePath = '/api/v1/Service/DongBoDVC';
+  return {
+    direct: { name: 'direct', child: ctx.upstream, url: `${ctx.upstream.url}/plain${servicePath}`, headers: {} },
+    bare: { name: 'bare', child: ctx.bare, url: `${ctx.bare.url}/plain${servicePath}`, headers: {} },
+    gateway: {
+      name: 'gateway',
+      child: ctx.gateway,
+      url: `${ctx.gateway.url}${prefix}${servicePath}`,
+      headers: { 'x-api-key': ctx.consumerKey },
+    },
+  };
+}
+
 /** Scenarios that need modules merged after the harness: 2, the full MOLISA pipeline (src/transform); 2q, the same push queued (issue 17). */
 export const extraScenarios: ExtraScenario[] = [
   {
@@ -56,17 +71,7 @@ export const extraScenarios: ExtraScenario[] = [
     name: 'full pipeline',
     async run(ctx) {
       const body = dongBoDvcBody();
-      const servicePath = '/api/v1/Service/DongBoDVC';
-      const targets = {
-        direct: { name: 'direct', child: ctx.upstream, url: `${ctx.upstream.url}/plain${servicePath}`, headers: {} },
-        bare: { name: 'bare', child: ctx.bare, url: `${ctx.bare.url}/plain${servicePath}`, headers: {} },
-        gateway: {
-          name: 'gateway',
-          child: ctx.gateway,
-          url: `${ctx.gateway.url}/molisa${servicePath}`,
-          headers: { 'x-api-key': ctx.consumerKey },
-        },
-      } satisfies Record<string, Target>;
+      const targets = dongBoDvcTargets(ctx, '/molisa');
       const label = `2 full pipeline: POST DongBoDVC ${(body.length / 1024).toFixed(1)} KB`;
       const r = await ctx.compare(
         label,
@@ -96,17 +101,7 @@ export const extraScenarios: ExtraScenario[] = [
       // marked delivered (another commit), then the upstream's answer relayed. The direct route beside it is
       // scenario 2; the bare proxy and the upstream are the same.
       const body = dongBoDvcBody();
-      const servicePath = '/api/v1/Service/DongBoDVC';
-      const targets = {
-        direct: { name: 'direct', child: ctx.upstream, url: `${ctx.upstream.url}/plain${servicePath}`, headers: {} },
-        bare: { name: 'bare', child: ctx.bare, url: `${ctx.bare.url}/plain${servicePath}`, headers: {} },
-        gateway: {
-          name: 'gateway',
-          child: ctx.gateway,
-          url: `${ctx.gateway.url}/molisa-queued${servicePath}`,
-          headers: { 'x-api-key': ctx.consumerKey },
-        },
-      } satisfies Record<string, Target>;
+      const targets = dongBoDvcTargets(ctx, '/molisa-queued');
       await ctx.compare(
         `2q queued push: POST DongBoDVC ${(body.length / 1024).toFixed(1)} KB, stored then sent`,
         targets,

@@ -11,13 +11,19 @@ import type {
   ReconciliationRow,
 } from './store.ts';
 import {
+  assertKnownSchema,
   COLUMNS,
   DUPLICATE_STATES,
+  enqueuedRow,
   FINISHED_STATES,
+  insertStatement,
   PENDING_STATES,
+  recordedRow,
   rowToDelivery,
+  rowValues,
   stateList,
   toCounts,
+  toReconciliationRow,
 } from './store-rows.ts';
 
 /**
@@ -180,10 +186,7 @@ async function migrate(sql: postgres.Sql, schema: string): Promise<void> {
     }
     const [row] = await tx.unsafe(`SELECT max(version) AS version FROM "${schema}".schema_version`);
     const version = Number(row?.version ?? 0);
-    if (version > all.length)
-      throw new Error(
-        `the delivery store was written by a newer lgsp-gateway (schema ${version}, this one knows ${all.length})`,
-      );
+    assertKnownSchema(version, all.length);
     for (let v = version; v < all.length; v++) await tx.unsafe(all[v]);
     if (version !== all.length) {
       await tx.unsafe(`DELETE FROM "${schema}".schema_version`);
@@ -222,38 +225,12 @@ class PostgresDeliveryStore implements DeliveryStore {
     return row ? rowToDelivery(row) : undefined;
   }
 
-  async #insert(query: Query, d: NewDelivery, f: InsertState): Promise<Delivery> {
-    const [row] = await query(
-      `INSERT INTO ${this.#t} (id, mode, route_id, upstream_id, consumer_id, order_key, route_group, payload_hash,
-         operation, sealed, created_at, expires_at, state, attempts, next_attempt_at, lease_until, lease_owner,
-         updated_at, last_status, last_error, delivered_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-       RETURNING ${COLUMNS}`,
-      [
-        d.id,
-        d.mode,
-        d.routeId,
-        d.upstreamId,
-        d.consumerId,
-        d.orderKey,
-        d.routeGroup,
-        d.payloadHash,
-        d.operation,
-        f.sealed,
-        d.createdAt,
-        d.expiresAt,
-        f.state,
-        f.attempts,
-        f.nextAttemptAt,
-        f.leaseUntil,
-        f.leaseOwner,
-        f.updatedAt,
-        f.lastStatus,
-        f.lastError,
-        f.deliveredAt,
-      ],
+  async #insert(query: Query, row: Delivery): Promise<Delivery> {
+    const [stored] = await query(
+      insertStatement(this.#t, (n) => `$${n}`),
+      rowValues(row),
     );
-    return rowToDelivery(row);
+    return rowToDelivery(stored);
   }
 
   async enqueue(delivery: NewDelivery, claim?: ClaimNow & { readonly now: number }): Promise<EnqueueResult> {
@@ -284,20 +261,8 @@ class PostgresDeliveryStore implements DeliveryStore {
           )
         ).length > 0;
       const now = claim?.now ?? delivery.createdAt;
-      const claimed = claim !== undefined && !waits;
-      const stored = await this.#insert(query, delivery, {
-        sealed: delivery.sealed,
-        state: claimed ? 'in_flight' : 'queued',
-        attempts: claimed ? 1 : 0,
-        nextAttemptAt: now,
-        leaseUntil: claimed ? now + claim.leaseMs : null,
-        leaseOwner: claimed ? claim.owner : null,
-        updatedAt: now,
-        lastStatus: null,
-        lastError: null,
-        deliveredAt: null,
-      });
-      return { kind: claimed ? 'claimed' : 'queued', delivery: stored } as const;
+      const stored = await this.#insert(query, enqueuedRow(delivery, now, waits ? undefined : claim));
+      return { kind: stored.state === 'in_flight' ? 'claimed' : 'queued', delivery: stored } as const;
     })) as EnqueueResult;
   }
 
@@ -305,19 +270,7 @@ class PostgresDeliveryStore implements DeliveryStore {
     delivery: NewDelivery,
     outcome: AttemptOutcome & { readonly state: 'delivered' | 'failed' },
   ): Promise<void> {
-    await this.#insert(this.#query(), delivery, {
-      // A direct push is answered already: nothing of it is kept to send again.
-      sealed: null,
-      state: outcome.state,
-      attempts: 1,
-      nextAttemptAt: outcome.at,
-      leaseUntil: null,
-      leaseOwner: null,
-      updatedAt: outcome.at,
-      lastStatus: outcome.status,
-      lastError: outcome.error,
-      deliveredAt: outcome.state === 'delivered' ? outcome.at : null,
-    });
+    await this.#insert(this.#query(), recordedRow(delivery, outcome));
   }
 
   async claimDue(
@@ -481,12 +434,7 @@ class PostgresDeliveryStore implements DeliveryStore {
         ORDER BY 1, 2, 3`,
       [options?.since ?? Number.MIN_SAFE_INTEGER],
     );
-    return rows.map((r) => ({
-      upstreamId: String(r.upstream_id),
-      month: String(r.month),
-      state: r.state as ReconciliationRow['state'],
-      count: Number(r.n),
-    }));
+    return rows.map(toReconciliationRow);
   }
 
   async erasePayloads(before: number): Promise<number> {
@@ -503,17 +451,4 @@ class PostgresDeliveryStore implements DeliveryStore {
     this.#closed = true;
     await this.#sql.end({ timeout: 5 });
   }
-}
-
-interface InsertState {
-  readonly sealed: Buffer | null;
-  readonly state: Delivery['state'];
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly leaseUntil: number | null;
-  readonly leaseOwner: string | null;
-  readonly updatedAt: number;
-  readonly lastStatus: number | null;
-  readonly lastError: string | null;
-  readonly deliveredAt: number | null;
 }

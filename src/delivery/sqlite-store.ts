@@ -13,13 +13,19 @@ import type {
   ReconciliationRow,
 } from './store.ts';
 import {
+  assertKnownSchema,
   COLUMNS,
   DUPLICATE_STATES,
+  enqueuedRow,
   FINISHED_STATES,
+  insertStatement,
   PENDING_STATES,
+  recordedRow,
   rowToDelivery,
+  rowValues,
   stateList,
   toCounts,
+  toReconciliationRow,
 } from './store-rows.ts';
 
 /**
@@ -120,10 +126,7 @@ export function openSqliteDeliveryStore(options: SqliteStoreOptions): DeliverySt
 function migrate(db: DatabaseSync): void {
   immediate(db, () => {
     const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-    if (version > MIGRATIONS.length)
-      throw new Error(
-        `the delivery store was written by a newer lgsp-gateway (schema ${version}, this one knows ${MIGRATIONS.length})`,
-      );
+    assertKnownSchema(version, MIGRATIONS.length);
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
     if (version !== MIGRATIONS.length) db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
   });
@@ -174,34 +177,10 @@ class SqliteDeliveryStore implements DeliveryStore {
     return (this.#sql(text).all(...params) as Row[]).map(rowToDelivery);
   }
 
-  #insert(d: NewDelivery, fields: InsertState): Delivery {
+  #insert(row: Delivery): Delivery {
     return this.#one(
-      `INSERT INTO deliveries (id, mode, route_id, upstream_id, consumer_id, order_key, route_group, payload_hash,
-         operation, sealed, created_at, expires_at, state, attempts, next_attempt_at, lease_until, lease_owner,
-         updated_at, last_status, last_error, delivered_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       RETURNING ${COLUMNS}`,
-      d.id,
-      d.mode,
-      d.routeId,
-      d.upstreamId,
-      d.consumerId,
-      d.orderKey,
-      d.routeGroup,
-      d.payloadHash,
-      d.operation,
-      fields.sealed,
-      d.createdAt,
-      d.expiresAt,
-      fields.state,
-      fields.attempts,
-      fields.nextAttemptAt,
-      fields.leaseUntil,
-      fields.leaseOwner,
-      fields.updatedAt,
-      fields.lastStatus,
-      fields.lastError,
-      fields.deliveredAt,
+      insertStatement('deliveries', () => '?'),
+      ...rowValues(row),
     )!;
   }
 
@@ -224,20 +203,8 @@ class SqliteDeliveryStore implements DeliveryStore {
         this.#sql(
           `SELECT 1 FROM deliveries WHERE route_group = ? AND order_key = ? AND state IN (${stateList(PENDING_STATES)}) LIMIT 1`,
         ).get(delivery.routeGroup, delivery.orderKey) !== undefined;
-      const claimed = claim !== undefined && !waits;
-      const stored = this.#insert(delivery, {
-        sealed: delivery.sealed,
-        state: claimed ? 'in_flight' : 'queued',
-        attempts: claimed ? 1 : 0,
-        nextAttemptAt: now,
-        leaseUntil: claimed ? now + claim.leaseMs : null,
-        leaseOwner: claimed ? claim.owner : null,
-        updatedAt: now,
-        lastStatus: null,
-        lastError: null,
-        deliveredAt: null,
-      });
-      return { kind: claimed ? 'claimed' : 'queued', delivery: stored };
+      const stored = this.#insert(enqueuedRow(delivery, now, waits ? undefined : claim));
+      return { kind: stored.state === 'in_flight' ? 'claimed' : 'queued', delivery: stored };
     });
   }
 
@@ -245,21 +212,7 @@ class SqliteDeliveryStore implements DeliveryStore {
     delivery: NewDelivery,
     outcome: AttemptOutcome & { readonly state: 'delivered' | 'failed' },
   ): Promise<void> {
-    immediate(this.#db, () =>
-      this.#insert(delivery, {
-        // A direct push is answered already: nothing of it is kept to send again.
-        sealed: null,
-        state: outcome.state,
-        attempts: 1,
-        nextAttemptAt: outcome.at,
-        leaseUntil: null,
-        leaseOwner: null,
-        updatedAt: outcome.at,
-        lastStatus: outcome.status,
-        lastError: outcome.error,
-        deliveredAt: outcome.state === 'delivered' ? outcome.at : null,
-      }),
-    );
+    immediate(this.#db, () => this.#insert(recordedRow(delivery, outcome)));
   }
 
   async claimDue(
@@ -425,18 +378,8 @@ class SqliteDeliveryStore implements DeliveryStore {
         WHERE state <> 'delivered' AND created_at >= ?
         GROUP BY upstream_id, month, state
         ORDER BY upstream_id, month, state`,
-    ).all(options?.since ?? Number.MIN_SAFE_INTEGER) as {
-      upstream_id: string;
-      month: string;
-      state: string;
-      n: number;
-    }[];
-    return rows.map((r) => ({
-      upstreamId: r.upstream_id,
-      month: r.month,
-      state: r.state as ReconciliationRow['state'],
-      count: Number(r.n),
-    }));
+    ).all(options?.since ?? Number.MIN_SAFE_INTEGER) as Row[];
+    return rows.map(toReconciliationRow);
   }
 
   async erasePayloads(before: number): Promise<number> {
@@ -455,17 +398,4 @@ class SqliteDeliveryStore implements DeliveryStore {
     this.#statements.clear();
     this.#db.close();
   }
-}
-
-interface InsertState {
-  readonly sealed: Buffer | null;
-  readonly state: Delivery['state'];
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly leaseUntil: number | null;
-  readonly leaseOwner: string | null;
-  readonly updatedAt: number;
-  readonly lastStatus: number | null;
-  readonly lastError: string | null;
-  readonly deliveredAt: number | null;
 }

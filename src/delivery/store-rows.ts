@@ -1,8 +1,17 @@
-import type { Delivery, DeliveryCounts, DeliveryState } from './store.ts';
+import type {
+  AttemptOutcome,
+  ClaimNow,
+  Delivery,
+  DeliveryCounts,
+  DeliveryState,
+  NewDelivery,
+  ReconciliationRow,
+} from './store.ts';
 
 /**
- * What the SQLite and the PostgreSQL store share: the column list and the mapping of one row to a
- * `Delivery`. Both engines use the same snake_case columns, so a row read by either maps the same way.
+ * What the SQLite and the PostgreSQL store share: the column list, the mapping of one row to a
+ * `Delivery` and back, and what a new row holds beyond the `NewDelivery` it stores. Both engines use the
+ * same snake_case columns, so a row read by either maps the same way.
  */
 
 /** The states that hold a business key's sequence back: a later delivery of the key waits for these. */
@@ -22,6 +31,86 @@ export const COLUMNS =
 
 /** `'a', 'b'` for an SQL `IN (…)` of constant states (never of caller input). */
 export const stateList = (states: readonly DeliveryState[]): string => states.map((s) => `'${s}'`).join(', ');
+
+/**
+ * `INSERT INTO table (COLUMNS) VALUES (…) RETURNING COLUMNS`, the values written as `placeholder(1)`,
+ * `placeholder(2)`, … (`?` for SQLite, `$n` for PostgreSQL), in the order of `rowValues`.
+ */
+export function insertStatement(table: string, placeholder: (position: number) => string): string {
+  const values = COLUMNS.split(', ').map((_, i) => placeholder(i + 1));
+  return `INSERT INTO ${table} (${COLUMNS}) VALUES (${values.join(', ')}) RETURNING ${COLUMNS}`;
+}
+
+/** A delivery's column values in the order of `COLUMNS` (what `insertStatement` binds). */
+export function rowValues(d: Delivery): (string | number | Buffer | null)[] {
+  return [
+    d.id,
+    d.mode,
+    d.routeId,
+    d.upstreamId,
+    d.consumerId,
+    d.orderKey,
+    d.routeGroup,
+    d.payloadHash,
+    d.operation,
+    d.sealed,
+    d.createdAt,
+    d.expiresAt,
+    d.state,
+    d.attempts,
+    d.nextAttemptAt,
+    d.leaseUntil,
+    d.leaseOwner,
+    d.updatedAt,
+    d.lastStatus,
+    d.lastError,
+    d.deliveredAt,
+  ];
+}
+
+/** What `enqueue` stores: claimed by `claim.owner` at `now` when given one (the key waits for no earlier row), else queued. */
+export function enqueuedRow(delivery: NewDelivery, now: number, claim: ClaimNow | undefined): Delivery {
+  return {
+    ...delivery,
+    state: claim ? 'in_flight' : 'queued',
+    attempts: claim ? 1 : 0,
+    nextAttemptAt: now,
+    leaseUntil: claim ? now + claim.leaseMs : null,
+    leaseOwner: claim ? claim.owner : null,
+    updatedAt: now,
+    lastStatus: null,
+    lastError: null,
+    deliveredAt: null,
+  };
+}
+
+/** What `record` stores: a direct push, answered already, so nothing of it is kept to send again. */
+export function recordedRow(
+  delivery: NewDelivery,
+  outcome: AttemptOutcome & { readonly state: 'delivered' | 'failed' },
+): Delivery {
+  return {
+    ...delivery,
+    sealed: null,
+    state: outcome.state,
+    attempts: 1,
+    nextAttemptAt: outcome.at,
+    leaseUntil: null,
+    leaseOwner: null,
+    updatedAt: outcome.at,
+    lastStatus: outcome.status,
+    lastError: outcome.error,
+    deliveredAt: outcome.state === 'delivered' ? outcome.at : null,
+  };
+}
+
+/** Refuses a ledger whose schema a newer gateway wrote (`known`: the migrations this one has). */
+export function assertKnownSchema(version: number, known: number): void {
+  if (version > known)
+    throw new Error(
+      `the delivery store was written by a newer lgsp-gateway (schema ${version}, this one knows ${known})`,
+    );
+}
 
 type Row = Record<string, unknown>;
 
@@ -55,6 +144,16 @@ export function rowToDelivery(row: Row): Delivery {
     lastStatus: numOrNull(row.last_status),
     lastError: strOrNull(row.last_error),
     deliveredAt: numOrNull(row.delivered_at),
+  };
+}
+
+/** One `(upstream_id, month, state, n)` row of the reconciliation query. */
+export function toReconciliationRow(row: Row): ReconciliationRow {
+  return {
+    upstreamId: String(row.upstream_id),
+    month: String(row.month),
+    state: row.state as ReconciliationRow['state'],
+    count: Number(row.n),
   };
 }
 

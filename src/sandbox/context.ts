@@ -59,3 +59,27 @@ export function answer(
   ctx.logger?.debug('sandbox exchange', { system, operation, path: maskUrl(req.originalUrl), status });
   res.status(status).json(body);
 }
+
+/**
+ * A simulated system's call into the gateway: POST `body` as JSON with the API key the gateway gave it.
+ * The answer's status and body (parsed JSON, else the text); a call that gets no answer throws.
+ */
+export async function postToGateway(
+  url: string,
+  apiKey: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown }> {
+  const sent = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await sent.text();
+  try {
+    return { status: sent.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: sent.status, body: text };
+  }
+}

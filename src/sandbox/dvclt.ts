@@ -1,6 +1,6 @@
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { answer, type SandboxContext } from './context.ts';
+import { answer, postToGateway, type SandboxContext } from './context.ts';
 import { vnTimestamp } from './hotich.ts';
 import { matchesDateFormat } from './molisa.ts';
 import { bodyParsers, requireBearer } from './platform.ts';
@@ -201,19 +201,7 @@ export function createDvclt(ctx: SandboxContext, options: DvcltOptions = {}) {
     let status = 0;
     let body: unknown = null;
     try {
-      const sent = await fetch(province.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': province.apiKey },
-        body: JSON.stringify(dossier),
-        signal: AbortSignal.timeout(10_000),
-      });
-      status = sent.status;
-      const text = await sent.text();
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
+      ({ status, body } = await postToGateway(province.url, province.apiKey, dossier, 10_000));
     } catch (err) {
       body = String(err);
     }

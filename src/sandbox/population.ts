@@ -129,17 +129,34 @@ function byIdOrCard(body: Body, people: PopulationIndex): { citizen?: Citizen } 
   return { citizen: people.byCard(card) };
 }
 
-/** The services, one row each. */
-export const POPULATION_SERVICES: readonly PopulationService[] = [
-  {
-    number: 1,
-    operation: 'xacMinhNhanThan',
-    title: 'Xác minh nhân thân (cha, mẹ)',
-    platform: 'vdxp',
-    placement: 'assumed',
+/**
+ * A service about the one citizen its request names by `soDinhDanh`: a malformed ID is answered 400 and an
+ * unknown one 404 before `answerFor` sees the citizen.
+ */
+function aboutCitizen(
+  service: Omit<PopulationService, 'handle'>,
+  answerFor: (c: Citizen, people: PopulationIndex) => Outcome,
+): PopulationService {
+  return {
+    ...service,
     handle(body, people) {
       const c = citizenOf(body, people);
-      if (isOutcome(c)) return c;
+      return isOutcome(c) ? c : answerFor(c, people);
+    },
+  };
+}
+
+/** The services, one row each. */
+export const POPULATION_SERVICES: readonly PopulationService[] = [
+  aboutCitizen(
+    {
+      number: 1,
+      operation: 'xacMinhNhanThan',
+      title: 'Xác minh nhân thân (cha, mẹ)',
+      platform: 'vdxp',
+      placement: 'assumed',
+    },
+    (c, people) => {
       const parent = (id: string | undefined, name: string | undefined) =>
         id ? brief(people.byId(id)) : name ? { soDinhDanh: null, hoVaTen: name } : null;
       return ok({
@@ -148,18 +165,17 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
         me: parent(c.soDinhDanhMe, c.hoVaTenMe),
       });
     },
-  },
-  {
-    number: 2,
-    operation: 'cungCapThongTinCongDan',
-    title: 'Cung cấp thông tin công dân',
-    platform: 'vdxp',
-    placement: 'seed',
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      return isOutcome(c) ? c : ok(publicView(c));
+  ),
+  aboutCitizen(
+    {
+      number: 2,
+      operation: 'cungCapThongTinCongDan',
+      title: 'Cung cấp thông tin công dân',
+      platform: 'vdxp',
+      placement: 'seed',
     },
-  },
+    (c) => ok(publicView(c)),
+  ),
   {
     number: 3,
     operation: 'xacThucThongTinCongDan',
@@ -221,28 +237,28 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
       return ok(found.map(publicView));
     },
   },
-  {
-    number: 5,
-    operation: 'thongTinNguoiGiamHo',
-    title: 'Cung cấp thông tin người giám hộ',
-    platform: 'vdxp',
-    placement: 'assumed',
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      if (isOutcome(c)) return c;
+  aboutCitizen(
+    {
+      number: 5,
+      operation: 'thongTinNguoiGiamHo',
+      title: 'Cung cấp thông tin người giám hộ',
+      platform: 'vdxp',
+      placement: 'assumed',
+    },
+    (c, people) => {
       const guardian = c.soDinhDanhNguoiGiamHo ? people.byId(c.soDinhDanhNguoiGiamHo) : undefined;
       return ok({ soDinhDanh: c.soDinhDanh, coNguoiGiamHo: guardian !== undefined, nguoiGiamHo: brief(guardian) });
     },
-  },
-  {
-    number: 6,
-    operation: 'thongTinChuHo',
-    title: 'Cung cấp thông tin chủ hộ',
-    platform: 'vdxp',
-    placement: 'seed',
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      if (isOutcome(c)) return c;
+  ),
+  aboutCitizen(
+    {
+      number: 6,
+      operation: 'thongTinChuHo',
+      title: 'Cung cấp thông tin chủ hộ',
+      platform: 'vdxp',
+      placement: 'seed',
+    },
+    (c, people) => {
       const household = people.household(c.maHoGiaDinh);
       if (!household) return notFound('Công dân không thuộc hộ gia đình nào (đã xóa đăng ký thường trú)');
       return ok({
@@ -252,29 +268,29 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
         chuHo: brief(people.byId(household.soDinhDanhChuHo)),
       });
     },
-  },
-  {
-    number: 7,
-    operation: 'thongTinNoiOHienTai',
-    title: 'Cung cấp thông tin nơi ở hiện tại',
-    platform: 'vdxp',
-    placement: 'assumed',
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      if (isOutcome(c)) return c;
+  ),
+  aboutCitizen(
+    {
+      number: 7,
+      operation: 'thongTinNoiOHienTai',
+      title: 'Cung cấp thông tin nơi ở hiện tại',
+      platform: 'vdxp',
+      placement: 'assumed',
+    },
+    (c) => {
       if (c.tinhTrang === 'DA_CHET') return notFound('Công dân đã chết');
       return ok({ soDinhDanh: c.soDinhDanh, noiOHienTai: c.noiOHienTai, noiThuongTru: c.noiThuongTru });
     },
-  },
-  {
-    number: 8,
-    operation: 'thongTinHoGiaDinh',
-    title: 'Cung cấp thông tin hộ gia đình (theo số định danh của chủ hộ)',
-    platform: 'vdxp',
-    placement: 'seed',
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      if (isOutcome(c)) return c;
+  ),
+  aboutCitizen(
+    {
+      number: 8,
+      operation: 'thongTinHoGiaDinh',
+      title: 'Cung cấp thông tin hộ gia đình (theo số định danh của chủ hộ)',
+      platform: 'vdxp',
+      placement: 'seed',
+    },
+    (c, people) => {
       const household = people.household(c.maHoGiaDinh);
       if (!household || household.soDinhDanhChuHo !== c.soDinhDanh) {
         return notFound('Số định danh không phải của chủ hộ');
@@ -290,52 +306,50 @@ export const POPULATION_SERVICES: readonly PopulationService[] = [
         })),
       });
     },
-  },
-  {
-    number: 9,
-    operation: 'thongTinNhomMau',
-    title: 'Cung cấp thông tin nhóm máu',
-    platform: 'vdxp',
-    placement: 'assumed',
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      return isOutcome(c) ? c : ok({ soDinhDanh: c.soDinhDanh, nhomMau: c.nhomMau });
+  ),
+  aboutCitizen(
+    {
+      number: 9,
+      operation: 'thongTinNhomMau',
+      title: 'Cung cấp thông tin nhóm máu',
+      platform: 'vdxp',
+      placement: 'assumed',
     },
-  },
-  {
-    number: 10,
-    operation: 'xacMinhTinhTrangHonNhan',
-    title: 'Xác minh tình trạng hôn nhân',
-    platform: 'vdxp',
-    placement: 'assumed',
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      if (isOutcome(c)) return c;
+    (c) => ok({ soDinhDanh: c.soDinhDanh, nhomMau: c.nhomMau }),
+  ),
+  aboutCitizen(
+    {
+      number: 10,
+      operation: 'xacMinhTinhTrangHonNhan',
+      title: 'Xác minh tình trạng hôn nhân',
+      platform: 'vdxp',
+      placement: 'assumed',
+    },
+    (c, people) => {
       return ok({
         soDinhDanh: c.soDinhDanh,
         tinhTrangHonNhan: { ma: c.tinhTrangHonNhan, ten: MARITAL_STATUS[c.tinhTrangHonNhan] },
         voChong: c.soDinhDanhVoChong ? brief(people.byId(c.soDinhDanhVoChong)) : null,
       });
     },
-  },
-  {
-    number: 11,
-    operation: 'xacMinhTinhTrangChetMatTich',
-    title: 'Xác minh tình trạng chết/mất tích',
-    platform: 'vdxp',
-    placement: 'assumed',
-    soap: [
-      ['SoDinhDanh', 'string'],
-      ['TrangThai', 'string'],
-      ['MoTa', 'string'],
-      ['NgayChet', 'string'],
-      ['NgayMatTich', 'string'],
-    ],
-    handle(body, people) {
-      const c = citizenOf(body, people);
-      return isOutcome(c) ? c : ok(lifeStatus(c));
+  ),
+  aboutCitizen(
+    {
+      number: 11,
+      operation: 'xacMinhTinhTrangChetMatTich',
+      title: 'Xác minh tình trạng chết/mất tích',
+      platform: 'vdxp',
+      placement: 'assumed',
+      soap: [
+        ['SoDinhDanh', 'string'],
+        ['TrangThai', 'string'],
+        ['MoTa', 'string'],
+        ['NgayChet', 'string'],
+        ['NgayMatTich', 'string'],
+      ],
     },
-  },
+    (c) => ok(lifeStatus(c)),
+  ),
 ];
 
 /** The population services one platform carries, mounted under `/<platform>/dancu/1.0/`. */

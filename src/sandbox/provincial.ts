@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { SandboxContext } from './context.ts';
+import { answer, type SandboxContext } from './context.ts';
 
 /**
  * Stand-ins for the provincial systems that national systems call back into through the gateway:
@@ -15,37 +15,17 @@ export function provincialRouter(ctx: SandboxContext, system: 'mcdt' | 'dvc'): R
     const operation = req.path.split('/').filter(Boolean).at(-1) ?? '';
     if (system === 'dvc' && operation === 'DongBoHoSo') {
       const problem = provincialRecordProblem(req.body);
-      if (problem) return reply(ctx, system, operation, req, res, 400, { error_code: 3, message: problem });
-      return reply(ctx, system, operation, req, res, 200, { error_code: 0, message: 'Đã nhận' });
+      if (problem) return answer(ctx, system, operation, req, res, 400, { error_code: 3, message: problem });
+      return answer(ctx, system, operation, req, res, 200, { error_code: 0, message: 'Đã nhận' });
     }
     if (system === 'mcdt' && req.path.startsWith('/api/dvclt/')) {
-      return reply(ctx, system, operation, req, res, 200, { responseCode: '200', responseMessage: 'Đã tiếp nhận' });
+      return answer(ctx, system, operation, req, res, 200, { responseCode: '200', responseMessage: 'Đã tiếp nhận' });
     }
     const body =
       system === 'dvc' ? { error_code: 0, message: 'Đã nhận' } : { status: '1', statusDescription: 'Đã nhận' };
-    reply(ctx, system, operation, req, res, 200, body);
+    answer(ctx, system, operation, req, res, 200, body);
   });
   return router;
-}
-
-function reply(
-  ctx: SandboxContext,
-  system: string,
-  operation: string,
-  req: Request,
-  res: Response,
-  status: number,
-  body: unknown,
-): void {
-  ctx.received.record(system, {
-    method: req.method,
-    path: req.originalUrl,
-    operation,
-    client: null,
-    body: req.body,
-    response: { status, body },
-  });
-  res.status(status).json(body);
 }
 
 /**

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { SignJWT, compactVerify, decodeJwt } from 'jose';
-import { answer, type SandboxContext } from './context.ts';
+import { answer, postToGateway, type SandboxContext } from './context.ts';
 import { bodyParsers, operationOf, requireBearer } from './platform.ts';
 import { DEMO_IDS, type Citizen, type PopulationIndex } from './population-data.ts';
 import { bearerToken, describeTokenProblem } from './tokens.ts';
@@ -460,25 +460,15 @@ export function createVneid(ctx: SandboxContext, people: PopulationIndex, partB:
       return void res.status(400).json({ error: 'Công dân không có tài khoản định danh điện tử' });
     }
     const body = { soDinhDanh, ...pick(b, ['loaiGiayTo', 'soGiayTo']) };
-    let status: number;
-    let answered: unknown;
+    let sent: { status: number; body: unknown };
     try {
-      const sent = await fetch(`${base}${partB.documentRequestPath ?? DOCUMENT_REQUEST_PATH}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': partB.apiKey ?? DEMO_VNEID_INBOUND_KEY },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      status = sent.status;
-      const text = await sent.text();
-      try {
-        answered = JSON.parse(text);
-      } catch {
-        answered = text.slice(0, 2000);
-      }
+      const url = `${base}${partB.documentRequestPath ?? DOCUMENT_REQUEST_PATH}`;
+      sent = await postToGateway(url, partB.apiKey ?? DEMO_VNEID_INBOUND_KEY, body, 30_000);
     } catch (err) {
       return void res.status(502).json({ error: `Không gọi được cổng: ${(err as Error).message}` });
     }
+    const status = sent.status;
+    const answered = typeof sent.body === 'string' ? sent.body.slice(0, 2000) : sent.body;
     const result = answered as { responseCode?: unknown; data?: { giayTo?: unknown } } | null;
     if (status === 200 && result?.responseCode === '200' && Array.isArray(result.data?.giayTo)) {
       const docs = result.data.giayTo.filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object');

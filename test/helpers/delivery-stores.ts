@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openPostgresDeliveryStore } from '../../src/delivery/postgres-store.ts';
 import { openSqliteDeliveryStore } from '../../src/delivery/sqlite-store.ts';
 import type { DeliveryStore } from '../../src/delivery/store.ts';
-import { usePostgres } from './postgres.ts';
+import { useFreshSchema, usePostgres } from './postgres.ts';
 
 /**
  * Runs `body` twice: on a SQLite store (a fresh file per test) and on PostgreSQL (a fresh schema per test,
@@ -24,18 +23,7 @@ export function onEachStore(title: string, body: (open: () => Promise<DeliverySt
   describe(`${title} — PostgreSQL`, function () {
     this.timeout(30_000);
     const server = usePostgres();
-    let schema: string;
-    beforeEach(() => {
-      schema = `lgsp_ops_${randomBytes(6).toString('hex')}`;
-    });
-    afterEach(async () => {
-      const admin = server().admin();
-      try {
-        await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    });
-    body(async () => openPostgresDeliveryStore({ url: server().url, schema, poolMax: 2 }));
+    const schema = useFreshSchema(server, 'lgsp_ops');
+    body(async () => openPostgresDeliveryStore({ url: server().url, schema: schema(), poolMax: 2 }));
   });
 }

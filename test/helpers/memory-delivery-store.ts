@@ -9,6 +9,14 @@ import type {
   NewDelivery,
   ReconciliationRow,
 } from '../../src/delivery/store.ts';
+import {
+  DUPLICATE_STATES,
+  enqueuedRow,
+  FINISHED_STATES,
+  PENDING_STATES,
+  recordedRow,
+  toCounts,
+} from '../../src/delivery/store-rows.ts';
 
 /**
  * An in-memory DeliveryStore for the engine's tests, honest to the contract of src/delivery/store.ts:
@@ -34,50 +42,27 @@ export class MemoryDeliveryStore implements DeliveryStore {
           existing.routeGroup === row.routeGroup &&
           existing.orderKey === row.orderKey &&
           existing.payloadHash === row.payloadHash &&
-          (existing.state === 'queued' || existing.state === 'in_flight' || existing.state === 'delivered')
+          DUPLICATE_STATES.includes(existing.state)
         ) {
           return { kind: 'duplicate', delivery: existing };
         }
       }
     }
-    const stored: Delivery = {
-      ...row,
-      sealed: Buffer.from(row.sealed),
-      state: 'queued',
-      attempts: 0,
-      nextAttemptAt: row.createdAt,
-      leaseUntil: null,
-      leaseOwner: null,
-      updatedAt: row.createdAt,
-      lastStatus: null,
-      lastError: null,
-      deliveredAt: null,
-    };
+    // The same row as the real stores write (store-rows.ts), the sealed bytes copied as a database would.
+    const stored: Delivery = enqueuedRow(
+      { ...row, sealed: Buffer.from(row.sealed) },
+      claim?.now ?? row.createdAt,
+      claim && !this.#blocked(row) ? claim : undefined,
+    );
     this.rows.set(row.id, stored);
     this.#seq.set(row.id, this.#next++);
-    if (claim && !this.#blocked(stored)) {
-      const claimed = this.#claim(stored, claim.owner, claim.leaseMs, claim.now);
-      return { kind: 'claimed', delivery: claimed };
-    }
-    return { kind: 'queued', delivery: stored };
+    return { kind: stored.state === 'in_flight' ? 'claimed' : 'queued', delivery: stored };
   }
 
   async record(row: NewDelivery, outcome: AttemptOutcome & { readonly state: 'delivered' | 'failed' }): Promise<void> {
     this.#open();
     this.#seq.set(row.id, this.#next++);
-    this.rows.set(row.id, {
-      ...row,
-      sealed: null,
-      state: outcome.state,
-      attempts: 1,
-      nextAttemptAt: row.createdAt,
-      leaseUntil: null,
-      leaseOwner: null,
-      updatedAt: outcome.at,
-      lastStatus: outcome.status,
-      lastError: outcome.error,
-      deliveredAt: outcome.state === 'delivered' ? outcome.at : null,
-    });
+    this.rows.set(row.id, recordedRow(row, outcome));
   }
 
   async claimDue(
@@ -144,17 +129,13 @@ export class MemoryDeliveryStore implements DeliveryStore {
 
   async counts(): Promise<DeliveryCounts> {
     const rows = [...this.rows.values()];
-    const n = (state: Delivery['state']) => rows.filter((d) => d.state === state).length;
-    const pending = rows.filter((d) => d.state === 'queued' || d.state === 'in_flight').map((d) => d.createdAt);
-    return {
-      queued: n('queued'),
-      inFlight: n('in_flight'),
-      delivered: n('delivered'),
-      dead: n('dead'),
-      dropped: n('dropped'),
-      failed: n('failed'),
-      oldestPendingAt: pending.length === 0 ? null : Math.min(...pending),
-    };
+    const n = new Map<string, number>();
+    for (const d of rows) n.set(d.state, (n.get(d.state) ?? 0) + 1);
+    const pending = rows.filter((d) => PENDING_STATES.includes(d.state)).map((d) => d.createdAt);
+    return toCounts(
+      [...n].map(([state, count]) => ({ state, n: count })),
+      pending.length === 0 ? null : Math.min(...pending),
+    );
   }
 
   async latest(routeGroup: string, orderKey: string): Promise<Delivery | undefined> {
@@ -171,7 +152,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
   async erasePayloads(before: number): Promise<number> {
     let n = 0;
     for (const d of this.rows.values()) {
-      if (['delivered', 'dead', 'dropped'].includes(d.state) && d.updatedAt < before && d.sealed !== null) {
+      if (FINISHED_STATES.includes(d.state) && d.updatedAt < before && d.sealed !== null) {
         this.rows.set(d.id, { ...d, sealed: null });
         n++;
       }
@@ -183,13 +164,13 @@ export class MemoryDeliveryStore implements DeliveryStore {
     this.#closed = true;
   }
 
-  /** An earlier row of the same (routeGroup, orderKey) is still queued or in flight. */
-  #blocked(d: Delivery): boolean {
+  /** An earlier row of the same (routeGroup, orderKey) is still queued or in flight (a row not stored yet: any). */
+  #blocked(d: Pick<Delivery, 'id' | 'routeGroup' | 'orderKey'>): boolean {
     if (d.orderKey === null) return false;
     for (const other of this.rows.values()) {
       if (other.id === d.id || other.routeGroup !== d.routeGroup || other.orderKey !== d.orderKey) continue;
-      if (other.state !== 'queued' && other.state !== 'in_flight') continue;
-      if (this.#byOrder(other, d) < 0) return true;
+      if (!PENDING_STATES.includes(other.state)) continue;
+      if (!this.#seq.has(d.id) || this.#byOrder(other, d) < 0) return true;
     }
     return false;
   }
@@ -223,7 +204,8 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return true;
   }
 
-  readonly #byOrder = (a: Delivery, b: Delivery): number => this.#seq.get(a.id)! - this.#seq.get(b.id)!;
+  readonly #byOrder = (a: Pick<Delivery, 'id'>, b: Pick<Delivery, 'id'>): number =>
+    this.#seq.get(a.id)! - this.#seq.get(b.id)!;
 
   #open(): void {
     if (this.#closed) throw new Error('store closed');

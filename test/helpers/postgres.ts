@@ -148,3 +148,24 @@ export function usePostgres(): () => PostgresServer {
   after(async () => server?.stop());
   return () => server!;
 }
+
+/**
+ * Mocha hooks for a suite on `server` (usePostgres): a schema name of its own per test (`<prefix>_<random>`),
+ * the schema dropped with its tables after the test, so the tests never see each other's rows. Register it
+ * before the hooks that open stores on it. Returns the current test's schema name.
+ */
+export function useFreshSchema(server: () => PostgresServer, prefix: string): () => string {
+  let schema = '';
+  beforeEach(() => {
+    schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  });
+  afterEach(async () => {
+    const admin = server().admin();
+    try {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await admin.end();
+    }
+  });
+  return () => schema;
+}

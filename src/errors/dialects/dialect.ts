@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import { NOTICE_CODES } from '../codes.ts';
 import type { GatewayError } from '../gateway-error.ts';
 
@@ -37,4 +38,27 @@ export function deliveryFields(err: GatewayError): { trackingId?: string; delive
   const { trackingId, state } = err.params;
   if (typeof trackingId !== 'string') return {};
   return typeof state === 'string' ? { trackingId, deliveryState: state } : { trackingId };
+}
+
+/**
+ * What every JSON dialect writes after its own fields, so an admin can trace any error answer: the hop that
+ * failed, the request id, a queued push's tracking fields and the field errors (when there are any).
+ */
+export function traceFields(err: GatewayError, ctx: ErrorContext): Record<string, unknown> {
+  return {
+    hop: err.hop,
+    requestId: ctx.requestId,
+    ...deliveryFields(err),
+    ...(err.details.length > 0 ? { errors: err.details } : {}),
+  };
+}
+
+/** A JSON error answer in `body`'s shape, with the error's own failure status. */
+export function jsonError(err: GatewayError, body: Record<string, unknown>): RenderedError {
+  return { status: failureStatus(err), contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) };
+}
+
+/** The options schema of a dialect that takes none; `description` says why (shown when a config sets one). */
+export function noOptions(description: string) {
+  return Type.Object({}, { additionalProperties: false, description });
 }

@@ -1,6 +1,5 @@
-import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { jsonError, noOptions, summariseDetails, traceFields, type ErrorRenderer } from './dialect.ts';
 
 /**
  * MOJ civil-status software: `{ status: "1" | "0", statusDescription, errorCode, errorDescription }`
@@ -8,25 +7,13 @@ import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } f
  * code. No options: a configurable status could be set to "1".
  */
 export const hotichDialect = definePlugin(
-  Type.Object(
-    {},
-    {
-      additionalProperties: false,
-      description: 'hotich takes no options: a gateway error always has status "0", never the success "1"',
-    },
-  ),
-  (): ErrorRenderer => (err, ctx) => ({
-    status: failureStatus(err),
-    contentType: 'application/json; charset=utf-8',
-    body: JSON.stringify({
+  noOptions('hotich takes no options: a gateway error always has status "0", never the success "1"'),
+  (): ErrorRenderer => (err, ctx) =>
+    jsonError(err, {
       status: '0',
       statusDescription: err.message,
       errorCode: err.code,
       errorDescription: summariseDetails(err),
-      hop: err.hop,
-      requestId: ctx.requestId,
-      ...deliveryFields(err),
-      ...(err.details.length > 0 ? { errors: err.details } : {}),
+      ...traceFields(err, ctx),
     }),
-  }),
 );

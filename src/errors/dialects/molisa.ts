@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
+import { failureStatus, jsonError, summariseDetails, traceFields, type ErrorRenderer } from './dialect.ts';
 
 /**
  * MOLISA social-protection API: `{ error_code, message }`, 0 meaning success (seed 004, §IV.2), so a
@@ -19,20 +19,14 @@ export const molisaDialect = definePlugin(
     { additionalProperties: false },
   ),
   (options): ErrorRenderer =>
-    (err, ctx) => ({
-      status: failureStatus(err),
-      contentType: 'application/json; charset=utf-8',
-      body: JSON.stringify({
+    (err, ctx) =>
+      jsonError(err, {
         // The schema refuses 0 at load; this guards a renderer built without the loader.
         error_code: isErrorCode(options.errorCode) ? options.errorCode : failureStatus(err),
         message: summariseDetails(err),
         code: err.code,
-        hop: err.hop,
-        requestId: ctx.requestId,
-        ...deliveryFields(err),
-        ...(err.details.length > 0 ? { errors: err.details } : {}),
+        ...traceFields(err, ctx),
       }),
-    }),
 );
 
 function isErrorCode(code: unknown): code is number {

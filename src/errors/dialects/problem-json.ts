@@ -1,16 +1,9 @@
-import { Type } from 'typebox';
 import { definePlugin } from '../../plugin/plugin.ts';
-import { deliveryFields, failureStatus, type ErrorRenderer } from './dialect.ts';
+import { deliveryFields, failureStatus, noOptions, type ErrorRenderer } from './dialect.ts';
 
 /** RFC 9457 problem details, the default dialect. */
 export const problemJsonDialect = definePlugin(
-  Type.Object(
-    {},
-    {
-      additionalProperties: false,
-      description: 'problem+json takes no options',
-    },
-  ),
+  noOptions('problem+json takes no options'),
   (): ErrorRenderer => (err, ctx) => ({
     status: failureStatus(err),
     contentType: 'application/problem+json; charset=utf-8',

@@ -7,6 +7,7 @@ import { relayableResponseHeaders } from '../../upstream/headers.ts';
 import { describeUtf8Response } from '../body-encoding.ts';
 import { writeFailure, writeJsonAnswer } from '../answer.ts';
 import type { Exchange } from '../exchange.ts';
+import { rejectAnswer } from './respond.ts';
 
 /**
  * Durable delivery (issue 17), the stage after adapt on routes whose plan says `queued` or `direct`.
@@ -97,23 +98,15 @@ function answerAttempt(ex: Exchange, result: AttemptResult, deliveryId: string):
 
 /** A 2xx answer through the route's response stage; a violation is a 502 (`enforce`) or a warning (`report`). */
 function mapAnswer(ex: Exchange, payload: Buffer): Buffer | undefined {
-  const stage = ex.route.response!;
   let value: unknown;
   try {
     value = JSON.parse(payload.toString('utf8'));
   } catch {
     return undefined;
   }
-  const out = stage.run(value);
+  const out = ex.route.response!.run(value);
   if (out.errors.length === 0) return Buffer.from(JSON.stringify(out.body));
-  ex.record.responseRejected = true;
-  if (stage.mode === 'enforce') {
-    throw new GatewayError(
-      'GW_UPSTREAM_BAD_RESPONSE',
-      { upstream: ex.route.upstream.id, reason: `${out.errors.length} lỗi so với lược đồ phản hồi` },
-      { details: out.errors },
-    );
-  }
+  rejectAnswer(ex, out.errors);
   return undefined;
 }
 

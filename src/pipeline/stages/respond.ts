@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { compressedCoding, decodeForMasking, scrubRelayedHeaders } from '../../credentials/relay-scrub.ts';
-import { GatewayError } from '../../errors/gateway-error.ts';
+import { GatewayError, type FieldError } from '../../errors/gateway-error.ts';
 import { relayableResponseHeaders } from '../../upstream/headers.ts';
 import type { UpstreamResponse } from '../../upstream/upstream-call.ts';
 import { writeJsonAnswer } from '../answer.ts';
@@ -157,19 +157,24 @@ async function decodeAnswer(ex: Exchange, labels: IncomingHttpHeaders, buf: Buff
   });
 }
 
+/** An answer the response stage faulted: marked in the record, and a 502 when the stage is in `enforce` mode. */
+export function rejectAnswer(ex: Exchange, errors: readonly FieldError[]): void {
+  ex.record.responseRejected = true;
+  if (ex.route.response!.mode === 'enforce') {
+    throw new GatewayError(
+      'GW_UPSTREAM_BAD_RESPONSE',
+      { upstream: ex.route.upstream.id, reason: `${errors.length} lỗi so với lược đồ phản hồi` },
+      { details: errors },
+    );
+  }
+}
+
 /** The response stage over a parsed answer: 502 on a violation in `enforce` mode, a warning in `report`. */
 function adaptAnswer(ex: Exchange, body: unknown, rawNumbers?: boolean): unknown {
   const stage = ex.route.response!;
   const out = stage.run(body, rawNumbers);
   if (out.errors.length === 0) return out.body;
-  ex.record.responseRejected = true;
-  if (stage.mode === 'enforce') {
-    throw new GatewayError(
-      'GW_UPSTREAM_BAD_RESPONSE',
-      { upstream: ex.route.upstream.id, reason: `${out.errors.length} lỗi so với lược đồ phản hồi` },
-      { details: out.errors },
-    );
-  }
+  rejectAnswer(ex, out.errors);
   ex.ctx.logger.warn('response schema violation (report mode)', {
     requestId: ex.requestId,
     route: ex.route.id,

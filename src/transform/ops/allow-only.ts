@@ -1,16 +1,6 @@
 import { Type } from 'typebox';
 import { FORBIDDEN_KEYS } from '../path.ts';
-import {
-  check,
-  compileContainerStep,
-  defineOp,
-  fieldError,
-  opSchema,
-  removeField,
-  report,
-  stringList,
-  toPointer,
-} from './common.ts';
+import { check, compileContainerStep, defineOp, opSchema, removeField, reportAt, stringList } from './common.ts';
 
 /**
  * allowOnly: keeps only the listed keys in each container `at` selects. Other keys are dropped
@@ -34,7 +24,7 @@ export const allowOnlyOp = defineOp(
       for (const key of Object.keys(obj)) {
         if (allowed.has(key) || obj[key] === undefined) continue;
         if (drop) removeField(obj, key, ctx);
-        else report(ctx, fieldError(toPointer(trail, key), 'additionalProperties', 'không được phép gửi', key));
+        else reportAt(ctx, trail, key, 'additionalProperties', 'không được phép gửi', key);
       }
       return obj;
     });

@@ -4,19 +4,13 @@ import { ALIASES, type CatalogEntry, type CatalogValue } from '../catalogs.ts';
 import { describeEntry, findCollision, indexForm, valuesOf } from '../code-forms.ts';
 import { normalizeCode, scalarToString } from '../text.ts';
 import {
-  applyEmpty,
   check,
-  compileEmptyTest,
-  compileFieldStep,
+  compileValueStep,
   defineOp,
   emptyPolicyProps,
-  fieldError,
-  fieldOrFields,
   fieldsOf,
-  oneOfFieldOrFields,
-  opSchema,
-  report,
-  toPointer,
+  fieldOpSchema,
+  reportAt,
   type Step,
 } from './common.ts';
 
@@ -29,18 +23,14 @@ import {
  * replaces it for that consumer's bodies, through a table compiled here (issue 16.1, code-forms.ts).
  */
 export const codelistOp = defineOp(
-  opSchema(
-    {
-      ...fieldOrFields,
-      ...emptyPolicyProps,
-      catalog: Type.String({ minLength: 1 }),
-      from: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String(), { minItems: 1 })]),
-      to: Type.String({ minLength: 1 }),
-      as: Type.Optional(Type.Enum(['string', 'number'])),
-      unknown: Type.Enum(['reject', 'pass']),
-    },
-    oneOfFieldOrFields,
-  ),
+  fieldOpSchema({
+    ...emptyPolicyProps,
+    catalog: Type.String({ minLength: 1 }),
+    from: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String(), { minItems: 1 })]),
+    to: Type.String({ minLength: 1 }),
+    as: Type.Optional(Type.Enum(['string', 'number'])),
+    unknown: Type.Enum(['reject', 'pass']),
+  }),
   (o, deps) => {
     const { catalogs, path } = deps;
     const catalog = catalogs.get(o.catalog);
@@ -70,8 +60,6 @@ export const codelistOp = defineOp(
       }
       return v;
     };
-    const isEmpty = compileEmptyTest(o.emptyValues);
-    const onEmpty = o.onEmpty;
     const reject = o.unknown === 'reject';
     const fields = fieldsOf(o, path);
     /**
@@ -90,15 +78,11 @@ export const codelistOp = defineOp(
         }
       }
       const text = `có giá trị không có trong danh mục "${cat.name}" (cột ${columns.join(', ')}${whose})`;
-      return compileFieldStep(o.at, fields, path, (obj, key, trail, ctx) => {
-        if (!Object.hasOwn(obj, key)) return;
-        const value = obj[key];
-        if (value === undefined) return;
-        if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
+      return compileValueStep(o, fields, path, (value, obj, key, trail, ctx) => {
         const s = scalarToString(value);
         const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
         if (mapped !== undefined) obj[key] = mapped;
-        else if (reject) report(ctx, fieldError(toPointer(trail, key), 'codelist', text, cat.name));
+        else if (reject) reportAt(ctx, trail, key, 'codelist', text, cat.name);
       });
     };
     const defaultIndex = indexForm(cat, from, [...path, 'from']);

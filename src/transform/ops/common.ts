@@ -89,7 +89,12 @@ export const fieldOrFields = {
   field: Type.Optional(Type.String({ minLength: 1 })),
   fields: Type.Optional(stringList()),
 };
-export const oneOfFieldOrFields = { oneOf: [{ required: ['field'] }, { required: ['fields'] }] };
+const oneOfFieldOrFields = { oneOf: [{ required: ['field'] }, { required: ['fields'] }] };
+
+/** The schema of an op over `field` or `fields` (exactly one of them; `fieldsOf` lists them) plus `props`. */
+export function fieldOpSchema<P extends TProperties>(props: P) {
+  return opSchema({ ...fieldOrFields, ...props }, oneOfFieldOrFields);
+}
 
 /** Applies `fn` to `key` of an object container: may set, replace or delete it in place. */
 export type FieldFn = (obj: Record<string, unknown>, key: string, trail: Trail, ctx: MapCtx) => void;
@@ -222,6 +227,11 @@ export function report(ctx: MapCtx, error: FieldError): void {
   if (ctx.errors.length < MAX_MAPPING_ERRORS) ctx.errors.push(error);
 }
 
+/** Records a FieldError at `key` of the container at `trail` (report and fieldError in one). */
+export function reportAt(ctx: MapCtx, trail: Trail, key: string, rule: string, text: string, limit?: unknown): void {
+  report(ctx, fieldError(toPointer(trail, key), rule, text, limit));
+}
+
 /** Builds a FieldError; `message` gets the pointer and the rule appended the way validation does. */
 export function fieldError(pointer: string, rule: string, text: string, limit?: unknown): FieldError {
   const message = `Trường ${pointer || '/'} ${text} (${rule})`;
@@ -277,5 +287,26 @@ export function applyEmpty(
   ctx: MapCtx,
 ): void {
   if (policy === 'drop') removeField(obj, key, ctx);
-  else if (policy === 'reject') report(ctx, fieldError(toPointer(trail, key), 'required', 'không được để trống'));
+  else if (policy === 'reject') reportAt(ctx, trail, key, 'required', 'không được để trống');
+}
+
+/**
+ * Compiles a per-field op over values under the empty-value policy (codelist, date): an absent or
+ * undefined field is left alone, an empty one gets `onEmpty`, and `fn` sees every other value.
+ */
+export function compileValueStep(
+  o: { readonly at: string; readonly emptyValues: readonly string[]; readonly onEmpty: 'keep' | 'drop' | 'reject' },
+  fields: readonly FieldRef[],
+  path: readonly (string | number)[],
+  fn: (value: unknown, obj: Record<string, unknown>, key: string, trail: Trail, ctx: MapCtx) => void,
+): Step {
+  const isEmpty = compileEmptyTest(o.emptyValues);
+  const onEmpty = o.onEmpty;
+  return compileFieldStep(o.at, fields, path, (obj, key, trail, ctx) => {
+    if (!Object.hasOwn(obj, key)) return;
+    const value = obj[key];
+    if (value === undefined) return;
+    if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
+    fn(value, obj, key, trail, ctx);
+  });
 }

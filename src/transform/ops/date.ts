@@ -8,21 +8,7 @@ import {
   type DateParser,
   type DateParts,
 } from '../date-format.ts';
-import {
-  applyEmpty,
-  check,
-  compileEmptyTest,
-  compileFieldStep,
-  defineOp,
-  emptyPolicyProps,
-  fieldError,
-  fieldOrFields,
-  fieldsOf,
-  oneOfFieldOrFields,
-  opSchema,
-  report,
-  toPointer,
-} from './common.ts';
+import { check, compileValueStep, defineOp, emptyPolicyProps, fieldsOf, fieldOpSchema, reportAt } from './common.ts';
 
 /**
  * date: parses a field with the first of `from` formats that matches strictly (31/02 is invalid) and
@@ -32,16 +18,12 @@ import {
  * An unparseable value is a FieldError naming the field and the accepted formats.
  */
 export const dateOp = defineOp(
-  opSchema(
-    {
-      ...fieldOrFields,
-      ...emptyPolicyProps,
-      from: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-      to: Type.String({ minLength: 1 }),
-      offset: Type.String({ pattern: '^[+-]\\d{2}:\\d{2}$', default: '+07:00' }),
-    },
-    oneOfFieldOrFields,
-  ),
+  fieldOpSchema({
+    ...emptyPolicyProps,
+    from: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    to: Type.String({ minLength: 1 }),
+    offset: Type.String({ pattern: '^[+-]\\d{2}:\\d{2}$', default: '+07:00' }),
+  }),
   (o, { path }) => {
     const offset = parseOffset(o.offset);
     check(offset !== undefined, [...path, 'offset'], 'format', `invalid time-zone offset: ${o.offset}`);
@@ -63,14 +45,8 @@ export const dateOp = defineOp(
     // An input parsed by the target format itself, when that format writes back what it reads, is
     // already the output (the common case: most senders send dd/MM/yyyy already).
     const keepsText = o.from.map((f) => f === o.to && isCanonicalFormat(f));
-    const isEmpty = compileEmptyTest(o.emptyValues);
-    const onEmpty = o.onEmpty;
     const accepted = o.from.join(', ');
-    const run = compileFieldStep(o.at, fieldsOf(o, path), path, (obj, key, trail, ctx) => {
-      if (!Object.hasOwn(obj, key)) return;
-      const value = obj[key];
-      if (value === undefined) return;
-      if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
+    const run = compileValueStep(o, fieldsOf(o, path), path, (value, obj, key, trail, ctx) => {
       const text =
         typeof value === 'string'
           ? value.trim()
@@ -87,10 +63,7 @@ export const dateOp = defineOp(
           return;
         }
       }
-      report(
-        ctx,
-        fieldError(toPointer(trail, key), 'date', `không phải ngày hợp lệ theo định dạng ${accepted}`, o.from),
-      );
+      reportAt(ctx, trail, key, 'date', `không phải ngày hợp lệ theo định dạng ${accepted}`, o.from);
     });
     return { run };
   },

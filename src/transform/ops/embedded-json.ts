@@ -1,16 +1,6 @@
 import { Type } from 'typebox';
 import { parseJsonText } from '../json-body.ts';
-import {
-  compileFieldStep,
-  defineOp,
-  fieldError,
-  fieldOrFields,
-  fieldsOf,
-  oneOfFieldOrFields,
-  opSchema,
-  report,
-  toPointer,
-} from './common.ts';
+import { compileFieldStep, defineOp, fieldsOf, fieldOpSchema, reportAt } from './common.ts';
 
 /**
  * embeddedJson: some fields carry JSON as a string — VNeID userinfo `loAS` (seed 001 part A §7), the
@@ -20,16 +10,12 @@ import {
  * a string. A value that is already an object/array is left alone by parse (and a string by stringify).
  */
 export const embeddedJsonOp = defineOp(
-  opSchema(
-    {
-      ...fieldOrFields,
-      mode: Type.Enum(['parse', 'stringify']),
-      reserialize: Type.Boolean({ default: false }),
-      maxDepth: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
-      onInvalid: Type.Enum(['reject', 'pass'], { default: 'reject' }),
-    },
-    oneOfFieldOrFields,
-  ),
+  fieldOpSchema({
+    mode: Type.Enum(['parse', 'stringify']),
+    reserialize: Type.Boolean({ default: false }),
+    maxDepth: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+    onInvalid: Type.Enum(['reject', 'pass'], { default: 'reject' }),
+  }),
   (o, { path }) => {
     const fields = fieldsOf(o, path);
     const at = o.at;
@@ -49,7 +35,7 @@ export const embeddedJsonOp = defineOp(
         if (r.rawNumbers) ctx.rawNumbers = true;
       } else if (reject) {
         const reason = String(r.error.params.reason ?? r.error.message);
-        report(ctx, fieldError(toPointer(trail, key), 'embeddedJson', `không chứa JSON hợp lệ: ${reason}`));
+        reportAt(ctx, trail, key, 'embeddedJson', `không chứa JSON hợp lệ: ${reason}`);
       }
     });
     return o.reserialize ? { run: parse, post: stringify } : { run: parse };

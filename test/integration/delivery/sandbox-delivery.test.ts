@@ -1,14 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
+import type { Gateway } from '../../../src/app/gateway.ts';
 import type { Delivery } from '../../../src/delivery/store.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { request } from '../../helpers/http.ts';
-import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+import { startShippedStack, type ShippedStack, type StartedSandbox } from '../../helpers/shipped-stack.ts';
 import { registerWritten } from '../../helpers/written-registry.ts';
 
 const MCDT = { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' };
@@ -31,16 +28,14 @@ describe('delivery against the sandbox, shipped config (issue 17)', function () 
   this.timeout(30000);
   let offset = 0;
   const clock = { now: () => Date.now() + offset };
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
+  let stack: ShippedStack | undefined;
+  let sandbox: StartedSandbox;
   let gateway: Gateway;
   let gw: string;
-  let dir: string;
   const logLines: Record<string, unknown>[] = [];
   let serial = 0;
 
   before(async () => {
-    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
-    dir = mkdtempSync(path.join(tmpdir(), 'lgsp-delivery-e2e-'));
     const stream = new PassThrough();
     let raw = '';
     stream.on('data', (c: Buffer) => {
@@ -48,20 +43,13 @@ describe('delivery against the sandbox, shipped config (issue 17)', function () 
       for (const line of c.toString().split('\n')) if (line.trim()) logLines.push(JSON.parse(line));
     });
     registerWritten('log of the sandbox delivery gateway', () => raw);
-    gateway = await createGateway({
-      configDir: SHIPPED_CONFIG_DIR,
-      env: shippedConfigEnv(sandbox.url, dir),
-      watch: false,
-      logger: createLogger({ stream, level: 'debug' }),
-      clock,
+    stack = await startShippedStack({
+      auditPrefix: 'lgsp-delivery-e2e-',
+      gateway: { logger: createLogger({ stream, level: 'debug' }), clock },
     });
-    gw = (await gateway.listen(0, '127.0.0.1')).url;
+    ({ sandbox, gateway, url: gw } = stack);
   });
-  after(async () => {
-    await gateway.close(1000);
-    await sandbox.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
   afterEach(async () => {
     await recover('molisa');
     await recover('hotich');

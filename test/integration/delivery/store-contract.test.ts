@@ -7,7 +7,7 @@ import { openPostgresDeliveryStore } from '../../../src/delivery/postgres-store.
 import { openSqliteDeliveryStore } from '../../../src/delivery/sqlite-store.ts';
 import type { DeliveryStore, NewDelivery } from '../../../src/delivery/store.ts';
 import { newDelivery, T0 } from '../../helpers/deliveries.ts';
-import { usePostgres } from '../../helpers/postgres.ts';
+import { useFreshSchema, usePostgres } from '../../helpers/postgres.ts';
 
 /**
  * The delivery store's contract (src/delivery/store.ts), written once and run against every engine
@@ -662,20 +662,9 @@ describe('delivery store contract: SQLite (node:sqlite)', () => {
 
 describe('delivery store contract: PostgreSQL (postgres.js, FOR UPDATE SKIP LOCKED)', () => {
   const server = usePostgres();
-  let schema: string;
   // A schema of its own per test (dropped after it): the tests never see each other's rows.
-  beforeEach(() => {
-    schema = `lgsp_test_${randomBytes(6).toString('hex')}`;
-  });
+  const schema = useFreshSchema(server, 'lgsp_test');
   deliveryStoreContract(() => ({
-    open: () => openPostgresDeliveryStore({ url: server().url, schema, poolMax: 4 }),
+    open: () => openPostgresDeliveryStore({ url: server().url, schema: schema(), poolMax: 4 }),
   }));
-  afterEach(async () => {
-    const admin = server().admin();
-    try {
-      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await admin.end();
-    }
-  });
 });

@@ -7,10 +7,10 @@ import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { ConfigError } from '../../../src/config/config-error.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { DEMO_IDS } from '../../../src/sandbox/population-data.ts';
 import { request } from '../../helpers/http.ts';
 import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+import { startShippedStack, type ShippedStack, type StartedSandbox } from '../../helpers/shipped-stack.ts';
 
 /**
  * Issue 16.1: code lists read per sender. The shipped config copied, with two more provincial systems on
@@ -78,29 +78,20 @@ const dossier = (over: Record<string, unknown>) => ({
 type Answer = { error_code: number; message: string; code?: string; errors?: { pointer: string; message: string }[] };
 
 describe('code lists per consumer, end to end (issue 16.1)', () => {
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
+  let stack: ShippedStack | undefined;
+  let sandbox: StartedSandbox;
   let gateway: Gateway;
   let gw: string;
   let dir: string;
-  let auditDir: string;
 
   before(async () => {
-    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
-    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-codes-audit-'));
     dir = configDir(EXTRA_CONSUMERS, '[mcdt, btxh-ids, btxh-names]');
-    gateway = await createGateway({
-      configDir: dir,
-      env: shippedConfigEnv(sandbox.url, auditDir),
-      watch: false,
-      logger: createLogger({ stream: new PassThrough() }),
-    });
-    gw = (await gateway.listen(0, '127.0.0.1')).url;
+    stack = await startShippedStack({ auditPrefix: 'lgsp-codes-audit-', gateway: { configDir: dir } });
+    ({ sandbox, gateway, url: gw } = stack);
   });
   after(async () => {
-    await gateway.close(1000);
-    await sandbox.close();
+    await stack?.close();
     rmSync(dir, { recursive: true, force: true });
-    rmSync(auditDir, { recursive: true, force: true });
   });
 
   const send = async (who: keyof typeof KEYS, records: unknown[]) => {

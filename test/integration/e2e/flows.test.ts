@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
-import { createLogger } from '../../../src/logging/logger.ts';
+import type { Gateway } from '../../../src/app/gateway.ts';
 import type { DvcltDossier } from '../../../src/sandbox/dvclt.ts';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { request } from '../../helpers/http.ts';
-import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+import { startShippedStack, type ShippedStack, type StartedSandbox } from '../../helpers/shipped-stack.ts';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const MCDT = { 'x-api-key': 'lgsp-demo-mcdt-key-2026', ...JSON_TYPE };
@@ -21,32 +16,20 @@ const MOLISA_LGSP = { 'x-api-key': 'lgsp-demo-molisa-inbound-2026', ...JSON_TYPE
  * guard. The sandbox's systems enforce the seeds' rules themselves; each test also shows one refused.
  */
 describe('flows end to end: linked services, MOLISA through VDXP, civil-status versions', () => {
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
+  let stack: ShippedStack | undefined;
+  let sandbox: StartedSandbox;
   let gateway: Gateway;
   let gw = '';
-  let auditDir: string;
 
   before(async () => {
-    // PM DVCLT sends B1 to the province's inbound route on the gateway, with the key the province gave it.
-    sandbox = await startSandbox({
-      port: 0,
-      host: '127.0.0.1',
-      dvclt: { province: () => ({ url: `${gw}/mcdt/dvclt/dongBoHoSo`, apiKey: DVCLT['x-api-key'] }) },
+    stack = await startShippedStack({
+      auditPrefix: 'lgsp-flows-audit-',
+      // PM DVCLT sends B1 to the province's inbound route on the gateway, with the key the province gave it.
+      sandbox: { dvclt: { province: () => ({ url: `${gw}/mcdt/dvclt/dongBoHoSo`, apiKey: DVCLT['x-api-key'] }) } },
     });
-    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-flows-audit-'));
-    gateway = await createGateway({
-      configDir: SHIPPED_CONFIG_DIR,
-      env: shippedConfigEnv(sandbox.url, auditDir),
-      watch: false,
-      logger: createLogger({ silent: true }),
-    });
-    gw = (await gateway.listen(0, '127.0.0.1')).url;
+    ({ sandbox, gateway, url: gw } = stack);
   });
-  after(async () => {
-    await gateway.close(1000);
-    await sandbox.close();
-    rmSync(auditDir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   const post = (url: string, body: unknown, headers: Record<string, string> = MCDT) =>
     request(url, { method: 'POST', headers, body: JSON.stringify(body) });

@@ -14,6 +14,7 @@ import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
 import { startGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { request, startServer, type TestServer } from '../../helpers/http.ts';
 import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+import { startShippedStack, type ShippedStack, type StartedSandbox } from '../../helpers/shipped-stack.ts';
 
 const MCDT_KEY = 'lgsp-demo-mcdt-key-2026';
 
@@ -60,20 +61,15 @@ async function startShipped(
 }
 
 describe('C06 population services through the shipped config (issue 16.4)', () => {
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
-  let gw: { gateway: Gateway; url: string };
+  let gw: ShippedStack;
+  let sandbox: StartedSandbox;
   let auditDir: string;
 
   before(async () => {
-    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
-    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-population-audit-'));
-    gw = await startShipped(SHIPPED_CONFIG_DIR, sandbox.url, auditDir);
+    gw = await startShippedStack({ auditPrefix: 'lgsp-population-audit-' });
+    ({ sandbox, auditDir } = gw);
   });
-  after(async () => {
-    await gw.gateway.close(1000);
-    await sandbox.close();
-    rmSync(auditDir, { recursive: true, force: true });
-  });
+  after(() => gw?.close());
 
   const bodyFor = (op: string) =>
     op === 'traCuuThongTinCongDan'
@@ -424,19 +420,13 @@ describe('route config: bodies and officer are checked at load (issues 16.4, 16.
 });
 
 describe("a SOAP caller reads the gateway's own errors as SOAP Faults (issue 16.4)", () => {
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
-  let gw: { gateway: Gateway; url: string };
-  let auditDir: string;
+  let gw: ShippedStack;
+  let sandbox: StartedSandbox;
   before(async () => {
-    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
-    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-fault-audit-'));
-    gw = await startShipped(SHIPPED_CONFIG_DIR, sandbox.url, auditDir);
+    gw = await startShippedStack({ auditPrefix: 'lgsp-fault-audit-' });
+    sandbox = gw.sandbox;
   });
-  after(async () => {
-    await gw.gateway.close(1000);
-    await sandbox.close();
-    rmSync(auditDir, { recursive: true, force: true });
-  });
+  after(() => gw?.close());
 
   it('the soap client gets a Fault it can read when the gateway refuses the call', async () => {
     const client = await soap.createClientAsync(`${sandbox.url}/ndxp/dancu/1.0/xacThucThongTinCongDan?wsdl`, {

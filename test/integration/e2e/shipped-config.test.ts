@@ -1,13 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
+import type { Gateway } from '../../../src/app/gateway.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { request } from '../../helpers/http.ts';
-import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+import { startShippedStack, type ShippedStack, type StartedSandbox } from '../../helpers/shipped-stack.ts';
 
 const MCDT = { 'x-api-key': 'lgsp-demo-mcdt-key-2026', 'content-type': 'application/json' };
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/molisa/${name}`, import.meta.url));
@@ -23,31 +21,24 @@ describe('shipped config end to end against the sandbox', () => {
   // inside its cached token's lifetime: so only the upstream's rejection can tell it the token expired.
   let gatewayOffset = 0;
   const gatewayClock = { now: () => Date.now() + gatewayOffset };
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
+  let stack: ShippedStack | undefined;
+  let sandbox: StartedSandbox;
   let gateway: Gateway;
   let gw: string;
   let auditDir: string;
   const logs: string[] = [];
 
   before(async () => {
-    sandbox = await startSandbox({ port: 0, host: '127.0.0.1', clock: sandboxClock });
-    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-e2e-audit-'));
     const stream = new PassThrough();
     stream.on('data', (c: Buffer) => logs.push(c.toString()));
-    gateway = await createGateway({
-      configDir: SHIPPED_CONFIG_DIR,
-      env: shippedConfigEnv(sandbox.url, auditDir),
-      watch: false,
-      logger: createLogger({ stream }),
-      clock: gatewayClock,
+    stack = await startShippedStack({
+      auditPrefix: 'lgsp-e2e-audit-',
+      sandbox: { clock: sandboxClock },
+      gateway: { logger: createLogger({ stream }), clock: gatewayClock },
     });
-    gw = (await gateway.listen(0, '127.0.0.1')).url;
+    ({ sandbox, gateway, url: gw, auditDir } = stack);
   });
-  after(async () => {
-    await gateway.close(1000);
-    await sandbox.close();
-    rmSync(auditDir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   const post = (p: string, body: unknown, headers: Record<string, string> = MCDT) =>
     request(`${gw}${p}`, {

@@ -1,16 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { hashSubject } from '../../../src/observability/audit.ts';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { DEMO_IDS } from '../../../src/sandbox/population-data.ts';
 import { request } from '../../helpers/http.ts';
 import { until } from '../../helpers/reliability.ts';
-import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+import { startShippedStack, type ShippedStack, type StartedSandbox } from '../../helpers/shipped-stack.ts';
 import { registerWritten } from '../../helpers/written-registry.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -28,31 +25,24 @@ const SHIPPED_AUDIT_KEY = 'sandbox-only-audit-hmac-key-0123456789abcdef';
  */
 describe('VNeID part B and signed QR answers through the shipped config (issue 16.2, 16.5, 16.6)', function () {
   this.timeout(30_000);
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
-  let gateway: Gateway;
+  let stack: ShippedStack | undefined;
+  let sandbox: StartedSandbox;
   let gw: string | undefined;
   let auditDir: string;
   const logs: string[] = [];
 
   before(async () => {
-    sandbox = await startSandbox({ port: 0, host: '127.0.0.1', partB: { gatewayUrl: () => gw } });
-    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-partb-audit-'));
     const stream = new PassThrough();
     stream.on('data', (c: Buffer) => logs.push(c.toString()));
     registerWritten('log of the part B gateway', () => logs.join(''));
-    gateway = await createGateway({
-      configDir: SHIPPED_CONFIG_DIR,
-      env: shippedConfigEnv(sandbox.url, auditDir),
-      watch: false,
-      logger: createLogger({ stream }),
+    stack = await startShippedStack({
+      auditPrefix: 'lgsp-partb-audit-',
+      sandbox: { partB: { gatewayUrl: () => gw } },
+      gateway: { logger: createLogger({ stream }) },
     });
-    gw = (await gateway.listen(0, '127.0.0.1')).url;
+    ({ sandbox, url: gw, auditDir } = stack);
   });
-  after(async () => {
-    await gateway.close(1000);
-    await sandbox.close();
-    rmSync(auditDir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   const auditText = () =>
     readdirSync(auditDir)

@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import { createGateway, type Gateway } from '../../../src/app/gateway.ts';
-import { createLogger } from '../../../src/logging/logger.ts';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import { rawExchange } from '../../helpers/raw-http.ts';
 import { suspendNockDuring } from '../../helpers/reliability.ts';
-import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-config.ts';
+import { startShippedStack, type ShippedStack, type StartedSandbox } from '../../helpers/shipped-stack.ts';
 
 /**
  * The two reproductions of issue 13.1 on the shipped config (config/) against the sandbox: a GET with a
@@ -17,28 +11,16 @@ import { SHIPPED_CONFIG_DIR, shippedConfigEnv } from '../../helpers/shipped-conf
 describe('security: the issue 13.1 reproductions on the shipped config', function () {
   this.timeout(20_000);
   suspendNockDuring(this);
-  let sandbox: { url: string; sandbox: Sandbox; close(): Promise<void> };
-  let gateway: Gateway;
+  let stack: ShippedStack | undefined;
+  let sandbox: StartedSandbox;
   let gw: string;
-  let auditDir: string;
   const KEY = 'X-API-Key: lgsp-demo-mcdt-key-2026\r\n';
 
   before(async () => {
-    sandbox = await startSandbox({ port: 0, host: '127.0.0.1' });
-    auditDir = mkdtempSync(path.join(tmpdir(), 'lgsp-smuggling-audit-'));
-    gateway = await createGateway({
-      configDir: SHIPPED_CONFIG_DIR,
-      env: shippedConfigEnv(sandbox.url, auditDir),
-      watch: false,
-      logger: createLogger({ silent: true }),
-    });
-    gw = (await gateway.listen(0, '127.0.0.1')).url;
+    stack = await startShippedStack({ auditPrefix: 'lgsp-smuggling-audit-' });
+    ({ sandbox, url: gw } = stack);
   });
-  after(async () => {
-    await gateway.close(1000);
-    await sandbox.close();
-    rmSync(auditDir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   const chunked = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n0\r\n\r\n`;
 

@@ -132,6 +132,13 @@ consumers:
     data,
     signedData: await sign(key, { ...data, jti: 'QR-1' }, kid),
   });
+  /** Everything the gateway's audit trail holds so far. */
+  const auditText = () => {
+    const dir = path.join(gw.dir, 'audit-trail');
+    return readdirSync(dir)
+      .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+      .join('');
+  };
   const refused = (res: Awaited<ReturnType<typeof lookup>>, code = 'GW_UPSTREAM_SIGNATURE_INVALID') => {
     expect(res.status, res.body.toString()).to.equal(502);
     const problem = res.json<{ code: string; hop: string; detail: string }>();
@@ -273,27 +280,22 @@ consumers:
     const res = await lookup();
     expect(res.status).to.equal(200);
     const requestId = String(res.headers['x-request-id']);
-    const dir = path.join(gw.dir, 'audit-trail');
-    const text = () =>
-      readdirSync(dir)
-        .map((f) => readFileSync(path.join(dir, f), 'utf8'))
-        .join('');
-    await until(() => text().includes(requestId), 'the audit line is written');
-    const line = text()
+    await until(() => auditText().includes(requestId), 'the audit line is written');
+    const line = auditText()
       .split('\n')
       .filter((l) => l.includes(requestId))
       .map((l) => JSON.parse(l) as { keys: Record<string, string> })[0]!;
     expect(line.keys).to.deep.equal({
       'answer.soDinhDanh#hmac': hashSubject(citizen.soDinhDanh, Buffer.from('test-audit-hmac-key-0123456789abcdef')),
     });
-    expect(text()).to.not.contain(citizen.soDinhDanh);
+    expect(auditText()).to.not.contain(citizen.soDinhDanh);
     // A route that lists no answerSubjectFields records none.
     answer = await signedAnswer(citizen);
     const steady = await lookup('/steady');
     const steadyId = String(steady.headers['x-request-id']);
-    await until(() => text().includes(steadyId), 'the audit line is written');
+    await until(() => auditText().includes(steadyId), 'the audit line is written');
     expect(
-      text()
+      auditText()
         .split('\n')
         .find((l) => l.includes(steadyId)),
     ).to.not.contain('answer.');
@@ -310,14 +312,9 @@ consumers:
     expect(res.status).to.equal(200);
     expect(res.body.toString()).to.equal(bytes);
     const requestId = String(res.headers['x-request-id']);
-    const dir = path.join(gw.dir, 'audit-trail');
-    const text = () =>
-      readdirSync(dir)
-        .map((f) => readFileSync(path.join(dir, f), 'utf8'))
-        .join('');
-    await until(() => text().includes(requestId), 'the audit line is written');
+    await until(() => auditText().includes(requestId), 'the audit line is written');
     const line = JSON.parse(
-      text()
+      auditText()
         .split('\n')
         .find((l) => l.includes(requestId))!,
     ) as { keys: Record<string, string> };

@@ -11,23 +11,12 @@ import {
 } from '../../../src/transform/index.ts';
 import { normalizeCode } from '../../../src/transform/text.ts';
 import { thrown } from '../../helpers/rejection.ts';
-import { CATALOGS } from './helpers.ts';
+import { CATALOGS, ethnicityOp } from './helpers.ts';
 
 const catalogs = loadCatalogs(CATALOGS);
 
 /** The shipped DanTocId op: GSO codes and names by default, to MOLISA ids. */
-const ethnicity = [
-  {
-    op: 'codelist',
-    at: '[]',
-    field: 'DanTocId',
-    catalog: 'ethnicity',
-    from: ['gso', 'name', 'aliases'],
-    to: 'id',
-    as: 'string',
-    unknown: 'reject',
-  },
-];
+const ethnicity = ethnicityOp();
 
 const profiles = {
   gso: { codeForms: { ethnicity: ['gso', 'name', 'aliases'] } },

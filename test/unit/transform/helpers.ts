@@ -20,3 +20,20 @@ export function shippedMappings(
 ): Record<string, Record<string, { mapping?: Record<string, unknown>[]; schema?: string }>> {
   return parse(readFileSync(join(ROOT, 'config', 'mappings', `${name}.yaml`), 'utf8'), { merge: true });
 }
+
+/** The shipped DanTocId op (MOLISA records): GSO codes and names by default, to MOLISA ids; `extra` overrides. */
+export function ethnicityOp(extra: Record<string, unknown> = {}): Record<string, unknown>[] {
+  return [
+    {
+      op: 'codelist',
+      at: '[]',
+      field: 'DanTocId',
+      catalog: 'ethnicity',
+      from: ['gso', 'name', 'aliases'],
+      to: 'id',
+      as: 'string',
+      unknown: 'reject',
+      ...extra,
+    },
+  ];
+}

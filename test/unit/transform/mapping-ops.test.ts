@@ -9,7 +9,7 @@ import {
   mappingOps,
   type MappingDeps,
 } from '../../../src/transform/index.ts';
-import { CATALOGS, SCHEMAS } from './helpers.ts';
+import { CATALOGS, ethnicityOp, SCHEMAS } from './helpers.ts';
 import { thrown } from '../../helpers/rejection.ts';
 
 const deps: MappingDeps = createMappingDeps(loadCatalogs(CATALOGS));
@@ -241,19 +241,7 @@ describe('mapping ops: drop, default, constant, trim, allowOnly', () => {
 });
 
 describe('mapping op: codelist', () => {
-  const eth = (extra: Record<string, unknown> = {}) => [
-    {
-      op: 'codelist',
-      at: '[]',
-      field: 'DanTocId',
-      catalog: 'ethnicity',
-      from: ['gso', 'name', 'aliases'],
-      to: 'id',
-      as: 'string',
-      unknown: 'reject',
-      ...extra,
-    },
-  ];
+  const eth = ethnicityOp;
 
   it('maps GSO codes with or without leading zeros, names in any case/composition, aliases', () => {
     const out = map(eth(), [
