@@ -157,7 +157,7 @@ async function decodeAnswer(ex: Exchange, labels: IncomingHttpHeaders, buf: Buff
   });
 }
 
-/** An answer the response stage faulted: marked in the record, and a 502 when the stage is in `enforce` mode. */
+/** An answer the response stage faulted: marked in the record; a 502 in `enforce` mode, a warning in `report` mode (direct and queued routes alike). */
 export function rejectAnswer(ex: Exchange, errors: readonly FieldError[]): void {
   ex.record.responseRejected = true;
   if (ex.route.response!.mode === 'enforce') {
@@ -167,6 +167,11 @@ export function rejectAnswer(ex: Exchange, errors: readonly FieldError[]): void 
       { details: errors },
     );
   }
+  ex.ctx.logger.warn('response schema violation (report mode)', {
+    requestId: ex.requestId,
+    route: ex.route.id,
+    errors,
+  });
 }
 
 /** The response stage over a parsed answer: 502 on a violation in `enforce` mode, a warning in `report`. */
@@ -175,11 +180,6 @@ function adaptAnswer(ex: Exchange, body: unknown, rawNumbers?: boolean): unknown
   const out = stage.run(body, rawNumbers);
   if (out.errors.length === 0) return out.body;
   rejectAnswer(ex, out.errors);
-  ex.ctx.logger.warn('response schema violation (report mode)', {
-    requestId: ex.requestId,
-    route: ex.route.id,
-    errors: out.errors,
-  });
   return body;
 }
 
