@@ -21,6 +21,7 @@ registerSecret(ROGUE_KEY);
 function config(upstreamUrl: string) {
   return {
     'gateway.yaml': `version: 1
+limits: { bodyBytes: 4096 }
 delivery:
   encryptionKey: "${KEY}"
   worker: { leaseMs: 5000, idleMs: 60000 }
@@ -34,7 +35,7 @@ upstreams:
       accepted: { statuses: [2xx], json: [{ path: error_code, in: [0, "0"] }] }
 consumers:
   mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }
-  rogue: { apiKeys: [{ sha256: ${ROGUE_KEY_SHA256} }] }
+  rogue: { apiKeys: [{ sha256: ${ROGUE_KEY_SHA256} }], rateLimit: { requests: 2, windowSeconds: 60 } }
 routes:
   - id: push
     methods: [POST]
@@ -122,5 +123,21 @@ describe('delivery: a hostile consumer and another consumer’s business keys (i
     const probe = await call(ROGUE_KEY, '/up/status', { MaHoSo: 'H52.21-250701-0003', module: 'KT' });
     expect(probe.status, 'no answer that names the owner’s module').to.equal(200);
     expect(probe.body.toString()).to.not.include('LTKT');
+  });
+
+  it('what a consumer can make the gateway store is bounded by its rate limit and the body limit: nothing stored past them', async () => {
+    for (const n of [1, 2]) {
+      const res = await call(ROGUE_KEY, '/up/push', { MaHoSo: `H52.21-250701-010${n}`, module: 'KS', poison: true });
+      expect(res.status).to.equal(202);
+    }
+    const limited = await call(ROGUE_KEY, '/up/push', { MaHoSo: 'H52.21-250701-0103', module: 'KS', poison: true });
+    expect(limited.status).to.equal(429);
+    const big = await call(CONSUMER_KEY, '/up/push', {
+      MaHoSo: 'H52.21-250701-0104',
+      module: 'KS',
+      x: 'x'.repeat(5000),
+    });
+    expect(big.status).to.equal(413);
+    expect(store.rows.size, 'only the two pushes within the limits are stored').to.equal(2);
   });
 });
