@@ -66,9 +66,11 @@ describe('delivery: a hostile consumer and another consumer’s business keys (i
   let gw: TestGateway;
   let store: MemoryDeliveryStore;
   const received: Record<string, unknown>[] = [];
+  const heads: Record<string, unknown>[] = [];
 
   beforeEach(async () => {
     received.length = 0;
+    heads.length = 0;
     // The national side: a push marked `poison` makes it fail (5xx, retried for as long as the route allows).
     upstream = await startServer((req, res, body) => {
       const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -78,6 +80,7 @@ describe('delivery: a hostile consumer and another consumer’s business keys (i
         return void res.end(JSON.stringify({ error_code: 500 }));
       }
       received.push(parsed);
+      heads.push(req.headers);
       res.end(JSON.stringify({ error_code: 0, message: 'ok' }));
     });
     store = new MemoryDeliveryStore();
@@ -88,10 +91,10 @@ describe('delivery: a hostile consumer and another consumer’s business keys (i
     await upstream.close();
   });
 
-  const call = (key: string, path: string, body: unknown) =>
+  const call = (key: string, path: string, body: unknown, extra: Record<string, string> = {}) =>
     request(`${gw.url}${path}`, {
       method: 'POST',
-      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      headers: { ...extra, 'x-api-key': key, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
 
@@ -139,5 +142,19 @@ describe('delivery: a hostile consumer and another consumer’s business keys (i
     });
     expect(big.status).to.equal(413);
     expect(store.rows.size, 'only the two pushes within the limits are stored').to.equal(2);
+  });
+
+  it('a caller cannot seal its own delivery id, coding or gateway key into a stored push: each attempt carries the gateway’s', async () => {
+    const res = await call(
+      CONSUMER_KEY,
+      '/up/push',
+      { MaHoSo: 'H52.21-250701-0201', module: 'KS' },
+      { 'x-lgsp-delivery-id': 'forged-id', 'accept-encoding': 'gzip' },
+    );
+    expect(res.status).to.equal(200);
+    const [row] = [...store.rows.values()];
+    expect(heads).to.have.length(1);
+    expect(heads[0]).to.include({ 'x-lgsp-delivery-id': row.id, 'accept-encoding': 'identity' });
+    expect(heads[0]).to.not.have.property('x-api-key');
   });
 });
