@@ -79,7 +79,9 @@ export function xmlElementText(body: Buffer, name: string): string | undefined |
     return { ambiguous: 'thông điệp có chú thích hoặc CDATA' };
   }
   const local = name.replace(/\./g, '\\.');
-  const open = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?:\\s[^>]*)?(/?)>`, 'g');
+  // Attributes end at `<` too (none may hold one): each try stops at the next tag, so the search is linear
+  // in the body; `[^>]*` let every unclosed `<MaCanBo ` scan to the end of the body (quadratic).
+  const open = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?:\\s[^<>]*)?(/?)>`, 'g');
   const found = [...text.matchAll(open)];
   if (found.length === 0) return undefined;
   if (found.length > 1) return { ambiguous: `${name} xuất hiện ${found.length} lần` };
