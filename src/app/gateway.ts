@@ -50,8 +50,8 @@ export interface GatewayOptions {
   readonly watch?: boolean;
   /** The delivery store (issue 17) the admin pages, metrics and ledger guard read; tests pass their own. */
   readonly deliveries?: DeliveryStore;
-  /** The keyed HMAC the delivery engine gives business keys (the store's orderKey), for ledger look-ups. */
-  readonly deliveryKey?: (businessKey: string) => string;
+  /** The keyed HMAC the delivery engine gives a consumer's business keys (the store's orderKey), for ledger look-ups. */
+  readonly deliveryKey?: (consumerId: string, businessKey: string) => string;
   /** Opens the durable delivery store (issue 17; default: the one `delivery.store` names). */
   readonly openDeliveryStore?: DeliveryStoreOpener;
 }
@@ -116,9 +116,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // gauges, and the payload retention (citizen data at rest only until delivered plus
   // `delivery.retentionDays`: hourly sweeps).
   const deliveries = delivery?.store ?? options.deliveries;
-  const orderKey = delivery ? (key: string) => delivery.orderKey(key) : options.deliveryKey;
+  const orderKey = delivery ? (consumer: string, key: string) => delivery.orderKey(consumer, key) : options.deliveryKey;
   if (deliveries && orderKey)
-    ledger = { latestPush: (group, businessKey) => deliveries.latest(group, orderKey(businessKey)) };
+    ledger = {
+      latestPush: (group, consumer, businessKey) => deliveries.latest(group, orderKey(consumer, businessKey)),
+    };
   if (deliveries) observeDeliveryStore(metrics, deliveries, { clock });
   const retention =
     deliveries &&

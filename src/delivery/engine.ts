@@ -78,9 +78,14 @@ export class DeliveryEngine {
     return this.#o.store;
   }
 
-  /** The keyed HMAC of a business key as the ledger stores it: look-ups by a clear key (the route guards). */
-  orderKey(businessKey: string): string {
-    return this.#o.sealer.orderKey(businessKey);
+  /**
+   * The keyed HMAC of a consumer's business key as the ledger stores it (look-ups by a clear key: the route
+   * guards). The consumer is part of it: duplicates, order and the ledger are each consumer's own, so a
+   * consumer that knows another's dossier code can neither have that one's push answered as a duplicate of
+   * its own, nor hold it back behind a push of its own that never delivers, nor read its ledger.
+   */
+  orderKey(consumerId: string, businessKey: string): string {
+    return this.#o.sealer.orderKey(`${consumerId}\u001d${businessKey}`);
   }
 
   /** The row of a push: sealed, hashed, its business key as a keyed HMAC (nothing in clear). */
@@ -94,7 +99,7 @@ export class DeliveryEngine {
       routeId: route.id,
       upstreamId: route.upstream.id,
       consumerId,
-      orderKey: key === undefined ? null : this.#o.sealer.orderKey(key),
+      orderKey: key === undefined ? null : this.orderKey(consumerId, key),
       routeGroup: delivery.group,
       payloadHash: payloadHash(request),
       operation: delivery.operationOf?.(body) ?? delivery.operation,

@@ -40,10 +40,14 @@ export function compileRouteDelivery(config: RouteDeliveryConfig, routeId: strin
   });
 }
 
-/** The call's name at a dot path of the body (the first record's, in an array): a short code or nothing. */
+/**
+ * The call's name at a dot path of the body (the first record's, in an array): a short code or nothing.
+ * Never a run of 9+ digits: the ledger keeps it in clear and shows it on admin pages, and a caller may
+ * have put a citizen's ID number there.
+ */
 function operationReader(path: string): (body: unknown) => string | undefined {
   return (body) => {
     const value = getPath(Array.isArray(body) ? body[0] : body, path);
-    return typeof value === 'string' && /^[\w.-]{1,64}$/.test(value) ? value : undefined;
+    return typeof value === 'string' && /^[\w.-]{1,64}$/.test(value) && !/\d{9}/.test(value) ? value : undefined;
   };
 }

@@ -27,7 +27,7 @@ export interface NewDelivery {
   readonly upstreamId: string;
   readonly consumerId: string;
   /**
-   * HMAC of the route's business key (e.g. `MaHoSo`), or null when the route names none. Deliveries of one
+   * HMAC of the consumer and the route's business key (e.g. `MaHoSo`), or null when the route names none. Deliveries of one
    * (routeGroup, orderKey) are delivered in the order they were enqueued; it is also the ledger's look-up key.
    */
   readonly orderKey: string | null;

@@ -11,7 +11,10 @@ import { isUtf8 } from 'node:buffer';
  *   JSON text starts with `<`, so a JSON body labelled text/xml is refused here instead of reaching an
  *   upstream that picks its parser from the bytes; one that picks it from the label fails on it anyway;
  * - no document type declaration: SOAP 1.1 §3 and SOAP 1.2 Part 1 §5 forbid one in a SOAP message, and a
- *   DTD is how entity expansion and external-entity attacks reach the XML parser on the national side.
+ *   DTD is how entity expansion and external-entity attacks reach the XML parser on the national side;
+ * - no XML declaration of another encoding than UTF-8: a parser that honours `encoding="UTF-7"` reads
+ *   `+ADw-!DOCTYPE` as `<!DOCTYPE`, a DTD the byte check above never saw (and any other encoding changes
+ *   the letters the caller sent).
  */
 export type XmlRefusal =
   | { kind: 'encoding'; fault: { header: 'Content-Encoding' | 'Content-Type'; value: string; accepted: string } }
@@ -36,7 +39,21 @@ export function xmlBodyRefusal(headers: IncomingHttpHeaders, body: Buffer): XmlR
   if (indexOfIgnoringCase(body, DOCTYPE, i) !== -1) {
     return { kind: 'content', reason: 'có khai báo DOCTYPE (DTD), không được phép trong thông điệp SOAP' };
   }
+  const declared = declaredEncoding(body, i);
+  if (declared !== undefined && declared !== 'utf-8' && declared !== 'utf8') {
+    return { kind: 'content', reason: 'khai báo mã hóa (encoding) của XML phải là UTF-8' };
+  }
   return undefined;
+}
+
+/** The `encoding` of an XML declaration at `at` (`<?xml … ?>`), lower-cased; undefined when none is declared. */
+function declaredEncoding(body: Buffer, at: number): string | undefined {
+  // The whole declaration, however much white space pads it (XML allows any), up to its `?>`.
+  const end = body.indexOf('?>', at);
+  const decl = body.subarray(at, end === -1 ? body.length : end + 2).toString('latin1');
+  if (!/^<\?xml[\s?]/.test(decl)) return undefined;
+  const match = /\sencoding\s*=\s*(["'])([^"']*)\1/i.exec(decl);
+  return match ? match[2]!.toLowerCase() : undefined;
 }
 
 /** Position of `needle` (lower-case ASCII) in `haystack` from `from`, ASCII letters compared without case. */
@@ -62,7 +79,9 @@ export function xmlElementText(body: Buffer, name: string): string | undefined |
     return { ambiguous: 'thông điệp có chú thích hoặc CDATA' };
   }
   const local = name.replace(/\./g, '\\.');
-  const open = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?:\\s[^>]*)?(/?)>`, 'g');
+  // Attributes end at `<` too (none may hold one): each try stops at the next tag, so the search is linear
+  // in the body; `[^>]*` let every unclosed `<MaCanBo ` scan to the end of the body (quadratic).
+  const open = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?:\\s[^<>]*)?(/?)>`, 'g');
   const found = [...text.matchAll(open)];
   if (found.length === 0) return undefined;
   if (found.length > 1) return { ambiguous: `${name} xuất hiện ${found.length} lần` };

@@ -413,8 +413,8 @@ function buildGuards(
   const guards = refs.map(({ type, ...options }, i) =>
     buildPlugin(requestGuards, 'request guard', type, options, guardDeps, [...path, i], [...path, i, 'type']),
   );
-  return async (value) => {
-    for (const guard of guards) await guard(value);
+  return async (value, consumerId) => {
+    for (const guard of guards) await guard(value, consumerId);
   };
 }
 

@@ -35,6 +35,12 @@ export interface AnswerVerifierDeps {
   readonly clock: Clock;
 }
 
+/**
+ * Largest JWKS read (bytes). A national key set is a few keys of a few hundred bytes each; a larger answer,
+ * announced or streamed, is cut off and the keys count as unavailable, never parsed whole in memory.
+ */
+export const MAX_JWKS_BYTES = 256 * 1024;
+
 /** JWT registered claims: the envelope of the signed data, not citizen fields (RFC 7519 §4.1). */
 const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'];
 
@@ -71,14 +77,20 @@ export function createAnswerVerifier(
       },
     });
     const pool = agent;
-    const fetchJwks: FetchImplementation = (resource, options) =>
-      undiciFetch(resource, {
+    const fetchJwks: FetchImplementation = async (resource, options) => {
+      const response = await undiciFetch(resource, {
         method: options.method,
         redirect: options.redirect,
         signal: options.signal,
         headers: Object.fromEntries(options.headers),
         dispatcher: pool,
-      }) as unknown as Promise<Response>;
+      });
+      // jose reads `status` and `json()` only: the body is read here, bounded (a failure is jose's "not JSON").
+      return {
+        status: response.status,
+        json: async () => JSON.parse((await readBounded(response.body, MAX_JWKS_BYTES)).toString('utf8')) as unknown,
+      } as unknown as Response;
+    };
     resolvers = [
       createRemoteJWKSet(url, {
         cooldownDuration: config.jwksCooldownSeconds * 1000,
@@ -300,4 +312,18 @@ function writePath(body: Record<string, unknown>, path: readonly string[], value
           value,
         );
   return { ...body, [key!]: next };
+}
+
+/** A body read whole up to `limit` bytes; past it the stream is cancelled and the read fails. */
+async function readBounded(body: AsyncIterable<Uint8Array> | null, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (body === null) return Buffer.alloc(0);
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the stream (and its connection): nothing more is read.
+    if (size > limit) throw new Error(`JWKS larger than ${limit} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
 }

@@ -6,5 +6,5 @@ import type { Exchange } from '../exchange.ts';
  * leaves. Returns nothing when the route has none.
  */
 export function guard(ex: Exchange): Promise<void> | undefined {
-  return ex.route.guard?.(ex.call.json);
+  return ex.route.guard?.(ex.call.json, ex.consumer!.id);
 }

@@ -10,11 +10,13 @@ import type { Logger } from '../../logging/logger.ts';
 /** What a guard knows of the pushes the gateway made: the delivery ledger, looked up by a clear business key. */
 export interface PushLedger {
   /**
-   * The newest push recorded for `businessKey` (e.g. a dossier code) in `group`; the ledger itself holds
-   * only the key's HMAC, which this computes. Undefined when the gateway pushed nothing under that key.
+   * The newest push `consumerId` made under `businessKey` (e.g. a dossier code) in `group`; the ledger itself
+   * holds only the HMAC of (consumer, key), which this computes. Undefined when that consumer pushed nothing
+   * under that key (another consumer's pushes are not its business: DeliveryEngine.orderKey).
    */
   latestPush(
     group: string,
+    consumerId: string,
     businessKey: string,
   ): Promise<{ readonly operation: string | null; readonly state: string } | undefined>;
 }
@@ -25,5 +27,5 @@ export interface GuardDeps {
   readonly logger: Logger;
 }
 
-/** A built guard: resolves when the call may go on; rejects (GatewayError) to refuse it. */
-export type RequestGuard = (body: unknown) => Promise<void>;
+/** A built guard, given the mapped body and the calling consumer: resolves when the call may go on; rejects (GatewayError) to refuse it. */
+export type RequestGuard = (body: unknown, consumerId: string) => Promise<void>;

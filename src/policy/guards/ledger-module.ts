@@ -14,8 +14,9 @@ const MAX_LOOKUPS = 50;
  * 2: a dossier synced as LTKT queried as KT comes back empty, and the one-stop system reports it lost). The
  * delivery ledger records each push's module as its `operation` (the push route's `delivery.operation`);
  * this reads the newest push of each dossier code in the query and refuses a query whose module differs,
- * naming both modules, before the call leaves. A dossier the ledger has no standing push for (pushed before
- * the ledger existed, by another system, or never) passes: the national side judges it as before. A ledger
+ * naming both modules, before the call leaves. Only the caller's own pushes are read (the ledger is scoped
+ * per consumer), so the guard tells no one which module another system pushed with. A dossier the ledger has
+ * no standing push for (pushed before the ledger existed, by another system, or never) passes: the national side judges it as before. A ledger
  * that does not answer lets the query pass too (logged): the guard helps, the national side decides.
  */
 export const ledgerModuleGuard = definePlugin(
@@ -31,7 +32,7 @@ export const ledgerModuleGuard = definePlugin(
     { additionalProperties: false },
   ),
   (o, deps: GuardDeps): RequestGuard => {
-    return async (body) => {
+    return async (body, consumerId) => {
       const ledger = deps.ledger();
       const queried = text(readPath(body, o.moduleField));
       if (!ledger || queried === undefined) return;
@@ -39,7 +40,9 @@ export const ledgerModuleGuard = definePlugin(
       const codes = [...new Set((Array.isArray(value) ? value : [value]).map(text).filter((c) => c !== undefined))];
       let pushes;
       try {
-        pushes = await Promise.all(codes.slice(0, MAX_LOOKUPS).map((code) => ledger.latestPush(o.group, code!)));
+        pushes = await Promise.all(
+          codes.slice(0, MAX_LOOKUPS).map((code) => ledger.latestPush(o.group, consumerId, code!)),
+        );
       } catch (err) {
         deps.logger.warn('ledger-module guard: the delivery ledger did not answer; the query passes unchecked', {
           group: o.group,

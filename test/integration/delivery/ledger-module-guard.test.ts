@@ -78,7 +78,7 @@ describe('civil-status status query: the module must be the one the dossier was 
   });
 
   it('the engine recorded the push in the ledger: group hotich-dossier, the HMAC of maHoSoMCDT, module LTKT', async () => {
-    const row = await store.latest('hotich-dossier', gateway.delivery!.orderKey(dossier.maHoSoMCDT));
+    const row = await store.latest('hotich-dossier', gateway.delivery!.orderKey('mcdt', dossier.maHoSoMCDT));
     expect(row).to.include({ state: 'delivered', operation: 'LTKT', routeId: 'hotich-push' });
     expect(row!.orderKey).to.not.include(dossier.maHoSoMCDT);
   });
@@ -117,7 +117,8 @@ describe('civil-status status query: the module must be the one the dossier was 
         routeId: 'hotich-push',
         upstreamId: 'hotich',
         routeGroup: 'hotich-dossier',
-        orderKey: gateway.delivery!.orderKey(code),
+        orderKey: gateway.delivery!.orderKey('mcdt', code),
+        consumerId: 'mcdt',
         operation: 'LTKS',
         mode: 'direct',
         createdAt: Date.now(),
