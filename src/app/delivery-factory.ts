@@ -72,6 +72,7 @@ async function buildEngine(deps: DeliveryEngineDeps): Promise<DeliveryEngine | u
     deliveryRoutes: () => deps.current().routeList.filter((route) => route.delivery !== undefined),
     worker: settings.worker,
     circuit: settings.circuit,
+    maxPendingPerConsumer: settings.maxPendingPerConsumer,
     audit: (line) => {
       audit.record({
         time: new Date(clock.now()).toISOString(),

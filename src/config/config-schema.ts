@@ -234,6 +234,11 @@ export const deliveryEngineKeys = {
     },
     { additionalProperties: false, default: {} },
   ),
+  /**
+   * Most queued and in-flight pushes one consumer may have stored: past it a queued push is refused (429
+   * GW_DELIVERY_BACKLOG_FULL), so one consumer cannot fill the store while an upstream is down.
+   */
+  maxPendingPerConsumer: Type.Integer({ minimum: 1, default: 10000 }),
   /** Per-upstream circuit: opened after `failures` in a row, one probe after `coolDownMs`. */
   circuit: Type.Object(
     {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../config/types.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { attemptDelivery, type AttemptResult } from './attempt.ts';
 import { backoffDelay } from './backoff.ts';
@@ -32,6 +33,8 @@ export interface DeliveryEngineOptions {
   readonly deliveryRoutes: () => readonly DeliveryRoute[];
   readonly worker: { readonly leaseMs: number; readonly batch: number; readonly idleMs: number };
   readonly circuit: CircuitOptions;
+  /** `delivery.maxPendingPerConsumer` (unbounded when absent). */
+  readonly maxPendingPerConsumer?: number;
   /** One audit line per attempt. */
   readonly audit?: (line: DeliveryAttemptLine) => void;
   /** This process's name in the store's leases (default: random). */
@@ -111,6 +114,11 @@ export class DeliveryEngine {
 
   /** Stores a queued push durably; claimed for an immediate attempt unless its upstream's circuit is open. */
   async enqueue(row: NewDelivery): Promise<EnqueueResult> {
+    // A soft cap: replicas enqueueing at the same moment may each pass it by one push.
+    const cap = this.#o.maxPendingPerConsumer;
+    if (cap !== undefined && (await this.#o.store.pendingOf(row.consumerId)) >= cap) {
+      throw new GatewayError('GW_DELIVERY_BACKLOG_FULL', { upstream: row.upstreamId, max: cap });
+    }
     const now = this.#o.clock.now();
     const claim = this.#circuit(row.upstreamId).allowance(now) > 0 && this.#capacityLeft(row.upstreamId) > 0;
     const result = await this.#o.store.enqueue(

@@ -417,6 +417,16 @@ class PostgresDeliveryStore implements DeliveryStore {
     return toCounts(rows as unknown as { state: unknown; n: unknown }[], oldest?.oldest ?? null);
   }
 
+  async pendingOf(consumerId: string): Promise<number> {
+    // One count per state, each served by that state's partial index (pending rows only).
+    const [row] = await this.#query()(
+      `SELECT (SELECT count(*) FROM ${this.#t} WHERE state = 'queued' AND consumer_id = $1)
+            + (SELECT count(*) FROM ${this.#t} WHERE state = 'in_flight' AND consumer_id = $1) AS n`,
+      [consumerId],
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async latest(routeGroup: string, orderKey: string): Promise<Delivery | undefined> {
     return this.#one(
       `SELECT ${COLUMNS} FROM ${this.#t} WHERE route_group = $1 AND order_key = $2 ORDER BY seq DESC LIMIT 1`,

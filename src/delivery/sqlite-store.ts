@@ -363,6 +363,15 @@ class SqliteDeliveryStore implements DeliveryStore {
     return toCounts(rows, oldest.oldest);
   }
 
+  async pendingOf(consumerId: string): Promise<number> {
+    // One count per state, each served by that state's partial index (pending rows only).
+    const row = this.#sql(
+      `SELECT (SELECT count(*) FROM deliveries WHERE state = 'queued' AND consumer_id = ?)
+            + (SELECT count(*) FROM deliveries WHERE state = 'in_flight' AND consumer_id = ?) AS n`,
+    ).get(consumerId, consumerId) as { n: number };
+    return Number(row.n);
+  }
+
   async latest(routeGroup: string, orderKey: string): Promise<Delivery | undefined> {
     return this.#one(
       `SELECT ${COLUMNS} FROM deliveries WHERE route_group = ? AND order_key = ? ORDER BY seq DESC LIMIT 1`,

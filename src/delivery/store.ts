@@ -167,6 +167,11 @@ export interface DeliveryStore {
   /** Operator: a queued or dead delivery given up: dropped, payload erased. */
   drop(id: string, now: number): Promise<boolean>;
   counts(): Promise<DeliveryCounts>;
+  /**
+   * Queued and in-flight deliveries of one consumer (`delivery.maxPendingPerConsumer`): read from the
+   * pending rows only, never the whole ledger.
+   */
+  pendingOf(consumerId: string): Promise<number>;
   /** The newest ledger row of (routeGroup, orderKey), any state: the civil-status module guard reads it. */
   latest(routeGroup: string, orderKey: string): Promise<Delivery | undefined>;
   /** Pushes not accepted (queued, in_flight, dead, dropped, failed), counted per upstream, month and state. */

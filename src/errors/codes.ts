@@ -183,6 +183,12 @@ export const errorCodes = {
     hop: 'gateway',
     message: 'Cổng không lưu được dữ liệu để chuyển đi ({reason}); chưa gửi gì, vui lòng gửi lại sau',
   },
+  GW_DELIVERY_BACKLOG_FULL: {
+    status: 429,
+    hop: 'caller',
+    message:
+      'Đã có {max} dữ liệu của hệ thống này đang chờ gửi tới {upstream} (delivery.maxPendingPerConsumer); chưa lưu, vui lòng gửi lại sau',
+  },
   GW_INTERNAL: { status: 500, hop: 'gateway', message: 'Lỗi nội bộ của cổng LGSP (mã yêu cầu {requestId})' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -127,6 +127,11 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return true;
   }
 
+  async pendingOf(consumerId: string): Promise<number> {
+    return [...this.rows.values()].filter((d) => d.consumerId === consumerId && PENDING_STATES.includes(d.state))
+      .length;
+  }
+
   async counts(): Promise<DeliveryCounts> {
     const rows = [...this.rows.values()];
     const n = new Map<string, number>();

@@ -13,11 +13,16 @@ const METHODS = [
   'retry',
   'drop',
   'counts',
+  'pendingOf',
   'latest',
   'reconciliation',
   'erasePayloads',
   'close',
 ] as const;
+// Every method of the contract is listed (a new one added to store.ts and not here fails to compile).
+const everyMethod: [Exclude<keyof DeliveryStore, 'kind' | (typeof METHODS)[number]>] extends [never] ? true : never =
+  true;
+void everyMethod;
 
 /**
  * The in-memory store (memory-delivery-store.ts) as the operations' tests use it: `put` writes a row as it

@@ -32,6 +32,7 @@ export async function deliver(ex: Exchange): Promise<void> {
   try {
     stored = await engine.enqueue(row);
   } catch (err) {
+    if (err instanceof GatewayError) throw err; // the engine's own refusal (the consumer's backlog is full)
     ex.ctx.logger.error('delivery store: push not stored', {
       requestId: ex.requestId,
       route: route.id,

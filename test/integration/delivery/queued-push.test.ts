@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { ConfigError } from '../../../src/config/config-error.ts';
 import { CONSUMER_KEY, CONSUMER_KEY_SHA256 } from '../../helpers/keys.ts';
@@ -22,13 +23,17 @@ const CMND = '001099012345';
 
 type Behaviour = (body: Record<string, unknown>[]) => { status: number; body: unknown } | 'reset';
 
-function config(upstreamUrl: string, extra: { route?: string; upstream?: string; top?: string } = {}) {
+function config(
+  upstreamUrl: string,
+  extra: { route?: string; upstream?: string; top?: string; delivery?: string; consumers?: string } = {},
+) {
   return {
     'gateway.yaml': `version: 1
 delivery:
   encryptionKey: "${KEY}"
   worker: { leaseMs: 5000, idleMs: 60000 }
   circuit: ${extra.top ?? '{ failures: 50, coolDownMs: 200 }'}
+${extra.delivery ?? ''}
 upstreams:
   up:
     url: "${upstreamUrl}"
@@ -40,12 +45,13 @@ upstreams:
 ${extra.upstream ?? ''}
 consumers:
   mcdt: { apiKeys: [{ sha256: ${CONSUMER_KEY_SHA256} }] }
+${extra.consumers ?? ''}
 routes:
   - id: push
     methods: [POST]
     path: /up/push
     upstream: up
-    consumers: [mcdt]
+    consumers: [mcdt${extra.consumers ? ', other' : ''}]
     request: { mapping: [{ op: drop, fields: [unused] }] }
     delivery:
       mode: queued
@@ -278,6 +284,29 @@ describe('delivery: queued pushes (issue 17)', function () {
       rows().every((r) => r.sealed === null),
       'a direct push keeps no payload',
     ).to.equal(true);
+  });
+
+  it("one consumer's backlog is bounded (maxPendingPerConsumer): past it 429, nothing stored; another consumer still queues", async () => {
+    const otherKey = 'other-consumer-key-0123456789';
+    registerSecret(otherKey);
+    const otherSha = createHash('sha256').update(otherKey).digest('hex');
+    await start({
+      delivery: '  maxPendingPerConsumer: 2',
+      consumers: `  other: { apiKeys: [{ sha256: ${otherSha} }] }`,
+    });
+    behaviour = () => 'reset';
+    for (const n of [1, 2]) expect((await push({ MaHoSo: `HS-CAP-${n}`, CMND })).status).to.equal(202);
+    const refused = await push({ MaHoSo: 'HS-CAP-3', CMND });
+    expect(refused.status).to.equal(429);
+    expect(refused.json()).to.include({ code: 'GW_DELIVERY_BACKLOG_FULL' });
+    expect(rows(), 'nothing stored past the cap').to.have.length(2);
+    const other = await request(`${gw.url}/up/push`, {
+      method: 'POST',
+      headers: { ...auth, 'x-api-key': otherKey },
+      body: JSON.stringify([{ MaHoSo: 'HS-CAP-1', CMND }]),
+    });
+    expect(other.status, 'another consumer has its own backlog').to.equal(202);
+    expect(rows()).to.have.length(3);
   });
 
   it('a store that cannot be written: 503 GW_DELIVERY_UNAVAILABLE in the route dialect, and nothing is sent', async () => {

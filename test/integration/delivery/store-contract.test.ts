@@ -414,6 +414,26 @@ export function deliveryStoreContract(setup: () => StoreUnderTest): void {
   });
 
   describe('the ledger', () => {
+    it("counts one consumer's pending deliveries (queued and in flight), not its delivered, dead or dropped ones", async () => {
+      expect(await store.pendingOf('mcdt')).to.equal(0);
+      await store.enqueue(newDelivery({ consumerId: 'mcdt', orderKey: 'p-1' }));
+      await store.enqueue(newDelivery({ consumerId: 'mcdt', orderKey: 'p-2' }), {
+        owner: 'gw-1',
+        leaseMs: MINUTE,
+        now: T0,
+      });
+      const done = newDelivery({ consumerId: 'mcdt', orderKey: 'p-3' });
+      await store.enqueue(done, { owner: 'gw-1', leaseMs: MINUTE, now: T0 });
+      await store.complete(done.id, 'gw-1', outcome(T0));
+      const dropped = newDelivery({ consumerId: 'mcdt', orderKey: 'p-4' });
+      await store.enqueue(dropped);
+      await store.drop(dropped.id, T0);
+      await store.enqueue(newDelivery({ consumerId: 'dvc', orderKey: 'p-5' }));
+      expect(await store.pendingOf('mcdt')).to.equal(2);
+      expect(await store.pendingOf('dvc')).to.equal(1);
+      expect(await store.pendingOf('nobody')).to.equal(0);
+    });
+
     it('counts deliveries per state and the oldest pending one', async () => {
       expect(await store.counts()).to.deep.equal({
         queued: 0,
