@@ -34,6 +34,7 @@ describe('delivery survives kill -9 (issue 17)', function () {
   /** What the national side took (in mode up): delivery id → business key, in arrival order. */
   const arrivals: { deliveryId: string; key: string }[] = [];
   let onArrival = () => {};
+  let onHung = () => {};
   const processes: GatewayProcess[] = [];
 
   before(async () => {
@@ -43,6 +44,7 @@ describe('delivery survives kill -9 (issue 17)', function () {
       if (mode === 'hang') {
         hung.add(res);
         hungIds.add(String(req.headers['x-lgsp-delivery-id']));
+        onHung();
         return;
       }
       const [record] = JSON.parse(body.toString('utf8')) as { MaHoSo: string }[];
@@ -110,9 +112,16 @@ routes:
     }
     // The side takes connections and never answers: the worker's retries and new pushes' first attempts
     // hang, in flight, when the process dies.
+    // Awaited as an event (the side saw all of them), not polled for 4 s: on a loaded machine the
+    // worker's retries of the first five can take longer to come round. The test's timeout bounds it.
+    const allHung = new Promise<void>((resolve) => {
+      onHung = () => {
+        if (hungIds.size === keys.length) resolve();
+      };
+    });
     mode = 'hang';
     const late = keys.slice(5).map((key) => push(first, key).catch(() => undefined));
-    for (let i = 0; i < 400 && hungIds.size < keys.length; i++) await new Promise((r) => setTimeout(r, 10));
+    await allHung;
     expect(hungIds.size, 'every push sent to the national side, unanswered').to.equal(keys.length);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));

@@ -76,15 +76,30 @@ describe('delivery against the sandbox, shipped config (issue 17)', function () 
     offset += ms;
     gateway.delivery!.wake();
   };
-  /** Waits for a row's state, moving the clock on by `step` between looks (the backoff passes). */
+  /**
+   * Waits for a row's state, moving the clock on by `step` between looks (the backoff passes): at most 200
+   * moves. While an attempt is in flight the clock stays and the look repeats (up to 4,000 looks): on a
+   * loaded machine an attempt may take longer than the 200 looks (1 s) that once bounded both together.
+   */
   async function settle(id: string, state: Delivery['state'], step = 15 * MINUTE): Promise<Delivery> {
-    for (let i = 0; i < 200; i++) {
+    for (let moves = 0, looks = 0; moves < 200 && looks < 4000; looks++) {
       const row = await store().get(id);
       if (row?.state === state) return row;
-      if (row?.state !== 'in_flight') advance(step);
+      if (row?.state !== 'in_flight') {
+        advance(step);
+        moves++;
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error(`delivery ${id} never became ${state}: ${(await store().get(id))?.state}`);
+  }
+  /** Waits until no attempt is in flight (bounded in looks, like settle). */
+  async function noneInFlight(): Promise<void> {
+    for (let looks = 0; looks < 4000; looks++) {
+      if ((await store().counts()).inFlight === 0) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`attempts still in flight: ${(await store().counts()).inFlight}`);
   }
   /** A DongBoDVC record of a fresh dossier (the seed's first record, another MaHoSo). */
   const dossier = (): Record<string, unknown> => ({
@@ -138,7 +153,7 @@ describe('delivery against the sandbox, shipped config (issue 17)', function () 
     for (let i = 0; i < 5; i++)
       ids.push((await post('/molisa/api/v1/Service/DongBoDVC', [dossier()])).json().trackingId as string);
     expect(gateway.delivery!.circuits().molisa).to.equal('open');
-    for (let i = 0; i < 400 && (await store().counts()).inFlight > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await noneInFlight(); // an attempt under way would reach the side after `before` is taken
     const before = received('molisa').length;
     const held = await post('/molisa/api/v1/Service/DongBoDVC', [dossier()]);
     expect(held.status).to.equal(202);

@@ -325,7 +325,9 @@ describe('deploy: an operator starting the gateway (ports, config directories, s
         const warning = await lineWith((l) => String(l.message).includes('that started the gateway has ended'));
         expect(String(warning.message)).to.include(`pid ${gatewayPid}`);
         await lineWith((l) => l.message === 'stopped');
-        for (let i = 0; i < 100 && alive(gatewayPid); i++) await new Promise((r) => setTimeout(r, 50));
+        // Not our child (npm's, and npm is gone): no 'exit' event to await, so it is polled; bounded like
+        // lineWith (20 s), since a loaded machine can take more than the 5 s this once allowed to end it.
+        for (let i = 0; i < 400 && alive(gatewayPid); i++) await new Promise((r) => setTimeout(r, 50));
         expect(alive(gatewayPid), 'the gateway is still running after npm ended').to.equal(false);
       } finally {
         if (gatewayPid && alive(gatewayPid)) process.kill(gatewayPid, 'SIGKILL');

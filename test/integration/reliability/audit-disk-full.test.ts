@@ -28,7 +28,7 @@ import { rejection } from '../../helpers/rejection.ts';
 
 /**
  * Issue 14.2 and 20.4: the audit disk fills up, or the audit directory cannot be written. On a real,
- * 64 KiB tmpfs (mounting needs root: the suite skips these cases, saying so, where it cannot mount one).
+ * small tmpfs (mounting needs root: the suite skips these cases, saying so, where it cannot mount one).
  * Nothing may end the process; a citizen-data call is refused in its route's dialect while its trace
  * cannot be kept (`onFailure: refuse`, the default), readiness says so, and the gateway recovers by itself
  * when space comes back, writing the lines it held.
@@ -123,7 +123,11 @@ describe('reliability: audit disk full', function () {
   });
 
   before(async function () {
-    tmpfs = mountTmpfs();
+    // Larger than everything a test here writes (40 lines of 2.8 KB, 112 KB): when the filler goes, the disk
+    // that comes back must hold the held lines AND the lines of calls recorded after the recovery. A
+    // 64 KiB disk, the writer's 64 KiB buffer, was full again after writing out a full buffer: a late
+    // line then waited, pending and failing (ENOSPC), and the test gave up, though nothing was lost.
+    tmpfs = mountTmpfs('size=256k');
     if (!tmpfs) this.skip(); // stated in the describe's doc: mounting a tmpfs needs root
     upstream = await startServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
@@ -215,6 +219,7 @@ describe('reliability: audit disk full', function () {
       Array.from({ length: 100 }, (_, j) => ({ MaHoSo: `H52.21-250701-${String(j).padStart(4, '0')}-xxxx` })),
     );
     const calls = 40;
+    const started = Date.now();
     for (let i = 0; i < calls; i++) {
       const res = await request(`${gw.url}/r2/x`, { method: 'POST', headers: auth, body });
       expect(res.status).to.equal(200);
@@ -225,7 +230,13 @@ describe('reliability: audit disk full', function () {
     expect(ready.json()).to.include({ audit: 'failing' });
     await until(() => gw!.gateway.audit.health.lostLines > 0, 'lines beyond the buffer are dropped');
     expect(gw.gateway.audit.health.pendingBytes).to.be.at.most(65536);
-    expect(gw.logs.filter((l) => l.message === 'audit lines lost: the audit buffer is full')).to.have.length(1);
+    // Collapsed: one line for the many dropped batches, and at most one more per 10 s interval (a loaded
+    // machine may take that long over the calls); not one line per batch.
+    const collapsedLines = 1 + Math.floor((Date.now() - started) / 10_000);
+    expect(gw.logs.filter((l) => l.message === 'audit lines lost: the audit buffer is full')).to.have.length.within(
+      1,
+      collapsedLines,
+    );
 
     unlinkSync(filler!);
     await until(() => gw!.gateway.audit.health.state === 'ok', 'recovered');
@@ -234,17 +245,20 @@ describe('reliability: audit disk full', function () {
     // writer's buffer is empty: wait until every call is accounted for, written whole or counted as lost.
     // A line neither written nor counted never gets there, and fails here.
     const health = () => gw!.gateway.audit.health;
-    await until(
-      () => health().pendingBytes === 0 && completeLines(auditDir) + health().lostLines === calls,
-      'every call written or counted as lost',
-    );
+    const accounted = () => health().pendingBytes === 0 && completeLines(auditDir) + health().lostLines === calls;
+    await until(accounted, 'every call written or counted as lost').catch((err: Error) => {
+      // Which of: a line lost uncounted (sum short, nothing pending), counted twice (sum over), or still held.
+      const { state, error, pendingBytes, lostLines } = health();
+      const detail = JSON.stringify({ completeLines: completeLines(auditDir), lostLines, pendingBytes, state, error });
+      throw new Error(`${err.message}: ${detail}`);
+    });
     const lost = gw.gateway.audit.health.lostLines;
     const written = auditLines(auditDir); // every line on disk is whole JSON (a partial one would not parse)
     expect(written.length + lost).to.equal(calls);
     expect(metric(await metricsText(gw), 'lgsp_audit_lines_lost_total')).to.equal(lost);
     // The collapsed warning gives the count of the occurrences it held back when the outage ends.
     const lostLogs = gw.logs.filter((l) => l.message === 'audit lines lost: the audit buffer is full');
-    expect(lostLogs.length).to.be.at.most(2);
+    expect(lostLogs.length).to.be.at.most(collapsedLines + 1);
   });
 
   it('refuses to start when the audit directory is on a read-only file system, naming it (issue 20.4)', async () => {

@@ -101,10 +101,10 @@ describe('validator factory', () => {
       const small = Array.from({ length: 3 }, () => record);
       expect(validate(small)).to.have.length(100); // maxErrors of the 2,997 found
       const huge = Array.from({ length: 1200 }, () => record); // 1.2 million unknown keys
-      const started = performance.now();
+      // Not timed (speed is measured in bench/): one error, where allErrors would list maxErrors (100) of the
+      // 1.2 million it built (162 MB, 2.8 s), says the first-error twin judged it.
       const errors = validate(huge);
       expect(errors.map((e) => e.rule)).to.deep.equal(['additionalProperties']);
-      expect(performance.now() - started).to.be.below(1000);
       expect(validate(Array.from({ length: 1200 }, () => ({})))).to.deep.equal([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
