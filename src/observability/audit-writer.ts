@@ -86,7 +86,7 @@ export function assertWritableAuditDir(options: Pick<FileSinkOptions, 'dir' | 'f
  * runs on close, after the last write attempt (the file writer closes its file there).
  */
 function createQueue(
-  writeOut: (chunk: Buffer) => Promise<number>,
+  writeOut: (chunk: Buffer, midLine: boolean) => Promise<number>,
   options: { bufferBytes: number; retryMs: number; now: () => number },
   events: AuditSinkEvents,
   release: () => Promise<void> = async () => undefined,
@@ -98,6 +98,9 @@ function createQueue(
   let draining: Promise<void> | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;
+  // The front of the queue is the rest of a line cut short by a failed write: it must follow its start in
+  // the same file, even when the day changed while the disk was full.
+  let midLine = false;
 
   const fail = (err: unknown) => {
     const error = errorCode(err);
@@ -121,8 +124,16 @@ function createQueue(
       queue = [];
       let written = 0;
       try {
-        while (written < chunk.length) written += await writeOut(written === 0 ? chunk : chunk.subarray(written));
+        while (written < chunk.length) {
+          // Mid-line: only up to the end of that line goes with it (to its file); the lines after may not.
+          const cut = written === 0 ? midLine : chunk[written - 1] !== 0x0a;
+          const newline = cut ? chunk.indexOf(0x0a, written) : -1;
+          const end = newline === -1 ? chunk.length : newline + 1;
+          written += await writeOut(written === 0 && end === chunk.length ? chunk : chunk.subarray(written, end), cut);
+        }
+        midLine = false;
       } catch (err) {
+        if (written > 0) midLine = chunk[written - 1] !== 0x0a;
         queue.unshift(chunk.subarray(written));
         pendingBytes -= written;
         fail(err);
@@ -235,9 +246,10 @@ export function createFileSink(options: FileSinkOptions, events: AuditSinkEvents
     }
   };
 
-  const writeOut = async (chunk: Buffer): Promise<number> => {
+  const writeOut = async (chunk: Buffer, midLine: boolean): Promise<number> => {
     const today = utcDate(options.now());
-    if (!handle || handleDate !== today) {
+    // The rest of a line cut short stays in the file its start went to (a line never spans two days).
+    if (!handle || (handleDate !== today && !midLine)) {
       const old = handle;
       handle = undefined;
       await old?.close().catch(() => undefined);
