@@ -7,7 +7,7 @@ import { relayableResponseHeaders } from '../../upstream/headers.ts';
 import { describeUtf8Response } from '../body-encoding.ts';
 import { writeFailure, writeJsonAnswer } from '../answer.ts';
 import type { Exchange } from '../exchange.ts';
-import { rejectAnswer } from './respond.ts';
+import { adaptReadAnswer } from './respond.ts';
 
 /**
  * Durable delivery (issue 17), the stage after adapt on routes whose plan says `queued` or `direct`.
@@ -26,7 +26,7 @@ export async function deliver(ex: Exchange): Promise<void> {
   ex.record.upstream = route.upstream.id;
   if (route.plan.delivery === 'direct') {
     const result = await engine.attemptDirect(route, row, request);
-    return answerAttempt(ex, result, row.id);
+    return await answerAttempt(ex, result, row.id);
   }
   let stored;
   try {
@@ -47,7 +47,7 @@ export async function deliver(ex: Exchange): Promise<void> {
   if (first.result.judgement === 'retry') {
     return notice(ex, { ...delivery, state: first.state }, 'GW_DELIVERY_ACCEPTED', first.result.reason);
   }
-  answerAttempt(ex, first.result, delivery.id);
+  await answerAttempt(ex, first.result, delivery.id);
 }
 
 /** The request as it is stored and sent: the adapted call, before any credential is applied. */
@@ -68,7 +68,7 @@ function sealedRequest(ex: Exchange): SealedRequest {
  * body masked and, for a 2xx on a route with a response stage, mapped. No answer at all: the failure in
  * the route's dialect.
  */
-function answerAttempt(ex: Exchange, result: AttemptResult, deliveryId: string): void {
+async function answerAttempt(ex: Exchange, result: AttemptResult, deliveryId: string): Promise<void> {
   const { route, record } = ex;
   const { answer } = result;
   record.upstreamMs = result.upstreamMs;
@@ -79,9 +79,9 @@ function answerAttempt(ex: Exchange, result: AttemptResult, deliveryId: string):
   scrubRelayedHeaders(headers, masker, route.plan.allowSetCookie);
   let payload = answer.body;
   if (route.response && status >= 200 && status < 300 && payload.length > 0) {
-    const mapped = mapAnswer(ex, payload);
+    const mapped = await adaptReadAnswer(ex, answer.headers, payload);
     if (mapped !== undefined) {
-      payload = mapped;
+      payload = Buffer.from(JSON.stringify(mapped));
       describeUtf8Response(headers);
     }
   }
@@ -95,20 +95,6 @@ function answerAttempt(ex: Exchange, result: AttemptResult, deliveryId: string):
   record.bytes = payload.length;
   ex.res.writeHead(status, headers);
   ex.res.end(payload);
-}
-
-/** A 2xx answer through the route's response stage; a violation is a 502 (`enforce`) or a warning (`report`). */
-function mapAnswer(ex: Exchange, payload: Buffer): Buffer | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const out = ex.route.response!.run(value);
-  if (out.errors.length === 0) return Buffer.from(JSON.stringify(out.body));
-  rejectAnswer(ex, out.errors);
-  return undefined;
 }
 
 /**

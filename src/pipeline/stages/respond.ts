@@ -100,8 +100,8 @@ async function respondRead(
     // Decoded (and awaited) only when the labels say the bytes are not plain UTF-8; an answer decoded for
     // the masker already (compressed though identity was asked for) is not decoded twice.
     const labels = coding ? { ...answer.headers, 'content-encoding': undefined } : answer.headers;
-    const plain = isPlainUtf8(labels) ? buf : await decodeAnswer(ex, labels, buf);
-    parsed = plain instanceof GatewayError ? { ok: false, error: plain } : readAnswer(ex, plain);
+    const reading = parseAnswer(ex, labels, buf);
+    parsed = reading instanceof Promise ? await reading : reading;
   }
   let value = parsed?.ok ? parsed.value : undefined;
   if (replayable && upstream.credentials.isTokenRejected(status, value ?? buf)) {
@@ -116,14 +116,7 @@ async function respondRead(
   if (route.signature && parsed?.ok) {
     value = await verifySignedAnswer(value, route.signature.spec, route.signature.verifier, upstream.id);
   }
-  if (adapts && parsed !== undefined && !parsed.ok) {
-    if (stage?.mode === 'enforce') throw parsed.error;
-    ctx.logger.warn('response not mapped (report mode)', {
-      requestId: ex.requestId,
-      route: route.id,
-      error: parsed.error.message,
-    });
-  }
+  if (adapts && parsed !== undefined && !parsed.ok) unmapped(ex, parsed.error);
   const outBody =
     adapts && parsed?.ok
       ? adaptAnswer(ex, value, parsed.rawNumbers)
@@ -147,6 +140,42 @@ async function respondRead(
   return 'done';
 }
 
+/**
+ * An answer's bytes (already uncompressed) parsed as the gateway reads every answer: decoded when its
+ * labels say it is not plain UTF-8, byte-guarded, numbers a double cannot hold kept exact. A promise only
+ * when it had to be decoded.
+ */
+function parseAnswer(ex: Exchange, labels: IncomingHttpHeaders, buf: Buffer): ParsedAnswer | Promise<ParsedAnswer> {
+  if (isPlainUtf8(labels)) return readAnswer(ex, buf);
+  return decodeAnswer(ex, labels, buf).then((plain) =>
+    plain instanceof GatewayError ? { ok: false, error: plain } : readAnswer(ex, plain),
+  );
+}
+
+/** An answer the response stage cannot read: a 502 in `enforce` mode, a warning (relayed as it came) in `report`. */
+function unmapped(ex: Exchange, error: GatewayError): void {
+  if (ex.route.response!.mode === 'enforce') throw error;
+  ex.ctx.logger.warn('response not mapped (report mode)', {
+    requestId: ex.requestId,
+    route: ex.route.id,
+    error: error.message,
+  });
+}
+
+/**
+ * A 2xx answer read whole by another stage (a delivered push, stages/deliver.ts) through the route's
+ * response stage, exactly as respond maps one: parsed (parseAnswer), mapped and checked. The value to send
+ * back, or undefined to relay the bytes as they came (an unreadable answer in `report` mode).
+ */
+export async function adaptReadAnswer(ex: Exchange, labels: IncomingHttpHeaders, buf: Buffer): Promise<unknown> {
+  const parsed = await parseAnswer(ex, labels, buf);
+  if (!parsed.ok) {
+    unmapped(ex, parsed.error);
+    return undefined;
+  }
+  return adaptAnswer(ex, parsed.value, parsed.rawNumbers);
+}
+
 /** An answer labelled with a Content-Encoding or a non-UTF-8 charset, decoded; a fault is a 502. */
 async function decodeAnswer(ex: Exchange, labels: IncomingHttpHeaders, buf: Buffer): Promise<Buffer | GatewayError> {
   const decoded = await decodeBody(buf, labels, ex.ctx.maxResponseBytes);
@@ -158,7 +187,7 @@ async function decodeAnswer(ex: Exchange, labels: IncomingHttpHeaders, buf: Buff
 }
 
 /** An answer the response stage faulted: marked in the record; a 502 in `enforce` mode, a warning in `report` mode (direct and queued routes alike). */
-export function rejectAnswer(ex: Exchange, errors: readonly FieldError[]): void {
+function rejectAnswer(ex: Exchange, errors: readonly FieldError[]): void {
   ex.record.responseRejected = true;
   if (ex.route.response!.mode === 'enforce') {
     throw new GatewayError(

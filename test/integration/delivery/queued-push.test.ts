@@ -76,8 +76,12 @@ describe('delivery: queued pushes (issue 17)', function () {
     gw = await startGateway(config(upstream.url, extra), { openDeliveryStore: async () => store });
   }
 
+  /** When set, the upstream's answer as exact text (numbers JSON cannot round-trip through a double). */
+  let upstreamText: string | undefined;
+
   beforeEach(async () => {
     received.length = 0;
+    upstreamText = undefined;
     behaviour = () => ({ status: 200, body: { error_code: 0, message: 'ok' } });
     upstream = await startServer((req, res, body) => {
       const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>[];
@@ -86,7 +90,7 @@ describe('delivery: queued pushes (issue 17)', function () {
       received.push({ id: String(req.headers['x-lgsp-delivery-id']), body: parsed });
       res.setHeader('content-type', 'application/json');
       res.statusCode = outcome.status;
-      res.end(JSON.stringify(outcome.body));
+      res.end(upstreamText ?? JSON.stringify(outcome.body));
     });
   });
   afterEach(async () => {
@@ -307,6 +311,32 @@ describe('delivery: queued pushes (issue 17)', function () {
     });
     expect(other.status, 'another consumer has its own backlog').to.equal(202);
     expect(rows()).to.have.length(3);
+  });
+
+  it("an accepted push's answer goes through the response stage as on the direct path: numbers kept exact, the guard applied", async () => {
+    await start({
+      route: `  - id: mapped
+    methods: [POST]
+    path: /up/mapped
+    upstream: up
+    consumers: [mcdt]
+    request: { mapping: [{ op: drop, fields: [unused] }] }
+    response: { mapping: [{ op: drop, fields: [internal] }] }
+    delivery: { mode: queued, businessKey: MaHoSo, group: mapped }
+`,
+    });
+    const send = (record: Record<string, unknown>) =>
+      request(`${gw.url}/up/mapped`, { method: 'POST', headers: auth, body: JSON.stringify([record]) });
+    // A 64-bit id a double cannot hold: JSON.parse alone would answer 12345678901234567000.
+    upstreamText = '{"error_code":0,"internal":"x","id":12345678901234567890}';
+    const reply = await send({ MaHoSo: 'HS-MAP-1', CMND });
+    expect(reply.status, reply.body.toString()).to.equal(200);
+    expect(reply.body.toString()).to.equal('{"error_code":0,"id":12345678901234567890}');
+    // Nested past limits.jsonDepth: refused by the byte guard, 502 naming the upstream (enforce mode).
+    upstreamText = `{"error_code":0,"deep":${'['.repeat(200)}${']'.repeat(200)}}`;
+    const deep = await send({ MaHoSo: 'HS-MAP-2', CMND });
+    expect(deep.status, deep.body.toString()).to.equal(502);
+    expect(deep.json()).to.include({ code: 'GW_UPSTREAM_BAD_RESPONSE' });
   });
 
   it('a store that cannot be written: 503 GW_DELIVERY_UNAVAILABLE in the route dialect, and nothing is sent', async () => {
