@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { callBody } from '../credentials/call-body.ts';
 import { compressedCoding, decodeForMasking } from '../credentials/relay-scrub.ts';
 import type { CredentialChain, OutgoingCall } from '../credentials/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -61,7 +62,7 @@ export async function attemptDelivery(
         method: call.method,
         path: request.path,
         headers: call.headers as Record<string, string | string[]>,
-        body: serialise(call, request.body),
+        body: callBody(call, request.body),
         responseTimeoutMs: options.responseTimeoutMs,
         onCancel: options.onCancel,
       });
@@ -116,10 +117,4 @@ function outgoingCall(request: SealedRequest, bodyNeed: CredentialChain['bodyNee
   if (bodyNeed === 'json' && request.body) call.json = JSON.parse(request.body.toString('utf8'));
   if (bodyNeed === 'form' && request.body) call.form = new URLSearchParams(request.body.toString('utf8'));
   return call;
-}
-
-function serialise(call: OutgoingCall, body: Buffer | undefined): Buffer | undefined {
-  if (call.json !== undefined) return Buffer.from(JSON.stringify(call.json));
-  if (call.form !== undefined) return Buffer.from(call.form.toString());
-  return body;
 }

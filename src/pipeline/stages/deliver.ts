@@ -1,6 +1,7 @@
 import type { AttemptResult } from '../../delivery/attempt.ts';
 import type { SealedRequest } from '../../delivery/seal.ts';
 import type { Delivery } from '../../delivery/store.ts';
+import { callBody } from '../../credentials/call-body.ts';
 import { scrubRelayedHeaders } from '../../credentials/relay-scrub.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { relayableResponseHeaders } from '../../upstream/headers.ts';
@@ -55,12 +56,8 @@ function sealedRequest(ex: Exchange): SealedRequest {
   const { call } = ex;
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(call.headers)) if (value !== undefined) headers[name] = value;
-  let body = ex.body;
-  if (call.json !== undefined) {
-    body = Buffer.from(JSON.stringify(call.json));
-    headers['content-type'] ??= 'application/json; charset=utf-8';
-  } else if (call.form !== undefined) body = Buffer.from(call.form.toString());
-  return { method: call.method, path: ex.upstreamPath, headers, body };
+  if (call.json !== undefined) headers['content-type'] ??= 'application/json; charset=utf-8';
+  return { method: call.method, path: ex.upstreamPath, headers, body: callBody(call, ex.body) };
 }
 
 /**

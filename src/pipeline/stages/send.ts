@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
+import { callBody } from '../../credentials/call-body.ts';
 import { compressedCoding, scrubRelayedHeaders, streamDecoder } from '../../credentials/relay-scrub.ts';
 import type { SecretMasker } from '../../logging/secret-masker.ts';
 import type { StreamBodyFilter } from '../../upstream/stream-forwarder.ts';
@@ -15,7 +16,7 @@ import type { Exchange } from '../exchange.ts';
  */
 export function send(ex: Exchange): Promise<UpstreamResponse> {
   const { call, route } = ex;
-  const body = serialiseBody(ex);
+  const body = callBody(call, ex.body);
   if (call.json !== undefined) call.headers['content-type'] ??= 'application/json; charset=utf-8';
   ex.masker = route.upstream.credentials.relayMasker?.();
   if (route.plan.readsAnswer || ex.masker) call.headers['accept-encoding'] = 'identity';
@@ -30,13 +31,6 @@ export function send(ex: Exchange): Promise<UpstreamResponse> {
     // call costs EventTarget listeners; cancelling the dispatch directly costs nothing.)
     onCancel: (cancel) => (ex.cancel = cancel),
   });
-}
-
-function serialiseBody(ex: Exchange): Buffer | undefined {
-  const { call } = ex;
-  if (call.json !== undefined) return Buffer.from(JSON.stringify(call.json));
-  if (call.form !== undefined) return Buffer.from(call.form.toString());
-  return ex.body;
 }
 
 /** Takes the consumer's share of the upstream's streamed connections (GW_… when it has used it up). */
