@@ -4,6 +4,7 @@ import { callBody } from '../credentials/call-body.ts';
 import { compressedCoding, decodeForMasking } from '../credentials/relay-scrub.ts';
 import type { CredentialChain, OutgoingCall } from '../credentials/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { parseJsonText } from '../transform/json-body.ts';
 import { callUpstream, type UpstreamTarget } from '../upstream/upstream-call.ts';
 import type { AcceptanceRule, Judgement } from './acceptance.ts';
 import type { SealedRequest } from './seal.ts';
@@ -114,7 +115,13 @@ function outgoingCall(request: SealedRequest, bodyNeed: CredentialChain['bodyNee
   headers['accept-encoding'] = 'identity';
   const q = request.path.indexOf('?');
   const call: OutgoingCall = { method: request.method, headers, query: q === -1 ? '' : request.path.slice(q) };
-  if (bodyNeed === 'json' && request.body) call.json = JSON.parse(request.body.toString('utf8'));
+  if (bodyNeed === 'json' && request.body) {
+    // Parsed as every body is (numbers a double cannot hold kept as their source text), so the credential's
+    // field is added without changing a value; the body passed the route's guards when it was sealed.
+    const parsed = parseJsonText(request.body.toString('utf8'), { maxDepth: Number.MAX_SAFE_INTEGER });
+    if (!parsed.ok) throw parsed.error;
+    call.json = parsed.value;
+  }
   if (bodyNeed === 'form' && request.body) call.form = new URLSearchParams(request.body.toString('utf8'));
   return call;
 }

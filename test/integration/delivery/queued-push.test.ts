@@ -69,7 +69,7 @@ describe('delivery: queued pushes (issue 17)', function () {
   let gw: TestGateway;
   let store: MemoryDeliveryStore;
   let behaviour: Behaviour;
-  const received: { id: string; body: Record<string, unknown>[] }[] = [];
+  const received: { id: string; body: Record<string, unknown>[]; text: string }[] = [];
 
   async function start(extra: Parameters<typeof config>[1] = {}) {
     store = new MemoryDeliveryStore();
@@ -87,7 +87,7 @@ describe('delivery: queued pushes (issue 17)', function () {
       const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>[];
       const outcome = behaviour(parsed);
       if (outcome === 'reset') return void req.socket.destroy();
-      received.push({ id: String(req.headers['x-lgsp-delivery-id']), body: parsed });
+      received.push({ id: String(req.headers['x-lgsp-delivery-id']), body: parsed, text: body.toString('utf8') });
       res.setHeader('content-type', 'application/json');
       res.statusCode = outcome.status;
       res.end(upstreamText ?? JSON.stringify(outcome.body));
@@ -337,6 +337,52 @@ describe('delivery: queued pushes (issue 17)', function () {
     const deep = await send({ MaHoSo: 'HS-MAP-2', CMND });
     expect(deep.status, deep.body.toString()).to.equal(502);
     expect(deep.json()).to.include({ code: 'GW_UPSTREAM_BAD_RESPONSE' });
+  });
+
+  it('a credential that writes into the JSON body: each attempt keeps the sealed numbers exact', async () => {
+    const tokens = await startServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error_code: 0, token: 'tok-in-body' }));
+    });
+    try {
+      await start({
+        upstream: `  tok:
+    url: "${upstream.url}"
+    errorDialect: molisa
+    timeouts: { connectMs: 500, responseMs: 1000 }
+    delivery: { accepted: { statuses: [2xx], json: [{ path: error_code, in: [0, "0"] }] } }
+    credentials:
+      - type: login-token
+        tokenUrl: "${tokens.url}/token"
+        body: { username: u, password: p }
+        inject: { jsonField: AcceptKey }
+`,
+        route: `  - id: tokened
+    methods: [POST]
+    path: /up/tokened
+    upstream: tok
+    consumers: [mcdt]
+    request: { mapping: [{ op: drop, fields: [unused] }] }
+    delivery: { mode: queued, businessKey: MaHoSo, group: tokened }
+`,
+      });
+      behaviour = () => 'reset';
+      const reply = await request(`${gw.url}/up/tokened`, {
+        method: 'POST',
+        headers: auth,
+        body: '[{"MaHoSo":"HS-EXACT-1","SoTien":12345678901234567890}]',
+      });
+      expect(reply.status, reply.body.toString()).to.equal(202);
+      behaviour = () => ({ status: 200, body: { error_code: 0, message: 'ok' } });
+      const id = reply.json().trackingId as string;
+      await until(() => store.rows.get(id)?.state === 'delivered', 'delivered by the worker');
+      const sent = received.find((r) => r.id === id)!;
+      expect(sent.body[0].AcceptKey).to.equal('tok-in-body');
+      // JSON.parse and stringify again would send 12345678901234567000.
+      expect(sent.text).to.include('"SoTien":12345678901234567890');
+    } finally {
+      await tokens.close();
+    }
   });
 
   it('a store that cannot be written: 503 GW_DELIVERY_UNAVAILABLE in the route dialect, and nothing is sent', async () => {
