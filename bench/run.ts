@@ -7,13 +7,14 @@
  * `--write` puts the results into docs/benchmarks.md (between the bench:results markers).
  */
 import { execSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryOf, type ChildStats } from './lib/child.ts';
+import { prepareBenchConfig } from './lib/config.ts';
 import { paced, type PacedResult } from './lib/paced.ts';
 import { startChild, type BenchChild } from './lib/procs.ts';
 import { extraScenarios, type ScenarioContext } from './scenarios.ts';
@@ -261,12 +262,8 @@ function jsonBody(bytes: number): Buffer {
 
 async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'lgsp-bench-'));
-  const configDir = path.join(tmp, 'config');
-  cpSync(path.join(here, 'config'), configDir, { recursive: true });
-  // The shipped MOLISA mapping and its catalogues, as deployed (scenario 2).
-  for (const dir of ['mappings', 'catalogs']) {
-    cpSync(path.join(root, 'config', dir), path.join(configDir, dir), { recursive: true });
-  }
+  const benchConfig = prepareBenchConfig(tmp);
+  const { configDir } = benchConfig;
   const children: BenchChild[] = [];
   const failures: string[] = [];
   const rows: ScenarioRow[] = [];
@@ -286,15 +283,7 @@ async function main() {
     const gw = await startChild(
       'gateway',
       path.join(here, 'servers/gateway.ts'),
-      {
-        BENCH_CONFIG_DIR: configDir,
-        BENCH_UPSTREAM_URL: upstream.url,
-        BENCH_SCHEMAS_DIR: path.join(root, 'schemas'),
-        BENCH_AUDIT_DIR: path.join(tmp, 'audit'),
-        BENCH_DELIVERY_DB: path.join(tmp, 'deliveries.db'),
-        BENCH_AUDIT_HMAC_KEY: 'bench-audit-hmac-key-0123456789abcdef-0123456789',
-        LOG_LEVEL: 'info',
-      },
+      { ...benchConfig.env, BENCH_UPSTREAM_URL: upstream.url, LOG_LEVEL: 'info' },
       gatewayLog,
       profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, 'profiles')}`] : [],
     );
