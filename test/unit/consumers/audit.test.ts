@@ -128,6 +128,12 @@ describe('audit trail', () => {
     expect(lines[0].keys['CMND#hmac'][0]).to.equal(hashSubject(ID1, hmacKey));
     expect(lines[1].keys['CMND#hmac']).to.equal(hashSubject(CMND9, hmacKey));
     expect(lines[2].keys).to.deep.equal({});
+    // An officer whose account code holds an ID number: the trail's own HMAC, as hashSubject computes it.
+    expect(trail.officerEntry(` cb-${ID1} `)).to.deep.equal({ 'officer#hmac': hashSubject(`cb-${ID1}`, hmacKey) });
+    expect(trail.officerEntry(`cán bộ ${ID1}`)).to.deep.equal({
+      'officer#hmac': hashSubject(`cán bộ ${ID1}`, hmacKey),
+    });
+    expect(trail.officerEntry('cb-0077')).to.deep.equal({ officer: 'cb-0077' });
   });
 
   it('writes to stdout for containers, and does nothing when disabled', async () => {
