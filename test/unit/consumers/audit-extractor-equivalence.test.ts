@@ -83,7 +83,13 @@ const KEY = fc.constantFrom(
   'data',
   'HoVaTen',
 );
-const leaf = fc.oneof(ID, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.string());
+// Dossier codes near the 9-digit rule (an ID-like run is hashed): runs of 7-10 digits cut by separators,
+// and digits of other scripts, which do not count.
+const CODE = fc.oneof(
+  fc.stringMatching(/^[A-Z.-]{0,3}[0-9]{7,10}[-. ]?[0-9]{0,9}[A-Z]?$/),
+  fc.constantFrom('H52-12345678-9', '１２３４５６７８９０', '٠١٢٣٤٥٦٧٨٩', 'a123456789', '12345678'),
+);
+const leaf = fc.oneof(ID, CODE, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.string());
 
 describe('audit key extractor (compiled) matches the reference walk', () => {
   it('on arbitrary nested bodies, including JSON carried in strings, repeats and arrays of IDs', () => {
