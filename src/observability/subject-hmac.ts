@@ -84,12 +84,14 @@ const K = Int32Array.from([
 
 /** One SHA-256 compression (FIPS 180-4 §6.2.2) of the block in W[0..15] into `state`. */
 function compress(state: Int32Array): void {
+  const w = W;
+  const k = K;
   for (let t = 16; t < 64; t++) {
-    const w15 = W[t - 15]!;
-    const w2 = W[t - 2]!;
+    const w15 = w[t - 15]!;
+    const w2 = w[t - 2]!;
     const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
     const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
-    W[t] = (W[t - 16]! + s0 + W[t - 7]! + s1) | 0;
+    w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) | 0;
   }
   let a = state[0]!;
   let b = state[1]!;
@@ -101,9 +103,9 @@ function compress(state: Int32Array): void {
   let h = state[7]!;
   for (let t = 0; t < 64; t++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[t]! + W[t]!) | 0;
+    const t1 = (h + S1 + (g ^ (e & (f ^ g))) + k[t]! + w[t]!) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    const t2 = (S0 + ((a & b) ^ (c & (a ^ b)))) | 0;
     h = g;
     g = f;
     f = e;
