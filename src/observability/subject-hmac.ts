@@ -10,7 +10,8 @@ import { createHmac, hash, type KeyObject } from 'node:crypto';
  * Property-tested against `createHmac` (test/unit/consumers/subject-hmac.test.ts).
  *
  * The two 32-byte states stand for the key (as the `KeyObject` does) and live as long as the trail.
- * SHA-256 has no data-dependent branches or table lookups, so the timing depends on the length only.
+ * SHA-256 has no data-dependent branches or table lookups: the time depends on the message's length (and
+ * on whether, and where, it first holds a non-ASCII character), never on the key.
  */
 export function compileSubjectHmac(key: Buffer | KeyObject): (message: string) => string {
   const raw = Buffer.isBuffer(key) ? key : key.export();
