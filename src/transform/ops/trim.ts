@@ -21,13 +21,12 @@ export const trimOp = defineOp(
     };
     const fields = fieldsOf(o, path);
     if (fields.length > 0) {
-      const run = compileFieldStep(o.at, fields, path, (obj, key) => {
+      return compileFieldStep(o.at, fields, path, (obj, key) => {
         const v = obj[key];
         if (typeof v === 'string' && Object.hasOwn(obj, key)) obj[key] = clean(v);
       });
-      return { run };
     }
-    const run = compileContainerStep(o.at, path, (obj) => {
+    return compileContainerStep(o.at, path, (obj) => {
       for (const key of Object.keys(obj)) {
         const v = obj[key];
         if (typeof v === 'string') {
@@ -37,6 +36,5 @@ export const trimOp = defineOp(
       }
       return obj;
     });
-    return { run };
   },
 );
