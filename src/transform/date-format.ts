@@ -136,8 +136,12 @@ export function compileParser(fmt: string): DateParser {
   const field: number[] = [];
   for (const tok of tokens) {
     if (tok.t === 'lit') {
-      for (let i = 0; i < tok.text.length; i++) code.push(tok.text.charCodeAt(i));
-      for (let i = 0; i < tok.text.length; i++) (least.push(0), most.push(0), field.push(-1));
+      for (let i = 0; i < tok.text.length; i++) {
+        code.push(tok.text.charCodeAt(i));
+        least.push(0);
+        most.push(0);
+        field.push(-1);
+      }
     } else {
       code.push(-1);
       least.push(tok.min);
@@ -325,12 +329,18 @@ export function shiftParts(p: DateParts, fromOffset: number, toOffset: number): 
   for (; days > 0; days--) {
     if (++day > daysInMonth(year, month)) {
       day = 1;
-      if (++month > 12) ((month = 1), year++);
+      if (++month > 12) {
+        month = 1;
+        year++;
+      }
     }
   }
   for (; days < 0; days++) {
     if (--day < 1) {
-      if (--month < 1) ((month = 12), year--);
+      if (--month < 1) {
+        month = 12;
+        year--;
+      }
       day = daysInMonth(year, month);
     }
   }
