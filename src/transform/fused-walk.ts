@@ -1,5 +1,13 @@
 import { MAX_MAPPING_ERRORS, report, type CompiledOp, type MapCtx, type Pass, type Step } from './ops/common.ts';
-import { compileWalker, compileWalkerOver, type ContainerVisitor, type Segment, type Walker } from './path.ts';
+import {
+  compileWalker,
+  compileWalkerOver,
+  isRecord,
+  type ContainerVisitor,
+  type Segment,
+  type Trail,
+  type Walker,
+} from './path.ts';
 
 /**
  * Fused walks (issue 19). MOLISA's lists are eight ops, all `at: '[]'`: run one after the other, each walks
@@ -68,7 +76,8 @@ function fuse(units: readonly Unit[]): Step {
       const walk = compileWalkerOver(prefix, inners[0], createsInPrefix);
       return (body, ctx) => walk(body, ctx.trail, ctx);
     }
-    const walk = compileWalkerOver(prefix, eachElement(inners), createsInPrefix);
+    const direct = units.map((u, k) => (u.rest.length === 0 ? visits[k] : undefined));
+    const walk = compileWalkerOver(prefix, eachElement(inners, direct), createsInPrefix);
     return (body, ctx) => {
       const start = ctx.removed.length;
       ctx.lastRemoved = undefined;
@@ -86,14 +95,26 @@ function fuse(units: readonly Unit[]): Step {
   return (body, ctx) => (ctx.consumer === undefined ? byDefault : (bySender.get(ctx.consumer) ?? byDefault))(body, ctx);
 }
 
-/** Runs `inners` in order on one element; what each reports or removes is marked with its index (holdBack). */
-function eachElement(inners: readonly Walker<MapCtx>[]): Walker<MapCtx> {
-  return (node, trail, ctx) => {
+/**
+ * Runs the units in order on one element; what each reports or removes is marked with its index (holdBack).
+ * A unit visiting the element itself (`rest` empty) is called directly: whether the element is an object
+ * is asked once, and again only when a visitor replaced it (compileWalker would ask before every visit).
+ */
+function eachElement(walks: readonly Walker<MapCtx>[], visits: readonly (ContainerVisitor<MapCtx> | undefined)[]) {
+  return (node: unknown, trail: Trail, ctx: MapCtx): unknown => {
     let element = node;
-    for (let k = 0; k < inners.length; k++) {
+    let record = isRecord(node);
+    for (let k = 0; k < walks.length; k++) {
       const errors = ctx.errors.length;
       const removed = ctx.removed.length;
-      element = inners[k](element, trail, ctx);
+      const visit = visits[k];
+      let out = element;
+      if (visit === undefined) out = walks[k](element, trail, ctx);
+      else if (record) out = visit(element as Record<string, unknown>, trail, ctx);
+      if (out !== element) {
+        element = out;
+        record = isRecord(out);
+      }
       if (ctx.errors.length !== errors || ctx.removed.length !== removed) holdBack(ctx, k, errors, removed);
     }
     return element;
