@@ -83,6 +83,15 @@ export const codelistOp = defineOp(
           }
         }
       }
+      // Short digit codes as senders pad them ("01" for GSO 1, seed 004's example): `exact` answers what
+      // normalizeCode would (it drops the zeros), without its NFC and case work per value (issue 19).
+      for (const value of [...exact.keys()]) {
+        if (!/^[0-9]{1,2}$/.test(value)) continue;
+        for (const padded of [value.padStart(2, '0'), value.padStart(3, '0')]) {
+          const mapped = norm.get(normalizeCode(padded));
+          if (mapped !== undefined && !exact.has(padded)) exact.set(padded, mapped);
+        }
+      }
       const text = `có giá trị không có trong danh mục "${cat.name}" (cột ${columns.join(', ')}${whose})`;
       return compileValueStep(o, fields, path, (value, obj, key, trail, ctx) => {
         const s = scalarToString(value);

@@ -362,3 +362,43 @@ describe('moving an instant to another offset without a Date (date-format.ts shi
     );
   });
 });
+
+describe('codelist answers zero-padded digit codes from its exact table (issue 19)', () => {
+  it('as the catalogue lookup (normalised: leading zeros dropped) would, for codes padded any way', () => {
+    const catalogs = loadCatalogs(CATALOGS);
+    for (const [catalog, from, to] of [
+      ['ethnicity', ['gso', 'name', 'aliases'], 'id'],
+      ['ethnicity', ['id'], 'gso'],
+      ['gender', ['id', 'code', 'name', 'aliases'], 'id'],
+    ] as const) {
+      const cat = catalogs.get(catalog)!;
+      const map = compileMapping(
+        [{ op: 'codelist', field: 'v', catalog, from: [...from], to, as: 'string', unknown: 'reject' }],
+        deps,
+        ['m'],
+      );
+      const expected = (v: string) => {
+        for (const column of from) {
+          const entry = cat.lookup(column, v);
+          if (entry !== undefined) return String(entry[to]);
+        }
+        return undefined;
+      };
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 1100 }),
+          fc.integer({ min: 0, max: 4 }),
+          fc.boolean(),
+          (n, zeros, pad) => {
+            const v = (pad ? ' ' : '') + '0'.repeat(zeros) + n;
+            const out = map({ v });
+            const want = expected(v);
+            if (want === undefined) expect(out.errors.map((e) => e.rule)).to.deep.equal(['codelist']);
+            else expect(out).to.deep.equal({ body: { v: want }, errors: [] });
+          },
+        ),
+        { numRuns: 1500 },
+      );
+    }
+  });
+});
