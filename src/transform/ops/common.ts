@@ -322,13 +322,21 @@ export function compileEmptyTest(values: readonly string[]): (v: unknown) => boo
   let longest = 0;
   for (const s of set) longest = Math.max(longest, s.length);
   const bound = 2 * longest;
+  // Likewise a string starting with a printable ASCII character keeps it first through trim(), lower-cased
+  // (toLowerCase maps an ASCII letter alone): unless some empty value starts with that, it is not one.
+  // Spares the trim + lower-case for most codes ("1048", "Tày") against ['', 'NA', 'N/A'] (issue 19).
+  const canStart = new Array<boolean>(0x80).fill(false);
+  for (const s of set) if (s.length > 0 && s.charCodeAt(0) < 0x80) canStart[s.charCodeAt(0)] = true;
   return (v) => {
     if (v === null) return true;
     if (typeof v !== 'string') return false;
-    if (v.length > bound) {
-      const a = v.charCodeAt(0);
-      const b = v.charCodeAt(v.length - 1);
-      if (a > 0x20 && a < 0x7f && b > 0x20 && b < 0x7f) return false;
+    const a = v.charCodeAt(0);
+    if (a > 0x20 && a < 0x7f) {
+      if (!canStart[a >= 0x41 && a <= 0x5a ? a + 0x20 : a]) return false;
+      if (v.length > bound) {
+        const b = v.charCodeAt(v.length - 1);
+        if (b > 0x20 && b < 0x7f) return false;
+      }
     }
     return set.has(v.trim().toLowerCase());
   };

@@ -149,7 +149,7 @@ describe('mapping fast paths match the generic path', () => {
 
 describe('empty-value test shortcut', () => {
   it('answers as trim + lower-case + lookup would, for any string', () => {
-    const lists = [[''], ['', 'NA', 'N/A'], ['không có', 'NULL'], ['İ']];
+    const lists = [[''], ['', 'NA', 'N/A'], ['không có', 'NULL'], ['İ'], ['\u212A', 'Ña', ' x ']];
     for (const values of lists) {
       const set = new Set(values.map((s) => s.trim().toLowerCase()));
       const test = compileEmptyTest(values);
