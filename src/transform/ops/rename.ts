@@ -1,9 +1,18 @@
 import { Type } from 'typebox';
 import { StringMap } from '../../config/consumers-schema.ts';
-import { FORBIDDEN_KEYS } from '../path.ts';
+import { FORBIDDEN_KEYS, type ContainerVisitor } from '../path.ts';
 import { compileShapeBuilder, ShapeCache, type ShapeBuilder } from '../shape.ts';
 import { normalizeKey } from '../text.ts';
-import { check, compileContainerStep, defineOp, fieldError, opSchema, report, toPointer } from './common.ts';
+import {
+  check,
+  compileContainerStep,
+  defineOp,
+  fieldError,
+  opSchema,
+  report,
+  toPointer,
+  type MapCtx,
+} from './common.ts';
 
 /**
  * rename: keys of the objects `at` selects. Seed 004's JSON examples drift from its own tables
@@ -127,49 +136,44 @@ export const renameOp = defineOp(
             );
       return { targets, build };
     };
-    // Proposes shapes (ctx.shapes): a fused walk keeps their order (fused-walk.ts).
-    const proposesShapes = true;
-    return compileContainerStep(
-      o.at,
-      path,
-      (obj, trail, ctx) => {
-        const keys = Object.keys(obj);
-        let plan = shapes.lookup(keys, ctx.shapes);
-        if (plan === undefined) {
-          // A shape the cache will not keep (full, too many keys, names too long) gets a plan for this record
-          // only: no generated builder, nothing retained (issue 14.1).
-          const keep = shapes.admits(keys);
-          plan = planFor(keys, keep);
-          if (keep) shapes.propose(keys, plan, ctx.shapes);
+    const visit: ContainerVisitor<MapCtx> = (obj, trail, ctx) => {
+      const keys = Object.keys(obj);
+      let plan = shapes.lookup(keys, ctx.shapes);
+      if (plan === undefined) {
+        // A shape the cache will not keep (full, too many keys, names too long) gets a plan for this record
+        // only: no generated builder, nothing retained (issue 14.1).
+        const keep = shapes.admits(keys);
+        plan = planFor(keys, keep);
+        if (keep) shapes.propose(keys, plan, ctx.shapes);
+      }
+      const targets = plan.targets;
+      if (targets === undefined) return obj;
+      if (plan.build !== undefined) return plan.build(obj);
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (FORBIDDEN_KEYS.has(key)) continue; // never reaches the __proto__ setter (json-body.ts)
+        const value = obj[key];
+        if (value === undefined) continue; // removed by an earlier op (removeField)
+        const target = targets[i] ?? key;
+        if (!Object.hasOwn(out, target)) {
+          out[target] = value;
+          continue;
         }
-        const targets = plan.targets;
-        if (targets === undefined) return obj;
-        if (plan.build !== undefined) return plan.build(obj);
-        const out: Record<string, unknown> = {};
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i];
-          if (FORBIDDEN_KEYS.has(key)) continue; // never reaches the __proto__ setter (json-body.ts)
-          const value = obj[key];
-          if (value === undefined) continue; // removed by an earlier op (removeField)
-          const target = targets[i] ?? key;
-          if (!Object.hasOwn(out, target)) {
-            out[target] = value;
-            continue;
-          }
-          if (out[target] === value) continue;
-          if (onConflict === 'reject') {
-            report(
-              ctx,
-              fieldError(toPointer(trail, target), 'renameConflict', 'được gửi hai lần dưới hai tên khác nhau', target),
-            );
-          } else if ((onConflict === 'keep') === (key === target)) {
-            // keep: the value already under the target name wins; overwrite: the renamed one wins.
-            out[target] = value;
-          }
+        if (out[target] === value) continue;
+        if (onConflict === 'reject') {
+          report(
+            ctx,
+            fieldError(toPointer(trail, target), 'renameConflict', 'được gửi hai lần dưới hai tên khác nhau', target),
+          );
+        } else if ((onConflict === 'keep') === (key === target)) {
+          // keep: the value already under the target name wins; overwrite: the renamed one wins.
+          out[target] = value;
         }
-        return out;
-      },
-      proposesShapes,
-    );
+      }
+      return out;
+    };
+    // It proposes record shapes (ctx.shapes): a fused walk never holds two such passes (fused-walk.ts).
+    return compileContainerStep(o.at, path, visit, true);
   },
 );
