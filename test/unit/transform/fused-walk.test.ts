@@ -246,7 +246,7 @@ describe('fused walks give what one walk per op gives (fused-walk.ts)', () => {
           const reference = compileMapping(ops, deps, ['t'], { fuse: false });
           for (const c of seq) compare(fused, reference, c.body, c.consumer, c.defer);
         }),
-        { numRuns: 150 },
+        { numRuns: 100 },
       );
     });
   }
