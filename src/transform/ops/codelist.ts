@@ -96,8 +96,10 @@ export const codelistOp = defineOp(
       return compileValueStep(o, fields, path, (value, obj, key, trail, ctx) => {
         const s = scalarToString(value);
         const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
-        if (mapped !== undefined) obj[key] = mapped;
-        else if (reject) reportAt(ctx, trail, key, 'codelist', text, cat.name);
+        if (mapped !== undefined) {
+          // A code already in the target form ("1.001753", "1048") is left in place: no keyed store.
+          if (!Object.is(mapped, value)) obj[key] = mapped;
+        } else if (reject) reportAt(ctx, trail, key, 'codelist', text, cat.name);
       });
     };
     const defaultIndex = indexForm(cat, from, [...path, 'from']);
