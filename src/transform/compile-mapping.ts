@@ -2,7 +2,8 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
 import { NO_CODE_FORMS, type CodeForms } from './code-forms.ts';
-import { compactRemoved, type MapCtx, type Step } from './ops/common.ts';
+import { compactRemoved, type CompiledOp, type MapCtx, type Step } from './ops/common.ts';
+import { planSteps } from './fused-walk.ts';
 import { buildPlugin } from '../config/plugin-options.ts';
 import { mappingOps } from './ops/registry.ts';
 import { admitShapes, ShapeCache, type PendingShapes, type ShapeBuilder } from './shape.ts';
@@ -50,33 +51,36 @@ export function compileMapping(
   ops: readonly Record<string, unknown>[],
   deps: MappingDeps,
   path: readonly (string | number)[],
+  options: { readonly fuse?: boolean } = {},
 ): MappingFn {
   if (!Array.isArray(ops)) throw new ConfigPathError(path, 'type', 'mapping must be a list of mapping ops');
-  const pre: Step[] = [];
-  const post: Step[] = [];
+  const pre: CompiledOp[] = [];
+  const post: CompiledOp[] = [];
   ops.forEach((raw, i) => {
     const at = [...path, i];
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       throw new ConfigPathError(at, 'type', 'each mapping op must be an object {op: ..., ...}');
     }
     const name = raw.op ?? raw.type;
-    const options = { ...raw, op: name } as Record<string, unknown>;
-    delete options.type;
+    const opOptions = { ...raw, op: name } as Record<string, unknown>;
+    delete opOptions.type;
     const namePath = [...at, raw.op === undefined && raw.type !== undefined ? 'type' : 'op'];
     const built = buildPlugin(
       mappingOps,
       'mapping op',
       name,
-      options,
+      opOptions,
       { catalogs: deps.catalogs, path: at, codeForms: deps.codeForms, senders: deps.senders },
       at,
       namePath,
     );
-    (options.phase === 'post' ? post : pre).push(built.run);
-    if (built.post) post.push(built.post);
+    (opOptions.phase === 'post' ? post : pre).push(built);
+    if (built.post) post.push({ run: built.post });
   });
-  const fn = runner(pre) as MappingFn;
-  if (post.length > 0) Object.defineProperty(fn, 'post', { value: runner(post), enumerable: true });
+  // Unfused (`fuse: false`): one walk per op pass, as before issue 19; the property test's reference.
+  const plan = options.fuse === false ? (list: CompiledOp[]) => list.map((op) => op.run) : planSteps;
+  const fn = runner(plan(pre)) as MappingFn;
+  if (post.length > 0) Object.defineProperty(fn, 'post', { value: runner(plan(post)), enumerable: true });
   return Object.freeze(fn);
 }
 

@@ -93,7 +93,15 @@ export type Walker<E> = (node: unknown, trail: Trail, ctx: E) => unknown;
  * missing plain keys are created as empty objects so `default`/`constant` can set nested fields.
  */
 export function compileWalker<E>(segs: readonly Segment[], visit: ContainerVisitor<E>, create = false): Walker<E> {
-  let walk: Walker<E> = (node, trail, ctx) => (isRecord(node) ? visit(node, trail, ctx) : node);
+  return compileWalkerOver(segs, (node, trail, ctx) => (isRecord(node) ? visit(node, trail, ctx) : node), create);
+}
+
+/**
+ * compileWalker with `inner` called on every node the path selects, whatever it is: compileWalker(a ++ b, v)
+ * is compileWalkerOver(a, compileWalker(b, v)) (the fused walk of compile-mapping.ts relies on it).
+ */
+export function compileWalkerOver<E>(segs: readonly Segment[], inner: Walker<E>, create = false): Walker<E> {
+  let walk = inner;
   for (let i = segs.length - 1; i >= 0; i--) {
     const next = walk;
     const seg = segs[i];

@@ -20,7 +20,7 @@ export const allowOnlyOp = defineOp(
     );
     const allowed = new Set(o.fields);
     const drop = o.action === 'drop';
-    const run = compileContainerStep(o.at, path, (obj, trail, ctx) => {
+    return compileContainerStep(o.at, path, (obj, trail, ctx) => {
       for (const key of Object.keys(obj)) {
         if (allowed.has(key) || obj[key] === undefined) continue;
         if (drop) removeField(obj, key, ctx);
@@ -28,6 +28,5 @@ export const allowOnlyOp = defineOp(
       }
       return obj;
     });
-    return { run };
   },
 );

@@ -11,6 +11,8 @@ import {
   fieldsOf,
   fieldOpSchema,
   reportAt,
+  type Pass,
+  type PassStep,
   type Step,
 } from './common.ts';
 
@@ -66,7 +68,11 @@ export const codelistOp = defineOp(
      * The step reading values through `columns`: raw sender value -> output, and normalised value -> output,
      * built once. Two entries answering to one value across the columns is a config error (indexForm).
      */
-    const readThrough = (columns: readonly string[], index: ReadonlyMap<string, CatalogEntry>, whose: string): Step => {
+    const readThrough = (
+      columns: readonly string[],
+      index: ReadonlyMap<string, CatalogEntry>,
+      whose: string,
+    ): PassStep => {
       const exact = new Map<string, CatalogValue>();
       const norm = new Map<string, CatalogValue>();
       for (const [key, entry] of index) norm.set(key, convert(entry[o.to] as CatalogValue));
@@ -77,12 +83,23 @@ export const codelistOp = defineOp(
           }
         }
       }
+      // Short digit codes as senders pad them ("01" for GSO 1, seed 004's example): `exact` answers what
+      // normalizeCode would (it drops the zeros), without its NFC and case work per value (issue 19).
+      for (const value of [...exact.keys()]) {
+        if (!/^[0-9]{1,2}$/.test(value)) continue;
+        for (const padded of [value.padStart(2, '0'), value.padStart(3, '0')]) {
+          const mapped = norm.get(normalizeCode(padded));
+          if (mapped !== undefined && !exact.has(padded)) exact.set(padded, mapped);
+        }
+      }
       const text = `có giá trị không có trong danh mục "${cat.name}" (cột ${columns.join(', ')}${whose})`;
       return compileValueStep(o, fields, path, (value, obj, key, trail, ctx) => {
         const s = scalarToString(value);
         const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
-        if (mapped !== undefined) obj[key] = mapped;
-        else if (reject) reportAt(ctx, trail, key, 'codelist', text, cat.name);
+        if (mapped !== undefined) {
+          // A code already in the target form ("1.001753", "1048") is left in place: no keyed store.
+          if (!Object.is(mapped, value)) obj[key] = mapped;
+        } else if (reject) reportAt(ctx, trail, key, 'codelist', text, cat.name);
       });
     };
     const defaultIndex = indexForm(cat, from, [...path, 'from']);
@@ -92,8 +109,8 @@ export const codelistOp = defineOp(
     // Kinh), a consumer that declared nothing cannot be read by it: its sender of ids would see "29" become
     // "57" with MOLISA answering success. Such a consumer is a config error, never a guess at request time.
     const collision = deps.senders ? findCollision(cat, from, defaultIndex) : undefined;
-    const bySender = new Map<string, Step>();
-    const byForm = new Map<string, Step>();
+    const bySender = new Map<string, PassStep>();
+    const byForm = new Map<string, PassStep>();
     for (const sender of deps.senders ?? []) {
       const declared = deps.codeForms?.get(sender)?.get(cat.name);
       if (declared !== undefined) {
@@ -117,11 +134,14 @@ export const codelistOp = defineOp(
         );
       }
     }
-    const run: Step =
-      bySender.size === 0
-        ? byDefault
-        : (body, ctx) =>
-            (ctx.consumer === undefined ? byDefault : (bySender.get(ctx.consumer) ?? byDefault))(body, ctx);
-    return { run };
+    if (bySender.size === 0) return byDefault;
+    const run: Step = (body, ctx) =>
+      (ctx.consumer === undefined ? byDefault : (bySender.get(ctx.consumer) ?? byDefault)).run(body, ctx);
+    // Every step has the passes of `fields` in one order: the i-th pass of each reads the same containers.
+    const passes = byDefault.passes.map((pass, i): Pass => ({
+      ...pass,
+      bySender: new Map([...bySender].map(([s, step]) => [s, step.passes[i].visit])),
+    }));
+    return { run, passes };
   },
 );

@@ -4,7 +4,15 @@ import type { FieldError } from '../../errors/gateway-error.ts';
 import { definePlugin, type Plugin } from '../../plugin/plugin.ts';
 import type { CatalogSet } from '../catalogs.ts';
 import type { CodeForms } from '../code-forms.ts';
-import { compileWalker, parseFieldPath, parsePath, toPointer, type Segment, type Trail } from '../path.ts';
+import {
+  compileWalker,
+  parseFieldPath,
+  parsePath,
+  toPointer,
+  type ContainerVisitor,
+  type Segment,
+  type Trail,
+} from '../path.ts';
 import { compileShapeBuilder, type PendingShapes, type ShapeBuilder, type ShapeCache } from '../shape.ts';
 
 /** What every mapping op factory receives: catalogues and the config path of its own YAML entry. */
@@ -26,8 +34,15 @@ export interface MapCtx {
   readonly trail: Trail;
   /** Objects in which removeField blanked a key; compacted once after the ops (compile-mapping.ts). */
   readonly removed: Record<string, unknown>[];
+  /**
+   * The object of removeField's last entry in `removed`: an object is listed once per run of removals from
+   * it (a fused walk, fused-walk.ts, sets it apart while it keeps each op's entries aside).
+   */
+  lastRemoved?: Record<string, unknown>;
   /** Where each `removed` object was (its trail from the body root then), so compaction can replace it. */
   readonly removedAt?: Trail[];
+  /** Inside a fused walk: what each op of it reported or removed, handed on in op order at its end. */
+  held?: HeldReports;
   /** Set when an op put numbers carried as source text in the body (embeddedJson; exact-numbers.ts). */
   rawNumbers?: boolean;
   /** Shapes met in this call, cached only once the body is accepted (shape.ts PendingShapes). */
@@ -36,13 +51,59 @@ export interface MapCtx {
   readonly consumer?: string;
 }
 
+/**
+ * What a fused walk (fused-walk.ts) holds back until its end: FieldErrors by the index of the op's pass in
+ * the walk, and that index for each removeField entry it added.
+ */
+export interface HeldReports {
+  readonly errors: (FieldError[] | undefined)[];
+  readonly removedBy: number[];
+}
+
 /** One compiled step: takes the body, returns the (possibly replaced) body, pushes FieldErrors. */
 export type Step = (body: unknown, ctx: MapCtx) => unknown;
 
-/** A built op: `run` in its place in the list; `post` (if any) after schema validation. */
+/**
+ * A built op: `run` in its place in the list; `post` (if any) after schema validation. `passes`, when
+ * given, are what `run` does, in order: walks of the containers a path selects, each container's work
+ * touching only that container's subtree. Consecutive passes over the elements of one list are fused by
+ * the runner into one walk (fused-walk.ts); an op without `passes` is run as is and ends a fused walk.
+ */
 export interface CompiledOp {
   readonly run: Step;
   readonly post?: Step;
+  readonly passes?: readonly Pass[];
+}
+
+/** One walk of an op: `visit` on every object `segs` selects (`create`: missing keys made on the way). */
+export interface Pass {
+  readonly segs: readonly Segment[];
+  readonly create: boolean;
+  readonly visit: ContainerVisitor<MapCtx>;
+  /** The visitor for a consumer's bodies where it differs from `visit` (codelist code forms). */
+  readonly bySender?: ReadonlyMap<string, ContainerVisitor<MapCtx>>;
+  /** The visitor proposes record shapes (ctx.shapes, rename): their order across records is kept. */
+  readonly proposesShapes?: boolean;
+}
+
+/** An op made of passes only: `run` does them one after the other, each over the whole body. */
+export interface PassStep extends CompiledOp {
+  readonly passes: readonly Pass[];
+}
+
+/** The PassStep of `passes`. */
+export function passStep(passes: readonly Pass[]): PassStep {
+  const walkers = passes.map((p) => compileWalker<MapCtx>(p.segs, p.visit, p.create));
+  if (walkers.length === 1) {
+    const w = walkers[0];
+    return { run: (body, ctx) => w(body, ctx.trail, ctx), passes };
+  }
+  const run: Step = (body, ctx) => {
+    let b = body;
+    for (const w of walkers) b = w(b, ctx.trail, ctx);
+    return b;
+  };
+  return { run, passes };
 }
 
 /** Options every op accepts besides its own (their one source: the type is derived, defaults are here). */
@@ -109,7 +170,7 @@ export function compileFieldStep(
   path: readonly (string | number)[],
   fn: FieldFn,
   create = false,
-): Step {
+): PassStep {
   const groups = new Map<string, { segs: readonly Segment[]; keys: string[] }>();
   fields.forEach(([f, fieldPath]) => {
     const fp = parseFieldPath(at, f, [...path, 'at'], fieldPath);
@@ -118,35 +179,31 @@ export function compileFieldStep(
     g.keys.push(fp.key);
     groups.set(id, g);
   });
-  const walkers = [...groups.values()].map(({ segs, keys }) =>
-    compileWalker<MapCtx>(
-      segs,
-      (obj, trail, ctx) => {
-        for (const key of keys) fn(obj, key, trail, ctx);
-        return obj;
-      },
-      create,
-    ),
+  return passStep(
+    [...groups.values()].map(({ segs, keys }): Pass => {
+      const visit: ContainerVisitor<MapCtx> =
+        keys.length === 1
+          ? (obj, trail, ctx) => {
+              fn(obj, keys[0], trail, ctx);
+              return obj;
+            }
+          : (obj, trail, ctx) => {
+              for (let i = 0; i < keys.length; i++) fn(obj, keys[i], trail, ctx);
+              return obj;
+            };
+      return { segs, create, visit };
+    }),
   );
-  if (walkers.length === 1) {
-    const w = walkers[0];
-    return (body, ctx) => w(body, ctx.trail, ctx);
-  }
-  return (body, ctx) => {
-    let b = body;
-    for (const w of walkers) b = w(b, ctx.trail, ctx);
-    return b;
-  };
 }
 
 /** Compiles a per-container op (rename, trim-all, allowOnly) over the objects `at` selects. */
 export function compileContainerStep(
   at: string,
   path: readonly (string | number)[],
-  visit: (obj: Record<string, unknown>, trail: Trail, ctx: MapCtx) => Record<string, unknown>,
-): Step {
-  const w = compileWalker<MapCtx>(parsePath(at, [...path, 'at']), visit);
-  return (body, ctx) => w(body, ctx.trail, ctx);
+  visit: ContainerVisitor<MapCtx>,
+  proposesShapes = false,
+): PassStep {
+  return passStep([{ segs: parsePath(at, [...path, 'at']), create: false, visit, proposesShapes }]);
 }
 
 /**
@@ -158,7 +215,8 @@ export function compileContainerStep(
 export function removeField(obj: Record<string, unknown>, key: string, ctx: MapCtx): void {
   if (obj[key] === undefined && !Object.hasOwn(obj, key)) return;
   obj[key] = undefined;
-  if (ctx.removed[ctx.removed.length - 1] !== obj) {
+  if (ctx.lastRemoved !== obj) {
+    ctx.lastRemoved = obj;
     ctx.removed.push(obj);
     ctx.removedAt?.push(ctx.trail.slice());
   }
@@ -180,6 +238,7 @@ export function compactRemoved(ctx: MapCtx, body?: unknown, shapes?: ShapeCache<
     for (const key of Object.keys(obj)) if (obj[key] === undefined) delete obj[key];
   }
   ctx.removed.length = 0;
+  ctx.lastRemoved = undefined;
   if (ctx.removedAt) ctx.removedAt.length = 0;
   return root;
 }
@@ -263,13 +322,21 @@ export function compileEmptyTest(values: readonly string[]): (v: unknown) => boo
   let longest = 0;
   for (const s of set) longest = Math.max(longest, s.length);
   const bound = 2 * longest;
+  // Likewise a string starting with a printable ASCII character keeps it first through trim(), lower-cased
+  // (toLowerCase maps an ASCII letter alone): unless some empty value starts with that, it is not one.
+  // Spares the trim + lower-case for most codes ("1048", "Tày") against ['', 'NA', 'N/A'] (issue 19).
+  const canStart = new Array<boolean>(0x80).fill(false);
+  for (const s of set) if (s.length > 0 && s.charCodeAt(0) < 0x80) canStart[s.charCodeAt(0)] = true;
   return (v) => {
     if (v === null) return true;
     if (typeof v !== 'string') return false;
-    if (v.length > bound) {
-      const a = v.charCodeAt(0);
-      const b = v.charCodeAt(v.length - 1);
-      if (a > 0x20 && a < 0x7f && b > 0x20 && b < 0x7f) return false;
+    const a = v.charCodeAt(0);
+    if (a > 0x20 && a < 0x7f) {
+      if (!canStart[a >= 0x41 && a <= 0x5a ? a + 0x20 : a]) return false;
+      if (v.length > bound) {
+        const b = v.charCodeAt(v.length - 1);
+        if (b > 0x20 && b < 0x7f) return false;
+      }
     }
     return set.has(v.trim().toLowerCase());
   };
@@ -299,7 +366,7 @@ export function compileValueStep(
   fields: readonly FieldRef[],
   path: readonly (string | number)[],
   fn: (value: unknown, obj: Record<string, unknown>, key: string, trail: Trail, ctx: MapCtx) => void,
-): Step {
+): PassStep {
   const isEmpty = compileEmptyTest(o.emptyValues);
   const onEmpty = o.onEmpty;
   return compileFieldStep(o.at, fields, path, (obj, key, trail, ctx) => {

@@ -46,7 +46,7 @@ export const dateOp = defineOp(
     // already the output (the common case: most senders send dd/MM/yyyy already).
     const keepsText = o.from.map((f) => f === o.to && isCanonicalFormat(f));
     const accepted = o.from.join(', ');
-    const run = compileValueStep(o, fieldsOf(o, path), path, (value, obj, key, trail, ctx) => {
+    return compileValueStep(o, fieldsOf(o, path), path, (value, obj, key, trail, ctx) => {
       const text =
         typeof value === 'string'
           ? value.trim()
@@ -65,6 +65,5 @@ export const dateOp = defineOp(
       }
       reportAt(ctx, trail, key, 'date', `không phải ngày hợp lệ theo định dạng ${accepted}`, o.from);
     });
-    return { run };
   },
 );

@@ -2,8 +2,7 @@ import { compileFieldStep, defineOp, fieldsOf, fieldOpSchema, removeField } from
 
 /** drop: removes fields (paths relative to `at`), e.g. a sender's extra field the upstream refuses. */
 export const dropOp = defineOp(fieldOpSchema({}), (o, { path }) => {
-  const run = compileFieldStep(o.at, fieldsOf(o, path), path, (obj, key, _trail, ctx) => {
+  return compileFieldStep(o.at, fieldsOf(o, path), path, (obj, key, _trail, ctx) => {
     if (Object.hasOwn(obj, key)) removeField(obj, key, ctx);
   });
-  return { run };
 });

@@ -25,7 +25,7 @@ export const embeddedJsonOp = defineOp(
       const v = obj[key];
       if (Object.hasOwn(obj, key) && typeof v === 'object' && v !== null) obj[key] = JSON.stringify(v);
     });
-    if (o.mode === 'stringify') return { run: stringify };
+    if (o.mode === 'stringify') return stringify;
     const parse = compileFieldStep(at, fields, path, (obj, key, trail, ctx) => {
       const v = obj[key];
       if (!Object.hasOwn(obj, key) || typeof v !== 'string') return;
@@ -38,6 +38,6 @@ export const embeddedJsonOp = defineOp(
         reportAt(ctx, trail, key, 'embeddedJson', `không chứa JSON hợp lệ: ${reason}`);
       }
     });
-    return o.reserialize ? { run: parse, post: stringify } : { run: parse };
+    return o.reserialize ? { ...parse, post: stringify.run } : parse;
   },
 );

@@ -1,9 +1,18 @@
 import { Type } from 'typebox';
 import { StringMap } from '../../config/consumers-schema.ts';
-import { FORBIDDEN_KEYS } from '../path.ts';
+import { FORBIDDEN_KEYS, type ContainerVisitor } from '../path.ts';
 import { compileShapeBuilder, ShapeCache, type ShapeBuilder } from '../shape.ts';
 import { normalizeKey } from '../text.ts';
-import { check, compileContainerStep, defineOp, fieldError, opSchema, report, toPointer } from './common.ts';
+import {
+  check,
+  compileContainerStep,
+  defineOp,
+  fieldError,
+  opSchema,
+  report,
+  toPointer,
+  type MapCtx,
+} from './common.ts';
 
 /**
  * rename: keys of the objects `at` selects. Seed 004's JSON examples drift from its own tables
@@ -127,7 +136,7 @@ export const renameOp = defineOp(
             );
       return { targets, build };
     };
-    const run = compileContainerStep(o.at, path, (obj, trail, ctx) => {
+    const visit: ContainerVisitor<MapCtx> = (obj, trail, ctx) => {
       const keys = Object.keys(obj);
       let plan = shapes.lookup(keys, ctx.shapes);
       if (plan === undefined) {
@@ -163,7 +172,8 @@ export const renameOp = defineOp(
         }
       }
       return out;
-    });
-    return { run };
+    };
+    // It proposes record shapes (ctx.shapes): a fused walk never holds two such passes (fused-walk.ts).
+    return compileContainerStep(o.at, path, visit, true);
   },
 );

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { StringMap } from '../../config/consumers-schema.ts';
 import { FORBIDDEN_KEYS } from '../path.ts';
-import { check, compileFieldStep, compileEmptyTest, defineOp, opSchema, type OpDeps } from './common.ts';
+import { check, compileFieldStep, compileEmptyTest, defineOp, opSchema, passStep, type OpDeps } from './common.ts';
 
 /**
  * default / constant: `values: {field: value}` (field paths relative to `at`; missing intermediate objects
@@ -33,13 +33,7 @@ function build(o: Static<typeof ConstantSchema> & { when?: 'missing' | 'empty' }
       true,
     );
   });
-  return {
-    run: (body: unknown, ctx: Parameters<(typeof steps)[number]>[1]) => {
-      let b = body;
-      for (const s of steps) b = s(b, ctx);
-      return b;
-    },
-  };
+  return passStep(steps.flatMap((s) => s.passes));
 }
 
 function deepFreeze<T>(v: T): T {

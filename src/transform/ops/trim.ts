@@ -21,22 +21,22 @@ export const trimOp = defineOp(
     };
     const fields = fieldsOf(o, path);
     if (fields.length > 0) {
-      const run = compileFieldStep(o.at, fields, path, (obj, key) => {
+      return compileFieldStep(o.at, fields, path, (obj, key) => {
         const v = obj[key];
         if (typeof v === 'string' && Object.hasOwn(obj, key)) obj[key] = clean(v);
       });
-      return { run };
     }
-    const run = compileContainerStep(o.at, path, (obj) => {
-      for (const key of Object.keys(obj)) {
+    return compileContainerStep(o.at, path, (obj) => {
+      // for-in, not Object.keys: no key array per record, and V8 reads each value by its field index (the
+      // loop was ~35% cheaper on MOLISA records, issue 19). Only own keys are written, as before.
+      for (const key in obj) {
         const v = obj[key];
         if (typeof v === 'string') {
           const c = clean(v);
-          if (c !== v) obj[key] = c;
+          if (c !== v && Object.hasOwn(obj, key)) obj[key] = c;
         }
       }
       return obj;
     });
-    return { run };
   },
 );

@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { compileFormatter, compileParser, isCanonicalFormat, isRealDate } from '../../../src/transform/date-format.ts';
+import {
+  compileFormatter,
+  compileParser,
+  isCanonicalFormat,
+  isRealDate,
+  parseIso,
+  parseOffset,
+  shiftByDate,
+  shiftParts,
+} from '../../../src/transform/date-format.ts';
 import { DATE_FORMATS } from '../../../src/transform/validator.ts';
 import { compileMapping, createMappingDeps, loadCatalogs, type MappingDeps } from '../../../src/transform/index.ts';
 import { compileEmptyTest } from '../../../src/transform/ops/common.ts';
@@ -140,7 +149,7 @@ describe('mapping fast paths match the generic path', () => {
 
 describe('empty-value test shortcut', () => {
   it('answers as trim + lower-case + lookup would, for any string', () => {
-    const lists = [[''], ['', 'NA', 'N/A'], ['không có', 'NULL'], ['İ']];
+    const lists = [[''], ['', 'NA', 'N/A'], ['không có', 'NULL'], ['İ'], ['\u212A', 'Ña', ' x ']];
     for (const values of lists) {
       const set = new Set(values.map((s) => s.trim().toLowerCase()));
       const test = compileEmptyTest(values);
@@ -267,6 +276,129 @@ describe('schema date formats read at fixed positions (validator.ts, issue 19)',
       ]) {
         expect(test(t), `${name} ${t}`).to.equal(reference[name](t));
       }
+    }
+  });
+});
+
+describe('ISO dates read at fixed positions (date-format.ts parseIso, issue 19)', () => {
+  // The regular expression parseIso used before, with parseOffset, as the reference.
+  const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  const reference = (text: string) => {
+    if (text.length < 10 || text.charCodeAt(4) !== 45) return undefined;
+    const m = ISO.exec(text);
+    if (!m) return undefined;
+    const parts = {
+      year: Number(m[1]),
+      month: Number(m[2]),
+      day: Number(m[3]),
+      hour: m[4] === undefined ? 0 : Number(m[4]),
+      minute: m[5] === undefined ? 0 : Number(m[5]),
+      second: m[6] === undefined ? 0 : Number(m[6]),
+      ms: m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0')),
+    };
+    if (!isRealDate(parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second)) return undefined;
+    if (m[8] === undefined) return parts;
+    const off = m[8] === 'Z' ? 0 : parseOffset(m[8].length === 5 ? `${m[8].slice(0, 3)}:${m[8].slice(3)}` : m[8]);
+    if (off === undefined) return undefined;
+    return { ...parts, offsetMin: off };
+  };
+  const p = (n: number, w: number) => String(n).padStart(w, '0');
+  const iso = fc
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.integer({ min: 0, max: 25 }),
+      fc.integer({ min: 0, max: 61 }),
+      fc.integer({ min: 0, max: 61 }),
+      fc.constantFrom('', 'T', ' ', 't', 'x'),
+      fc.constantFrom('', ':ss', ':ss.f', ':ss.fff', ':ss.fffffffff', ':ss.ffffffffff', '.f', ':s'),
+      fc.constantFrom('', 'Z', 'z', '+07:00', '-05:30', '+0700', '+14:59', '+15:00', '-00:60', '+07', '+07:0', '+7:00'),
+      fc.string({ maxLength: 2 }),
+    )
+    .map(([y, mo, d, h, mi, s, sep, sec, zone, tail]) => {
+      const date = `${p(y, 4)}-${p(mo, 2)}-${p(d, 2)}`;
+      if (sep === '') return date + tail;
+      const seconds = sec.replace('ss', p(s, 2)).replace(/f/g, () => String(s % 10));
+      return `${date}${sep}${p(h, 2)}:${p(mi, 2)}${seconds}${zone}${tail === 'x' ? tail : ''}`;
+    });
+  const near = fc
+    .array(fc.constantFrom(...'0123456789012-:T .Z+\u0661'.split('')), { maxLength: 32 })
+    .map((cs) => cs.join(''));
+
+  it("gives the regular expression's parts, or nothing, on ISO-like text and near misses", () => {
+    fc.assert(
+      fc.property(fc.oneof(iso, near), (t) => {
+        expect(parseIso(t), t).to.deep.equal(reference(t));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const t of ['2021-12-12', '2021-12-12T12:22:34.5+07:00', '2024-02-29 00:00', '2023-02-29', '2021-12-12T1']) {
+      expect(parseIso(t), t).to.deep.equal(reference(t));
+    }
+  });
+});
+
+describe('moving an instant to another offset without a Date (date-format.ts shiftParts, issue 19)', () => {
+  it('gives what Date.UTC gives, across days, months, leap years and the ends of the calendar', () => {
+    const offset = fc.integer({ min: -(14 * 60 + 59), max: 14 * 60 + 59 });
+    const parts = fc
+      .tuple(
+        fc.oneof(fc.integer({ min: 1, max: 9999 }), fc.constantFrom(1, 99, 100, 1900, 2000, 2024, 9999)),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 0, max: 999 }),
+      )
+      .filter(([y, mo, d]) => isRealDate(y, mo, d))
+      .map(([year, month, day, hour, minute, second, ms]) => ({ year, month, day, hour, minute, second, ms }));
+    fc.assert(
+      fc.property(parts, offset, offset, (p, from, to) => {
+        expect(shiftParts(p, from, to)).to.deep.equal(from === to ? p : shiftByDate(p, from, to));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('codelist answers zero-padded digit codes from its exact table (issue 19)', () => {
+  it('as the catalogue lookup (normalised: leading zeros dropped) would, for codes padded any way', () => {
+    const catalogs = loadCatalogs(CATALOGS);
+    for (const [catalog, from, to] of [
+      ['ethnicity', ['gso', 'name', 'aliases'], 'id'],
+      ['ethnicity', ['id'], 'gso'],
+      ['gender', ['id', 'code', 'name', 'aliases'], 'id'],
+    ] as const) {
+      const cat = catalogs.get(catalog)!;
+      const map = compileMapping(
+        [{ op: 'codelist', field: 'v', catalog, from: [...from], to, as: 'string', unknown: 'reject' }],
+        deps,
+        ['m'],
+      );
+      const expected = (v: string) => {
+        for (const column of from) {
+          const entry = cat.lookup(column, v);
+          if (entry !== undefined) return String(entry[to]);
+        }
+        return undefined;
+      };
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 1100 }),
+          fc.integer({ min: 0, max: 4 }),
+          fc.boolean(),
+          (n, zeros, pad) => {
+            const v = (pad ? ' ' : '') + '0'.repeat(zeros) + n;
+            const out = map({ v });
+            const want = expected(v);
+            if (want === undefined) expect(out.errors.map((e) => e.rule)).to.deep.equal(['codelist']);
+            else expect(out).to.deep.equal({ body: { v: want }, errors: [] });
+          },
+        ),
+        { numRuns: 1500 },
+      );
     }
   });
 });
