@@ -60,7 +60,7 @@ export async function callUpstream(target: UpstreamTarget, options: UpstreamCall
 
 function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise<UpstreamResponse> {
   const { url } = target;
-  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  const basePath = basePathOf(url);
   const headers: Record<string, string | string[]> = {};
   for (const name in options.headers) if (!CLIENT_FRAMING.has(name)) headers[name] = options.headers[name];
   const timeout = options.responseTimeoutMs ?? target.responseTimeoutMs;
@@ -84,6 +84,17 @@ function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise
     );
   });
 }
+
+/** The upstream URL's path without its trailing slash ('' for `/`), worked out once per URL object. */
+function basePathOf(url: URL): string {
+  let path = basePaths.get(url);
+  if (path === undefined || path.href !== url.href) {
+    path = { href: url.href, base: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') };
+    basePaths.set(url, path);
+  }
+  return path.base;
+}
+const basePaths = new WeakMap<URL, { href: string; base: string }>();
 
 type Sink = { data(chunk: Buffer): void; end(): void; error(err: Error): void };
 
