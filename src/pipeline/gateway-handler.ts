@@ -100,7 +100,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
 async function runExchange(ex: Exchange): Promise<void> {
   try {
     match(ex);
-    authorize(ex, await authenticate(ex));
+    const caller = authenticate(ex);
+    authorize(ex, caller instanceof Promise ? await caller : caller);
     const limiting = limit(ex);
     if (limiting) announceLimits(ex, await limiting);
     const reading = read(ex);
