@@ -136,7 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const route = record.route ?? '(none)';
       const upstream = record.upstream ?? '(none)';
       const statusLabel = statusClass(status);
-      metrics.requests.inc({ route, consumer: record.consumer ?? '(anonymous)', upstream, status_class: statusLabel });
+      metrics.countRequest(route, record.consumer ?? '(anonymous)', upstream, statusLabel);
       metrics.duration.observe({ route, upstream, status_class: statusLabel }, (record.durationMs ?? 0) / 1000);
       if (record.upstreamMs !== undefined)
         metrics.upstreamDuration.observe({ route, upstream }, record.upstreamMs / 1000);
@@ -188,7 +188,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     hooks: {
       ...hooks,
-      onInFlight: (route, delta) => metrics.inFlight.inc({ route }, delta),
+      onInFlight: (route, delta) => metrics.moveInFlight(route, delta),
     },
     parseJson: options.parseJson ?? parseJsonBody,
     delivery,

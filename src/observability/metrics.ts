@@ -46,6 +46,13 @@ export interface GatewayMetrics {
   readonly deliveryAttemptsFailed: Counter<'upstream'>;
   /** Deliveries that died (out of attempts or age, or refused for good): the dead letter. */
   readonly deliveriesDead: Counter<'upstream'>;
+  /**
+   * One finished call in `requests` (the request path's way to count: see tally below); the same series
+   * and values as `requests.inc({ route, consumer, upstream, status_class })` once a scrape reads them.
+   */
+  countRequest(route: string, consumer: string, upstream: string, statusClass: string): void;
+  /** `inFlight` of a route moved by `delta` (+1 matched, -1 answered), read by the gauge at scrape time. */
+  moveInFlight(route: string, delta: number): void;
 }
 
 /** Latency buckets from 5 ms to 60 s: national platforms answer in tens of seconds when loaded. */
@@ -63,13 +70,36 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
     new Gauge<L>({ name: p + name, help, labelNames, registers });
   const histogram = <L extends string>(name: string, labelNames: readonly L[], help: string) =>
     new Histogram<L>({ name: p + name, help, labelNames, buckets: BUCKETS, registers });
+  // Per request, prom-client's inc() checks the label names and builds a key string of all the labels
+  // (~0.45 µs for `requests`, ~0.15 µs per in-flight move): the request path adds to plain tallies instead,
+  // and the metrics take them in when they are read (prom-client calls `collect` before every read).
+  const requestTallies = new Map<string, RequestTally>();
+  const inFlightByRoute = new Map<string, number>();
+  const requests = new Counter<'route' | 'consumer' | 'upstream' | 'status_class'>({
+    name: `${p}requests_total`,
+    help: 'Calls handled by the gateway',
+    labelNames: ['route', 'consumer', 'upstream', 'status_class'],
+    registers,
+    collect() {
+      for (const tally of requestTallies.values()) {
+        if (tally.count === 0) continue;
+        this.inc(tally.labels, tally.count);
+        tally.count = 0;
+      }
+    },
+  });
+  const inFlight = new Gauge<'route'>({
+    name: `${p}in_flight_requests`,
+    help: 'Calls being handled now',
+    labelNames: ['route'],
+    registers,
+    collect() {
+      for (const [route, count] of inFlightByRoute) this.set({ route }, count);
+    },
+  });
   const metrics: GatewayMetrics = {
     registry,
-    requests: counter(
-      'requests_total',
-      ['route', 'consumer', 'upstream', 'status_class'],
-      'Calls handled by the gateway',
-    ),
+    requests,
     duration: histogram(
       'request_duration_seconds',
       ['route', 'upstream', 'status_class'],
@@ -92,7 +122,7 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       'Bodies rejected by schema validation',
     ),
     reloads: counter('config_reloads_total', ['result'], 'Configuration reloads by result'),
-    inFlight: gauge('in_flight_requests', ['route'], 'Calls being handled now'),
+    inFlight,
     authFailures: counter('auth_failures_total', ['reason'], 'Caller authentication failures'),
     rateLimited: counter('rate_limited_total', ['route', 'consumer'], 'Calls refused with 429'),
     tokensIssued: counter('tokens_issued_total', ['consumer'], 'Access tokens issued by POST /token'),
@@ -125,9 +155,43 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       'Delivery attempts the upstream did not accept (retried later or dead)',
     ),
     deliveriesDead: counter('deliveries_dead_total', ['upstream'], 'Deliveries moved to the dead letter'),
+    countRequest(route, consumer, upstream, statusClass) {
+      const key = `${route}\n${consumer}\n${upstream}\n${statusClass}`;
+      const tally = requestTallies.get(key);
+      if (tally === undefined) {
+        const labels = { route, consumer, upstream, status_class: statusClass };
+        requestTallies.set(key, { labels, count: 1 });
+      } else if (sameLabels(tally.labels, route, consumer, upstream, statusClass)) tally.count++;
+      // Names holding the separator could share a key: such a call is counted the plain way.
+      else requests.inc({ route, consumer, upstream, status_class: statusClass });
+    },
+    moveInFlight(route, delta) {
+      inFlightByRoute.set(route, (inFlightByRoute.get(route) ?? 0) + delta);
+    },
   };
   if (options.defaultMetrics ?? true) addDefaultMetrics(metrics, p);
   return metrics;
+}
+
+/** Calls of one label set counted since the last read of `requests`. */
+interface RequestTally {
+  readonly labels: { route: string; consumer: string; upstream: string; status_class: string };
+  count: number;
+}
+
+function sameLabels(
+  labels: RequestTally['labels'],
+  route: string,
+  consumer: string,
+  upstream: string,
+  statusClass: string,
+): boolean {
+  return (
+    labels.route === route &&
+    labels.consumer === consumer &&
+    labels.upstream === upstream &&
+    labels.status_class === statusClass
+  );
 }
 
 /** Adds the process metrics (CPU, memory, event loop, handles) to a gateway's registry: `metrics.defaultMetrics`. */

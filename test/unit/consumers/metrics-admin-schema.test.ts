@@ -45,6 +45,48 @@ describe('metrics', () => {
     expect(statusClass(99)).to.equal('other');
   });
 
+  it('calls counted through the tallies read as inc() would have written them, at every scrape', async () => {
+    const tallied = createMetrics({ defaultMetrics: false });
+    const direct = createMetrics({ defaultMetrics: false });
+    const calls: [string, string, string, string][] = [
+      ['r1', 'c', 'u', '2xx'],
+      ['r2', '(anonymous)', '(none)', '4xx'],
+      ['r1', 'c', 'u', '2xx'],
+      ['a\nb', 'c', 'u', '2xx'], // names holding the tallies' separator share a key with the next
+      ['a', 'b\nc', 'u', '2xx'],
+      ['r1', 'c', 'u', '5xx'],
+    ];
+    const moves: [string, number][] = [
+      ['r1', 1],
+      ['r2', 1],
+      ['r1', 1],
+      ['r1', -1],
+      ['r2', -1],
+    ];
+    const text = async (m: ReturnType<typeof createMetrics>) =>
+      (await m.registry.metrics())
+        .split('\n')
+        .filter((l) => l.startsWith('lgsp_requests_total') || l.startsWith('lgsp_in_flight_requests'))
+        .sort()
+        .join('\n');
+    for (let round = 0; round < 2; round++) {
+      for (const [route, consumer, upstream, status] of calls) {
+        tallied.countRequest(route, consumer, upstream, status);
+        direct.requests.inc({ route, consumer, upstream, status_class: status });
+      }
+      for (const [route, delta] of moves) {
+        tallied.moveInFlight(route, delta);
+        direct.inFlight.inc({ route }, delta);
+      }
+      expect(await text(tallied)).to.equal(await text(direct));
+    }
+    expect(await text(tallied)).to.contain(
+      'lgsp_requests_total{route="r1",consumer="c",upstream="u",status_class="2xx"} 4',
+    );
+    expect(await text(tallied)).to.contain('lgsp_in_flight_requests{route="r1"} 2');
+    expect(await text(tallied)).to.contain('lgsp_in_flight_requests{route="r2"} 0');
+  });
+
   it('adds process metrics to its own registry when asked', async () => {
     const m = createMetrics({ defaultMetrics: true });
     expect(await m.registry.metrics()).to.contain('lgsp_process_cpu_user_seconds_total');
