@@ -139,14 +139,16 @@ async function runExchange(ex: Exchange): Promise<void> {
  * 270 requests, and the log masker would then hide it as a 12-digit personal ID number.
  */
 function newRequestId(): string {
-  if (idPoolOffset + 12 > idPool.length) {
-    idPool = randomBytes(12 * 512); // one CSPRNG call per 512 ids
+  if (idPoolOffset + 16 > idPool.length) {
+    // One CSPRNG call and one encoding per 512 ids: 12 bytes are 16 base64url characters with no padding,
+    // so the pool's text cut every 16 characters gives each 12 bytes' own encoding.
+    idPool = randomBytes(12 * 512).toString('base64url');
     idPoolOffset = 0;
   }
-  idPoolOffset += 12;
-  return idPool.toString('base64url', idPoolOffset - 12, idPoolOffset);
+  idPoolOffset += 16;
+  return idPool.slice(idPoolOffset - 16, idPoolOffset);
 }
-let idPool = Buffer.alloc(0);
+let idPool = '';
 let idPoolOffset = 0;
 
 function round(ms: number): number {
