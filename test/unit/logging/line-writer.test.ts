@@ -79,7 +79,7 @@ describe('logging: access line writer', () => {
     expect(out.lines.map((l) => l.status)).to.deep.equal([200, 201]);
   });
 
-  it('writes the same masked values as winston, in the fields'\'' order: masked numbers, nested values, escapes, odd fields', () => {
+  it('writes the masked values winston writes, in the order of the fields: numbers, nested values, escapes', () => {
     const odd = {
       requestId: 'q"\\\n\u2028é',
       bytes: 123456789, // 9 digits: masked as an old ID card number, as winston's masking does
