@@ -64,7 +64,8 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     // the header object it gives writeHead, and by sendStream before httpxy copies the upstream's head: a
     // header set here already would send every writeHead down node:http's slower path that merges the
     // object into set headers one setHeader at a time (~0.8 µs per answer).
-    res.once('close', () => {
+    // `on`, not `once`: a response closes once, and `once` wraps each listener in a closure of its own.
+    res.on('close', () => {
       // The caller left before its answer was complete: a buffered upstream call is cut.
       if (!res.writableFinished) ex.cancel?.();
       ex.release?.();

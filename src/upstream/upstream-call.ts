@@ -61,8 +61,7 @@ export async function callUpstream(target: UpstreamTarget, options: UpstreamCall
 function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise<UpstreamResponse> {
   const { url } = target;
   const basePath = basePathOf(url);
-  const headers: Record<string, string | string[]> = {};
-  for (const name in options.headers) if (!CLIENT_FRAMING.has(name)) headers[name] = options.headers[name];
+  const headers = withoutClientFraming(options.headers);
   const timeout = options.responseTimeoutMs ?? target.responseTimeoutMs;
   return new Promise((resolve, reject) => {
     const exchange = new UpstreamResponse(target, timeout, resolve, reject);
@@ -83,6 +82,16 @@ function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise
       exchange,
     );
   });
+}
+
+/** The call's headers less the client's framing; the object itself when it holds none (no copy per call). */
+function withoutClientFraming(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  let framed = false;
+  for (const name of CLIENT_FRAMING) if (Object.hasOwn(headers, name)) framed = true;
+  if (!framed) return headers;
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) if (!CLIENT_FRAMING.has(name)) out[name] = headers[name];
+  return out;
 }
 
 /** The upstream URL's path without its trailing slash ('' for `/`), worked out once per URL object. */
