@@ -136,10 +136,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const route = record.route ?? '(none)';
       const upstream = record.upstream ?? '(none)';
       const statusLabel = statusClass(status);
-      metrics.requests.inc({ route, consumer: record.consumer ?? '(anonymous)', upstream, status_class: statusLabel });
-      metrics.duration.observe({ route, upstream, status_class: statusLabel }, (record.durationMs ?? 0) / 1000);
-      if (record.upstreamMs !== undefined)
-        metrics.upstreamDuration.observe({ route, upstream }, record.upstreamMs / 1000);
+      metrics.countRequest(route, record.consumer ?? '(anonymous)', upstream, statusLabel);
+      metrics.observeDuration(route, upstream, statusLabel, (record.durationMs ?? 0) / 1000);
+      if (record.upstreamMs !== undefined) metrics.observeUpstreamDuration(route, upstream, record.upstreamMs / 1000);
       if (record.validationRejected) metrics.validationRejections.inc({ route, direction: 'request' });
       if (record.responseRejected) metrics.validationRejections.inc({ route, direction: 'response' });
       if (record.route === undefined) return; // unknown paths are not exchanges with anyone
@@ -188,7 +187,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     hooks: {
       ...hooks,
-      onInFlight: (route, delta) => metrics.inFlight.inc({ route }, delta),
+      onInFlight: (route, delta) => metrics.moveInFlight(route, delta),
     },
     parseJson: options.parseJson ?? parseJsonBody,
     delivery,

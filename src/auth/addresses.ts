@@ -27,6 +27,7 @@ export function buildAddressList(entries: readonly string[], path: readonly (str
 
 /** `::ffff:10.0.0.1` (IPv4 on a dual-stack socket) -> `10.0.0.1`, so IPv4 CIDRs match it. */
 export function normalizeAddress(address: string): string {
+  if (address.charCodeAt(0) !== 0x3a) return address; // not `::…`: nothing to unwrap (every IPv4 peer)
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1] : address;
 }

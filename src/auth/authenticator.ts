@@ -14,6 +14,12 @@ import type { TokenIssuer } from './token-issuer.ts';
 export interface Authenticator {
   /** Establishes who calls; throws GW_UNAUTHENTICATED (401, with WWW-Authenticate) when it cannot. */
   authenticate(req: IncomingMessage): Promise<ConsumerIdentity>;
+  /**
+   * The same check without a promise where none is needed: an API key or a client certificate is settled
+   * at once (the consumer, or GW_UNAUTHENTICATED thrown); only a bearer token, verified asynchronously,
+   * gives a promise. The pipeline's authenticate stage uses it when present.
+   */
+  identify?(req: IncomingMessage): ConsumerIdentity | Promise<ConsumerIdentity>;
 }
 
 /** Every challenge the gateway accepts, sent with each 401 (RFC 9110 §11.6.1 allows several). */
@@ -66,38 +72,46 @@ export function createAuthenticator(
     mtlsSubject: entry.mtlsSubject,
   });
 
+  const verifyBearer = async (token: string, req: IncomingMessage): Promise<ConsumerIdentity> => {
+    if (!deps.tokenIssuer) return fail('cổng không cấp token', 'invalid-token', 'invalid_token');
+    let subject: string;
+    try {
+      subject = (await deps.tokenIssuer.verify(token)).id;
+    } catch {
+      return fail('token không hợp lệ hoặc đã hết hạn', 'invalid-token', 'invalid_token');
+    }
+    const entry = table.byId.get(subject);
+    if (!entry) return fail('token không hợp lệ hoặc đã hết hạn', 'invalid-token', 'invalid_token');
+    return identityOf(entry, 'jwt', req);
+  };
+
+  const identify = (req: IncomingMessage): ConsumerIdentity | Promise<ConsumerIdentity> => {
+    const apiKey = req.headers['x-api-key'];
+    if (apiKey !== undefined) {
+      if (typeof apiKey !== 'string') return fail('X-API-Key gửi nhiều lần', 'malformed');
+      const index = matchDigest(apiKey.trim(), table.apiKeyDigests);
+      if (index === -1) return fail('khóa API không hợp lệ', 'invalid-api-key');
+      return identityOf(table.byId.get(table.apiKeyOwners[index])!, 'api-key', req);
+    }
+
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization);
+      if (!match || match[1].length > MAX_TOKEN_LENGTH) {
+        return fail('tiêu đề Authorization phải là Bearer <token>', 'malformed', 'invalid_request');
+      }
+      return verifyBearer(match[1], req);
+    }
+
+    const cn = peerCommonName(req);
+    const byCert = cn === undefined ? undefined : byCertSubject.get(cn);
+    if (byCert) return identityOf(byCert, 'mtls', req);
+    return fail('thiếu X-API-Key hoặc Authorization: Bearer', 'missing');
+  };
+
   return {
-    async authenticate(req) {
-      const apiKey = req.headers['x-api-key'];
-      if (apiKey !== undefined) {
-        if (typeof apiKey !== 'string') return fail('X-API-Key gửi nhiều lần', 'malformed');
-        const index = matchDigest(apiKey.trim(), table.apiKeyDigests);
-        if (index === -1) return fail('khóa API không hợp lệ', 'invalid-api-key');
-        return identityOf(table.byId.get(table.apiKeyOwners[index])!, 'api-key', req);
-      }
-
-      const authorization = req.headers.authorization;
-      if (authorization !== undefined) {
-        const match = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization);
-        if (!match || match[1].length > MAX_TOKEN_LENGTH) {
-          return fail('tiêu đề Authorization phải là Bearer <token>', 'malformed', 'invalid_request');
-        }
-        if (!deps.tokenIssuer) return fail('cổng không cấp token', 'invalid-token', 'invalid_token');
-        let subject: string;
-        try {
-          subject = (await deps.tokenIssuer.verify(match[1])).id;
-        } catch {
-          return fail('token không hợp lệ hoặc đã hết hạn', 'invalid-token', 'invalid_token');
-        }
-        const entry = table.byId.get(subject);
-        if (!entry) return fail('token không hợp lệ hoặc đã hết hạn', 'invalid-token', 'invalid_token');
-        return identityOf(entry, 'jwt', req);
-      }
-
-      const cn = peerCommonName(req);
-      const byCert = cn === undefined ? undefined : byCertSubject.get(cn);
-      if (byCert) return identityOf(byCert, 'mtls', req);
-      return fail('thiếu X-API-Key hoặc Authorization: Bearer', 'missing');
-    },
+    // As a promise: a refusal rejects it, never throws.
+    authenticate: async (req) => identify(req),
+    identify,
   };
 }

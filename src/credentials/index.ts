@@ -97,16 +97,22 @@ export function createCredentialChain(
       for (const strategy of strategies) strategy.invalidate(call);
     },
     relayMasker() {
+      // Compiled again only when a value changed (a token refresh): once per token, not per request. The
+      // values are compared where they are (no array per request); collected only when one changed.
+      let count = 0;
+      let same = true;
+      for (const strategy of strategies) {
+        const own = strategy.secretValues?.();
+        if (own) for (const value of own) if (value !== maskedValues[count++]) same = false;
+      }
+      if (same && count === maskedValues.length) return masker;
       const values: string[] = [];
       for (const strategy of strategies) {
         const own = strategy.secretValues?.();
         if (own) for (const value of own) values.push(value);
       }
-      // Compiled again only when a value changed (a token refresh): once per token, not per request.
-      if (values.length !== maskedValues.length || values.some((v, i) => v !== maskedValues[i])) {
-        maskedValues = values;
-        masker = createSecretMasker(values);
-      }
+      maskedValues = values;
+      masker = createSecretMasker(values);
       return masker;
     },
     describe(): CredentialStatus {

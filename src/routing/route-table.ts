@@ -47,39 +47,42 @@ export class RouteTable<R extends MatchableRoute> {
   }
 
   match(method: string, path: string, headers: Readonly<Record<string, string | string[] | undefined>>): RouteMatch<R> {
-    const allow = new Set<string>();
+    // Methods of routes whose path matched but whose methods did not (the 405's Allow), made only then.
+    const allow: { methods?: Set<string> } = {};
     const exact = this.#exact.get(stripTrailingSlash(path));
     if (exact) {
-      const hit = pick(exact, method, headers, allow, () => ({}));
+      const hit = pick(exact, method, path, headers, allow, false);
       if (hit) return hit;
     }
     const slash = path.indexOf('/', 1);
-    const first = path.slice(1, slash === -1 ? undefined : slash);
-    for (const list of [this.#byFirstSegment.get(first), this.#rootWildcards]) {
-      if (!list) continue;
-      const hit = pick(list, method, headers, allow, (r) => r.pattern.match(path));
-      if (hit) return hit;
-    }
-    if (allow.size > 0) return { kind: 'method', allow: [...allow].sort() };
+    const bucket = this.#byFirstSegment.get(path.slice(1, slash === -1 ? undefined : slash));
+    const hit =
+      (bucket && pick(bucket, method, path, headers, allow, true)) ||
+      pick(this.#rootWildcards, method, path, headers, allow, true);
+    if (hit) return hit;
+    if (allow.methods) return { kind: 'method', allow: [...allow.methods].sort() };
     return { kind: 'none' };
   }
 }
 
+/** The first route of `list` matching; `patterned`: its params come from its pattern (else a literal path). */
 function pick<R extends MatchableRoute>(
   list: readonly R[],
   method: string,
+  path: string,
   headers: Readonly<Record<string, string | string[] | undefined>>,
-  allow: Set<string>,
-  paramsOf: (r: R) => Record<string, string> | undefined,
+  allow: { methods?: Set<string> },
+  patterned: boolean,
 ): RouteMatch<R> | undefined {
   for (const route of list) {
-    const params = paramsOf(route);
+    const params = patterned ? route.pattern.match(path) : {};
     if (!params) continue;
     if (!headersMatch(route, headers)) continue;
     if (route.methods.has(method) || (method === 'HEAD' && route.methods.has('GET'))) {
       return { kind: 'route', route, params };
     }
-    for (const m of route.methods) allow.add(m);
+    allow.methods ??= new Set();
+    for (const m of route.methods) allow.methods.add(m);
   }
   return undefined;
 }

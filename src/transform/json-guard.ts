@@ -108,18 +108,40 @@ export function guardJsonBody(buf: Buffer, limits: JsonBytesLimits): GatewayErro
   return FACTS[(risky ? 1 : 0) + (keysClear ? 2 : 0)];
 }
 
-/** The keys the parser refuses (path.ts FORBIDDEN_KEYS, json-body.ts), as bytes; made on first use (path.ts
- * imports this module through exact-numbers.ts). */
-let forbiddenKeyBytes: readonly Buffer[] | undefined;
+/**
+ * The keys the parser refuses (path.ts FORBIDDEN_KEYS, json-body.ts) as bytes, with their lengths and
+ * first bytes for a quick "not one of them"; made on first use (path.ts imports this module through
+ * exact-numbers.ts).
+ */
+let forbidden: { keys: readonly Uint8Array[]; lengths: Uint8Array; firsts: Uint8Array } | undefined;
 
-/** True when the (escape-free) key `buf[start, end)` is one of FORBIDDEN_KEYS. */
+/**
+ * True when the (escape-free) key `buf[start, end)` is one of FORBIDDEN_KEYS. Runs at every key of every
+ * body: a key of another length, or whose first byte starts none of them, is answered without a call, and
+ * the rest compared byte by byte here (a `Buffer.compare` per 9- or 11-byte key was half the guard's time).
+ */
 function isForbiddenKey(buf: Buffer, start: number, end: number): boolean {
+  forbidden ??= forbiddenKeyBytes();
   const length = end - start;
-  forbiddenKeyBytes ??= [...FORBIDDEN_KEYS].map((k) => Buffer.from(k, 'latin1'));
-  for (const key of forbiddenKeyBytes) {
-    if (key.length === length && buf.compare(key, 0, length, start, end) === 0) return true;
+  if (forbidden.lengths[length] !== 1 || forbidden.firsts[buf[start]] !== 1) return false;
+  for (const key of forbidden.keys) {
+    if (key.length !== length) continue;
+    let k = 0;
+    while (k < length && key[k] === buf[start + k]) k++;
+    if (k === length) return true;
   }
   return false;
+}
+
+function forbiddenKeyBytes(): NonNullable<typeof forbidden> {
+  const keys = [...FORBIDDEN_KEYS].map((k) => Buffer.from(k, 'latin1'));
+  const firsts = new Uint8Array(256);
+  const lengths = new Uint8Array(Math.max(...keys.map((k) => k.length)) + 1);
+  for (const key of keys) {
+    firsts[key[0]] = 1;
+    lengths[key.length] = 1;
+  }
+  return { keys, lengths, firsts };
 }
 
 /**

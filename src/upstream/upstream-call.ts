@@ -60,9 +60,8 @@ export async function callUpstream(target: UpstreamTarget, options: UpstreamCall
 
 function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise<UpstreamResponse> {
   const { url } = target;
-  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  const headers: Record<string, string | string[]> = {};
-  for (const name in options.headers) if (!CLIENT_FRAMING.has(name)) headers[name] = options.headers[name];
+  const basePath = basePathOf(url);
+  const headers = withoutClientFraming(options.headers);
   const timeout = options.responseTimeoutMs ?? target.responseTimeoutMs;
   return new Promise((resolve, reject) => {
     const exchange = new UpstreamResponse(target, timeout, resolve, reject);
@@ -84,6 +83,27 @@ function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise
     );
   });
 }
+
+/** The call's headers less the client's framing; the object itself when it holds none (no copy per call). */
+function withoutClientFraming(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  let framed = false;
+  for (const name of CLIENT_FRAMING) if (Object.hasOwn(headers, name)) framed = true;
+  if (!framed) return headers;
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) if (!CLIENT_FRAMING.has(name)) out[name] = headers[name];
+  return out;
+}
+
+/** The upstream URL's path without its trailing slash ('' for `/`), worked out once per URL object. */
+function basePathOf(url: URL): string {
+  let path = basePaths.get(url);
+  if (path === undefined || path.href !== url.href) {
+    path = { href: url.href, base: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') };
+    basePaths.set(url, path);
+  }
+  return path.base;
+}
+const basePaths = new WeakMap<URL, { href: string; base: string }>();
 
 type Sink = { data(chunk: Buffer): void; end(): void; error(err: Error): void };
 

@@ -48,6 +48,7 @@ export function sendStream(ex: Exchange): Promise<void> {
   const { req, res, call, route, record, framing } = ex;
   const { upstream, plan } = route;
   if (framing.kind === 'none') throw new Error('a streamed exchange has a body');
+  res.setHeader('x-request-id', ex.requestId);
   // The framing is the gateway's: httpxy reads it from here (and then neither adds `Content-Length: 0`
   // to a DELETE nor reuses the connection after a chunked body); the forwarder sets it again last.
   if (framing.kind === 'length') call.headers['content-length'] = String(framing.length);

@@ -48,6 +48,10 @@ describe('gateway core: streaming pass-through', () => {
         expect(got.url).to.equal('/lgsp/svc/1.0/op?x=1');
         expect(got.length).to.equal(size);
         expect(got.sha256).to.equal(sha256(body));
+        // Buffered (managed client) and streamed (5 MB: http-proxy-middleware) answers both carry the id
+        // the upstream was sent.
+        expect(res.headers['x-request-id']).to.match(/^[A-Za-z0-9_-]{16}$/);
+        expect(up1.requests.at(-1)!.headers['x-request-id']).to.equal(res.headers['x-request-id']);
       });
     }
   }
@@ -66,6 +70,7 @@ describe('gateway core: streaming pass-through', () => {
     expect(res.status).to.equal(200);
     expect(res.json<{ sha256: string }>().sha256).to.equal(sha256(soap));
     const seen = up1.requests.at(-1)!;
+    expect(res.headers['x-request-id']).to.be.a('string').and.equal(seen.headers['x-request-id']);
     expect(seen.headers['content-type']).to.equal('text/xml; charset=utf-8');
   });
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import fc from 'fast-check';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { genKey, matchDigest, resolveKeyDigests, sha256 } from '../../../src/auth/api-keys.ts';
 import { buildConsumerTable } from '../../../src/auth/consumer-table.ts';
@@ -17,6 +18,17 @@ describe('API keys', () => {
     expect(Buffer.from(a.key.slice(5), 'base64url')).to.have.length(32);
     expect(a.key).to.not.equal(b.key);
     expect(a.sha256).to.equal(sha256(a.key).toString('hex'));
+  });
+
+  it("sha256 is the 32-byte SHA-256 of the key's UTF-8 bytes, whatever characters it holds", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (key) => {
+        const digest = sha256(key);
+        expect(digest).to.have.length(32);
+        expect(digest.equals(createHash('sha256').update(key, 'utf8').digest()), key).to.equal(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('the gen-key command prints the key and its hash, or JSON', async () => {

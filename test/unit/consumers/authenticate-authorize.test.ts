@@ -56,6 +56,23 @@ describe('authenticator', () => {
     }
   });
 
+  it('identify settles an API key without a promise (a wrong one throws the same 401) and agrees with authenticate', async () => {
+    const who = auth.identify!(fakeRequest({ 'X-API-Key': mcdt.key }));
+    expect(who).to.not.be.instanceOf(Promise);
+    expect(who).to.deep.equal(await auth.authenticate(fakeRequest({ 'X-API-Key': mcdt.key })));
+    let thrown: unknown;
+    try {
+      auth.identify!(fakeRequest({ 'X-API-Key': 'lgsp_wrong' }));
+    } catch (err) {
+      thrown = err;
+    }
+    const rejected = await rejection(auth.authenticate(fakeRequest({ 'X-API-Key': 'lgsp_wrong' })));
+    expect(thrown).to.be.instanceOf(GatewayError);
+    expect((thrown as GatewayError).code).to.equal(rejected.code);
+    expect((thrown as GatewayError).headers).to.deep.equal(rejected.headers);
+    expect(auth.identify!(fakeRequest({ authorization: 'Bearer good.token.sig' }))).to.be.instanceOf(Promise);
+  });
+
   it('does not fall back to another credential when the presented one is wrong', async () => {
     const err = await rejection(
       auth.authenticate(fakeRequest({ 'X-API-Key': 'nope', authorization: 'Bearer good.token.sig' })),

@@ -142,6 +142,9 @@ describe('guardJsonBody: keys the parser need not look for again (issue 19)', ()
       '{"a":"__proto__"}',
       '["constructor", {"b": ["prototype"]}]',
       '{"proto":1,"__proto":2}',
+      // Same length and first byte as a forbidden key, one byte off (the guard compares those byte by byte).
+      '{"__proto_x":1,"constructoR":2,"prototypE":3,"pRototype":4,"c0nstructor":5,"_x_proto__":6}',
+      '{"__proto__x":1,"constructors":2,"prototyp":3}',
     ]) {
       expect(facts(t).checked, t).to.equal(true);
     }
@@ -159,7 +162,22 @@ describe('guardJsonBody: keys the parser need not look for again (issue 19)', ()
 
   it('a checked body parses to a value without forbidden keys, and the guarded parse gives the same value', () => {
     // Keys near the forbidden ones; each character of a key may be written as a \u escape.
-    const key = fc.constantFrom('a', 'MaHoSo', '__proto__', 'constructor', 'prototype', 'proto', '__proto_', 'Ab');
+    const key = fc.constantFrom(
+      'a',
+      'MaHoSo',
+      '__proto__',
+      'constructor',
+      'prototype',
+      'proto',
+      '__proto_',
+      'Ab',
+      // Same length and first byte as a forbidden key, one byte off.
+      '__proto_x',
+      'constructoR',
+      'prototypf',
+      'pretotype',
+      'HoTenCongDan',
+    );
     const escapeSome = (k: string, mask: number) =>
       [...k].map((ch, i) => ((mask >> i) & 1 ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : ch)).join('');
     const node: fc.Memo<string> = fc.memo((n) =>

@@ -9,8 +9,22 @@ describe('pipeline stages: authenticate, authorize', () => {
     const { ex, runtime } = matchedFixture();
     expect(await authenticate(ex)).to.equal(consumer);
     runtime.consumers.authenticator.authenticate = () => Promise.reject(new GatewayError('GW_UNAUTHENTICATED', {}));
-    const err = await authenticate(ex).catch((e: unknown) => e);
+    const err = await Promise.resolve(authenticate(ex)).catch((e: unknown) => e);
     expect((err as GatewayError).code).to.equal('GW_UNAUTHENTICATED');
+  });
+
+  it("authenticate takes the authenticator's identify when it has one: an API key settles without a promise", () => {
+    const { ex, runtime } = matchedFixture();
+    const authenticator = runtime.consumers.authenticator as { identify?: unknown; authenticate: unknown };
+    authenticator.authenticate = () => Promise.reject(new Error('identify was not used'));
+    authenticator.identify = () => consumer;
+    expect(authenticate(ex)).to.equal(consumer);
+    authenticator.identify = () => {
+      throw new GatewayError('GW_UNAUTHENTICATED', {});
+    };
+    expect(() => authenticate(ex))
+      .to.throw(GatewayError)
+      .with.property('code', 'GW_UNAUTHENTICATED');
   });
 
   it('authorize records the consumer, checks the route, then asks the observers to admit the exchange', () => {
