@@ -97,18 +97,6 @@ for (const [name, tree] of Object.entries(trees)) {
           m.requests.inc({ route, consumer: 'bench', upstream: 'ndxp', status_class: '2xx' });
         },
   );
-  add(
-    'two duration histograms',
-    m.observeDuration
-      ? () => {
-          m.observeDuration(route, 'ndxp', '2xx', 0.00137);
-          m.observeUpstreamDuration(route, 'ndxp', 0.00081);
-        }
-      : () => {
-          m.duration.observe({ route, upstream: 'ndxp', status_class: '2xx' }, 0.00137);
-          m.upstreamDuration.observe({ route, upstream: 'ndxp' }, 0.00081);
-        },
-  );
 }
 
 const N = 3000;

@@ -53,10 +53,6 @@ export interface GatewayMetrics {
   countRequest(route: string, consumer: string, upstream: string, statusClass: string): void;
   /** `inFlight` of a route moved by `delta` (+1 matched, -1 answered), read by the gauge at scrape time. */
   moveInFlight(route: string, delta: number): void;
-  /** `duration.observe({ route, upstream, status_class }, seconds)`, without prom-client's per-call checks. */
-  observeDuration(route: string, upstream: string, statusClass: string, seconds: number): void;
-  /** `upstreamDuration.observe({ route, upstream }, seconds)`, the same way. */
-  observeUpstreamDuration(route: string, upstream: string, seconds: number): void;
 }
 
 /** Latency buckets from 5 ms to 60 s: national platforms answer in tens of seconds when loaded. */
@@ -101,23 +97,19 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       for (const [route, count] of inFlightByRoute) this.set({ route }, count);
     },
   });
-  const duration = histogram(
-    'request_duration_seconds',
-    ['route', 'upstream', 'status_class'],
-    'Whole call duration as seen by the gateway',
-  );
-  const upstreamDuration = histogram(
-    'upstream_duration_seconds',
-    ['route', 'upstream'],
-    'Time spent waiting for the upstream',
-  );
-  const durationSeries = histogramSeries(duration);
-  const upstreamSeries = histogramSeries(upstreamDuration);
   const metrics: GatewayMetrics = {
     registry,
     requests,
-    duration,
-    upstreamDuration,
+    duration: histogram(
+      'request_duration_seconds',
+      ['route', 'upstream', 'status_class'],
+      'Whole call duration as seen by the gateway',
+    ),
+    upstreamDuration: histogram(
+      'upstream_duration_seconds',
+      ['route', 'upstream'],
+      'Time spent waiting for the upstream',
+    ),
     tokenFetches: counter('upstream_token_fetches_total', ['upstream'], 'Tokens fetched from upstream token endpoints'),
     tokenFailures: counter(
       'upstream_token_failures_total',
@@ -176,87 +168,9 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
     moveInFlight(route, delta) {
       inFlightByRoute.set(route, (inFlightByRoute.get(route) ?? 0) + delta);
     },
-    observeDuration(route, upstream, statusClass, seconds) {
-      const series = durationSeries.get(`${route}\n${upstream}\n${statusClass}`);
-      if (series !== undefined && series.matches3(route, upstream, statusClass) && series.add(seconds)) return;
-      durationSeries.observe(
-        `${route}\n${upstream}\n${statusClass}`,
-        { route, upstream, status_class: statusClass },
-        seconds,
-      );
-    },
-    observeUpstreamDuration(route, upstream, seconds) {
-      const series = upstreamSeries.get(`${route}\n${upstream}`);
-      if (series !== undefined && series.matches2(route, upstream) && series.add(seconds)) return;
-      upstreamSeries.observe(`${route}\n${upstream}`, { route, upstream }, seconds);
-    },
   };
   if (options.defaultMetrics ?? true) addDefaultMetrics(metrics, p);
   return metrics;
-}
-
-/** One label set's state inside a prom-client Histogram (its `hashMap` entries, prom-client 15). */
-interface HistogramEntry {
-  labels: Record<string, string | number>;
-  bucketValues: Record<number, number>;
-  sum: number;
-  count: number;
-}
-
-/** A series of a histogram the request path writes straight into (see histogramSeries). */
-interface HistogramSeries {
-  /** Adds one observation as prom-client's observe() does; false when the series must take the slow way. */
-  add(value: number): boolean;
-  matches2(a: string, b: string): boolean;
-  matches3(a: string, b: string, c: string): boolean;
-}
-
-/**
- * The series of a histogram by a key of their label values, for the request path: prom-client's observe()
- * checks the label names, builds its key string and a closure on every call (~0.6 µs, two per request).
- * A series seen once is written straight into its entry with the same arithmetic, in the same order
- * (sum += value, count += 1, the first bucket whose bound is >= value += 1), so every scrape reads what
- * observe() would have written. The entry is used only while the histogram still holds it (a reset()
- * drops it; observe() then makes a new one), and a value observe() refuses (not finite) goes to observe().
- * Relies on prom-client 15's entry shape: test/unit/consumers/metrics-admin-schema.test.ts compares the
- * scraped text with plain observe() calls.
- */
-function histogramSeries<L extends string>(histogram: Histogram<L>) {
-  const internals = histogram as unknown as {
-    hashMap: Record<string, HistogramEntry>;
-    upperBounds: readonly number[];
-  };
-  const bounds = internals.upperBounds;
-  const known = new Map<string, HistogramSeries>();
-  const seriesOf = (hash: string, entry: HistogramEntry): HistogramSeries => ({
-    add(value) {
-      if (internals.hashMap[hash] !== entry || !Number.isFinite(value)) return false;
-      entry.sum += value;
-      entry.count += 1;
-      for (let i = 0; i < bounds.length; i++) {
-        if (value <= bounds[i]) {
-          entry.bucketValues[bounds[i]] += 1;
-          break;
-        }
-      }
-      return true;
-    },
-    matches2: (a, b) => entry.labels.route === a && entry.labels.upstream === b,
-    matches3: (a, b, c) => entry.labels.route === a && entry.labels.upstream === b && entry.labels.status_class === c,
-  });
-  return {
-    get: (key: string) => known.get(key),
-    /** The slow way: prom-client's observe(); the series it wrote is remembered for the next call. */
-    observe(key: string, labels: Partial<Record<L, string>>, value: number): void {
-      histogram.observe(labels, value);
-      for (const [hash, entry] of Object.entries(internals.hashMap)) {
-        if (Object.entries(labels).every(([name, v]) => entry.labels[name] === v)) {
-          if (Object.keys(entry.labels).length === Object.keys(labels).length) known.set(key, seriesOf(hash, entry));
-          return;
-        }
-      }
-    },
-  };
 }
 
 /** Calls of one label set counted since the last read of `requests`. */
