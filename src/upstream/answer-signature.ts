@@ -10,7 +10,8 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from 'jose';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent as UndiciAgent } from 'undici';
+import { Agent, undiciFetch } from './undici-parts.ts';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { AnswerSignatureConfig, Clock, RouteSignatureConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -56,7 +57,7 @@ export function createAnswerVerifier(
 ): AnswerVerifier {
   // One resolver per key source: the remote JWKS, or each configured key on its own (below).
   let resolvers: JWTVerifyGetKey[];
-  let agent: Agent | undefined;
+  let agent: UndiciAgent | undefined;
   if (config.jwksUrl !== undefined) {
     let url: URL;
     try {

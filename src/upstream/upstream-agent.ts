@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { Pool } from 'undici';
+import type { Pool as UndiciPool } from 'undici';
+import { Pool } from './undici-parts.ts';
 
 /** One keep-alive agent per upstream, so sockets to each national platform are pooled and bounded. */
 export function createUpstreamAgent(url: URL, options: { maxSockets: number; tls?: https.AgentOptions }): http.Agent {
@@ -22,7 +23,7 @@ export function createUpstreamAgent(url: URL, options: { maxSockets: number; tls
 export function createUpstreamPool(
   url: URL,
   options: { maxSockets: number; connectTimeoutMs: number; tls?: https.AgentOptions },
-): Pool {
+): UndiciPool {
   return new Pool(url.origin, {
     connections: options.maxSockets,
     pipelining: 1,
