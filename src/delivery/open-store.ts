@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { DeliveryStoreConfig } from '../config/delivery-store-schema.ts';
 import type { Env } from '../config/interpolate.ts';
 import { resolveSecret } from '../config/secrets.ts';
-import { describePostgresUrl, openPostgresDeliveryStore } from './postgres-store.ts';
+import { describePostgresUrl } from './postgres-url.ts';
 import { openSqliteDeliveryStore } from './sqlite-store.ts';
 import type { DeliveryStore } from './store.ts';
 
@@ -28,6 +28,8 @@ export async function openDeliveryStore(
   // The schema makes `url` required for postgres; the guard keeps the type checker and a hand-made config honest.
   if (store.url === undefined) throw new Error('delivery.store.url is required when delivery.store.kind is postgres');
   const url = resolveUrl(store.url, deps);
+  // Loaded only for a PostgreSQL store: the client package is ~11 MB resident (issue 19, RSS at rest).
+  const { openPostgresDeliveryStore } = await import('./postgres-store.ts');
   return openPostgresDeliveryStore({
     url,
     schema: store.schema,

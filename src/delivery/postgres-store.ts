@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { describePostgresUrl } from './postgres-url.ts';
 import type {
   AttemptOutcome,
   ClaimNow,
@@ -105,16 +106,6 @@ const migrations = (t: string): readonly string[] => [
    CREATE INDEX deliveries_state_updated ON ${t} (state, updated_at);
    CREATE INDEX deliveries_created ON ${t} (created_at);`,
 ];
-
-/** `host:port/database` of a URL, for messages: no user, no password, no parameters. */
-export function describePostgresUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}${u.port ? `:${u.port}` : ''}${u.pathname || ''}`;
-  } catch {
-    return '(an unreadable URL)';
-  }
-}
 
 /** An error's message with the URL's password (and the URL itself) taken out. */
 function scrub(err: unknown, url: string): string {
