@@ -5,6 +5,8 @@
  * `connections` keep-alive connections, and the `allocated=` and `promoted=` of the collections in that window
  * are summed and divided by the requests (the bytes allocated after the last collection are not counted:
  * with tens of collections in a window, a few percent at most). Peak RSS of the window, sampled every 50 ms.
+ * `--full`: scenario 2's request instead (POST of the ~4 KB DongBoDVC body: the gateway maps, validates, audits and
+ * serialises it; the bare proxy pipes it).
  * `--profile`: also a sampling heap profile of the window (collected objects included), written to
  * bench/profiles/alloc-<target>.heapprofile and summarised by allocating function (self bytes per request).
  */
@@ -16,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { memoryOf } from './lib/child.ts';
 import { prepareBenchConfig } from './lib/config.ts';
 import { startChild } from './lib/procs.ts';
+import { dongBoDvcBody } from './scenarios.ts';
 
 type Cannon = (options: Record<string, unknown>) => Promise<{ '2xx': number; non2xx: number; errors: number }>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
@@ -25,6 +28,8 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const requests = Number(args[0] ?? 20000);
 const connections = Number(args[1] ?? 1000);
 const profile = process.argv.includes('--profile');
+const full = process.argv.includes('--full');
+const fullBody = full ? dongBoDvcBody() : undefined;
 const profileDir = path.join(here, 'profiles');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lgsp-alloc-'));
 const KEY = 'bench-consumer-key-0123456789abcdef';
@@ -106,7 +111,13 @@ try {
     url: string;
     headers: Record<string, string>;
   }[] = [
-    { name: 'bare', script: 'servers/bare-proxy.ts', env: { BENCH_TARGET: upstream.url }, url: '/plain', headers: {} },
+    {
+      name: 'bare',
+      script: 'servers/bare-proxy.ts',
+      env: { BENCH_TARGET: upstream.url },
+      url: '/plain',
+      headers: {},
+    },
     {
       name: 'gateway',
       script: 'servers/gateway.ts',
@@ -116,7 +127,7 @@ try {
         LOG_LEVEL: 'info',
         ...(process.env.BENCH_GATEWAY_MODULE ? { BENCH_GATEWAY_MODULE: process.env.BENCH_GATEWAY_MODULE } : {}),
       },
-      url: '/ndxp',
+      url: full ? '/molisa' : '/ndxp',
       headers: { 'x-api-key': KEY },
     },
   ];
@@ -132,9 +143,14 @@ try {
       ['--trace-gc-nvp', '--import', path.join(here, 'lib/heap-sample.ts')],
     );
     children.push(child);
-    const url = `${child.url}${t.url}/svc/1.0/lookup?maTinh=52`;
+    const url = full
+      ? `${child.url}${t.url}/api/v1/Service/DongBoDVC`
+      : `${child.url}${t.url}/svc/1.0/lookup?maTinh=52`;
+    const request = full
+      ? { method: 'POST', body: fullBody, headers: { ...t.headers, 'content-type': 'application/json' } }
+      : { headers: t.headers };
     const load = (amount: number) =>
-      autocannon({ url, headers: t.headers, connections, amount, timeout: 10 }).then((r) => {
+      autocannon({ url, ...request, connections, amount, timeout: 10 }).then((r) => {
         if (r.non2xx || r.errors) throw new Error(`${t.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         return r['2xx'];
       });
@@ -148,7 +164,7 @@ try {
     clearInterval(sampler);
     const g = gcSums(log, from);
     console.log(
-      `${t.name}: ${n} GETs over ${connections} connections: allocated ${(g.allocated / n / 1024).toFixed(1)} KB/req, ` +
+      `${t.name}: ${n} ${full ? 'full-pipeline POSTs' : 'GETs'} over ${connections} connections: allocated ${(g.allocated / n / 1024).toFixed(1)} KB/req, ` +
         `promoted ${(g.promoted / n / 1024).toFixed(2)} KB/req, ${g.scavenges} scavenges, ${g.marks} mark-compacts, ` +
         `peak RSS ${(peak / 1024).toFixed(0)} MB`,
     );

@@ -13,7 +13,11 @@ export interface BenchChild {
 
 let nextId = 1;
 
-/** Forks `script` (a .ts file run by Node's type stripping) with stdout to `logFile`, waits until it listens. */
+/**
+ * Forks `script` (a .ts file run by Node's type stripping) with stdout to `logFile`, waits until it listens.
+ * `BENCH_EXEC_ARGV` (space-separated Node flags) is given to every child, for flags NODE_OPTIONS refuses
+ * (e.g. `--single-threaded-gc`, to see what V8's helper threads cost both proxies).
+ */
 export async function startChild(
   name: string,
   script: string,
@@ -25,7 +29,7 @@ export async function startChild(
   const child: ChildProcess = fork(script, [], {
     env: { ...process.env, ...env },
     stdio: ['ignore', out, 'inherit', 'ipc'],
-    execArgv,
+    execArgv: [...(process.env.BENCH_EXEC_ARGV?.split(' ').filter(Boolean) ?? []), ...execArgv],
   });
   closeSync(out);
   const port = await new Promise<number>((resolve, reject) => {
