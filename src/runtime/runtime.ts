@@ -19,7 +19,7 @@ import type { CredentialChain } from '../credentials/types.ts';
 import { compilePathPattern, compilePathTemplate } from '../routing/path-pattern.ts';
 import { createStreamForwarder, type StreamForwarder } from '../upstream/stream-forwarder.ts';
 import { createUpstreamAgent, createUpstreamPool } from '../upstream/upstream-agent.ts';
-import type { UpstreamTarget } from '../upstream/upstream-call.ts';
+import { upstreamBasePath, type UpstreamTarget } from '../upstream/upstream-call.ts';
 import type { AnswerVerifier, AnswerVerifierDeps } from '../upstream/answer-signature.ts';
 import { createConsumerShare, type ConsumerShare } from '../upstream/consumer-share.ts';
 import { ROUTING_OVERRIDE_HEADERS } from '../upstream/headers.ts';
@@ -268,6 +268,7 @@ function buildUpstream(id: string, config: UpstreamConfig, deps: BuildDeps, prev
   const target: UpstreamTarget = {
     id,
     url,
+    basePath: upstreamBasePath(url),
     agent,
     dispatcher: createUpstreamPool(url, {
       maxSockets: config.maxSockets,

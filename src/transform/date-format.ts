@@ -304,8 +304,11 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** The number the ASCII digits `s[from, from + count)` write, or -1 when one of them is not a digit. */
-function digitsAt(s: string, from: number, count: number): number {
+/**
+ * The number the ASCII digits `s[from, from + count)` write, or -1 when one of them is not a digit (or
+ * past the end). Also the schema's date formats' reader (validator.ts).
+ */
+export function digitsAt(s: string, from: number, count: number): number {
   let n = 0;
   for (let i = from; i < from + count; i++) {
     const d = s.charCodeAt(i) - 48;

@@ -14,9 +14,10 @@ import {
  * the records again. An op's pass works on each container its path selects and touches only that
  * container's subtree (CompiledOp.passes), so consecutive passes over the elements of one list can run
  * element by element instead (element 0: pass 1..n, element 1: pass 1..n, ...) with the same result on
- * every element (bodies are parsed JSON: no two elements share an object, and no op makes them share one). What the order changes is kept as it was: FieldErrors (op by op, then element by
- * element, at most MAX_MAPPING_ERRORS), removeField's entries (compaction order decides which shapes are
- * cached) and rename's shape proposals (two proposing passes never share a walk).
+ * every element (bodies are parsed JSON: no two elements share an object, and no op makes them share
+ * one). What the order changes is kept as it was: FieldErrors (op by op, then element by element, at most
+ * MAX_MAPPING_ERRORS), removeField's entries (compaction order decides which shapes are cached) and
+ * rename's shape proposals (two proposing passes never share a walk).
  * test/unit/transform/fused-walk.test.ts compares this with the unfused runner on generated bodies.
  */
 

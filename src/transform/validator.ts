@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import { isBase64 } from './base64.ts';
-import { isRealDate } from './date-format.ts';
+import { digitsAt, isRealDate } from './date-format.ts';
 
 /** Compiles schema files of one config load; the same file used by many routes compiles once. */
 export interface ValidatorFactory {
@@ -71,17 +71,6 @@ function compact(s: string, withTime: boolean): boolean {
   const mi = digitsAt(s, 10, 2);
   const sec = digitsAt(s, 12, 2);
   return h >= 0 && mi >= 0 && sec >= 0 && isRealDate(year, month, day, h, mi, sec);
-}
-
-/** The number the ASCII digits `s[from, from + count)` write, or -1 when one of them is not a digit. */
-function digitsAt(s: string, from: number, count: number): number {
-  let n = 0;
-  for (let i = from; i < from + count; i++) {
-    const d = s.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 /**

@@ -113,11 +113,10 @@ export function outgoingHeaders(req: IncomingMessage, info: ForwardInfo): Record
  */
 const DROP = 1;
 const UNLESS_ALLOWED = 2;
+// A name in both kinds is dropped: the DROP entries come last, and a Map keeps a key's last value.
 const NOT_FORWARDED = new Map<string, number>([
+  ...ROUTING_OVERRIDE_HEADERS.map((n): [string, number] => [n, UNLESS_ALLOWED]),
   ...[...HOP_BY_HOP, ...FRAMING, ...FORWARDING_CHAIN, ...GATEWAY_CREDENTIALS].map((n): [string, number] => [n, DROP]),
-  ...ROUTING_OVERRIDE_HEADERS.filter((n) => !HOP_BY_HOP.has(n) && !FRAMING.has(n) && !FORWARDING_CHAIN.has(n)).map(
-    (n): [string, number] => [n, UNLESS_ALLOWED],
-  ),
 ]);
 
 /**

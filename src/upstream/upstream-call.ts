@@ -9,6 +9,8 @@ import { timeoutError, upstreamError } from './upstream-error.ts';
 export interface UpstreamTarget {
   readonly id: string;
   readonly url: URL;
+  /** The URL's path without its trailing slash ('' for `/`), put before each call's path: upstreamBasePath. */
+  readonly basePath: string;
   /** node:http keep-alive agent: used by the stream forwarder (http-proxy-middleware) for large bodies. */
   readonly agent: http.Agent;
   /** undici pool: used by the managed client below for empty and buffered bodies (most calls). */
@@ -60,7 +62,6 @@ export async function callUpstream(target: UpstreamTarget, options: UpstreamCall
 
 function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise<UpstreamResponse> {
   const { url } = target;
-  const basePath = basePathOf(url);
   const headers = withoutClientFraming(options.headers);
   const timeout = options.responseTimeoutMs ?? target.responseTimeoutMs;
   return new Promise((resolve, reject) => {
@@ -70,7 +71,7 @@ function sendOnce(target: UpstreamTarget, options: UpstreamCallOptions): Promise
       {
         origin: url.origin,
         method: options.method as Dispatcher.HttpMethod,
-        path: basePath + options.path,
+        path: target.basePath + options.path,
         headers,
         body: options.body ?? (options.method === 'GET' || options.method === 'HEAD' ? null : Buffer.alloc(0)),
         headersTimeout: timeout,
@@ -94,16 +95,10 @@ function withoutClientFraming(headers: Record<string, string | string[]>): Recor
   return out;
 }
 
-/** The upstream URL's path without its trailing slash ('' for `/`), worked out once per URL object. */
-function basePathOf(url: URL): string {
-  let path = basePaths.get(url);
-  if (path === undefined || path.href !== url.href) {
-    path = { href: url.href, base: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') };
-    basePaths.set(url, path);
-  }
-  return path.base;
+/** An upstream URL's path without its trailing slash ('' for `/`): the target's basePath, made at load. */
+export function upstreamBasePath(url: URL): string {
+  return url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
 }
-const basePaths = new WeakMap<URL, { href: string; base: string }>();
 
 type Sink = { data(chunk: Buffer): void; end(): void; error(err: Error): void };
 

@@ -23,6 +23,7 @@ describe('upstream call (managed client)', () => {
     target = {
       id: 'up',
       url,
+      basePath: '/base',
       agent: new http.Agent(),
       dispatcher: new Pool(url.origin),
       connectTimeoutMs: 2000,

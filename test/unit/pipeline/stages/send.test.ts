@@ -38,6 +38,7 @@ describe('pipeline stage: send', () => {
   function target(fixture: ReturnType<typeof matchedFixture>) {
     Object.assign(fixture.route.upstream, {
       url,
+      basePath: '',
       agent: createUpstreamAgent(url, { maxSockets: 4 }),
       dispatcher: createUpstreamPool(url, { maxSockets: 4, connectTimeoutMs: 1000 }),
       connectTimeoutMs: 1000,
