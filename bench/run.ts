@@ -38,13 +38,15 @@ const write = argv.includes('--write');
 /** `--profile`: run the gateway under `node --cpu-prof`; the .cpuprofile lands in bench/profiles/. */
 const profile = argv.includes('--profile');
 /**
- * `--compiled`: the gateway runs its compiled build, as the image does (tsc into bench/.build at the start of
- * the run), not its TypeScript sources through Node's type stripping: stripping the ~250 source files keeps
- * their texts and the stripper's memory in the process, ~50 MB of scenario 3's peak RSS that a deployed
- * gateway does not carry (BENCH-NOTES-rss.md). The harness's own small .ts files (both proxies' wrappers)
- * are still stripped, alike for both.
+ * The gateway runs its compiled build, as the image does (tsc into bench/.build at the start of the run;
+ * Dockerfile ENTRYPOINT `dist/src/cli/main.js`, and the bin shim prefers `dist/` too), not its TypeScript
+ * sources through Node's type stripping: stripping the ~250 source files keeps their texts and the
+ * stripper's memory in the process, ~50 MB of scenario 3's peak RSS that a deployed gateway does not carry
+ * (docs/benchmarks.md, "Memory"). The harness's own small .ts files (both proxies' wrappers) are still
+ * stripped, alike for both. `--sources`: run the gateway from `src/` instead (the figures of issue 19's
+ * first runs were taken so). `--compiled`, the option's former name, is accepted and changes nothing.
  */
-const compiled = argv.includes('--compiled');
+const compiled = !argv.includes('--sources');
 /** `--cpu-only`: throughput and CPU alternations only, no fixed-rate latency runs (quick checks of a fix). */
 const cpuOnly = argv.includes('--cpu-only');
 /** `--no-pin`: leave scheduling to the kernel instead of giving the measured proxy a core of its own. */
@@ -272,7 +274,7 @@ function jsonBody(bytes: number): Buffer {
 function buildGateway(): string {
   const out = path.join(here, '.build');
   rmSync(out, { recursive: true, force: true });
-  log('--compiled: building the gateway into bench/.build (tsc -p tsconfig.build.json)');
+  log('building the gateway into bench/.build (tsc -p tsconfig.build.json)');
   execSync(`"${process.execPath}" node_modules/typescript/bin/tsc -p tsconfig.build.json --outDir bench/.build`, {
     cwd: root,
     stdio: 'inherit',
@@ -539,7 +541,7 @@ function renderReport(rows: ScenarioRow[], checks: Check[], failures: string[]):
     `Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC  `,
     `Command: \`npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}\` (${quick ? 'quick' : 'full'} run: ` +
       `${T.rounds} alternations, ${T.cannonS} s autocannon runs with ${T.connections} connections, ` +
-      `${T.pacedS} s at ${RATE} req/s${pinning ? '; saturated runs: measured proxy pinned to CPU 1, load generator and upstream to CPU 0; fixed-rate runs unpinned' : ''})`,
+      `${T.pacedS} s at ${RATE} req/s; gateway from ${compiled ? 'its compiled build' : 'its sources (type stripping)'}${pinning ? '; saturated runs: measured proxy pinned to CPU 1, load generator and upstream to CPU 0; fixed-rate runs unpinned' : ''})`,
     '',
     '| Scenario | Via | req/s (saturated) | CPU µs/req | p50 ms @1k/s | p99 ms @1k/s | p99 added ms | peak RSS MB | Notes |',
     '|---|---|--:|--:|--:|--:|--:|--:|---|',
