@@ -83,19 +83,24 @@ function spaces(file: string): string[] {
   ];
 }
 
-function gcSums(log: string, from: number): { allocated: number; promoted: number; scavenges: number; marks: number } {
+function gcSums(
+  log: string,
+  from: number,
+): { allocated: number; promoted: number; scavenges: number; marks: number; pauseMs: number } {
   const text = readFileSync(log, 'utf8').slice(from);
   let allocated = 0;
   let promoted = 0;
   let scavenges = 0;
   let marks = 0;
-  for (const m of text.matchAll(/gc=(\w+) .*? allocated=(\d+) promoted=(\d+)/g)) {
-    allocated += Number(m[2]);
-    promoted += Number(m[3]);
-    if (m[1] === 's') scavenges++;
+  let pauseMs = 0;
+  for (const m of text.matchAll(/pause=([\d.]+) .*?gc=(\w+) .*? allocated=(\d+) promoted=(\d+)/g)) {
+    pauseMs += Number(m[1]);
+    allocated += Number(m[3]);
+    promoted += Number(m[4]);
+    if (m[2] === 's') scavenges++;
     else marks++;
   }
-  return { allocated, promoted, scavenges, marks };
+  return { allocated, promoted, scavenges, marks, pauseMs };
 }
 
 const children: { stop(): Promise<void> }[] = [];
@@ -165,7 +170,8 @@ try {
     const g = gcSums(log, from);
     console.log(
       `${t.name}: ${n} ${full ? 'full-pipeline POSTs' : 'GETs'} over ${connections} connections: allocated ${(g.allocated / n / 1024).toFixed(1)} KB/req, ` +
-        `promoted ${(g.promoted / n / 1024).toFixed(2)} KB/req, ${g.scavenges} scavenges, ${g.marks} mark-compacts, ` +
+        `promoted ${(g.promoted / n / 1024).toFixed(2)} KB/req, ${g.scavenges} scavenges, ${g.marks} mark-compacts ` +
+        `(main-thread pauses ${((g.pauseMs * 1000) / n).toFixed(1)} µs/req), ` +
         `peak RSS ${(peak / 1024).toFixed(0)} MB`,
     );
     process.kill(child.pid, 'SIGUSR2');
