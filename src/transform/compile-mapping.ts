@@ -46,12 +46,14 @@ export function createMappingDeps(catalogs: CatalogSet, codeForms: CodeForms = N
  * Compiles the YAML list `[{op: rename, ...}, ...]` into plain closures. Every option is checked here
  * (schema of the op, catalogue references, date formats, paths) and reported as ConfigPathError at
  * `[...path, index, key]`. `type:` is accepted as a synonym of `op:` (PluginRef in config/types.ts).
+ * `{ fuse: false, generate: false }` is the reference the property tests compare with: one walk per op
+ * pass (no fused walks) and generic per-field loops (no visitors generated at load, ops/common.ts).
  */
 export function compileMapping(
   ops: readonly Record<string, unknown>[],
   deps: MappingDeps,
   path: readonly (string | number)[],
-  options: { readonly fuse?: boolean } = {},
+  options: { readonly fuse?: boolean; readonly generate?: boolean } = {},
 ): MappingFn {
   if (!Array.isArray(ops)) throw new ConfigPathError(path, 'type', 'mapping must be a list of mapping ops');
   const pre: CompiledOp[] = [];
@@ -70,7 +72,13 @@ export function compileMapping(
       'mapping op',
       name,
       opOptions,
-      { catalogs: deps.catalogs, path: at, codeForms: deps.codeForms, senders: deps.senders },
+      {
+        catalogs: deps.catalogs,
+        path: at,
+        codeForms: deps.codeForms,
+        senders: deps.senders,
+        generate: options.generate,
+      },
       at,
       namePath,
     );

@@ -206,6 +206,42 @@ export function compileParser(fmt: string): DateParser {
   };
 }
 
+/**
+ * For a canonical format (isCanonicalFormat: fixed-width numeric fields, each once): a test generated at
+ * load that says whether compileParser(fmt) reads `text`, without building the parts (issue 19: most dates
+ * come already in the target format, and the date op then only needs a yes or no). Straight-line code
+ * with the positions and character codes written in; only numbers from the tokens enter the source.
+ * Undefined for any other format. test/unit/transform/generated-visitors.test.ts compares it with the
+ * parser.
+ */
+export function compileCanonicalTest(fmt: string): ((text: string) => boolean) | undefined {
+  if (!isCanonicalFormat(fmt)) return undefined;
+  const tokens = tokenize(fmt)!;
+  const fields = new Set(tokens.flatMap((t) => (t.t === 'num' ? [t.field] : [])));
+  if (!fields.has('year') || !fields.has('month') || !fields.has('day')) return undefined;
+  const literals: string[] = [];
+  const reads: string[] = [];
+  let pos = 0;
+  for (const tok of tokens) {
+    if (tok.t === 'lit') {
+      for (let i = 0; i < tok.text.length; i++) literals.push(`t.charCodeAt(${pos++}) !== ${tok.text.charCodeAt(i)}`);
+    } else {
+      reads.push(`${tok.field} = digitsAt(t, ${pos}, ${tok.max})`);
+      pos += tok.max;
+    }
+  }
+  const parts = ['year', 'month', 'day', 'hour', 'minute', 'second', 'ms'] as const;
+  const source = `'use strict';
+return function canonicalTest(t) {
+if (t.length !== ${pos}${literals.map((l) => ` || ${l}`).join('')}) return false;
+let ${parts.map((p) => `${p} = 0`).join(', ')};
+${reads.join('; ')};
+if (${parts.map((p) => `${p} < 0`).join(' || ')}) return false;
+return isRealDate(year, month, day, hour, minute, second);
+};`;
+  return new Function('digitsAt', 'isRealDate', source)(digitsAt, isRealDate) as (text: string) => boolean;
+}
+
 /** Index of each DateParts field in the compiled parser's switch. */
 const PART_INDEX: Readonly<Record<keyof DateParts, number>> = {
   year: 0,

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { hasCombiningMark, trimmed } from '../text.ts';
 import { compileContainerStep, compileFieldStep, defineOp, fieldOrFields, fieldsOf, opSchema } from './common.ts';
 
 /**
@@ -7,17 +8,16 @@ import { compileContainerStep, compileFieldStep, defineOp, fieldOrFields, fields
  * count extra characters against a maxLength. Seed 004's FileQuyetDinh example sends
  * `"Url": " https://… "` and `"HoVaTen": " Nguyễn Văn An "`.
  */
-const COMBINING = /[\u0300-\u036f]/;
-
 export const trimOp = defineOp(
   opSchema({ ...fieldOrFields, nfc: Type.Boolean({ default: false }) }, { not: { required: ['field', 'fields'] } }),
   (o, { path }) => {
     const nfc = o.nfc;
     // Decomposed Vietnamese always carries a combining mark (U+0300-U+036F); only then is ICU's
     // normalize worth its cost (~0.1 µs a string).
+    // trimmed/hasCombiningMark (text.ts) skip the calls a string does not need: most need none.
     const clean = (s: string): string => {
-      const t = s.trim();
-      return nfc && COMBINING.test(t) ? t.normalize('NFC') : t;
+      const t = trimmed(s);
+      return nfc && hasCombiningMark(t) ? t.normalize('NFC') : t;
     };
     const fields = fieldsOf(o, path);
     if (fields.length > 0) {

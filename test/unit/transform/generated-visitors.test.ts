@@ -1,0 +1,252 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { ConfigPathError } from '../../../src/config/config-error.ts';
+import { compileCanonicalTest, compileParser, isCanonicalFormat } from '../../../src/transform/date-format.ts';
+import { compileMapping, createMappingDeps, loadCatalogs, type MappingFn } from '../../../src/transform/index.ts';
+import { generatedValueVisitor, KEEP, type MapCtx, type ValueFn } from '../../../src/transform/ops/common.ts';
+import { hasCombiningMark, trimmed } from '../../../src/transform/text.ts';
+import { CATALOGS } from './helpers.ts';
+
+/**
+ * Code generated at load (issue 19): the per-field visitors of codelist/date (ops/common.ts
+ * generatedValueVisitor, field names written into the source), the canonical date tests (date-format.ts
+ * compileCanonicalTest), and the shortcuts of trim (text.ts trimmed, hasCombiningMark). Each must give
+ * exactly what the generic code gives, and a field name, which is config, must never become code.
+ */
+const deps = createMappingDeps(loadCatalogs(CATALOGS));
+const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x === undefined ? '(undefined)' : x));
+
+// Names an attacker with a say in a YAML file would try (paths refuse `.`, `[` and `]`; the global the
+// payloads set exists during the tests, so a breakout would set it): string and template breakouts, comments, line
+// separators (a raw U+2028 ended a string literal before ES2019), lone surrogates, names of
+// Object.prototype (an inherited value must read as absent), numeric names (element stores).
+const HOSTILE = [
+  'a"b',
+  "a'b",
+  'a\\',
+  '\\"; __pwnedByFieldName = 1; //',
+  '"); __pwnedByFieldName = 1; o = ("',
+  '${__pwnedByFieldName = 1}',
+  '`; __pwnedByFieldName = 1; `',
+  '*/ __pwnedByFieldName = 1; /*',
+  'line\nbreak',
+  'ls\u2028ps\u2029',
+  '\ud800lone',
+  '</script>',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  '0',
+  '1e3',
+  'tiếng Việt',
+];
+
+function lists(fields: string[]): Record<string, unknown>[][] {
+  return [
+    [
+      {
+        op: 'codelist',
+        at: '[]',
+        fields,
+        catalog: 'gender',
+        from: ['id', 'code', 'name', 'aliases'],
+        to: 'id',
+        as: 'string',
+        unknown: 'reject',
+        emptyValues: ['', 'NA'],
+        onEmpty: 'drop',
+      },
+    ],
+    [{ op: 'date', at: '[]', fields, from: ['dd/MM/yyyy', 'yyyyMMdd', 'ISO'], to: 'dd/MM/yyyy', onEmpty: 'reject' }],
+    [{ op: 'date', fields, from: ['d/M/yyyy', 'yyyyMMddHHmmss'], to: 'yyyyMMddHHmmss', onEmpty: 'keep' }],
+  ];
+}
+
+const value = fc.oneof(
+  fc.constantFrom('1', '01', 'Nam', 'nữ', 'NA', '', ' ', null, 'x', 1034, 1, true, '12/12/2021', ' 19520229 '),
+  fc.constantFrom('2021-06-30', '2023-03-01T02:15:00Z', '31/02/2021', '20181220221912', '1/2/2020', 20181220),
+  fc.string({ maxLength: 4 }),
+  fc.constant(undefined),
+  fc.constant({ nested: 1 }),
+);
+const record = (names: string[]) =>
+  fc.array(fc.tuple(fc.constantFrom(...names, 'other'), value), { maxLength: 12 }).map((kv) => Object.fromEntries(kv));
+const body = (names: string[]) =>
+  fc.oneof(fc.array(fc.oneof(record(names), value), { maxLength: 6 }), record(names), value);
+
+function same(generated: MappingFn, generic: MappingFn, input: unknown): void {
+  const json = JSON.stringify(input);
+  const copy = () => (json === undefined ? undefined : JSON.parse(json));
+  const g = generated(copy());
+  const r = generic(copy());
+  expect(text(g.body), 'body').to.equal(text(r.body));
+  expect(g.errors, 'errors').to.deep.equal(r.errors);
+}
+
+describe('visitors generated at load (issue 19)', () => {
+  beforeEach(() => {
+    (globalThis as Record<string, unknown>).__pwnedByFieldName = undefined;
+  });
+  afterEach(() => {
+    expect((globalThis as Record<string, unknown>).__pwnedByFieldName, 'code ran from a field name').to.equal(
+      undefined,
+    );
+    delete (globalThis as Record<string, unknown>).__pwnedByFieldName;
+  });
+
+  it('codelist and date over hostile field names: same bodies and errors as the generic loop', () => {
+    for (const ops of lists(HOSTILE)) {
+      const generated = compileMapping(ops, deps, ['t']);
+      const generic = compileMapping(ops, deps, ['t'], { fuse: false, generate: false });
+      fc.assert(
+        fc.property(body(HOSTILE), (b) => {
+          same(generated, generic, b);
+        }),
+        { numRuns: 300 },
+      );
+    }
+  });
+
+  it('a hostile name is read and written as the name it is, and reported under it', () => {
+    const ops = lists(HOSTILE)[0];
+    const map = compileMapping(ops, deps, ['t']);
+    const input = [Object.fromEntries(HOSTILE.map((k) => [k, 'Nam']))];
+    const out = map(input);
+    expect(out.errors).to.deep.equal([]);
+    expect(Object.keys((out.body as object[])[0])).to.deep.equal(Object.keys(input[0]));
+    expect((out.body as Record<string, unknown>[])[0]).to.deep.equal(
+      Object.fromEntries(HOSTILE.map((k) => [k, '1034'])),
+    );
+    const bad = map([{ 'a"b': 'x', 'ls\u2028ps\u2029': 'y' }]);
+    expect(bad.errors.map((e) => e.pointer)).to.deep.equal(['/0/a"b', '/0/ls\u2028ps\u2029']);
+  });
+
+  it('an inherited name (toString, valueOf) reads as absent, as in the generic loop', () => {
+    const map = compileMapping(lists(['toString', 'valueOf'])[1], deps, ['t']);
+    const out = map([{ a: 1 }, { toString: '12/12/2021', valueOf: 'x' }]);
+    expect(text(out.body)).to.equal(text([{ a: 1 }, { toString: '12/12/2021', valueOf: 'x' }]));
+    expect(out.errors.map((e) => e.pointer)).to.deep.equal(['/1/valueOf']);
+  });
+
+  it('__proto__, constructor and prototype are refused at load, and never generated', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      for (const ops of lists(['ok', name])) {
+        expect(() => compileMapping(ops, deps, ['t']), name).to.throw(ConfigPathError, /not allowed/);
+      }
+    }
+    // Called directly with one (a plug-in's own use), the generator keeps the generic loop.
+    const seen: string[] = [];
+    const each: ValueFn = (v, _o, key) => (seen.push(key), v === 1 ? 2 : KEEP);
+    const visit = generatedValueVisitor(['__proto__', 'a'], each);
+    const obj = JSON.parse('{"__proto__": 1, "a": 1}') as Record<string, unknown>;
+    const ctx = { errors: [], trail: [], removed: [] } as unknown as MapCtx;
+    visit(obj, [], ctx);
+    expect(seen).to.deep.equal(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(obj)).to.equal(Object.prototype);
+    expect(obj.a).to.equal(2);
+  });
+});
+
+describe('canonical date tests (date-format.ts compileCanonicalTest)', () => {
+  const formats = [
+    'dd/MM/yyyy',
+    'dd/MM/yyyy HH:mm:ss',
+    'yyyyMMddHHmmss',
+    'yyyyMMdd',
+    'yyyy-MM-dd',
+    "yyyy-MM-dd'T'HH:mm:ss.SSS",
+    'HH:mm dd.MM.yyyy',
+  ];
+
+  it('answer what the parser answers, on near-miss and random text', () => {
+    const digit = fc.constantFrom(...'0123456789');
+    for (const fmt of formats) {
+      expect(isCanonicalFormat(fmt), fmt).to.equal(true);
+      const test = compileCanonicalTest(fmt)!;
+      const parse = compileParser(fmt);
+      // Texts shaped like the format: every letter a digit, literals kept, sometimes one character changed.
+      const shaped = fc
+        .tuple(
+          fc.array(digit, { minLength: fmt.length, maxLength: fmt.length }),
+          fc.integer({ min: -1, max: fmt.length }),
+          fc.string({ maxLength: 1 }),
+        )
+        .map(([ds, at, ch]) => {
+          const base = sample(fmt, ds);
+          return at < 0 || at >= base.length ? base : base.slice(0, at) + ch + base.slice(at + 1);
+        });
+      fc.assert(
+        fc.property(fc.oneof(shaped, fc.string({ maxLength: 24 }), fc.stringMatching(/^[0-9/: .T-]{0,24}$/)), (s) => {
+          expect(test(s), `${fmt}: ${JSON.stringify(s)}`).to.equal(parse(s) !== undefined);
+        }),
+        { numRuns: 3000 },
+      );
+    }
+  });
+
+  it('real calendar days only, and not for other formats', () => {
+    const t = compileCanonicalTest('dd/MM/yyyy')!;
+    expect(['29/02/2024', '31/12/9999', '01/01/0001'].map(t)).to.deep.equal([true, true, true]);
+    expect(
+      ['29/02/2023', '31/04/2021', '00/01/2021', '01/13/2021', '01/01/0000', '1/01/2021', '01/01/2021 '].map(t),
+    ).to.deep.equal([false, false, false, false, false, false, false]);
+    for (const fmt of ['d/M/yyyy', 'ISO', 'dd/MM', 'MMM yyyy'])
+      expect(compileCanonicalTest(fmt), fmt).to.equal(undefined);
+  });
+});
+
+/** A text in `fmt` with the format's letters replaced by `digits` in order (quoted literals unquoted). */
+function sample(fmt: string, digits: string[]): string {
+  let out = '';
+  let k = 0;
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i];
+    if (c === "'") {
+      const end = fmt.indexOf("'", i + 1);
+      out += fmt.slice(i + 1, end);
+      i = end;
+    } else out += /[a-zA-Z]/.test(c) ? digits[k++] : c;
+  }
+  return out;
+}
+
+describe("trim's shortcuts (text.ts)", () => {
+  const spaces = [...'\t\n\v\f\r \u00a0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\u0085\u180e'];
+  const piece = fc.oneof(
+    fc.constantFrom(...spaces),
+    fc.constantFrom(
+      'a',
+      'ễ',
+      'e\u0301',
+      '\u0300',
+      '\u036f',
+      '\u036f\u0370',
+      '\u02ff',
+      'Nguyễn'.normalize('NFD'),
+      '\ud800',
+    ),
+    fc.string({ maxLength: 3 }),
+    fc.string({ unit: 'binary', maxLength: 3 }),
+  );
+  const str = fc.array(piece, { maxLength: 10 }).map((p) => p.join(''));
+
+  it('trimmed(s) is s.trim()', () => {
+    fc.assert(
+      fc.property(str, (s) => {
+        expect(trimmed(s)).to.equal(s.trim());
+      }),
+      { numRuns: 5000 },
+    );
+    for (const c of spaces) expect(trimmed(`${c}x${c}`), JSON.stringify(c)).to.equal(`${c}x${c}`.trim());
+  });
+
+  it('hasCombiningMark(s) is /[\\u0300-\\u036f]/.test(s), short and long', () => {
+    fc.assert(
+      fc.property(str, (s) => {
+        expect(hasCombiningMark(s), JSON.stringify(s)).to.equal(/[\u0300-\u036f]/.test(s));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
