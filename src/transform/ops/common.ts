@@ -276,12 +276,16 @@ function replaceAt(
     node = (node as Record<string | number, unknown>)[seg];
   }
   if (node !== obj) return false;
-  const keys = Object.keys(obj);
-  let build = shapes.lookup(keys, ctx.shapes);
+  // A shape met lately is recognised without a key array (ShapeCache.recentFor).
+  let build = shapes.recentFor(obj);
   if (build === undefined) {
-    const keep = shapes.admits(keys);
-    build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
-    if (keep) shapes.propose(keys, build, ctx.shapes);
+    const keys = Object.keys(obj);
+    build = shapes.lookup(keys, ctx.shapes);
+    if (build === undefined) {
+      const keep = shapes.admits(keys);
+      build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
+      if (keep) shapes.propose(keys, build, ctx.shapes);
+    }
   }
   if (build === null) return false;
   const copy = build(obj);

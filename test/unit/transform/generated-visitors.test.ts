@@ -4,6 +4,7 @@ import { ConfigPathError } from '../../../src/config/config-error.ts';
 import { compileCanonicalTest, compileParser, isCanonicalFormat } from '../../../src/transform/date-format.ts';
 import { compileMapping, createMappingDeps, loadCatalogs, type MappingFn } from '../../../src/transform/index.ts';
 import { generatedValueVisitor, KEEP, type MapCtx, type ValueFn } from '../../../src/transform/ops/common.ts';
+import { hasKeys, ShapeCache } from '../../../src/transform/shape.ts';
 import { hasCombiningMark, trimmed } from '../../../src/transform/text.ts';
 import { CATALOGS } from './helpers.ts';
 
@@ -250,3 +251,95 @@ describe("trim's shortcuts (text.ts)", () => {
     );
   });
 });
+
+describe('shapes recognised without a key array (shape.ts hasKeys, ShapeCache.recentFor)', () => {
+  const names = fc.constantFrom('a', 'b', 'MaHoSo', '0', '7', '10', 'toString', '__proto__', 'x y', '');
+  const entries = fc.array(fc.tuple(names, fc.oneof(fc.integer(), fc.constant(undefined))), { maxLength: 8 });
+
+  it('hasKeys(obj, keys) is Object.keys(obj) equal to keys, on any object, polluted prototypes included', () => {
+    const made = fc.tuple(entries, fc.constantFrom('json', 'literal', 'null-proto', 'class', 'deleted'));
+    fc.assert(
+      fc.property(made, fc.array(names, { maxLength: 8 }), ([kv, how], other) => {
+        const obj = build(kv, how);
+        const keys = Object.keys(obj);
+        const proto = Object.getPrototypeOf(obj);
+        expect(hasKeys(obj, keys), 'own list').to.equal(proto === Object.prototype || proto === null);
+        if (hasKeys(obj, other)) expect(other, 'other list').to.deep.equal(keys);
+        if (keys.length > 0) expect(hasKeys(obj, keys.slice(0, -1)), 'shorter list').to.equal(false);
+        expect(hasKeys(obj, [...keys, 'more']), 'longer list').to.equal(false);
+      }),
+      { numRuns: 2000 },
+    );
+    // An enumerable key on Object.prototype (pollution) is not one of the record's keys: false, not a match.
+    const obj = { a: 1 };
+    try {
+      (Object.prototype as Record<string, unknown>).polluted = 1;
+      expect(hasKeys(obj, ['a', 'polluted'])).to.equal(false);
+      expect(hasKeys(obj, ['a'])).to.equal(false); // not decided here: the caller takes Object.keys
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(hasKeys(obj, ['a'])).to.equal(true);
+    class Rec {
+      a = 1;
+    }
+    expect(hasKeys(new Rec() as unknown as Record<string, unknown>, ['a'])).to.equal(false);
+  });
+
+  it('recentFor(obj) answers what get(Object.keys(obj)) answers, or nothing', () => {
+    const op = fc.oneof(
+      fc.record({ set: fc.array(names, { maxLength: 5 }), plan: fc.integer() }),
+      fc.record({ get: entries }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const cache = new ShapeCache<number>();
+        for (const o of ops) {
+          if ('set' in o) cache.set(o.set, o.plan);
+          else {
+            const obj = build(o.get, 'json');
+            const recent = cache.recentFor(obj);
+            const got = cache.get(Object.keys(obj));
+            if (recent !== undefined) expect(recent).to.equal(got);
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    const cache = new ShapeCache<number>();
+    cache.set(['a', 'b'], 1);
+    cache.set(['b', 'a'], 2);
+    expect(cache.recentFor({ a: 1, b: 2 }), 'before any get').to.equal(undefined);
+    expect(cache.get(['a', 'b'])).to.equal(1);
+    expect(cache.recentFor({ a: 0, b: 0 })).to.equal(1);
+    expect(cache.recentFor({ b: 0, a: 0 })).to.equal(undefined);
+    expect(cache.recentFor({ a: 0, b: 0, c: 0 })).to.equal(undefined);
+  });
+});
+
+/** An object with the entries `kv`, made the way `how` says (parsed, literal, other prototypes, deletes). */
+function build(kv: [string, number | undefined][], how: string): Record<string, unknown> {
+  const plain: Record<string, unknown> = {};
+  for (const [k, v] of kv) if (k !== '__proto__') plain[k] = v;
+  switch (how) {
+    case 'json':
+      return JSON.parse(JSON.stringify(Object.fromEntries(kv.map(([k, v]) => [k, v ?? null])))) as Record<
+        string,
+        unknown
+      >;
+    case 'null-proto':
+      return Object.assign(Object.create(null) as Record<string, unknown>, plain);
+    case 'class': {
+      class Rec {}
+      return Object.assign(new Rec() as Record<string, unknown>, plain);
+    }
+    case 'deleted': {
+      const o: Record<string, unknown> = { ...plain, extra: 1 };
+      delete o.extra;
+      delete o[Object.keys(o)[0]];
+      return o;
+    }
+    default:
+      return plain;
+  }
+}
