@@ -50,7 +50,7 @@ export const dateOp = defineOp(
     });
     let format: (p: DateParts) => string;
     try {
-      format = compileFormatter(o.to, offset!);
+      format = compileFormatter(o.to, offset!, generate);
     } catch (err) {
       check(false, [...path, 'to'], 'format', `unusable date format: ${(err as Error).message}`);
       throw err;

@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
-import { compileCanonicalTest, compileParser, isCanonicalFormat } from '../../../src/transform/date-format.ts';
+import {
+  compileCanonicalTest,
+  compileFormatter,
+  compileParser,
+  isCanonicalFormat,
+} from '../../../src/transform/date-format.ts';
 import { compileMapping, createMappingDeps, loadCatalogs, type MappingFn } from '../../../src/transform/index.ts';
 import { generatedValueVisitor, KEEP, type MapCtx, type ValueFn } from '../../../src/transform/ops/common.ts';
 import { hasKeys, ShapeCache } from '../../../src/transform/shape.ts';
@@ -194,6 +199,41 @@ describe('canonical date tests (date-format.ts compileCanonicalTest)', () => {
     ).to.deep.equal([false, false, false, false, false, false, false]);
     for (const fmt of ['d/M/yyyy', 'ISO', 'dd/MM', 'MMM yyyy'])
       expect(compileCanonicalTest(fmt), fmt).to.equal(undefined);
+  });
+});
+
+describe('fixed-width date formatters (date-format.ts compileFormatter)', () => {
+  it('write what the token loop writes, parts out of their width included', () => {
+    const part = fc.oneof(
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 12_000 }),
+      fc.constantFrom(-1, 0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 2.5, -0),
+    );
+    const parts = fc.record({
+      year: part,
+      month: part,
+      day: part,
+      hour: part,
+      minute: part,
+      second: part,
+      ms: part,
+    });
+    for (const fmt of [
+      'dd/MM/yyyy',
+      'dd/MM/yyyy HH:mm:ss',
+      'yyyyMMddHHmmss',
+      'yyyyMMdd',
+      "yyyy-MM-dd'T'HH:mm:ss.SSS",
+    ]) {
+      const generated = compileFormatter(fmt, 420);
+      const loop = compileFormatter(fmt, 420, false);
+      fc.assert(
+        fc.property(parts, (p) => {
+          expect(generated(p), fmt).to.equal(loop(p));
+        }),
+        { numRuns: 3000 },
+      );
+    }
   });
 });
 
