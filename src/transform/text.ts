@@ -48,6 +48,19 @@ export function hasCombiningMark(s: string): boolean {
   return false;
 }
 
+/**
+ * False when UTF-8 JSON text `utf8` certainly parses to strings without a combining mark (U+0300-U+036F):
+ * no byte 0xCC or 0xCD (their UTF-8 lead bytes: U+0300 is CC 80, U+036F is CD AF) and no escape `\u03`.
+ * Any other answer is true (a 0xCC byte inside another character's encoding cannot occur: UTF-8 lead
+ * bytes never appear as continuation bytes; an escaped backslash before `u03` only errs towards true).
+ * The mapping's `nfc` trim then skips its per-string scan (BodyFacts.noCombiningMarks, issue 19).
+ */
+export function mayHoldCombiningMarks(utf8: Buffer): boolean {
+  return utf8.indexOf(0xcc) >= 0 || utf8.indexOf(0xcd) >= 0 || utf8.indexOf(ESCAPED_03) >= 0;
+}
+
+const ESCAPED_03 = Buffer.from('\\u03', 'latin1');
+
 /** Key name compared loosely: surrounding whitespace and letter case ignored (`" UserIdCreated"`). */
 export function normalizeKey(key: string): string {
   return key.trim().toLowerCase();

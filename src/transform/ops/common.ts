@@ -32,6 +32,19 @@ export interface OpDeps {
    * `generate: false`); otherwise they are generated at load with the field names written in.
    */
   readonly generate?: boolean;
+  /**
+   * Every string the op can meet comes from the body as the caller sent it: only trim, rename, drop and
+   * allowOnly run before it in the pre phase (compile-mapping.ts). Such an op may trust BodyFacts.
+   */
+  readonly bodyStringsOnly?: boolean;
+}
+
+/**
+ * What the caller knows of the body from its bytes (compileBodyStage's `facts`). `noCombiningMarks`: no
+ * string in it holds U+0300-U+036F (text.ts mayHoldCombiningMarks said false on the bytes parsed).
+ */
+export interface BodyFacts {
+  readonly noCombiningMarks?: boolean;
 }
 
 /** Per-call state: errors found so far and the walk trail (reused to avoid allocations). */
@@ -55,6 +68,8 @@ export interface MapCtx {
   readonly shapes?: PendingShapes;
   /** The consumer whose body this is (request stages), for the ops that read its declared code forms. */
   readonly consumer?: string;
+  /** BodyFacts.noCombiningMarks of this call (pre phase only). */
+  readonly noCombiningMarks?: boolean;
 }
 
 /**

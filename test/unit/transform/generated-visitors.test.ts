@@ -10,7 +10,7 @@ import {
 import { compileMapping, createMappingDeps, loadCatalogs, type MappingFn } from '../../../src/transform/index.ts';
 import { generatedValueVisitor, KEEP, type MapCtx, type ValueFn } from '../../../src/transform/ops/common.ts';
 import { hasKeys, ShapeCache } from '../../../src/transform/shape.ts';
-import { hasCombiningMark, trimmed } from '../../../src/transform/text.ts';
+import { hasCombiningMark, mayHoldCombiningMarks, trimmed } from '../../../src/transform/text.ts';
 import { CATALOGS } from './helpers.ts';
 
 /**
@@ -383,3 +383,78 @@ function build(kv: [string, number | undefined][], how: string): Record<string, 
       return plain;
   }
 }
+
+describe('BodyFacts: no combining mark in the bytes, no scan per string (text.ts mayHoldCombiningMarks)', () => {
+  const nfd = 'Nguyễn Văn Ánh'.normalize('NFD');
+  const piece = fc.oneof(
+    fc.constantFrom('Hà Nội', nfd, ' a ', 'e\u0301', '\u036f', '\u0370', 'ễ', '\u02ff', '01', ''),
+    fc.string({ maxLength: 4 }),
+    fc.string({ unit: 'binary', maxLength: 3 }),
+  );
+  const str = fc.array(piece, { maxLength: 4 }).map((p) => p.join(''));
+  const rec = fc.dictionary(fc.constantFrom('HoVaTen', 'a', 'b', 'Ten'), fc.oneof(str, fc.integer()), { maxKeys: 4 });
+  // JSON text of a body as a sender may write it: combining marks raw or escaped (\u0301, \u036F).
+  const bodyText = fc
+    .tuple(fc.array(rec, { maxLength: 4 }), fc.boolean(), fc.boolean())
+    .map(([records, escape, upper]) => {
+      const json = JSON.stringify(records);
+      if (!escape) return json;
+      return json.replace(/[\u0300-\u036f]/g, (c) => {
+        const hex = c.charCodeAt(0).toString(16).padStart(4, '0');
+        return `\\u${upper ? hex.toUpperCase() : hex}`;
+      });
+    });
+
+  it('says false only for text whose strings hold no combining mark', () => {
+    fc.assert(
+      fc.property(bodyText, (t) => {
+        if (!mayHoldCombiningMarks(Buffer.from(t))) {
+          expect(/[\u0300-\u036f]/.test(t) || /[\u0300-\u036f]/.test(JSON.stringify(JSON.parse(t))), t).to.equal(false);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    expect(mayHoldCombiningMarks(Buffer.from(JSON.stringify([nfd])))).to.equal(true);
+    expect(mayHoldCombiningMarks(Buffer.from('["e\\u0301"]'))).to.equal(true);
+    expect(mayHoldCombiningMarks(Buffer.from('["e\\u036F"]'))).to.equal(true);
+    expect(mayHoldCombiningMarks(Buffer.from(JSON.stringify(['Hà Nội', 'ễ', 'Ánh'])))).to.equal(false);
+  });
+
+  it('a mapping given the fact from the bytes maps as one given nothing; a string from config is still composed', () => {
+    const lists: Record<string, unknown>[][] = [
+      [
+        { op: 'trim', at: '[]', nfc: true },
+        { op: 'rename', at: '[]', fields: { a: 'b' } },
+      ],
+      [
+        { op: 'rename', at: '[]', fields: { a: 'b' } },
+        { op: 'drop', at: '[]', field: 'x' },
+        { op: 'trim', at: '[]', nfc: true },
+      ],
+      // A constant before the trim writes config text: the fact says nothing about it.
+      [
+        { op: 'constant', at: '[]', values: { Ten: ` ${nfd} ` } },
+        { op: 'trim', at: '[]', nfc: true },
+      ],
+      [{ op: 'trim', at: '[]', fields: ['HoVaTen', 'Ten'], nfc: true }],
+      [{ op: 'trim', at: '[]', nfc: true, phase: 'post' }],
+    ];
+    for (const ops of lists) {
+      const map = compileMapping(ops, deps, ['t']);
+      fc.assert(
+        fc.property(bodyText, (t) => {
+          const facts = { noCombiningMarks: !mayHoldCombiningMarks(Buffer.from(t)) };
+          const withFacts = map(JSON.parse(t), undefined, undefined, facts);
+          const without = map(JSON.parse(t));
+          expect(text(withFacts.body)).to.equal(text(without.body));
+          expect(withFacts.errors).to.deep.equal(without.errors);
+        }),
+        { numRuns: 500 },
+      );
+    }
+    // Told (wrongly) that there are none, the constant's decomposed text is still composed: only strings
+    // from the body are trusted to the fact.
+    const out = compileMapping(lists[2], deps, ['t'])([{}], undefined, undefined, { noCombiningMarks: true });
+    expect((out.body as Record<string, string>[])[0].Ten).to.equal(nfd.normalize('NFC'));
+  });
+});
