@@ -1,6 +1,7 @@
 import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import { compileMapping, type MappingDeps } from './compile-mapping.ts';
+import type { BodyFacts } from './ops/common.ts';
 import { numericView } from './exact-numbers.ts';
 import { admitShapes, type PendingShapes } from './shape.ts';
 import type { ValidatorFactory } from './validator.ts';
@@ -17,11 +18,14 @@ export interface BodyStage {
  * `rawNumbers`: the body holds numbers carried as their source text (the parser said so, exact-numbers.ts);
  * the schema then judges a copy with the nearest doubles, and the body sent keeps the source text.
  * `consumer`: whose body it is (request stages), for the code forms it declared (code-forms.ts).
+ * `facts`: what the caller read off the bytes it parsed (ops/common.ts BodyFacts; text.ts
+ * mayHoldCombiningMarks), for the ops that can trust it.
  */
 export type BodyStageFn = (
   body: unknown,
   rawNumbers?: boolean,
   consumer?: string,
+  facts?: BodyFacts,
 ) => { body: unknown; errors: FieldError[] };
 
 /**
@@ -41,13 +45,13 @@ export function compileBodyStage(
   const map = stage.mapping ? compileMapping(stage.mapping, deps, [...path, 'mapping']) : undefined;
   const validate = stage.schema ? deps.validators.compile(stage.schema, [...path, 'schema']) : undefined;
   const post = map?.post;
-  return (input, rawNumbers = false, consumer) => {
+  return (input, rawNumbers = false, consumer, facts) => {
     let body = input;
     let errors: FieldError[] = [];
     // Record shapes the mapping met are cached only if the whole stage accepts the body (issue 14.1).
     const shapes: PendingShapes = [];
     if (map) {
-      const mapped = map(body, shapes, consumer);
+      const mapped = map(body, shapes, consumer, facts);
       ({ body, errors } = mapped);
       if (mapped.rawNumbers) rawNumbers = true;
     }

@@ -2,7 +2,7 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import type { CatalogSet } from './catalogs.ts';
 import { NO_CODE_FORMS, type CodeForms } from './code-forms.ts';
-import { compactRemoved, type CompiledOp, type MapCtx, type Step } from './ops/common.ts';
+import { compactRemoved, type BodyFacts, type CompiledOp, type MapCtx, type Step } from './ops/common.ts';
 import { planSteps } from './fused-walk.ts';
 import { buildPlugin } from '../config/plugin-options.ts';
 import { mappingOps } from './ops/registry.ts';
@@ -22,7 +22,12 @@ export interface MappingDeps {
  * A compiled mapping: body in, mapped body and FieldErrors out. `post`, when present, holds the ops that
  * run after schema validation (`phase: post`, `embeddedJson` with `reserialize`); compileBodyStage calls it.
  */
-export type MappingFn = ((body: unknown, deferShapes?: PendingShapes, consumer?: string) => MappingResult) & {
+export type MappingFn = ((
+  body: unknown,
+  deferShapes?: PendingShapes,
+  consumer?: string,
+  facts?: BodyFacts,
+) => MappingResult) & {
   readonly post?: (body: unknown, deferShapes?: PendingShapes, consumer?: string) => MappingResult;
 };
 
@@ -46,16 +51,20 @@ export function createMappingDeps(catalogs: CatalogSet, codeForms: CodeForms = N
  * Compiles the YAML list `[{op: rename, ...}, ...]` into plain closures. Every option is checked here
  * (schema of the op, catalogue references, date formats, paths) and reported as ConfigPathError at
  * `[...path, index, key]`. `type:` is accepted as a synonym of `op:` (PluginRef in config/types.ts).
+ * `{ fuse: false, generate: false }` is the reference the property tests compare with: one walk per op
+ * pass (no fused walks) and generic per-field loops (no visitors generated at load, ops/common.ts).
  */
 export function compileMapping(
   ops: readonly Record<string, unknown>[],
   deps: MappingDeps,
   path: readonly (string | number)[],
-  options: { readonly fuse?: boolean } = {},
+  options: { readonly fuse?: boolean; readonly generate?: boolean } = {},
 ): MappingFn {
   if (!Array.isArray(ops)) throw new ConfigPathError(path, 'type', 'mapping must be a list of mapping ops');
   const pre: CompiledOp[] = [];
   const post: CompiledOp[] = [];
+  // Ops that only trim, rename or remove leave every string as the body sent it (OpDeps.bodyStringsOnly).
+  let bodyStringsOnly = true;
   ops.forEach((raw, i) => {
     const at = [...path, i];
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -65,15 +74,24 @@ export function compileMapping(
     const opOptions = { ...raw, op: name } as Record<string, unknown>;
     delete opOptions.type;
     const namePath = [...at, raw.op === undefined && raw.type !== undefined ? 'type' : 'op'];
+    const inPre = opOptions.phase !== 'post';
     const built = buildPlugin(
       mappingOps,
       'mapping op',
       name,
       opOptions,
-      { catalogs: deps.catalogs, path: at, codeForms: deps.codeForms, senders: deps.senders },
+      {
+        catalogs: deps.catalogs,
+        path: at,
+        codeForms: deps.codeForms,
+        senders: deps.senders,
+        generate: options.generate,
+        bodyStringsOnly: inPre && bodyStringsOnly,
+      },
       at,
       namePath,
     );
+    if (inPre && !STRING_KEEPING_OPS.has(name as string)) bodyStringsOnly = false;
     (opOptions.phase === 'post' ? post : pre).push(built);
     if (built.post) post.push({ run: built.post });
   });
@@ -84,13 +102,24 @@ export function compileMapping(
   return Object.freeze(fn);
 }
 
+/** Built-in ops that write no string a caller did not send (they trim, rename or remove). */
+const STRING_KEEPING_OPS: ReadonlySet<string> = new Set(['trim', 'rename', 'drop', 'allowOnly']);
+
 function runner(
   steps: readonly Step[],
-): (body: unknown, deferShapes?: PendingShapes, consumer?: string) => MappingResult {
+): (body: unknown, deferShapes?: PendingShapes, consumer?: string, facts?: BodyFacts) => MappingResult {
   // Compacted record builders per key list (common.ts compactRemoved), one cache per compiled list.
   const shapes = new ShapeCache<ShapeBuilder | null>();
-  return (body, deferShapes, consumer) => {
-    const ctx: MapCtx = { errors: [], trail: [], removed: [], removedAt: [], shapes: deferShapes ?? [], consumer };
+  return (body, deferShapes, consumer, facts) => {
+    const ctx: MapCtx = {
+      errors: [],
+      trail: [],
+      removed: [],
+      removedAt: [],
+      shapes: deferShapes ?? [],
+      consumer,
+      noCombiningMarks: facts?.noCombiningMarks === true,
+    };
     let b = body;
     for (const step of steps) {
       ctx.trail.length = 0;

@@ -13,7 +13,8 @@ export {
 } from './code-forms.ts';
 export { compileMapping, createMappingDeps, type MappingDeps, type MappingFn } from './compile-mapping.ts';
 export { mappingOps } from './ops/registry.ts';
-export type { BaseOptions, CompiledOp, MapCtx, MappingOp, OpDeps, Step } from './ops/common.ts';
+export type { BaseOptions, BodyFacts, CompiledOp, MapCtx, MappingOp, OpDeps, Step } from './ops/common.ts';
+export { mayHoldCombiningMarks } from './text.ts';
 export { createValidatorFactory, toFieldErrors, type ValidatorFactory, type ValidatorOptions } from './validator.ts';
 export { parseJsonBody, parseJsonText, type ParseResult } from './json-body.ts';
 export { compileBodyStage, type BodyStage, type BodyStageFn } from './body-stage.ts';

@@ -46,6 +46,8 @@ export class ShapeCache<P> {
   readonly #byLength = new Map<number, { keys: readonly string[]; plan: P }[]>();
   #size = 0;
   #units = 0;
+  /** The entries `get` found last, most recent first (at most RECENT_SHAPES): what `recentFor` tries. */
+  readonly #recent: { keys: readonly string[]; plan: P }[] = [];
 
   /** The plan stored for exactly this key list, or undefined. */
   get(keys: readonly string[]): P | undefined {
@@ -54,9 +56,32 @@ export class ShapeCache<P> {
     outer: for (let p = 0; p < list.length; p++) {
       const known = list[p].keys;
       for (let i = 0; i < keys.length; i++) if (known[i] !== keys[i]) continue outer;
+      this.#remember(list[p]);
       return list[p].plan;
     }
     return undefined;
+  }
+
+  /**
+   * What `get(Object.keys(obj))` would answer when `obj`'s key list is one `get` found lately; undefined
+   * otherwise (the caller then builds the key list and asks `lookup`). Compares the keys as a for-in loop
+   * reads them (hasKeys): no key array per record (issue 19: a 27-key record's array is ~240 bytes, and
+   * rename and compaction each built one per record). Entries are never removed from a cache, so a
+   * remembered one is still what `get` finds first for its keys.
+   */
+  recentFor(obj: Record<string, unknown>): P | undefined {
+    const recent = this.#recent;
+    for (let r = 0; r < recent.length; r++) if (hasKeys(obj, recent[r].keys)) return recent[r].plan;
+    return undefined;
+  }
+
+  #remember(entry: { keys: readonly string[]; plan: P }): void {
+    const recent = this.#recent;
+    if (recent[0] === entry) return;
+    const at = recent.indexOf(entry);
+    if (at > 0) recent.splice(at, 1);
+    else if (recent.length >= RECENT_SHAPES) recent.pop();
+    recent.unshift(entry);
   }
 
   /** The plan for this key list: from the cache, else from the shapes this call met so far. */
@@ -102,6 +127,28 @@ export class ShapeCache<P> {
   get usage(): { shapes: number; keyUnits: number } {
     return { shapes: this.#size, keyUnits: this.#units };
   }
+}
+
+/** How many entries a ShapeCache tries by for-in before building a key list (a sender's usual shapes). */
+export const RECENT_SHAPES = 4;
+
+/**
+ * True when `Object.keys(obj)` would be exactly `keys` (same names, same order), read by for-in without
+ * building the array. for-in also lists enumerable keys of the prototype chain: where there is any (a
+ * prototype other than a bare one, a polluted Object.prototype), the answer is false and the caller takes
+ * Object.keys.
+ */
+export function hasKeys(obj: Record<string, unknown>, keys: readonly string[]): boolean {
+  const proto: unknown = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const _ in Object.prototype) return false;
+  const n = keys.length;
+  let i = 0;
+  for (const key in obj) {
+    if (i === n || key !== keys[i]) return false;
+    i++;
+  }
+  return i === n;
 }
 
 function keyUnits(keys: readonly string[]): number {

@@ -21,6 +21,46 @@ export function normalizeCode(value: string): string {
   return s;
 }
 
+/**
+ * `s.trim()`, without the call when neither end can be whitespace: every character trim() removes
+ * (WhiteSpace and LineTerminator: U+0009-U+000D, U+0020, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+ * U+202F, U+205F, U+3000, U+FEFF) is at most U+0020, U+00A0, or U+1680 and above.
+ */
+export function trimmed(s: string): string {
+  const n = s.length;
+  return n > 0 && (mayBeSpace(s.charCodeAt(0)) || mayBeSpace(s.charCodeAt(n - 1))) ? s.trim() : s;
+}
+
+function mayBeSpace(c: number): boolean {
+  return c <= 0x20 || c === 0xa0 || c >= 0x1680;
+}
+
+const COMBINING = /[\u0300-\u036f]/;
+
+/**
+ * True when `s` holds a combining mark (U+0300-U+036F): decomposed Vietnamese always carries one, and
+ * only then is NFC worth its cost. Short strings (codes, dates) are scanned by char code, which is cheaper
+ * than a call into the regular expression; longer ones take the expression.
+ */
+export function hasCombiningMark(s: string): boolean {
+  if (s.length > 12) return COMBINING.test(s);
+  for (let i = 0; i < s.length; i++) if ((s.charCodeAt(i) - 0x300) >>> 0 < 0x70) return true;
+  return false;
+}
+
+/**
+ * False when UTF-8 JSON text `utf8` certainly parses to strings without a combining mark (U+0300-U+036F):
+ * no byte 0xCC or 0xCD (their UTF-8 lead bytes: U+0300 is CC 80, U+036F is CD AF) and no escape `\u03`.
+ * Any other answer is true (a 0xCC byte inside another character's encoding cannot occur: UTF-8 lead
+ * bytes never appear as continuation bytes; an escaped backslash before `u03` only errs towards true).
+ * The mapping's `nfc` trim then skips its per-string scan (BodyFacts.noCombiningMarks, issue 19).
+ */
+export function mayHoldCombiningMarks(utf8: Buffer): boolean {
+  return utf8.indexOf(0xcc) >= 0 || utf8.indexOf(0xcd) >= 0 || utf8.indexOf(ESCAPED_03) >= 0;
+}
+
+const ESCAPED_03 = Buffer.from('\\u03', 'latin1');
+
 /** Key name compared loosely: surrounding whitespace and letter case ignored (`" UserIdCreated"`). */
 export function normalizeKey(key: string): string {
   return key.trim().toLowerCase();

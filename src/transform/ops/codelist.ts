@@ -10,6 +10,7 @@ import {
   emptyPolicyProps,
   fieldsOf,
   fieldOpSchema,
+  KEEP,
   reportAt,
   type Pass,
   type PassStep,
@@ -93,14 +94,20 @@ export const codelistOp = defineOp(
         }
       }
       const text = `có giá trị không có trong danh mục "${cat.name}" (cột ${columns.join(', ')}${whose})`;
-      return compileValueStep(o, fields, path, (value, obj, key, trail, ctx) => {
-        const s = scalarToString(value);
-        const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
-        if (mapped !== undefined) {
-          // A code already in the target form ("1.001753", "1048") is left in place: no keyed store.
-          if (!Object.is(mapped, value)) obj[key] = mapped;
-        } else if (reject) reportAt(ctx, trail, key, 'codelist', text, cat.name);
-      });
+      return compileValueStep(
+        o,
+        fields,
+        path,
+        (value, _obj, key, trail, ctx) => {
+          const s = scalarToString(value);
+          const mapped = s === undefined ? undefined : (exact.get(s) ?? norm.get(normalizeCode(s)));
+          // A code already in the target form ("1.001753", "1048") is left in place: no store.
+          if (mapped !== undefined) return Object.is(mapped, value) ? KEEP : mapped;
+          if (reject) reportAt(ctx, trail, key, 'codelist', text, cat.name);
+          return KEEP;
+        },
+        deps.generate,
+      );
     };
     const defaultIndex = indexForm(cat, from, [...path, 'from']);
     const byDefault = readThrough(from, defaultIndex, '');

@@ -6,6 +6,7 @@ import type { CatalogSet } from '../catalogs.ts';
 import type { CodeForms } from '../code-forms.ts';
 import {
   compileWalker,
+  FORBIDDEN_KEYS,
   parseFieldPath,
   parsePath,
   toPointer,
@@ -26,6 +27,24 @@ export interface OpDeps {
    * where the body is not a consumer's (a response stage), and every value is read through `from:`.
    */
   readonly senders?: readonly string[];
+  /**
+   * false: the per-field visitors stay generic loops (the property tests' reference, compileMapping's
+   * `generate: false`); otherwise they are generated at load with the field names written in.
+   */
+  readonly generate?: boolean;
+  /**
+   * Every string the op can meet comes from the body as the caller sent it: only trim, rename, drop and
+   * allowOnly run before it in the pre phase (compile-mapping.ts). Such an op may trust BodyFacts.
+   */
+  readonly bodyStringsOnly?: boolean;
+}
+
+/**
+ * What the caller knows of the body from its bytes (compileBodyStage's `facts`). `noCombiningMarks`: no
+ * string in it holds U+0300-U+036F (text.ts mayHoldCombiningMarks said false on the bytes parsed).
+ */
+export interface BodyFacts {
+  readonly noCombiningMarks?: boolean;
 }
 
 /** Per-call state: errors found so far and the walk trail (reused to avoid allocations). */
@@ -49,6 +68,8 @@ export interface MapCtx {
   readonly shapes?: PendingShapes;
   /** The consumer whose body this is (request stages), for the ops that read its declared code forms. */
   readonly consumer?: string;
+  /** BodyFacts.noCombiningMarks of this call (pre phase only). */
+  readonly noCombiningMarks?: boolean;
 }
 
 /**
@@ -171,16 +192,8 @@ export function compileFieldStep(
   fn: FieldFn,
   create = false,
 ): PassStep {
-  const groups = new Map<string, { segs: readonly Segment[]; keys: string[] }>();
-  fields.forEach(([f, fieldPath]) => {
-    const fp = parseFieldPath(at, f, [...path, 'at'], fieldPath);
-    const id = JSON.stringify(fp.container);
-    const g = groups.get(id) ?? { segs: fp.container, keys: [] };
-    g.keys.push(fp.key);
-    groups.set(id, g);
-  });
   return passStep(
-    [...groups.values()].map(({ segs, keys }): Pass => {
+    fieldGroups(at, fields, path).map(({ segs, keys }): Pass => {
       const visit: ContainerVisitor<MapCtx> =
         keys.length === 1
           ? (obj, trail, ctx) => {
@@ -194,6 +207,23 @@ export function compileFieldStep(
       return { segs, create, visit };
     }),
   );
+}
+
+/** The fields (relative to `at`) grouped by the container path they live in, in order of first mention. */
+function fieldGroups(
+  at: string,
+  fields: readonly FieldRef[],
+  path: readonly (string | number)[],
+): { segs: readonly Segment[]; keys: string[] }[] {
+  const groups = new Map<string, { segs: readonly Segment[]; keys: string[] }>();
+  fields.forEach(([f, fieldPath]) => {
+    const fp = parseFieldPath(at, f, [...path, 'at'], fieldPath);
+    const id = JSON.stringify(fp.container);
+    const g = groups.get(id) ?? { segs: fp.container, keys: [] };
+    g.keys.push(fp.key);
+    groups.set(id, g);
+  });
+  return [...groups.values()];
 }
 
 /** Compiles a per-container op (rename, trim-all, allowOnly) over the objects `at` selects. */
@@ -261,12 +291,16 @@ function replaceAt(
     node = (node as Record<string | number, unknown>)[seg];
   }
   if (node !== obj) return false;
-  const keys = Object.keys(obj);
-  let build = shapes.lookup(keys, ctx.shapes);
+  // A shape met lately is recognised without a key array (ShapeCache.recentFor).
+  let build = shapes.recentFor(obj);
   if (build === undefined) {
-    const keep = shapes.admits(keys);
-    build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
-    if (keep) shapes.propose(keys, build, ctx.shapes);
+    const keys = Object.keys(obj);
+    build = shapes.lookup(keys, ctx.shapes);
+    if (build === undefined) {
+      const keep = shapes.admits(keys);
+      build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
+      if (keep) shapes.propose(keys, build, ctx.shapes);
+    }
   }
   if (build === null) return false;
   const copy = build(obj);
@@ -357,23 +391,93 @@ export function applyEmpty(
   else if (policy === 'reject') reportAt(ctx, trail, key, 'required', 'không được để trống');
 }
 
+/** What a value function (compileValueStep) returns to leave the field as it is. */
+export const KEEP: unique symbol = Symbol('keep');
+
+/**
+ * Works on one present, non-empty value of a field: returns the value to store in its place, or KEEP. It
+ * may report (reportAt) but stores nothing itself: the visitor does, so the store is one per field site.
+ */
+export type ValueFn = (value: unknown, obj: Record<string, unknown>, key: string, trail: Trail, ctx: MapCtx) => unknown;
+
 /**
  * Compiles a per-field op over values under the empty-value policy (codelist, date): an absent or
- * undefined field is left alone, an empty one gets `onEmpty`, and `fn` sees every other value.
+ * undefined field is left alone, an empty one gets `onEmpty`, and `fn` sees every other value. With
+ * `generate` (the default) each container's visitor is generated at load with its field names written in
+ * (generatedValueVisitor); otherwise it is the generic loop, the reference the property tests compare with.
  */
 export function compileValueStep(
   o: { readonly at: string; readonly emptyValues: readonly string[]; readonly onEmpty: 'keep' | 'drop' | 'reject' },
   fields: readonly FieldRef[],
   path: readonly (string | number)[],
-  fn: (value: unknown, obj: Record<string, unknown>, key: string, trail: Trail, ctx: MapCtx) => void,
+  fn: ValueFn,
+  generate = true,
 ): PassStep {
   const isEmpty = compileEmptyTest(o.emptyValues);
   const onEmpty = o.onEmpty;
-  return compileFieldStep(o.at, fields, path, (obj, key, trail, ctx) => {
-    if (!Object.hasOwn(obj, key)) return;
-    const value = obj[key];
-    if (value === undefined) return;
-    if (isEmpty(value)) return applyEmpty(onEmpty, obj, key, trail, ctx);
-    fn(value, obj, key, trail, ctx);
+  const each: ValueFn = (value, obj, key, trail, ctx) => {
+    if (!isEmpty(value)) return fn(value, obj, key, trail, ctx);
+    applyEmpty(onEmpty, obj, key, trail, ctx);
+    return KEEP;
+  };
+  return passStep(
+    fieldGroups(o.at, fields, path).map(({ segs, keys }): Pass => ({
+      segs,
+      create: false,
+      visit: generate ? generatedValueVisitor(keys, each) : genericValueVisitor(keys, each),
+    })),
+  );
+}
+
+/** The generic visitor of compileValueStep: one loop over the names, keyed reads and stores. */
+function genericValueVisitor(keys: readonly string[], each: ValueFn): ContainerVisitor<MapCtx> {
+  return (obj, trail, ctx) => {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (!Object.hasOwn(obj, key)) continue;
+      const value = obj[key];
+      if (value === undefined) continue;
+      const out = each(value, obj, key, trail, ctx);
+      if (out !== KEEP) obj[key] = out;
+    }
+    return obj;
+  };
+}
+
+/**
+ * Most field names one generated visitor is written for; a longer list (config) keeps the generic loop.
+ */
+export const MAX_GENERATED_FIELDS = 256;
+
+/**
+ * The visitor of genericValueVisitor generated for `keys` (issue 19): each read and store is its own site
+ * with the name written in (`o["MaTTHC"]`), so V8 keeps one record shape per site (a monomorphic named
+ * access) instead of one megamorphic keyed access shared by every field of every op. The value is read
+ * before `hasOwn` is asked: an inherited value is never undefined-and-own, so the order changes nothing
+ * (the forbidden names, whose reads could reach an accessor, never get here: parsePath refuses them).
+ *
+ * Field names are config (a YAML key, attacker-adjacent): they enter the source only as JSON.stringify'd
+ * string literals (a JSON string is a valid JavaScript string literal; U+2028/U+2029 are allowed in one
+ * since ES2019), never as identifiers or template text. test/unit/transform/generated-visitors.test.ts
+ * runs names with quotes, backslashes, `${`, line separators and the forbidden names.
+ */
+export function generatedValueVisitor(keys: readonly string[], each: ValueFn): ContainerVisitor<MapCtx> {
+  if (keys.length > MAX_GENERATED_FIELDS || keys.some((k) => FORBIDDEN_KEYS.has(k))) {
+    return genericValueVisitor(keys, each);
+  }
+  const lines = keys.map((key) => {
+    const k = JSON.stringify(key);
+    return `v = o[${k}];
+if (v !== undefined && hasOwn(o, ${k})) {
+  r = each(v, o, ${k}, trail, ctx);
+  if (r !== KEEP) o[${k}] = r;
+}`;
   });
+  const source = `'use strict';
+return function visit(o, trail, ctx) {
+let v, r;
+${lines.join('\n')}
+return o;
+};`;
+  return new Function('hasOwn', 'each', 'KEEP', source)(Object.hasOwn, each, KEEP) as ContainerVisitor<MapCtx>;
 }

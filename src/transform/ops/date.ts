@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import {
+  compileCanonicalTest,
   compileFormatter,
   compileParser,
   isCanonicalFormat,
@@ -8,7 +9,19 @@ import {
   type DateParser,
   type DateParts,
 } from '../date-format.ts';
-import { check, compileValueStep, defineOp, emptyPolicyProps, fieldsOf, fieldOpSchema, reportAt } from './common.ts';
+import type { Trail } from '../path.ts';
+import { trimmed } from '../text.ts';
+import {
+  check,
+  compileValueStep,
+  defineOp,
+  emptyPolicyProps,
+  fieldsOf,
+  fieldOpSchema,
+  KEEP,
+  reportAt,
+  type MapCtx,
+} from './common.ts';
 
 /**
  * date: parses a field with the first of `from` formats that matches strictly (31/02 is invalid) and
@@ -24,7 +37,7 @@ export const dateOp = defineOp(
     to: Type.String({ minLength: 1 }),
     offset: Type.String({ pattern: '^[+-]\\d{2}:\\d{2}$', default: '+07:00' }),
   }),
-  (o, { path }) => {
+  (o, { path, generate = true }) => {
     const offset = parseOffset(o.offset);
     check(offset !== undefined, [...path, 'offset'], 'format', `invalid time-zone offset: ${o.offset}`);
     const parsers: DateParser[] = o.from.map((f, i) => {
@@ -37,7 +50,7 @@ export const dateOp = defineOp(
     });
     let format: (p: DateParts) => string;
     try {
-      format = compileFormatter(o.to, offset!);
+      format = compileFormatter(o.to, offset!, generate);
     } catch (err) {
       check(false, [...path, 'to'], 'format', `unusable date format: ${(err as Error).message}`);
       throw err;
@@ -45,25 +58,38 @@ export const dateOp = defineOp(
     // An input parsed by the target format itself, when that format writes back what it reads, is
     // already the output (the common case: most senders send dd/MM/yyyy already).
     const keepsText = o.from.map((f) => f === o.to && isCanonicalFormat(f));
+    // Such an input needs only a yes or no: a test generated for the format, without the parts object.
+    const accepts = o.from.map((f, i) => (generate && keepsText[i] ? compileCanonicalTest(f) : undefined));
     const accepted = o.from.join(', ');
-    return compileValueStep(o, fieldsOf(o, path), path, (value, obj, key, trail, ctx) => {
+    const step = (value: unknown, key: string, trail: Trail, ctx: MapCtx): unknown => {
       const text =
         typeof value === 'string'
-          ? value.trim()
+          ? trimmed(value)
           : typeof value === 'number' && Number.isInteger(value)
             ? String(value)
             : undefined;
       if (text !== undefined) {
         for (let i = 0; i < parsers.length; i++) {
+          const test = accepts[i];
+          if (test !== undefined) {
+            if (test(text)) return text !== value ? text : KEEP;
+            continue;
+          }
           const p = parsers[i](text) as (DateParts & { offsetMin?: number }) | undefined;
           if (p === undefined) continue;
-          if (keepsText[i] && p.offsetMin === undefined) {
-            if (text !== value) obj[key] = text;
-          } else obj[key] = format(p.offsetMin === undefined ? p : shiftParts(p, p.offsetMin, offset!));
-          return;
+          if (keepsText[i] && p.offsetMin === undefined) return text !== value ? text : KEEP;
+          return format(p.offsetMin === undefined ? p : shiftParts(p, p.offsetMin, offset!));
         }
       }
       reportAt(ctx, trail, key, 'date', `không phải ngày hợp lệ theo định dạng ${accepted}`, o.from);
-    });
+      return KEEP;
+    };
+    return compileValueStep(
+      o,
+      fieldsOf(o, path),
+      path,
+      (value, _obj, key, trail, ctx) => step(value, key, trail, ctx),
+      generate,
+    );
   },
 );

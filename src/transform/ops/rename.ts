@@ -137,18 +137,24 @@ export const renameOp = defineOp(
       return { targets, build };
     };
     const visit: ContainerVisitor<MapCtx> = (obj, trail, ctx) => {
-      const keys = Object.keys(obj);
-      let plan = shapes.lookup(keys, ctx.shapes);
+      // A shape met lately is recognised without a key array (ShapeCache.recentFor).
+      let plan = shapes.recentFor(obj);
+      let keys: string[] | undefined;
+      if (plan === undefined) {
+        keys = Object.keys(obj);
+        plan = shapes.lookup(keys, ctx.shapes);
+      }
       if (plan === undefined) {
         // A shape the cache will not keep (full, too many keys, names too long) gets a plan for this record
         // only: no generated builder, nothing retained (issue 14.1).
-        const keep = shapes.admits(keys);
-        plan = planFor(keys, keep);
-        if (keep) shapes.propose(keys, plan, ctx.shapes);
+        const keep = shapes.admits(keys!);
+        plan = planFor(keys!, keep);
+        if (keep) shapes.propose(keys!, plan, ctx.shapes);
       }
       const targets = plan.targets;
       if (targets === undefined) return obj;
       if (plan.build !== undefined) return plan.build(obj);
+      keys ??= Object.keys(obj);
       const out: Record<string, unknown> = {};
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i];
