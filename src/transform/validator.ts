@@ -6,7 +6,6 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { FieldError } from '../errors/gateway-error.ts';
 import { isBase64 } from './base64.ts';
 import { digitsAt, isRealDate } from './date-format.ts';
-import { compileFastCheck } from './fast-schema.ts';
 
 /** Compiles schema files of one config load; the same file used by many routes compiles once. */
 export interface ValidatorFactory {
@@ -39,11 +38,6 @@ export const DATE_FORMATS: Readonly<Record<string, { label: string; test: (s: st
   'datetime-compact': { label: 'yyyyMMddHHmmss', test: (s) => compact(s, true) },
   'date-compact': { label: 'yyyyMMdd', test: (s) => compact(s, false) },
 };
-
-/** The seed date formats' tests by name, for the generated success path (fast-schema.ts). */
-const DATE_FORMAT_TESTS: Readonly<Record<string, (s: string) => boolean>> = Object.fromEntries(
-  Object.entries(DATE_FORMATS).map(([name, f]) => [name, f.test]),
-);
 
 /**
  * The seed date formats read at fixed positions, without a regular expression (the schema checks every
@@ -137,11 +131,7 @@ export function createValidatorFactory(schemasDir: string, options: ValidatorOpt
           `schema ${schemaFile} does not compile: ${(err as Error).message}`,
         );
       }
-      // The success path: generated for the schema where it uses only what fast-schema.ts supports (issue 19),
-      // else ajv's first-error validator; either way a "no" is asked again of the reporting validator.
-      const fast = lengthMonotone(schema)
-        ? (compileFastCheck(schema, DATE_FORMAT_TESTS) ?? fastAjv.compile(schema as object))
-        : undefined;
+      const fast = lengthMonotone(schema) ? fastAjv.compile(schema as object) : undefined;
       let firstOnly: ValidateFunction | undefined;
       const fn = (body: unknown): FieldError[] => {
         if (fast !== undefined && fast(body)) return [];
