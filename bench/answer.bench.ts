@@ -5,6 +5,8 @@
  * and the median of the per-round ratios. The "before" variants are copies of the code the changes replaced.
  */
 import { auditTime } from '../src/observability/audit.ts';
+import { isoTimestamp } from '../src/logging/logger.ts';
+import { maskText, maskUrl, maskValue } from '../src/logging/mask.ts';
 
 interface Case {
   readonly name: string;
@@ -26,14 +28,23 @@ function time(fn: (i: number) => unknown): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function run(c: Case): void {
-  for (let i = 0; i < 3; i++) time(c.before), time(c.after);
+  for (let i = 0; i < 3; i++) {
+    time(c.before);
+    time(c.after);
+  }
   const b: number[] = [];
   const a: number[] = [];
   const r: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    let tb: number, ta: number;
-    if (i % 2 === 0) (tb = time(c.before)), (ta = time(c.after));
-    else (ta = time(c.after)), (tb = time(c.before));
+    let tb: number;
+    let ta: number;
+    if (i % 2 === 0) {
+      tb = time(c.before);
+      ta = time(c.after);
+    } else {
+      ta = time(c.after);
+      tb = time(c.before);
+    }
     b.push(tb);
     a.push(ta);
     r.push(ta / tb);
@@ -59,7 +70,51 @@ const entryFields = (i: number) => ({
 });
 const officer: string | undefined = undefined;
 
+const accessFields = (i: number) => ({
+  requestId: 'Xb3kq9QwErTy1234',
+  route: 'molisa-dong-bo-dvc' as string | undefined,
+  consumer: 'bench' as string | undefined,
+  upstream: 'molisa' as string | undefined,
+  method: 'POST',
+  path: maskUrl('/molisa/api/v1/Service/DongBoDVC'),
+  status: 200 as number | string | undefined,
+  errorCode: undefined as string | undefined,
+  bytes: 2154,
+  durationMs: Math.round(i * 1.37) / 100,
+  upstreamMs: (Math.round(i * 0.91) / 100) as number | undefined,
+});
+let lines = '';
+const push = (line: string) => {
+  lines += line;
+  if (lines.length > 64 * 1024) lines = '';
+};
+const HEAD = `{"level":"info","message":${JSON.stringify('access')}`;
+
 const cases: Case[] = [
+  {
+    name: 'access line: mask + JSON',
+    before: (i) => {
+      const fields: Record<string, unknown> = accessFields(i);
+      const line: Record<string, unknown> = { level: 'info', message: 'access' };
+      for (const key in fields) {
+        const value = fields[key];
+        if (value !== undefined) line[key] = typeof value === 'string' ? maskText(value) : maskValue(value);
+      }
+      line.timestamp = isoTimestamp(base + i);
+      push(`${JSON.stringify(line)}\n`);
+      return lines.length;
+    },
+    after: (i) => {
+      const fields: Record<string, unknown> = accessFields(i);
+      for (const key in fields) {
+        const value = fields[key];
+        if (value !== undefined) fields[key] = typeof value === 'string' ? maskText(value) : maskValue(value);
+      }
+      const json = JSON.stringify(fields);
+      push(`${HEAD},${json.slice(1, -1)},"timestamp":"${isoTimestamp(base + i)}"}\n`);
+      return lines.length;
+    },
+  },
   {
     name: 'audit line: time + entry + JSON (no officer)',
     before: (i) => {
