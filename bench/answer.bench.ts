@@ -90,7 +90,50 @@ const push = (line: string) => {
 };
 const HEAD = `{"level":"info","message":${JSON.stringify('access')}`;
 
+const routeConfig = { id: 'molisa-dong-bo-dvc' };
+/** The stores the stages make into an exchange's record on scenario 2's path, in their order. */
+const fillRecord = (r: Record<string, unknown>, i: number) => {
+  r.route = 'molisa-dong-bo-dvc';
+  r.routeConfig = routeConfig;
+  r.upstream = 'molisa';
+  r.consumer = 'bench';
+  r.body = routeConfig;
+  r.upstreamMs = i * 0.37;
+  r.status = 200;
+  r.bytes = 2154;
+  r.durationMs = i * 0.51;
+  r.status ??= 0;
+  return r;
+};
+
 const cases: Case[] = [
+  {
+    name: 'exchange record: made, then the stages store into it',
+    before: (i) => fillRecord({ requestId: 'Xb3kq9QwErTy1234', method: 'POST', path: '/molisa', bytes: 0 }, i),
+    after: (i) =>
+      fillRecord(
+        {
+          requestId: 'Xb3kq9QwErTy1234',
+          method: 'POST',
+          path: '/molisa',
+          route: undefined,
+          routeConfig: undefined,
+          consumer: undefined,
+          upstream: undefined,
+          status: undefined,
+          errorCode: undefined,
+          bytes: 0,
+          upstreamMs: undefined,
+          durationMs: undefined,
+          body: undefined,
+          answer: undefined,
+          validationRejected: undefined,
+          officer: undefined,
+          responseRejected: undefined,
+        },
+        i,
+      ),
+  },
   {
     name: 'access line: mask + JSON',
     before: (i) => {
