@@ -5,6 +5,7 @@
  * and the median of the per-round ratios. The "before" variants are copies of the code the changes replaced.
  */
 import { auditTime } from '../src/observability/audit.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
 import { isoTimestamp } from '../src/logging/logger.ts';
 import { maskText, maskUrl, maskValue } from '../src/logging/mask.ts';
 
@@ -106,7 +107,24 @@ const fillRecord = (r: Record<string, unknown>, i: number) => {
   return r;
 };
 
+/** countRequest before the remembered series: the key string made and looked up on every call. */
+const flatTallies = new Map<string, { labels: Record<string, string>; count: number }>();
+const countFlat = (route: string, consumer: string, upstream: string, statusClass: string) => {
+  const key = `${route}\n${consumer}\n${upstream}\n${statusClass}`;
+  const tally = flatTallies.get(key);
+  if (tally === undefined)
+    flatTallies.set(key, { labels: { route, consumer, upstream, status_class: statusClass }, count: 1 });
+  else if (tally.labels.route === route && tally.labels.consumer === consumer) tally.count++;
+};
+const metrics = createMetrics({ defaultMetrics: false });
+const ROUTES = ['molisa-dong-bo-dvc', 'ndxp-pass'];
+
 const cases: Case[] = [
+  {
+    name: 'requests_total tally (same series as the previous call 7 times in 8)',
+    before: (i) => countFlat(ROUTES[(i & 7) === 0 ? 1 : 0], 'bench', 'molisa', '2xx'),
+    after: (i) => metrics.countRequest(ROUTES[(i & 7) === 0 ? 1 : 0], 'bench', 'molisa', '2xx'),
+  },
   {
     name: 'exchange record: made, then the stages store into it',
     before: (i) => fillRecord({ requestId: 'Xb3kq9QwErTy1234', method: 'POST', path: '/molisa', bytes: 0 }, i),
