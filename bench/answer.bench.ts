@@ -121,6 +121,23 @@ const ROUTES = ['molisa-dong-bo-dvc', 'ndxp-pass'];
 
 const cases: Case[] = [
   {
+    name: "maskValue of the access line's two durations (rounded to 0.01 ms)",
+    before: (i) => {
+      let n = 0;
+      for (const v of [Math.round(i * 137) / 100, Math.round(i * 91) / 100]) {
+        const text = String(v);
+        const masked = maskText(text);
+        if ((masked === text ? v : masked) === v) n++;
+      }
+      return n;
+    },
+    after: (i) => {
+      let n = 0;
+      for (const v of [Math.round(i * 137) / 100, Math.round(i * 91) / 100]) if (maskValue(v) === v) n++;
+      return n;
+    },
+  },
+  {
     name: 'requests_total tally (same series as the previous call 7 times in 8)',
     before: (i) => countFlat(ROUTES[(i & 7) === 0 ? 1 : 0], 'bench', 'molisa', '2xx'),
     after: (i) => metrics.countRequest(ROUTES[(i & 7) === 0 ? 1 : 0], 'bench', 'molisa', '2xx'),

@@ -10,7 +10,7 @@ import {
   flushLines,
   isoTimestamp,
 } from '../../../src/logging/logger.ts';
-import { isSecretQueryName, maskText, maskUrl } from '../../../src/logging/mask.ts';
+import { isSecretQueryName, maskText, maskUrl, maskValue } from '../../../src/logging/mask.ts';
 
 function capture() {
   const stream = new PassThrough();
@@ -263,6 +263,39 @@ describe('logging: access line writer', () => {
     write({ ...fields });
     flushLines(mine);
     expect(quiet.lines).to.deep.equal([]);
+  });
+
+  it('maskValue leaves a number untouched exactly when its text holds no ID or phone number, as String + maskText decide', () => {
+    // The reference: every number written out and masked as text (before the shortcuts for short integers
+    // and two-decimal durations).
+    const reference = (v: number) => {
+      const text = String(v);
+      const masked = maskText(text);
+      return masked === text ? v : masked;
+    };
+    const check = (v: number): void => {
+      expect(maskValue(v), String(v)).to.deep.equal(reference(v));
+    };
+    for (const v of [
+      0, -0, 0.01, -0.01, 99999999.99, -99999999.99, 100000000, 123456789, 0.123456789, 1.25, 1e21, 1e-7,
+    ])
+      check(v);
+    for (const v of [84123456.78, 84123456.789, 1234567.891, 912345678.1, 0.001099012345, 1.0099012345]) check(v);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -1e10, max: 1e10 }).map((n) => n / 100),
+          fc.integer({ min: -1e12, max: 1e12 }).map((n) => n / 1000),
+          // 84 and 9 digits across the decimal point (`84123456.789`): a phone number's shape, dots allowed.
+          fc.integer({ min: 84e9, max: 85e9 - 1 }).map((n) => n / 1000),
+          fc.integer({ min: 84e8, max: 85e8 - 1 }).map((n) => n / 100),
+          fc.double({ noNaN: true }),
+          fc.double({ min: -2e8, max: 2e8, noNaN: true }),
+        ),
+        check,
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   it('timestamps are new Date(t).toISOString() to the millisecond, across seconds, years and signs', () => {
