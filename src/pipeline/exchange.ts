@@ -123,7 +123,8 @@ export class Exchange {
     this.query = q === -1 ? '' : url.slice(q);
     // Every field present from the start (undefined until a stage sets it): the stages then store into a
     // shape the record already has, instead of growing it property by property, one map transition and
-    // (past the literal's own slots) a grown property array each.
+    // (past the literal's own slots) a grown property array each (~5% of the gateway's CPU per
+    // full-pipeline request in its profile). The type makes a field added to ExchangeRecord come here too.
     this.record = {
       requestId,
       method: req.method ?? 'GET',
@@ -142,7 +143,7 @@ export class Exchange {
       validationRejected: undefined,
       officer: undefined,
       responseRejected: undefined,
-    };
+    } satisfies Record<keyof ExchangeRecord, unknown>;
     this.render = runtime.rendererForPath(this.path);
   }
 }
