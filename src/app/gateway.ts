@@ -18,7 +18,7 @@ import {
   statusClass,
   type GatewayMetrics,
 } from '../observability/metrics.ts';
-import { type AuditEntry, type AuditTrail, createAuditTrail } from '../observability/audit.ts';
+import { type AuditEntry, type AuditTrail, auditTime, createAuditTrail } from '../observability/audit.ts';
 import type { DeliveryEngine } from '../delivery/engine.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createLogger, flushLines, type Logger } from '../logging/logger.ts';
@@ -143,8 +143,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (record.validationRejected) metrics.validationRejections.inc({ route, direction: 'request' });
       if (record.responseRejected) metrics.validationRejections.inc({ route, direction: 'response' });
       if (record.route === undefined) return; // unknown paths are not exchanges with anyone
-      audit.record({
-        time: new Date(clock.now()).toISOString(),
+      const entry: AuditEntry = {
+        time: auditTime(clock.now()),
         requestId: record.requestId,
         consumer: record.consumer,
         route: record.route,
@@ -153,8 +153,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         status,
         durationMs: Math.round((record.durationMs ?? 0) * 100) / 100,
         keys: auditKeys(audit, record),
-        ...(record.officer === undefined ? {} : audit.officerEntry(record.officer)),
-      });
+      };
+      // Added after `keys`, where the spread put them (the line's key order is unchanged).
+      if (record.officer !== undefined) Object.assign(entry, audit.officerEntry(record.officer));
+      audit.record(entry);
     },
     admit(route) {
       audit.admit(route.config);

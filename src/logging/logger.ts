@@ -96,6 +96,49 @@ export function createLineWriter(logger: Logger, message: string): (fields: Reco
   };
 }
 
+/** The fields of the access line, in the order they are written (after `level` and `message`). */
+export interface AccessLineFields {
+  requestId: string;
+  route: string | undefined;
+  consumer: string | undefined;
+  upstream: string | undefined;
+  method: string;
+  path: string;
+  status: number | string | undefined;
+  errorCode: string | undefined;
+  bytes: number;
+  durationMs: number;
+  upstreamMs: number | undefined;
+}
+
+/**
+ * createLineWriter(logger, 'access') for the access line's own fields, with the same bytes: the fields
+ * object is the writer's (the caller makes a fresh one per line), so it is masked in place and serialised
+ * as it is, between the line's head and its timestamp, instead of being copied key by key into a line
+ * object that grows one transition per field (~0.7 µs of ~3.5 per line, bench/answer.bench.ts). Its
+ * names are fixed by the type: none is `level`, `message` or `timestamp`, none an array index (which
+ * would be ordered first on a line object), so the order of the keys is the line object's.
+ */
+export function createAccessLineWriter(logger: Logger): (fields: AccessLineFields) => void {
+  const destination = destinations.get(logger);
+  if (destination === undefined || logger.transports.length !== 1) {
+    const slow = createLineWriter(logger, 'access');
+    return (fields) => slow(fields as unknown as Record<string, unknown>);
+  }
+  const head = `{"level":"info","message":${JSON.stringify('access')}`;
+  return (fields) => {
+    if (logger.silent || !logger.isLevelEnabled('info')) return;
+    const masked = fields as unknown as Record<string, unknown>;
+    for (const key in masked) {
+      const value = masked[key];
+      if (value !== undefined) masked[key] = typeof value === 'string' ? maskText(value) : maskValue(value);
+    }
+    const json = JSON.stringify(masked);
+    const rest = json.length > 2 ? `,${json.slice(1, -1)}` : '';
+    destination.push(`${head}${rest},"timestamp":"${isoTimestamp(Date.now())}"}\n`);
+  };
+}
+
 /**
  * `new Date(now).toISOString()` (~0.7 µs, a fifth of an access line), with the part down to the second
  * made once per second: only the milliseconds are written per line.

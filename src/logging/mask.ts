@@ -162,8 +162,12 @@ function decodeSafe(s: string): string {
 export function maskValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskText(value);
   if (typeof value === 'number') {
-    // An integer of at most 8 digits cannot hold an ID or a phone number (the access line's status, bytes).
-    if (value < 1e8 && value > -1e8 && Number.isInteger(value)) return value;
+    // An integer of at most 8 digits cannot hold an ID or a phone number (the access line's status, bytes),
+    // nor can such a number with at most two decimals (the access line's durations, rounded to 0.01 ms):
+    // when value is the double nearest to n / 100, String(value) is n / 100 written out (at most 10
+    // significant digits always read back exactly), so no run of 9 digits.
+    if (value < 1e8 && value > -1e8 && (Number.isInteger(value) || Math.round(value * 100) / 100 === value))
+      return value;
     const text = String(value);
     const masked = maskText(text);
     return masked === text ? value : masked;

@@ -4,7 +4,7 @@ import { ConfigPathError } from '../config/config-error.ts';
 import type { AuditConfig, AuditFailureMode, GatewayConfig, RouteAuditConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { createCollapsedLog } from '../logging/collapsed-log.ts';
-import type { Logger } from '../logging/logger.ts';
+import { isoTimestamp, type Logger } from '../logging/logger.ts';
 import type { Env } from '../config/interpolate.ts';
 import { resolveSecretRef } from '../config/secrets.ts';
 import {
@@ -414,6 +414,18 @@ export function createAuditTrail(
     },
   };
 }
+
+/**
+ * `new Date(now).toISOString()` (~0.7 µs) for the audit line's time, through the access line's per-second
+ * prefix (isoTimestamp, ~0.1 µs). A clock may give fractions of a millisecond: Date drops them (toward
+ * zero), and so is it done here; a time Date cannot hold throws the same RangeError.
+ */
+export function auditTime(now: number): string {
+  const ms = Math.trunc(now);
+  // NaN, ±Infinity and times past ±8.64e15 ms: Date's own answer (a RangeError).
+  return Math.abs(ms) <= MAX_DATE_MS ? isoTimestamp(ms) : new Date(now).toISOString();
+}
+const MAX_DATE_MS = 8.64e15;
 
 /** Longest time an audit line waits in memory before it is handed to the daily file. */
 const AUDIT_FLUSH_MS = 20;

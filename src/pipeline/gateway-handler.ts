@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createLineWriter, type Logger } from '../logging/logger.ts';
+import { createAccessLineWriter, type Logger } from '../logging/logger.ts';
 import { maskUrl } from '../logging/mask.ts';
 import { acceptableRequestId } from '../upstream/headers.ts';
 import { releaseRetired, type Runtime } from '../runtime/runtime.ts';
@@ -52,7 +52,7 @@ export function createGatewayHandler(deps: PipelineDeps): (req: IncomingMessage,
     maxResponseBytes: deps.maxResponseBytes ?? 16 * 1024 * 1024,
     delivery: deps.delivery,
   };
-  const accessLog = createLineWriter(deps.logger, 'access');
+  const accessLog = createAccessLineWriter(deps.logger);
 
   return (req, res) => {
     const runtime = deps.current();

@@ -385,6 +385,15 @@ describe('who asked: the officer identity of a population look-up (issue 16.6)',
     expect(byOfficer('cb-0078')[0]).to.include({ route: 'dancu-xacThucThongTinCongDan', status: 200 });
     const hashed = lines.filter((l) => typeof l['officer#hmac'] === 'string');
     expect(hashed).to.have.length(1);
+    // The officer comes last, after the keys, whether in clear or hashed; the time is an ISO instant.
+    const order = ['time', 'requestId', 'consumer', 'route', 'upstream', 'method', 'status', 'durationMs', 'keys'];
+    for (const [line, last] of [
+      [byOfficer('cb-0077')[0], 'officer'],
+      [hashed[0], 'officer#hmac'],
+    ] as const) {
+      expect(Object.keys(line)).to.deep.equal([...order.filter((k) => k in line), last]);
+      expect(new Date(line.time as string).toISOString()).to.equal(line.time);
+    }
     expect(JSON.stringify(lines)).not.to.include('001099012345');
   });
 });

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
 import { hashSubject } from '../../../src/observability/audit.ts';
@@ -28,9 +29,15 @@ describe('security: ID numbers and secrets in output', function () {
       .map((f) => readFileSync(path.join(auditDir(), f), 'utf8'))
       .join('');
   const logText = () => gw.logs.map((l) => JSON.stringify(l)).join('\n');
+  const held: http.ServerResponse[] = [];
 
   before(async () => {
-    upstream = await startServer((_req, res) => {
+    upstream = await startServer((req, res) => {
+      // Holds its answer until the caller has left (the access line of an aborted exchange).
+      if (req.url?.includes('/hang/')) {
+        held.push(res);
+        return;
+      }
       res.setHeader('content-type', 'application/json');
       res.end('{"error_code":0}');
     });
@@ -46,6 +53,7 @@ describe('security: ID numbers and secrets in output', function () {
     });
   });
   after(async () => {
+    for (const res of held) res.destroy();
     await gw?.close();
     await upstream?.close();
   });
@@ -117,6 +125,42 @@ describe('security: ID numbers and secrets in output', function () {
     expect(logText()).to.contain('/pass/[ID12]');
     expect(logText()).to.not.contain(CITIZEN);
     expect(logText()).to.contain('/pass/x%20[ID12]');
+  });
+
+  it('writes the access line of a caller that left before its answer: aborted, in order, the ID in its path masked', async () => {
+    const requestId = 'hang-aborted-0001';
+    const caller = http.request(`${gw.url}/pass/hang/${CITIZEN}?so=0912345678`, {
+      headers: { ...auth, 'x-request-id': requestId },
+    });
+    caller.on('error', () => undefined);
+    caller.end();
+    await until(() => held.length > 0, 'the upstream holds the call');
+    caller.destroy();
+    await until(() => gw.logs.some((l) => l.requestId === requestId), 'the access line is written');
+    const line = gw.logs.find((l) => l.requestId === requestId)!;
+    expect(line).to.include({
+      level: 'info',
+      message: 'access',
+      route: 'pass',
+      method: 'GET',
+      status: '200 (aborted)',
+    });
+    expect(line.path).to.equal('/pass/hang/[ID12]?so=[PHONE]');
+    expect(Object.keys(line)).to.deep.equal([
+      'level',
+      'message',
+      'requestId',
+      'route',
+      'consumer',
+      'upstream',
+      'method',
+      'path',
+      'status',
+      'bytes',
+      'durationMs',
+      'timestamp',
+    ]);
+    expect(JSON.stringify(line)).to.not.contain(CITIZEN);
   });
 
   it('masks secret query parameters (matkhau, password, sig, token, secret, key, access_token, encoded names)', async () => {

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigPathError } from '../../../src/config/config-error.ts';
-import { createAuditTrail, extractAuditKeys, hashSubject } from '../../../src/observability/audit.ts';
+import { auditTime, createAuditTrail, extractAuditKeys, hashSubject } from '../../../src/observability/audit.ts';
 import { makeConfig, memoryLogger, sink } from './helpers.ts';
 
 const hmacKey = Buffer.from('k'.repeat(40));
@@ -76,6 +77,39 @@ describe('audit keys', () => {
       },
     );
     expect(keys).to.deep.equal({ maYeuCau: 'REQ-1', 'soCMND#hmac': hashSubject(CMND9, hmacKey) });
+  });
+});
+
+describe('audit line time (auditTime)', () => {
+  it('is new Date(now).toISOString(), for whole and fractional milliseconds, across seconds, years and signs', () => {
+    const edges = [
+      0,
+      -0,
+      0.5,
+      -0.5,
+      999.999,
+      -999.999,
+      1000.4,
+      -1000.4,
+      1.7e12 + 0.25,
+      8.64e15,
+      -8.64e15,
+      8.64e15 + 0.5,
+    ];
+    for (const t of edges) expect(auditTime(t), String(t)).to.equal(new Date(t).toISOString());
+    fc.assert(
+      fc.property(fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }), (t) => {
+        expect(auditTime(t)).to.equal(new Date(t).toISOString());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('throws the RangeError Date throws for a time it cannot hold (a broken clock is not written as a date)', () => {
+    for (const t of [NaN, Infinity, -Infinity, 8.64e15 + 1, -8.64e15 - 1, Number.MAX_VALUE]) {
+      expect(() => new Date(t).toISOString(), String(t)).to.throw(RangeError);
+      expect(() => auditTime(t), String(t)).to.throw(RangeError);
+    }
   });
 });
 

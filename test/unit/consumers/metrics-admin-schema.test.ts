@@ -55,6 +55,18 @@ describe('metrics', () => {
       ['a\nb', 'c', 'u', '2xx'], // names holding the tallies' separator share a key with the next
       ['a', 'b\nc', 'u', '2xx'],
       ['r1', 'c', 'u', '5xx'],
+      // The same series again and again (the remembered one), then one that differs in a single label each,
+      // a colliding name right after the series it collides with, and equal names built at run time.
+      ['r1', 'c', 'u', '5xx'],
+      ['r1', 'c', 'u', '5xx'],
+      ['r1', 'c', 'u', '4xx'],
+      ['r1', 'c', 'v', '4xx'],
+      ['r1', 'd', 'v', '4xx'],
+      ['r3', 'd', 'v', '4xx'],
+      ['a\nb', 'c', 'u', '2xx'],
+      ['a', 'b\nc', 'u', '2xx'],
+      ['a', 'b\nc', 'u', '2xx'],
+      [['r', '1'].join(''), 'c', 'u', `${2}xx`],
     ];
     const moves: [string, number][] = [
       ['r1', 1],
@@ -81,7 +93,10 @@ describe('metrics', () => {
       expect(await text(tallied)).to.equal(await text(direct));
     }
     expect(await text(tallied)).to.contain(
-      'lgsp_requests_total{route="r1",consumer="c",upstream="u",status_class="2xx"} 4',
+      'lgsp_requests_total{route="r1",consumer="c",upstream="u",status_class="2xx"} 6',
+    );
+    expect(await text(tallied)).to.contain(
+      'lgsp_requests_total{route="r1",consumer="c",upstream="u",status_class="5xx"} 6',
     );
     expect(await text(tallied)).to.contain('lgsp_in_flight_requests{route="r1"} 2');
     expect(await text(tallied)).to.contain('lgsp_in_flight_requests{route="r2"} 0');

@@ -2,8 +2,15 @@ import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
 import fc from 'fast-check';
-import { createLineWriter, createLogger, flushLines, isoTimestamp } from '../../../src/logging/logger.ts';
-import { isSecretQueryName, maskText, maskUrl } from '../../../src/logging/mask.ts';
+import {
+  type AccessLineFields,
+  createAccessLineWriter,
+  createLineWriter,
+  createLogger,
+  flushLines,
+  isoTimestamp,
+} from '../../../src/logging/logger.ts';
+import { isSecretQueryName, maskText, maskUrl, maskValue } from '../../../src/logging/mask.ts';
 
 function capture() {
   const stream = new PassThrough();
@@ -119,6 +126,176 @@ describe('logging: access line writer', () => {
     flushLines(logger);
     expect(out.lines).to.deep.equal([{ level: 'x', message: 'm', a: 1, timestamp: out.lines[0].timestamp }]);
     expect(out.lines[0].timestamp).to.not.equal('t');
+  });
+
+  it('the access line writer writes the bytes createLineWriter writes, for any field values a caller or upstream sends', () => {
+    // Raw lines, their timestamps cut out (written at different instants): everything else byte for byte.
+    const raw = () => {
+      const stream = new PassThrough();
+      const lines: string[] = [];
+      stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+      return { stream, lines };
+    };
+    const untimed = (line: string) => {
+      expect(line).to.match(/,"timestamp":"[^"]+"\}$/);
+      return line.replace(/,"timestamp":"[^"]+"\}$/, '}');
+    };
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom(
+        '001099012345',
+        '123456789',
+        '0912345678',
+        '+84 912 345 678',
+        'a"b\\c\n\u2028',
+        '%30%30%31099012345',
+      ),
+      fc
+        .tuple(fc.string(), fc.constantFrom('001099012345', '0912.345.678', 'x%20001099012345'), fc.string())
+        .map((p) => p.join('')),
+    );
+    const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+    const num = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(123456789, 1e21, 0.000001234567891, 2154));
+    const fieldsArb: fc.Arbitrary<AccessLineFields> = fc.record({
+      requestId: text,
+      route: maybe(text),
+      consumer: maybe(text),
+      upstream: maybe(text),
+      method: text,
+      path: text.map((t) => `/molisa/api?${t}&token=abc&so=0912345678`),
+      status: maybe(
+        fc.oneof(
+          fc.integer({ min: 100, max: 599 }),
+          fc.integer({ min: 100, max: 599 }).map((n) => `${n} (aborted)`),
+        ),
+      ),
+      errorCode: maybe(text),
+      bytes: num,
+      durationMs: num,
+      upstreamMs: maybe(num),
+    });
+    const fast = raw();
+    const slow = raw();
+    const fastLogger = createLogger({ stream: fast.stream });
+    const slowLogger = createLogger({ stream: slow.stream });
+    const access = createAccessLineWriter(fastLogger);
+    const reference = createLineWriter(slowLogger, 'access');
+    fc.assert(
+      fc.property(fieldsArb, (fields) => {
+        reference({ ...fields });
+        access({ ...fields });
+        flushLines(fastLogger);
+        flushLines(slowLogger);
+        expect(untimed(fast.lines.pop()!)).to.equal(untimed(slow.lines.pop()!));
+      }),
+      { numRuns: 1500 },
+    );
+    // What a hostile caller puts in its path or request id never reaches the line in clear.
+    access({
+      requestId: 'req-001099012345',
+      route: undefined,
+      consumer: undefined,
+      upstream: undefined,
+      method: 'GET',
+      path: '/x/079204000111?so=0912345678',
+      status: '200 (aborted)',
+      errorCode: undefined,
+      bytes: 123456789,
+      durationMs: 1.25,
+      upstreamMs: undefined,
+    });
+    flushLines(fastLogger);
+    const line = fast.lines.pop()!;
+    expect(line).not.to.match(/001099012345|079204000111|0912345678|123456789/);
+    expect(Object.keys(JSON.parse(line))).to.deep.equal([
+      'level',
+      'message',
+      'requestId',
+      'method',
+      'path',
+      'status',
+      'bytes',
+      'durationMs',
+      'timestamp',
+    ]);
+  });
+
+  it('the access line writer goes through winston for loggers it does not know, and honours the level', () => {
+    const out = capture();
+    const logger = winston.createLogger({
+      format: winston.format.json(),
+      transports: [new winston.transports.Stream({ stream: out.stream })],
+    });
+    const fields: AccessLineFields = {
+      requestId: 'r1',
+      route: undefined,
+      consumer: undefined,
+      upstream: undefined,
+      method: 'GET',
+      path: '/p',
+      status: 201,
+      errorCode: undefined,
+      bytes: 0,
+      durationMs: 1,
+      upstreamMs: undefined,
+    };
+    createAccessLineWriter(logger)({ ...fields });
+    expect(out.lines).to.deep.equal([
+      {
+        level: 'info',
+        message: 'access',
+        requestId: 'r1',
+        method: 'GET',
+        path: '/p',
+        status: 201,
+        bytes: 0,
+        durationMs: 1,
+      },
+    ]);
+    const quiet = capture();
+    const mine = createLogger({ stream: quiet.stream });
+    const write = createAccessLineWriter(mine);
+    mine.level = 'warn';
+    write({ ...fields });
+    mine.level = 'info';
+    mine.silent = true;
+    write({ ...fields });
+    flushLines(mine);
+    expect(quiet.lines).to.deep.equal([]);
+  });
+
+  it('maskValue leaves a number untouched exactly when its text holds no ID or phone number, as String + maskText decide', () => {
+    // The reference: every number written out and masked as text (before the shortcuts for short integers
+    // and two-decimal durations).
+    const reference = (v: number) => {
+      const text = String(v);
+      const masked = maskText(text);
+      return masked === text ? v : masked;
+    };
+    const check = (v: number): void => {
+      expect(maskValue(v), String(v)).to.deep.equal(reference(v));
+    };
+    for (const v of [
+      0, -0, 0.01, -0.01, 99999999.99, -99999999.99, 100000000, 123456789, 0.123456789, 1.25, 1e21, 1e-7,
+    ])
+      check(v);
+    for (const v of [84123456.78, 84123456.789, 1234567.891, 912345678.1, 0.001099012345, 1.0099012345]) check(v);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -1e10, max: 1e10 }).map((n) => n / 100),
+          fc.integer({ min: -1e12, max: 1e12 }).map((n) => n / 1000),
+          // 84 and 9 digits across the decimal point (`84123456.789`): a phone number's shape, dots allowed.
+          fc.integer({ min: 84e9, max: 85e9 - 1 }).map((n) => n / 1000),
+          fc.integer({ min: 84e8, max: 85e8 - 1 }).map((n) => n / 100),
+          fc.double({ noNaN: true }),
+          fc.double({ min: -2e8, max: 2e8, noNaN: true }),
+        ),
+        check,
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   it('timestamps are new Date(t).toISOString() to the millisecond, across seconds, years and signs', () => {
