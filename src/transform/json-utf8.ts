@@ -17,16 +17,23 @@ import { isRawNumber } from './exact-numbers.ts';
  * (lower-case hex); everything else, U+2028/U+2029 and DEL included, written as is.
  */
 export function jsonUtf8(value: unknown): Buffer {
-  start = pos = align(pos);
-  depth = 0;
-  if (!writeValue(value, false)) {
-    pos = start;
-    return Buffer.from(JSON.stringify(value));
+  // Re-entered from a getter of the value being written (never plain data): the slab is in use.
+  if (busy) return Buffer.from(JSON.stringify(value));
+  busy = true;
+  try {
+    start = pos = align(pos);
+    depth = 0;
+    if (!writeValue(value, false)) {
+      pos = start;
+      return Buffer.from(JSON.stringify(value));
+    }
+    const body = out.subarray(start, pos);
+    // A large body keeps its slab to itself: the next one starts a fresh slab.
+    if (pos - start > SLAB_BYTES / 4) pos = out.length;
+    return body;
+  } finally {
+    busy = false;
   }
-  const body = out.subarray(start, pos);
-  // A large body keeps its slab to itself: the next one starts a fresh slab.
-  if (pos - start > SLAB_BYTES / 4) pos = out.length;
-  return body;
 }
 
 /**
@@ -44,6 +51,7 @@ let out: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let start = 0;
 let pos = 0;
 let depth = 0;
+let busy = false;
 
 function align(at: number): number {
   return (at + 7) & ~7;

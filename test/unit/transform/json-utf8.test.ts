@@ -141,6 +141,32 @@ describe('jsonUtf8: JSON.stringify written straight as UTF-8 bytes', () => {
     for (const [got, want] of kept) expect(got.equals(want)).to.equal(true);
   });
 
+  it('a getter that serialises another value meanwhile gets its own bytes, and the outer body stays whole', () => {
+    const inner = { name: 'Trần Thị Bình' };
+    let innerBytes: Buffer | undefined;
+    const outer = {
+      before: 'x'.repeat(50),
+      get during() {
+        innerBytes = jsonUtf8(inner);
+        return 'Đại Cát';
+      },
+      after: [1, 2, 3],
+    };
+    same(outer);
+    expect(innerBytes!.equals(reference(inner))).to.equal(true);
+  });
+
+  it('a getter that throws: the error, as JSON.stringify would throw it, and the next body intact', () => {
+    const bad = {
+      a: 'x'.repeat(100),
+      get b(): string {
+        throw new RangeError('getter');
+      },
+    };
+    expect(() => jsonUtf8(bad)).to.throw(RangeError, 'getter');
+    same({ after: 'throw' });
+  });
+
   it('a value that falls back midway leaves the next body intact', () => {
     expect(() => jsonUtf8({ a: 'x'.repeat(100), b: 1n })).to.throw(TypeError);
     same({ after: 'fallback' });
