@@ -46,7 +46,8 @@ const SLAB_BYTES = 64 * 1024;
 /** Deeper than this, the value goes to JSON.stringify (whose own limit is the stack). */
 const MAX_DEPTH = 1000;
 
-let out: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+// Empty until the first body (a gateway without JSON routes never makes one).
+let out: Buffer = Buffer.alloc(0);
 /** Where the body being written starts in `out`, and where its next byte goes. */
 let start = 0;
 let pos = 0;
