@@ -122,6 +122,7 @@ describe('jsonUtf8: JSON.stringify written straight as UTF-8 bytes', () => {
       delete (Object.prototype as Record<string, unknown>).polluted;
     }
     same({ 2: 'b', 1: 'a', z: 1, y: 2 }); // integer keys first, then insertion order
+    same(JSON.parse('{"a":1,"__proto__":{"x":[1]},"b":2}')); // an own __proto__ (JSON.parse makes one)
   });
 
   it('nesting deeper than its own limit is left to JSON.stringify (same bytes)', () => {
