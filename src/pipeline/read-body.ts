@@ -8,11 +8,16 @@ export function checkDeclaredLength(req: IncomingMessage, limit: number): void {
   if (cl !== undefined && Number(cl) > limit) throw new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit });
 }
 
-/** Reads the whole request body, answering 413 as soon as it passes `limit`. */
+/**
+ * Reads the whole request body, answering 413 as soon as it passes `limit`. A body that came in one chunk
+ * (the usual small one) is that chunk, not a copy. Listeners are added with `on`: the request emits each
+ * of these events once at most, and a promise settles once (`once` wraps every listener in a closure).
+ */
 export function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   checkDeclaredLength(req, limit);
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -22,14 +27,15 @@ export function readRequestBody(req: IncomingMessage, limit: number): Promise<Bu
         reject(new GatewayError('GW_PAYLOAD_TOO_LARGE', { limit }));
         return;
       }
-      chunks.push(chunk);
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.once('error', (err) =>
+    req.on('end', () => resolve(more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0))));
+    req.on('error', (err) =>
       reject(new GatewayError('GW_BAD_REQUEST', { reason: `đọc dữ liệu gửi lên thất bại (${err.message})` })),
     );
-    req.once('aborted', () =>
+    req.on('aborted', () =>
       reject(new GatewayError('GW_BAD_REQUEST', { reason: 'bên gọi ngắt kết nối khi đang gửi dữ liệu' })),
     );
   });

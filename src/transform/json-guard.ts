@@ -69,37 +69,48 @@ export function guardJsonBody(buf: Buffer, limits: JsonBytesLimits): GatewayErro
   let stringEnd = 0;
   let escaped = false;
   const n = buf.length;
+  // No backslash anywhere (the usual body): a string ends at the next quote, and no key holds an escape.
+  const escapeFree = buf.indexOf(0x5c) === -1;
   for (let i = 0; i < n; i++) {
     const c = buf[i];
     if (c === 0x22) {
       // A string: skip to its closing quote in a tight loop (most of a body's bytes are string bytes).
       stringStart = i + 1;
-      escaped = false;
-      for (i++; i < n; i++) {
-        const s = buf[i];
-        if (s === 0x22) break;
-        if (s === 0x5c) {
-          escaped = true;
-          i++;
+      if (escapeFree) {
+        for (i++; i < n && buf[i] !== 0x22; i++);
+      } else {
+        escaped = false;
+        for (i++; i < n; i++) {
+          const s = buf[i];
+          if (s === 0x22) break;
+          if (s === 0x5c) {
+            escaped = true;
+            i++;
+          }
         }
       }
       stringEnd = i;
-    } else if (c === 0x3a) {
+      continue;
+    }
+    // One table read decides the rest: most bytes outside strings (`,`, spaces, letters of literals) are 0.
+    const kind = BYTE_KIND[c];
+    if (kind === 0) continue;
+    if (kind === COLON) {
       if (depth > 0 && ++members[depth] > maxKeys) {
         return new GatewayError('GW_BAD_REQUEST', {
           reason: `một đối tượng có quá ${maxKeys} khóa (limits.objectKeys)`,
         });
       }
       if (keysClear && (escaped || isForbiddenKey(buf, stringStart, stringEnd))) keysClear = false;
-    } else if (c === 0x5b || c === 0x7b) {
+    } else if (kind === OPEN) {
       if (++depth > maxDepth) {
         return new GatewayError('GW_BAD_REQUEST', {
           reason: `dữ liệu lồng sâu quá ${maxDepth} cấp (limits.jsonDepth)`,
         });
       }
       members[depth] = 0;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (isDigit(c) || c === 0x2d) {
+    } else if (kind === CLOSE) depth--;
+    else {
       const end = numberEnd(buf, i);
       if (!risky && numberAtRisk(buf, i, end)) risky = true;
       i = end - 1;
@@ -107,6 +118,18 @@ export function guardJsonBody(buf: Buffer, limits: JsonBytesLimits): GatewayErro
   }
   return FACTS[(risky ? 1 : 0) + (keysClear ? 2 : 0)];
 }
+
+/** What a byte outside strings means to the guard (0: nothing); `"` is tested before the table. */
+const COLON = 1;
+const OPEN = 2;
+const CLOSE = 3;
+const NUMBER = 4;
+const BYTE_KIND = new Uint8Array(256);
+BYTE_KIND[0x3a] = COLON;
+BYTE_KIND[0x5b] = BYTE_KIND[0x7b] = OPEN;
+BYTE_KIND[0x5d] = BYTE_KIND[0x7d] = CLOSE;
+BYTE_KIND[0x2d] = NUMBER;
+for (let c = 0x30; c <= 0x39; c++) BYTE_KIND[c] = NUMBER;
 
 /**
  * The keys the parser refuses (path.ts FORBIDDEN_KEYS, json-body.ts) as bytes, with their lengths and

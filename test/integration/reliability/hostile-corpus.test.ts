@@ -156,6 +156,46 @@ describe('reliability: hostile input corpus', function () {
       }
     });
 
+    /** A POST to /any with a chunked body, each chunk its own frame (so each its own read on the gateway). */
+    const chunked = (chunks: Buffer[]) =>
+      raw(
+        Buffer.concat([
+          Buffer.from(
+            `POST /any HTTP/1.1\r\nHost: x\r\nX-Api-Key: ${CONSUMER_KEY}\r\nContent-Type: application/json\r\n` +
+              'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+          ),
+          ...chunks.flatMap((c) => [Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')]),
+          Buffer.from('0\r\n\r\n'),
+        ]),
+        false, // Connection: close: the gateway closes after its answer
+      );
+
+    it('a chunked body split inside a multi-byte character reaches the upstream whole and unaltered', async () => {
+      const text = '{"HoVaTen":"Nguyễn Văn An","DiaChi":"Tổ dân phố Đại Cát 3"}';
+      const bytes = Buffer.from(text);
+      const at = bytes.indexOf(Buffer.from('ễ')); // three bytes: cut after the first and after the second
+      const answer = await chunked([bytes.subarray(0, at + 1), bytes.subarray(at + 1, at + 2), bytes.subarray(at + 2)]);
+      expect(answer).to.match(/^HTTP\/1\.1 200 /);
+      expect(up.requests.at(-1)!.body.equals(bytes)).to.equal(true);
+    });
+
+    it('a body of exactly limits.bodyBytes passes, one byte over is 413, with Content-Length or chunked', async () => {
+      const limit = 1048576;
+      const ofLength = (n: number) => Buffer.from(`{"a":"${'x'.repeat(n - 8)}"}`);
+      const seen = up.requests.length;
+      const exact = ofLength(limit);
+      expect((await post('/any', exact)).status).to.equal(200);
+      expect(up.requests.at(-1)!.body.equals(exact)).to.equal(true);
+      expect((await post('/any', ofLength(limit + 1))).status).to.equal(413);
+      // Chunked: no declared length, so the count while reading decides (in 64 KB chunks).
+      const inChunks = (b: Buffer) =>
+        Array.from({ length: Math.ceil(b.length / 65536) }, (_, i) => b.subarray(i * 65536, (i + 1) * 65536));
+      expect(await chunked(inChunks(exact))).to.match(/^HTTP\/1\.1 200 /);
+      expect(up.requests.at(-1)!.body.equals(exact)).to.equal(true);
+      expect(await chunked(inChunks(ofLength(limit + 1)))).to.match(/^HTTP\/1\.1 413 /);
+      expect(up.requests.length).to.equal(seen + 2);
+    });
+
     it('wrong content types and empty or truncated bodies are 4xx', async () => {
       expect((await post('/any', '{"a":1}', { ...auth, 'content-type': 'text/plain' })).status).to.equal(415);
       expect((await post('/any', '{"a":', json)).status).to.equal(400);
