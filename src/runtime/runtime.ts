@@ -68,12 +68,14 @@ export interface RuntimeFactories {
 /**
  * A compiled body stage: the adapted body and every problem found (empty = valid). `rawNumbers`: the body
  * holds numbers carried as their source text (the parser's flag; src/transform/exact-numbers.ts). `consumer`:
- * the caller whose body it is (request stages), whose declared code forms the code lists read.
+ * the caller whose body it is (request stages), whose declared code forms the code lists read. `facts`:
+ * what the caller read off the bytes it parsed (src/transform/ops/common.ts BodyFacts).
  */
 export type StageFn = (
   body: unknown,
   rawNumbers?: boolean,
   consumer?: string,
+  facts?: { readonly noCombiningMarks?: boolean },
 ) => { body: unknown; errors: FieldError[] };
 
 export interface CredentialFactoryDeps {

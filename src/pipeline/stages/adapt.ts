@@ -1,4 +1,5 @@
 import { GatewayError } from '../../errors/gateway-error.ts';
+import { mayHoldCombiningMarks } from '../../transform/text.ts';
 import { outgoingHeaders } from '../../upstream/headers.ts';
 import { describeUtf8Request } from '../body-encoding.ts';
 import type { Exchange } from '../exchange.ts';
@@ -40,7 +41,10 @@ function adaptJson(ex: Exchange): void {
   let value = parsed.value;
   if (route.request) {
     // The consumer picks the code forms its values are read in (consumers.<id>.codeForms, issue 16.1).
-    const out = route.request.run(value, parsed.rawNumbers, ex.consumer!.id);
+    // The body's bytes are UTF-8 here (decoded before the guard): without a combining mark's lead byte
+    // or escape, the mapping's NFC trim has no string to scan (text.ts mayHoldCombiningMarks).
+    const facts = { noCombiningMarks: !mayHoldCombiningMarks(body) };
+    const out = route.request.run(value, parsed.rawNumbers, ex.consumer!.id, facts);
     if (out.errors.length > 0) {
       ex.record.validationRejected = true;
       throw new GatewayError('GW_VALIDATION_FAILED', { count: out.errors.length }, { details: out.errors });

@@ -177,6 +177,25 @@ describe('code lists per consumer, end to end (issue 16.1)', () => {
     expect(lastRecords()[0]).to.include({ DanTocId: '42', CMND_NoiCap: '1238' });
   });
 
+  it('a decomposed name written as JSON escapes (no combining byte in the body) leaves composed (NFC)', async () => {
+    // The mapping's NFC trim skips its scan when the body's bytes hold no combining mark (adapt.ts,
+    // text.ts mayHoldCombiningMarks): an escaped one must still count. "Nguyễn" decomposed: e + U+0302 + U+0303.
+    const body = JSON.stringify([dossier({ CMND: '122234567890' })]).replace(
+      '"Nguyễn Văn Minh"',
+      '"Nguye\\u0302\\u0303n Va\\u0306n Minh"',
+    );
+    expect(body)
+      .to.include('\\u0303')
+      .and.not.match(/[\u0300-\u036f]/);
+    const res = await request(`${gw}/molisa/api/v1/Service/DongBoDVC`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEYS.names, 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.json<Answer>()).to.include({ error_code: 0 });
+    expect(lastRecords()[0].HoVaTen).to.equal('Nguyễn Văn Minh'.normalize('NFC'));
+  });
+
   it("MaTTHC: the seed's misprint 2.0000286 reaches MOLISA as the national code 2.000286; MOLISA itself refuses the misprint", async () => {
     const res = await send('mcdt', [dossier({ MaTTHC: '2.0000286' })]);
     expect(res.body).to.include({ error_code: 0 });
