@@ -5,7 +5,7 @@
 # Prepare here (Node 24 on PATH), once per dependency change:
 #   mkdir -p .devcarry /tmp/bundle && cp package.json package-lock.json /tmp/bundle/
 #   (cd /tmp/bundle && npm ci --omit=dev --omit=optional --ignore-scripts)
-#   # autocannon with its own dependencies nested under it; typescript and @types/node for --compiled
+#   # autocannon with its own dependencies nested under it; typescript and @types/node: the gateway is compiled at the start of a run
 #   mkdir -p /tmp/ac && (cd /tmp/ac && echo '{"private":true}' >package.json && npm i --ignore-scripts autocannon@8)
 #   cp -r /tmp/ac/node_modules/autocannon /tmp/bundle/node_modules/ && mkdir -p /tmp/bundle/node_modules/autocannon/node_modules
 #   (cd /tmp/ac/node_modules && for d in *; do [ "$d" = autocannon ] || cp -r "$d" /tmp/bundle/node_modules/autocannon/node_modules/; done)
@@ -13,7 +13,7 @@
 #   tar -C /tmp/bundle -cf - node_modules | xz -T2 -6 > .devcarry/nm.tar.xz       # ~7 MB
 #   xz -T2 -9 -c "$(command -v node)" > .devcarry/node.xz                         # ~29 MB
 #   npm run build                                                                  # dist/, for rest-rss
-# There: bash bench/offline-run.sh [bench options, e.g. --compiled]; results in $OUT (or /tmp/benchout).
+# There: bash bench/offline-run.sh [bench options, e.g. --only 2]; results in $OUT (or /tmp/benchout).
 set -o pipefail
 t0=$(date +%s)
 mkdir -p /tmp/n && xz -dc .devcarry/node.xz > /tmp/n/node && chmod +x /tmp/n/node || exit 3
