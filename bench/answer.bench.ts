@@ -5,6 +5,7 @@
  * and the median of the per-round ratios. The "before" variants are copies of the code the changes replaced.
  */
 import { auditTime } from '../src/observability/audit.ts';
+import { newExchangeRecord } from '../src/pipeline/exchange.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { isoTimestamp } from '../src/logging/logger.ts';
 import { maskText, maskUrl, maskValue } from '../src/logging/mask.ts';
@@ -146,28 +147,7 @@ const cases: Case[] = [
     name: 'exchange record: made, then the stages store into it',
     before: (i) => fillRecord({ requestId: 'Xb3kq9QwErTy1234', method: 'POST', path: '/molisa', bytes: 0 }, i),
     after: (i) =>
-      fillRecord(
-        {
-          requestId: 'Xb3kq9QwErTy1234',
-          method: 'POST',
-          path: '/molisa',
-          route: undefined,
-          routeConfig: undefined,
-          consumer: undefined,
-          upstream: undefined,
-          status: undefined,
-          errorCode: undefined,
-          bytes: 0,
-          upstreamMs: undefined,
-          durationMs: undefined,
-          body: undefined,
-          answer: undefined,
-          validationRejected: undefined,
-          officer: undefined,
-          responseRejected: undefined,
-        },
-        i,
-      ),
+      fillRecord(newExchangeRecord('Xb3kq9QwErTy1234', 'POST', '/molisa') as unknown as Record<string, unknown>, i),
   },
   {
     name: 'access line: mask + JSON',
