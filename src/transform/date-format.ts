@@ -472,7 +472,6 @@ export function compileFormatter(fmt: string, offsetMin: number, generate = true
  * (positions, char codes, powers of ten) enter the source.
  */
 function fixedWidthFormatter(tokens: readonly Token[], loop: DateFormatter): DateFormatter {
-  const names = ['year', 'month', 'day', 'hour', 'minute', 'second', 'ms'];
   const used = new Map<string, number>();
   const codes: string[] = [];
   for (const tok of tokens) {
@@ -480,7 +479,7 @@ function fixedWidthFormatter(tokens: readonly Token[], loop: DateFormatter): Dat
       for (let i = 0; i < tok.text.length; i++) codes.push(String(tok.text.charCodeAt(i)));
       continue;
     }
-    const name = names[PART_INDEX[tok.field]];
+    const name = tok.field;
     used.set(name, Math.max(used.get(name) ?? 0, tok.min));
     for (let i = tok.min - 1; i >= 0; i--) codes.push(`48 + (((${name} / ${10 ** i}) | 0) % 10)`);
   }

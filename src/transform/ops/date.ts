@@ -9,7 +9,6 @@ import {
   type DateParser,
   type DateParts,
 } from '../date-format.ts';
-import type { Trail } from '../path.ts';
 import { trimmed } from '../text.ts';
 import {
   check,
@@ -20,7 +19,7 @@ import {
   fieldOpSchema,
   KEEP,
   reportAt,
-  type MapCtx,
+  type ValueFn,
 } from './common.ts';
 
 /**
@@ -61,7 +60,7 @@ export const dateOp = defineOp(
     // Such an input needs only a yes or no: a test generated for the format, without the parts object.
     const accepts = o.from.map((f, i) => (generate && keepsText[i] ? compileCanonicalTest(f) : undefined));
     const accepted = o.from.join(', ');
-    const step = (value: unknown, key: string, trail: Trail, ctx: MapCtx): unknown => {
+    const step: ValueFn = (value, _obj, key, trail, ctx) => {
       const text =
         typeof value === 'string'
           ? trimmed(value)
@@ -84,12 +83,6 @@ export const dateOp = defineOp(
       reportAt(ctx, trail, key, 'date', `không phải ngày hợp lệ theo định dạng ${accepted}`, o.from);
       return KEEP;
     };
-    return compileValueStep(
-      o,
-      fieldsOf(o, path),
-      path,
-      (value, _obj, key, trail, ctx) => step(value, key, trail, ctx),
-      generate,
-    );
+    return compileValueStep(o, fieldsOf(o, path), path, step, generate);
   },
 );
