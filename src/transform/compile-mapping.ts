@@ -63,7 +63,8 @@ export function compileMapping(
   if (!Array.isArray(ops)) throw new ConfigPathError(path, 'type', 'mapping must be a list of mapping ops');
   const pre: CompiledOp[] = [];
   const post: CompiledOp[] = [];
-  // Ops that only trim, rename or remove leave every string as the body sent it (OpDeps.bodyStringsOnly).
+  // Ops that only trim, rename or remove leave every string as the body sent it (CompiledOp.keepsStrings,
+  // OpDeps.bodyStringsOnly).
   let bodyStringsOnly = true;
   ops.forEach((raw, i) => {
     const at = [...path, i];
@@ -91,7 +92,7 @@ export function compileMapping(
       at,
       namePath,
     );
-    if (inPre && !STRING_KEEPING_OPS.has(name as string)) bodyStringsOnly = false;
+    if (inPre && built.keepsStrings !== true) bodyStringsOnly = false;
     (opOptions.phase === 'post' ? post : pre).push(built);
     if (built.post) post.push({ run: built.post });
   });
@@ -101,9 +102,6 @@ export function compileMapping(
   if (post.length > 0) Object.defineProperty(fn, 'post', { value: runner(plan(post)), enumerable: true });
   return Object.freeze(fn);
 }
-
-/** Built-in ops that write no string a caller did not send (they trim, rename or remove). */
-const STRING_KEEPING_OPS: ReadonlySet<string> = new Set(['trim', 'rename', 'drop', 'allowOnly']);
 
 function runner(
   steps: readonly Step[],

@@ -1,6 +1,15 @@
 import { Type } from 'typebox';
 import { FORBIDDEN_KEYS } from '../path.ts';
-import { check, compileContainerStep, defineOp, opSchema, removeField, reportAt, stringList } from './common.ts';
+import {
+  check,
+  compileContainerStep,
+  defineOp,
+  keepingStrings,
+  opSchema,
+  removeField,
+  reportAt,
+  stringList,
+} from './common.ts';
 
 /**
  * allowOnly: keeps only the listed keys in each container `at` selects. Other keys are dropped
@@ -20,13 +29,15 @@ export const allowOnlyOp = defineOp(
     );
     const allowed = new Set(o.fields);
     const drop = o.action === 'drop';
-    return compileContainerStep(o.at, path, (obj, trail, ctx) => {
-      for (const key of Object.keys(obj)) {
-        if (allowed.has(key) || obj[key] === undefined) continue;
-        if (drop) removeField(obj, key, ctx);
-        else reportAt(ctx, trail, key, 'additionalProperties', 'không được phép gửi', key);
-      }
-      return obj;
-    });
+    return keepingStrings(
+      compileContainerStep(o.at, path, (obj, trail, ctx) => {
+        for (const key of Object.keys(obj)) {
+          if (allowed.has(key) || obj[key] === undefined) continue;
+          if (drop) removeField(obj, key, ctx);
+          else reportAt(ctx, trail, key, 'additionalProperties', 'không được phép gửi', key);
+        }
+        return obj;
+      }),
+    );
   },
 );

@@ -33,8 +33,9 @@ export interface OpDeps {
    */
   readonly generate?: boolean;
   /**
-   * Every string the op can meet comes from the body as the caller sent it: only trim, rename, drop and
-   * allowOnly run before it in the pre phase (compile-mapping.ts). Such an op may trust BodyFacts.
+   * Every string the op can meet comes from the body as the caller sent it: only ops that keep strings
+   * (CompiledOp.keepsStrings) run before it in the pre phase (compile-mapping.ts). Such an op may trust
+   * BodyFacts.
    */
   readonly bodyStringsOnly?: boolean;
 }
@@ -94,6 +95,17 @@ export interface CompiledOp {
   readonly run: Step;
   readonly post?: Step;
   readonly passes?: readonly Pass[];
+  /**
+   * The op writes no string the caller did not send: it trims, renames or removes (keepingStrings). The
+   * ops after it may still trust what the caller read off the body's bytes (OpDeps.bodyStringsOnly); an op
+   * that does not say so (a plug-in, constant, codelist, date) ends that trust for the ops after it.
+   */
+  readonly keepsStrings?: boolean;
+}
+
+/** `op` marked as one that writes no string the caller did not send (CompiledOp.keepsStrings). */
+export function keepingStrings<T extends CompiledOp>(op: T): T {
+  return { ...op, keepsStrings: true };
 }
 
 /** One walk of an op: `visit` on every object `segs` selects (`create`: missing keys made on the way). */

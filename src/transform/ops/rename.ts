@@ -6,6 +6,7 @@ import { normalizeKey } from '../text.ts';
 import {
   check,
   compileContainerStep,
+  keepingStrings,
   defineOp,
   fieldError,
   opSchema,
@@ -180,6 +181,6 @@ export const renameOp = defineOp(
       return out;
     };
     // It proposes record shapes (ctx.shapes): a fused walk never holds two such passes (fused-walk.ts).
-    return compileContainerStep(o.at, path, visit, true);
+    return keepingStrings(compileContainerStep(o.at, path, visit, true));
   },
 );

@@ -6,6 +6,7 @@ import {
   defineOp,
   fieldOrFields,
   fieldsOf,
+  keepingStrings,
   opSchema,
   type MapCtx,
 } from './common.ts';
@@ -32,23 +33,27 @@ export const trimOp = defineOp(
       o.nfc && !(bodyStringsOnly === true && ctx.noCombiningMarks === true) ? withNfc : trimmed;
     const fields = fieldsOf(o, path);
     if (fields.length > 0) {
-      return compileFieldStep(o.at, fields, path, (obj, key, _trail, ctx) => {
-        const v = obj[key];
-        if (typeof v === 'string' && Object.hasOwn(obj, key)) obj[key] = cleaner(ctx)(v);
-      });
+      return keepingStrings(
+        compileFieldStep(o.at, fields, path, (obj, key, _trail, ctx) => {
+          const v = obj[key];
+          if (typeof v === 'string' && Object.hasOwn(obj, key)) obj[key] = cleaner(ctx)(v);
+        }),
+      );
     }
-    return compileContainerStep(o.at, path, (obj, _trail, ctx) => {
-      const clean = cleaner(ctx);
-      // for-in, not Object.keys: no key array per record, and V8 reads each value by its field index (the
-      // loop was ~35% cheaper on MOLISA records, issue 19). Only own keys are written, as before.
-      for (const key in obj) {
-        const v = obj[key];
-        if (typeof v === 'string') {
-          const c = clean(v);
-          if (c !== v && Object.hasOwn(obj, key)) obj[key] = c;
+    return keepingStrings(
+      compileContainerStep(o.at, path, (obj, _trail, ctx) => {
+        const clean = cleaner(ctx);
+        // for-in, not Object.keys: no key array per record, and V8 reads each value by its field index (the
+        // loop was ~35% cheaper on MOLISA records, issue 19). Only own keys are written, as before.
+        for (const key in obj) {
+          const v = obj[key];
+          if (typeof v === 'string') {
+            const c = clean(v);
+            if (c !== v && Object.hasOwn(obj, key)) obj[key] = c;
+          }
         }
-      }
-      return obj;
-    });
+        return obj;
+      }),
+    );
   },
 );
