@@ -84,6 +84,28 @@ export class ShapeCache<P> {
     recent.unshift(entry);
   }
 
+  /**
+   * The plan for `obj`'s key list: a shape met lately (recentFor: no key array), else the cache's or this
+   * call's (lookup), else `make(keys, keep)`, proposed when the cache would keep it (`keep` = admits). A
+   * shape the cache will not keep (full, too many keys, names too long) gets a plan for this record only
+   * (issue 14.1): `make` is told so, and builds nothing worth retaining.
+   */
+  planOf(
+    obj: Record<string, unknown>,
+    pending: PendingShapes | undefined,
+    make: (keys: readonly string[], keep: boolean) => P,
+  ): P {
+    const recent = this.recentFor(obj);
+    if (recent !== undefined) return recent;
+    const keys = Object.keys(obj);
+    const known = this.lookup(keys, pending);
+    if (known !== undefined) return known;
+    const keep = this.admits(keys);
+    const plan = make(keys, keep);
+    if (keep) this.propose(keys, plan, pending);
+    return plan;
+  }
+
   /** The plan for this key list: from the cache, else from the shapes this call met so far. */
   lookup(keys: readonly string[], pending: PendingShapes | undefined): P | undefined {
     const hit = this.get(keys);

@@ -285,6 +285,11 @@ export function compactRemoved(ctx: MapCtx, body?: unknown, shapes?: ShapeCache<
   return root;
 }
 
+/** The builder of a compacted record of this key list, made only for a shape the cache will keep. */
+function compactBuilder(keys: readonly string[], keep: boolean): ShapeBuilder | null {
+  return keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
+}
+
 /** Replaces `obj` at `trail` under `root` by its compacted copy; false when it is not there any more. */
 function replaceAt(
   root: unknown,
@@ -303,17 +308,7 @@ function replaceAt(
     node = (node as Record<string | number, unknown>)[seg];
   }
   if (node !== obj) return false;
-  // A shape met lately is recognised without a key array (ShapeCache.recentFor).
-  let build = shapes.recentFor(obj);
-  if (build === undefined) {
-    const keys = Object.keys(obj);
-    build = shapes.lookup(keys, ctx.shapes);
-    if (build === undefined) {
-      const keep = shapes.admits(keys);
-      build = keep ? (compileShapeBuilder(keys, keys) ?? null) : null;
-      if (keep) shapes.propose(keys, build, ctx.shapes);
-    }
-  }
+  const build = shapes.planOf(obj, ctx.shapes, compactBuilder);
   if (build === null) return false;
   const copy = build(obj);
   if (trail.length === 0) setRoot(copy);

@@ -26,6 +26,8 @@ import {
  * Key order is kept. Two keys landing on one name with different values is a conflict (`onConflict`).
  */
 interface RenamePlan {
+  /** The key list the plan is for (a record it is found for has exactly these keys, in this order). */
+  readonly keys: readonly string[];
   readonly targets: readonly (string | undefined)[] | undefined;
   readonly build?: ShapeBuilder;
 }
@@ -135,27 +137,15 @@ export const renameOp = defineOp(
               keys,
               keys.map((k, i) => targets[i] ?? k),
             );
-      return { targets, build };
+      return { keys, targets, build };
     };
     const visit: ContainerVisitor<MapCtx> = (obj, trail, ctx) => {
-      // A shape met lately is recognised without a key array (ShapeCache.recentFor).
-      let plan = shapes.recentFor(obj);
-      let keys: string[] | undefined;
-      if (plan === undefined) {
-        keys = Object.keys(obj);
-        plan = shapes.lookup(keys, ctx.shapes);
-      }
-      if (plan === undefined) {
-        // A shape the cache will not keep (full, too many keys, names too long) gets a plan for this record
-        // only: no generated builder, nothing retained (issue 14.1).
-        const keep = shapes.admits(keys!);
-        plan = planFor(keys!, keep);
-        if (keep) shapes.propose(keys!, plan, ctx.shapes);
-      }
+      // A shape the cache will not keep gets a plan for this record only: no generated builder (planFor).
+      const plan = shapes.planOf(obj, ctx.shapes, planFor);
       const targets = plan.targets;
       if (targets === undefined) return obj;
       if (plan.build !== undefined) return plan.build(obj);
-      keys ??= Object.keys(obj);
+      const keys = plan.keys;
       const out: Record<string, unknown> = {};
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i];
