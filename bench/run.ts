@@ -71,7 +71,7 @@ export class ScenarioFailure extends Error {}
 
 /** One way of reaching the upstream: directly, through the bare proxy, through the gateway. */
 export interface Target {
-  readonly name: 'direct' | 'bare' | 'gateway';
+  readonly name: 'direct' | 'bare' | 'gateway' | 'json floor';
   /** The process whose CPU and memory are measured. */
   readonly child: BenchChild;
   readonly url: string;
@@ -194,20 +194,25 @@ export interface Check {
  */
 export async function compare(
   label: string,
-  targets: { direct: Target; bare: Target; gateway: Target },
+  targets: { direct: Target; bare: Target; gateway: Target; floor?: Target },
   spec: RequestSpec,
   rows: ScenarioRow[],
-): Promise<{ cpuRatio: number; addedP99Us: number; rpsRatio: number }> {
-  const { direct, bare, gateway } = targets;
+): Promise<{ cpuRatio: number; addedP99Us: number; rpsRatio: number; floorRatio?: number }> {
+  const { direct, bare, gateway, floor } = targets;
   log(`${label}: warm-up`);
-  for (const t of [direct, bare, gateway]) await cannon(label, t, spec, T.warmS);
-  const thr: Record<string, CannonMeasure[]> = { bare: [], gateway: [] };
+  for (const t of [direct, bare, gateway, ...(floor ? [floor] : [])]) await cannon(label, t, spec, T.warmS);
+  const thr: Record<string, CannonMeasure[]> = { bare: [], gateway: [], 'json floor': [] };
+  // Throughput rounds: bare and gateway alternating (and the json floor, where given, rotating with them).
+  const measured = floor ? [bare, gateway, floor] : [bare, gateway];
   for (let round = 0; round < T.rounds; round++) {
-    const order = round % 2 === 0 ? [bare, gateway] : [gateway, bare];
+    const k = round % measured.length;
+    const order = floor ? [...measured.slice(k), ...measured.slice(0, k)] : k === 0 ? [bare, gateway] : [gateway, bare];
     for (const t of order) thr[t.name].push(await cannon(label, t, spec, T.cannonS));
     log(
-      `${label}: round ${round + 1}: bare ${fmt(thr.bare[round].rps)} req/s ${fmt(thr.bare[round].cpuUs)} µs/req, ` +
-        `gateway ${fmt(thr.gateway[round].rps)} req/s ${fmt(thr.gateway[round].cpuUs)} µs/req`,
+      `${label}: round ${round + 1}: ` +
+        measured
+          .map((t) => `${t.name} ${fmt(thr[t.name][round].rps)} req/s ${fmt(thr[t.name][round].cpuUs)} µs/req`)
+          .join(', '),
     );
   }
   // Latency: direct, bare and gateway one after another at RATE, the order rotating each round. (Calling
@@ -231,6 +236,7 @@ export async function compare(
   const cpuRatio = perRound((i) => thr.gateway[i].cpuUs / thr.bare[i].cpuUs);
   const rpsRatio = perRound((i) => thr.gateway[i].rps / thr.bare[i].rps);
   const added = (name: string) => perRound((i) => (lat[name][i]?.p99 ?? NaN) - (lat.direct[i]?.p99 ?? NaN));
+  const floorRatio = floor ? perRound((i) => thr.gateway[i].cpuUs / thr['json floor'][i].cpuUs) : undefined;
   for (const t of [direct, bare, gateway]) {
     const m = lat[t.name];
     rows.push({
@@ -247,11 +253,24 @@ export async function compare(
             `req/s ${rpsRatio.toFixed(2)}x` +
             (cpuOnly
               ? ''
-              : `, p99 ${perRound((i) => (lat.gateway[i]?.p99 ?? NaN) / (lat.bare[i]?.p99 ?? NaN)).toFixed(2)}x`)
+              : `, p99 ${perRound((i) => (lat.gateway[i]?.p99 ?? NaN) / (lat.bare[i]?.p99 ?? NaN)).toFixed(2)}x`) +
+            (floorRatio === undefined
+              ? ''
+              : `; gateway/json floor: CPU ${floorRatio.toFixed(2)}x (rounds ${spread((i) => thr.gateway[i].cpuUs / thr['json floor'][i].cpuUs)})`)
           : undefined,
     });
   }
-  return { cpuRatio, addedP99Us: added('gateway'), rpsRatio };
+  if (floor) {
+    // Throughput only: the floor is a reference for CPU per request, not a latency target.
+    rows.push({
+      scenario: label,
+      target: floor.name,
+      rps: median(thr[floor.name].map((x) => x.rps)),
+      cpuUs: median(thr[floor.name].map((x) => x.cpuUs)),
+      note: `json floor/bare: CPU ${perRound((i) => thr['json floor'][i].cpuUs / thr.bare[i].cpuUs).toFixed(2)}x (bench/servers/json-floor-proxy.ts)`,
+    });
+  }
+  return { cpuRatio, addedP99Us: added('gateway'), rpsRatio, floorRatio };
 }
 
 function log(line: string) {
@@ -302,6 +321,14 @@ async function main() {
       profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, 'profiles', 'bare')}`] : [],
     );
     children.push(bare);
+    const jsonFloor = await startChild(
+      'json floor',
+      path.join(here, 'servers/json-floor-proxy.ts'),
+      { BENCH_TARGET: upstream.url },
+      undefined,
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, 'profiles', 'json-floor')}`] : [],
+    );
+    children.push(jsonFloor);
     const gatewayLog = path.join(tmp, 'gateway.log');
     const gw = await startChild(
       'gateway',
@@ -320,7 +347,7 @@ async function main() {
       // The proxy being measured (bare or gateway: only one is loaded at a time) gets CPU 1 to itself; the
       // load generator (this process) and the upstream share CPU 0. Without this, the three busy processes
       // and their GC threads migrate between the two cores and CPU per request moves by ±40% between rounds.
-      pins.push([process.pid, 0], [upstream.pid, 0], [bare.pid, 1], [gw.pid, 1]);
+      pins.push([process.pid, 0], [upstream.pid, 0], [bare.pid, 1], [jsonFloor.pid, 1], [gw.pid, 1]);
       setPinned(true);
     }
     log(
@@ -375,6 +402,7 @@ async function main() {
     const ctx: ScenarioContext = {
       upstream,
       bare,
+      jsonFloor,
       gateway: gw,
       configDir,
       tmp,

@@ -8,6 +8,8 @@ import type { Check, RequestSpec, ScenarioRow, Target } from './run.ts';
 export interface ScenarioContext {
   readonly upstream: BenchChild;
   readonly bare: BenchChild;
+  /** The JSON-touching floor (servers/json-floor-proxy.ts): scenario 2's third target. */
+  readonly jsonFloor: BenchChild;
   readonly gateway: BenchChild;
   readonly configDir: string;
   readonly tmp: string;
@@ -16,10 +18,10 @@ export interface ScenarioContext {
   readonly checks: Check[];
   compare(
     label: string,
-    targets: { direct: Target; bare: Target; gateway: Target },
+    targets: { direct: Target; bare: Target; gateway: Target; floor?: Target },
     spec: RequestSpec,
     rows: ScenarioRow[],
-  ): Promise<{ cpuRatio: number; addedP99Us: number; rpsRatio: number }>;
+  ): Promise<{ cpuRatio: number; addedP99Us: number; rpsRatio: number; floorRatio?: number }>;
   readonly T: { readonly rounds: number };
 }
 
@@ -71,7 +73,14 @@ export const extraScenarios: ExtraScenario[] = [
     name: 'full pipeline',
     async run(ctx) {
       const body = dongBoDvcBody();
-      const targets = dongBoDvcTargets(ctx, '/molisa');
+      const servicePath = '/api/v1/Service/DongBoDVC';
+      const floor = {
+        name: 'json floor',
+        child: ctx.jsonFloor,
+        url: `${ctx.jsonFloor.url}/plain${servicePath}`,
+        headers: {},
+      } as const;
+      const targets = { ...dongBoDvcTargets(ctx, '/molisa'), floor };
       const label = `2 full pipeline: POST DongBoDVC ${(body.length / 1024).toFixed(1)} KB`;
       const r = await ctx.compare(
         label,
