@@ -137,9 +137,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const upstream = record.upstream ?? '(none)';
       const statusLabel = statusClass(status);
       metrics.countRequest(route, record.consumer ?? '(anonymous)', upstream, statusLabel);
-      metrics.duration.observe({ route, upstream, status_class: statusLabel }, (record.durationMs ?? 0) / 1000);
-      if (record.upstreamMs !== undefined)
-        metrics.upstreamDuration.observe({ route, upstream }, record.upstreamMs / 1000);
+      metrics.observeDuration(route, upstream, statusLabel, (record.durationMs ?? 0) / 1000);
+      if (record.upstreamMs !== undefined) metrics.observeUpstreamDuration(route, upstream, record.upstreamMs / 1000);
       if (record.validationRejected) metrics.validationRejections.inc({ route, direction: 'request' });
       if (record.responseRejected) metrics.validationRejections.inc({ route, direction: 'response' });
       if (record.route === undefined) return; // unknown paths are not exchanges with anyone
