@@ -101,16 +101,11 @@ export function extractAuditKeys(body: unknown, options: ExtractOptions): Record
  * remembers how each JSON key name classifies, instead of lower-casing every key of every record of every
  * body (that walk was ~17% of the gateway's CPU on a 4 KB MOLISA body, docs/benchmarks.md).
  *
- * Records of one batch share their key list, and so do the batches of one sender: the extractor keeps,
- * per depth, the plan of the key list it met last (each key's class, by position), and a record that
- * follows it takes each key's class by comparing the key with the plan's (the same interned string),
- * not by a hash lookup; where it parts from that plan it goes on with another plan met lately that has
- * its key at that position, else it is classified key by key as before and its key list becomes a plan
- * (bounded as src/transform/shape.ts bounds its shapes). A class is only ever taken from a plan at a
- * position where the plan's key is the record's key, and each plan's classes are its own keys' classes:
- * a wrong guess of a plan costs time, never a wrong key. One walk's state (the
- * output slots, one per output name) is reused call after call and emptied after each: no Map, Set or
- * closure per call, and nothing of a body (no citizen ID) kept past its call.
+ * One walk's state (the output slots, one per output name, in a list by the number each field's class
+ * carries) is reused call after call and emptied after each: no Map, Set or closure per call (values are
+ * kept in short lists, indexed by a Set only past a handful), and nothing of a body (no citizen ID) is
+ * kept past its call. The own-key test is `hasOwnProperty.call`, which V8 answers from the for-in's enum
+ * cache (`Object.hasOwn` is a lookup per key): ~0.7x of the walk's cost (BENCH-NOTES-audit.md).
  */
 export function compileAuditKeyExtractor(
   options: ExtractOptions,
@@ -151,32 +146,12 @@ interface KeyClass {
 
 const OTHER: KeyClass = { name: '', subject: false, slot: -1, hashed: undefined };
 
-/** A key list's classes, by position. */
-interface KeyPlan {
-  readonly keys: readonly string[];
-  readonly classes: readonly KeyClass[];
-}
-
-/** At most this many key-list plans per extractor, of at most MAX_PLAN_KEYS keys, MAX_PLAN_KEY_UNITS of names in all. */
-const MAX_PLANS = 64;
-const MAX_PLAN_KEYS = 256;
-const MAX_PLAN_KEY_UNITS = 64 * 1024;
-const RECENT_PLANS = 8;
-
-/** The field tables of one extractor, the key names it met and the key-list plans it made: shared by its walks. */
+/** The field tables of one extractor and the key names it met: shared by its walks. */
 class KeyTable {
   readonly #dossier = new Map<string, KeyClass>();
   readonly #subject = new Map<string, KeyClass>();
   /** Key name -> class; bounded, since senders choose the key names. */
   readonly #classified = new Map<string, KeyClass>();
-  /** Plans by key count. */
-  readonly #plans = new Map<number, KeyPlan[]>();
-  /** Plans met lately, newest first (at most RECENT_PLANS): where a record that leaves its plan looks first. */
-  readonly #recent: KeyPlan[] = [];
-  #planCount = 0;
-  #planUnits = 0;
-  /** Per depth, the plan the last record walked at that depth followed. */
-  readonly hints: (KeyPlan | undefined)[] = new Array(MAX_DEPTH + 1).fill(undefined);
   /** Output names numbered in the order the classes were made. */
   readonly #slots = new Map<string, number>();
 
@@ -210,49 +185,6 @@ class KeyTable {
       if (this.#classified.size < 10_000) this.#classified.set(key, c);
     }
     return c;
-  }
-
-  /**
-   * A plan met lately that a record following `plan` up to position `at` goes on following with `key`
-   * there (the same keys before it, `key` at it); undefined when there is none.
-   */
-  fork(plan: KeyPlan, at: number, key: string): KeyPlan | undefined {
-    outer: for (const other of this.#recent) {
-      if (other === plan || other.keys[at] !== key) continue;
-      for (let i = 0; i < at; i++) if (other.keys[i] !== plan.keys[i]) continue outer;
-      return other;
-    }
-    return undefined;
-  }
-
-  /** The plan of this key list, made now if need be; undefined when the table will not keep it. */
-  planOf(keys: readonly string[]): KeyPlan | undefined {
-    const list = this.#plans.get(keys.length);
-    if (list !== undefined) {
-      outer: for (const plan of list) {
-        for (let i = 0; i < keys.length; i++) if (plan.keys[i] !== keys[i]) continue outer;
-        this.#remember(plan);
-        return plan;
-      }
-    }
-    let units = 0;
-    for (const key of keys) units += key.length;
-    if (this.#planCount >= MAX_PLANS || keys.length > MAX_PLAN_KEYS || this.#planUnits + units > MAX_PLAN_KEY_UNITS)
-      return undefined;
-    const plan: KeyPlan = { keys: keys.slice(), classes: keys.map((key) => this.classify(key)) };
-    if (list === undefined) this.#plans.set(keys.length, [plan]);
-    else list.push(plan);
-    this.#planCount++;
-    this.#planUnits += units;
-    this.#remember(plan);
-    return plan;
-  }
-
-  #remember(plan: KeyPlan): void {
-    const recent = this.#recent;
-    if (recent.includes(plan)) return;
-    if (recent.length >= RECENT_PLANS) recent.pop();
-    recent.unshift(plan);
   }
 }
 
@@ -324,40 +256,16 @@ class KeyWalk {
 
   #walkRecord(record: Record<string, unknown>, depth: number): void {
     const table = this.#table;
-    let plan = table.hints[depth];
-    // The record's keys so far, once it has left every plan (then it makes its own).
-    let keys: string[] | undefined = plan === undefined ? [] : undefined;
-    let i = 0;
     // hasOwnProperty.call, not Object.hasOwn: V8 answers it from the for-in's enum cache (no lookup).
     for (const key in record) {
       if (!hasOwnProperty.call(record, key)) continue;
-      if (plan !== undefined && plan.keys[i] !== key) {
-        const next = table.fork(plan, i, key);
-        if (next === undefined) keys = plan.keys.slice(0, i);
-        plan = next;
-      }
-      let c: KeyClass;
-      if (plan !== undefined) c = plan.classes[i];
-      else {
-        if (keys!.length <= MAX_PLAN_KEYS) keys!.push(key);
-        c = table.classify(key);
-      }
-      i++;
+      const c = table.classify(key);
       const value = record[key];
       if (c !== OTHER) this.#addScalars(c, value);
       // Inline the common leaf cases of walk(value, depth + 1): numbers, booleans, short plain strings.
       else if (typeof value === 'object') this.#walk(value, depth + 1);
       else if (typeof value === 'string' && depth < MAX_DEPTH) this.#walkString(value, depth + 1);
     }
-    if (plan !== undefined) {
-      if (i === plan.keys.length) {
-        table.hints[depth] = plan; // followed a plan to the end
-        return;
-      }
-      keys = plan.keys.slice(0, i); // a shorter list that starts as the plan's
-    }
-    if (keys !== undefined && keys.length <= MAX_PLAN_KEYS)
-      table.hints[depth] = table.planOf(keys) ?? table.hints[depth];
   }
 
   #walkString(text: string, depth: number): void {

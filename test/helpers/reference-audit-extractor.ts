@@ -3,7 +3,7 @@ import { DEFAULT_DOSSIER_FIELDS, DEFAULT_SUBJECT_FIELDS } from '../../src/config
 import { compileSubjectHmac } from '../../src/observability/subject-hmac.ts';
 
 /**
- * The audit key extractor as it was before its per-record-shape plans (issue 19, src/observability/audit.ts
+ * The audit key extractor as it was before issue 19's rewrite (src/observability/audit.ts
  * of 24e38fa), kept verbatim as the reference the rewritten one is property-tested against
  * (test/unit/consumers/audit-extractor-equivalence.test.ts) and measured against (bench/audit-keys.bench.ts):
  * both must give the same keys, in the same order, with the same values, on any body.

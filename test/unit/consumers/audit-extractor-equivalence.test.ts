@@ -142,13 +142,12 @@ describe('audit key extractor (compiled) matches the reference walk', () => {
 });
 
 /**
- * Issue 19: the extractor follows per-key-list plans (a record's keys compared by position with the key
- * list met last, forking to another one met lately) and reuses one walk's state call after call. It must
- * give what the extractor before it gave (test/helpers/reference-audit-extractor.ts, kept verbatim): the
- * same names in the same order with the same values, on hostile bodies, with one extractor kept across
- * many bodies (its plans persist from call to call, as in the gateway).
+ * Issue 19: the extractor keeps one walk's state (output slots, short value lists) across calls and tests
+ * own keys with hasOwnProperty.call. It must give what the extractor before it gave
+ * (test/helpers/reference-audit-extractor.ts, kept verbatim): the same names in the same order with the
+ * same values, on hostile bodies, with one extractor kept across many bodies, as in the gateway.
  */
-describe('audit key extractor with key-list plans matches the one before it (issue 19)', () => {
+describe('audit key extractor with a reused state matches the one before it (issue 19)', () => {
   // Key names as senders write them: audit fields in any case and padding, names Object.prototype holds,
   // integer-like names (for-in lists them first), and ordinary fields.
   const NAME = fc.constantFrom(
@@ -201,8 +200,8 @@ describe('audit key extractor with key-list plans matches the one before it (iss
     arr: fc.array(fc.oneof(tie('tree'), ID, CODE), { maxLength: 6 }),
     // JSON text carried in a string, with or without blanks before it.
     json: fc.tuple(fc.constantFrom('', ' ', '\n\t'), tie('tree')).map(([pad, v]) => pad + JSON.stringify(v)),
-    // Records of a few key lists sharing first keys (one list a prefix of another, lists that part after
-    // a common start), in any order: what the plans, their forks and their prefixes are made of.
+    // Batches: records of a few key lists sharing first keys (one list a prefix of another, lists that part
+    // after a common start), in any order.
     batch: fc
       .tuple(
         fc.array(fc.uniqueArray(NAME, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 3 }),
@@ -246,7 +245,7 @@ describe('audit key extractor with key-list plans matches the one before it (iss
     );
   });
 
-  it('follows records that leave their key list, fork to another and stop short of it', () => {
+  it('reads batches whose records change key lists, call after call', () => {
     const extract = compileAuditKeyExtractor({ hmacKey });
     const reference = compileReferenceAuditKeyExtractor({ hmacKey });
     const a = (i: number) =>
