@@ -100,106 +100,226 @@ export function extractAuditKeys(body: unknown, options: ExtractOptions): Record
  * extractAuditKeys with the field tables built once: the audit trail compiles one extractor per route, and
  * remembers how each JSON key name classifies, instead of lower-casing every key of every record of every
  * body (that walk was ~17% of the gateway's CPU on a 4 KB MOLISA body, docs/benchmarks.md).
+ *
+ * One walk's state (the output slots, one per output name, in a list by the number each field's class
+ * carries) is reused call after call and emptied after each: no Map, Set or closure per call (values are
+ * kept in short lists, indexed by a Set only past a handful), and nothing of a body (no citizen ID) is
+ * kept past its call. The own-key test is `hasOwnProperty.call`, which V8 answers from the for-in's enum
+ * cache (`Object.hasOwn` is a lookup per key): ~0.7x of the walk's cost (BENCH-NOTES-audit.md).
  */
 export function compileAuditKeyExtractor(
   options: ExtractOptions,
 ): (body: unknown) => Record<string, string | string[]> {
-  const dossier = new Map((options.dossierFields ?? DEFAULT_DOSSIER_FIELDS).map((f) => [f.toLowerCase(), f]));
-  const subject = new Map((options.subjectFields ?? DEFAULT_SUBJECT_FIELDS).map((f) => [f.toLowerCase(), f]));
+  const table = new KeyTable(
+    options.dossierFields ?? DEFAULT_DOSSIER_FIELDS,
+    options.subjectFields ?? DEFAULT_SUBJECT_FIELDS,
+  );
   const hmac = compileSubjectHmac(options.hmacKey);
-  // Key name -> what it is: a subject field (output name `<field>#hmac`), a dossier field, or neither
-  // (`OTHER`, walked into). Bounded, since senders choose the key names.
-  const OTHER: KeyClass = { subject: false, name: '' };
-  const classified = new Map<string, KeyClass>();
-  const classify = (key: string): KeyClass => {
-    let c = classified.get(key);
+  let idle: KeyWalk | undefined = new KeyWalk(table, hmac);
+  return (body) => {
+    // A call made while another runs (a getter of the body calling back in) gets a state of its own.
+    const walk = idle ?? new KeyWalk(table, hmac);
+    idle = undefined;
+    try {
+      return walk.keysOf(body);
+    } finally {
+      walk.clear();
+      idle = walk;
+    }
+  };
+}
+
+/**
+ * How a JSON key name classifies for the audit keys: a subject field (output name `<field>#hmac`), a
+ * dossier field, or neither (OTHER, walked into). `slot` numbers the output name: classes that give the
+ * same name (`CMND` and `cmnd`) share it.
+ */
+interface KeyClass {
+  /** The output name (`CMND#hmac`, `MaHoSo`); '' for OTHER. */
+  readonly name: string;
+  readonly subject: boolean;
+  /** The output slot; -1 for OTHER. */
+  readonly slot: number;
+  /** For a dossier field, the class its ID-like values take (`<field>#hmac`). */
+  readonly hashed: KeyClass | undefined;
+}
+
+const OTHER: KeyClass = { name: '', subject: false, slot: -1, hashed: undefined };
+
+/** The field tables of one extractor and the key names it met: shared by its walks. */
+class KeyTable {
+  readonly #dossier = new Map<string, KeyClass>();
+  readonly #subject = new Map<string, KeyClass>();
+  /** Key name -> class; bounded, since senders choose the key names. */
+  readonly #classified = new Map<string, KeyClass>();
+  /** Output names numbered in the order the classes were made. */
+  readonly #slots = new Map<string, number>();
+
+  constructor(dossierFields: readonly string[], subjectFields: readonly string[]) {
+    // The last of two fields equal but for case wins; an empty name (config refuses it) matches nothing.
+    for (const f of dossierFields) {
+      if (f !== '')
+        this.#dossier.set(f.toLowerCase(), this.#make(f, false, this.#make(f + HMAC_SUFFIX, true, undefined)));
+    }
+    for (const f of subjectFields) {
+      if (f !== '') this.#subject.set(f.toLowerCase(), this.#make(f + HMAC_SUFFIX, true, undefined));
+    }
+  }
+
+  /** How many output names the classes can give. */
+  get slotCount(): number {
+    return this.#slots.size;
+  }
+
+  #make(name: string, subject: boolean, hashed: KeyClass | undefined): KeyClass {
+    let slot = this.#slots.get(name);
+    if (slot === undefined) this.#slots.set(name, (slot = this.#slots.size));
+    return { name, subject, slot, hashed };
+  }
+
+  classify(key: string): KeyClass {
+    let c = this.#classified.get(key);
     if (c === undefined) {
       const lower = key.trim().toLowerCase();
-      const subjectName = subject.get(lower);
-      const dossierName = dossier.get(lower);
-      c = subjectName
-        ? { subject: true, name: subjectName + HMAC_SUFFIX }
-        : dossierName
-          ? { subject: false, name: dossierName }
-          : OTHER;
-      if (classified.size < 10_000) classified.set(key, c);
+      c = this.#subject.get(lower) ?? this.#dossier.get(lower) ?? OTHER;
+      if (this.#classified.size < 10_000) this.#classified.set(key, c);
     }
     return c;
-  };
-  const hashedDossiers = new Map<string, KeyClass>();
-  const hashedDossier = (c: KeyClass): KeyClass => {
-    let h = hashedDossiers.get(c.name);
-    if (!h) hashedDossiers.set(c.name, (h = { subject: true, name: c.name + HMAC_SUFFIX }));
-    return h;
-  };
-  return (body) => {
-    // Output name -> values in first-seen order. For a subject field, `raw` holds the trimmed identifiers
-    // already hashed, so a citizen listed twice (or in an embedded copy) is hashed once (~1 µs a hash).
-    const found = new Map<string, { values: Set<string>; raw?: Set<string> }>();
-    const add = (c: KeyClass, value: string) => {
-      // A dossier code holding 9+ digits in a row may hold an ID number (callers have put the citizen's
-      // number in `maDinhDanhHoSo`): it is recorded as an HMAC under `<field>#hmac`, like a subject.
-      if (!c.subject && hasIdLikeRun(value)) c = hashedDossier(c);
-      let slot = found.get(c.name);
-      if (slot === undefined)
-        found.set(c.name, (slot = c.subject ? { values: new Set(), raw: new Set() } : { values: new Set() }));
-      if (slot.values.size >= MAX_VALUES) return;
-      if (!c.subject) slot.values.add(value);
-      else if (!slot.raw!.has(value)) {
-        slot.raw!.add(value);
-        slot.values.add(hmac(value));
-      }
-    };
-    const addScalars = (c: KeyClass, value: unknown) => {
-      if (typeof value === 'string') {
-        const t = value.trim();
-        if (t !== '') add(c, t);
-      } else if (typeof value === 'number') {
-        if (Number.isFinite(value)) add(c, String(value));
-      } else if (Array.isArray(value)) {
-        for (const v of value) if (typeof v === 'string' || typeof v === 'number' || isRawNumber(v)) addScalars(c, v);
-      } else if (isRawNumber(value)) {
-        // A number a double cannot hold, carried as its source text (issue 14.6): recorded as that text.
-        add(c, value.rawJSON);
-      }
-    };
-    const walkString = (text: string, depth: number): void => {
-      if (!mayBeJson(text)) return;
-      const t = text.trim();
-      if (t.length < MAX_NESTED_JSON) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(t);
-        } catch {
-          return; // not JSON after all: an ordinary string
-        }
-        walk(parsed, depth + 1);
-      }
-    };
-    const walk = (node: unknown, depth: number): void => {
-      if (depth > MAX_DEPTH || node === null) return;
-      if (typeof node === 'string') return walkString(node, depth);
-      if (typeof node !== 'object') return;
-      if (Array.isArray(node)) {
-        for (let i = 0; i < node.length; i++) walk(node[i], depth + 1);
-        return;
-      }
-      const record = node as Record<string, unknown>;
-      for (const key in record) {
-        if (!Object.hasOwn(record, key)) continue;
-        const value = record[key];
-        const c = classify(key);
-        if (c !== OTHER) addScalars(c, value);
-        // Inline the common leaf cases of walk(value, depth + 1): numbers, booleans, short plain strings.
-        else if (typeof value === 'object') walk(value, depth + 1);
-        else if (typeof value === 'string' && depth + 1 <= MAX_DEPTH) walkString(value, depth + 1);
-      }
-    };
-    walk(body, 0);
+  }
+}
+
+/** One output name's values in first-seen order; for a subject field, `raw` holds the identifiers already hashed. */
+interface Slot {
+  readonly name: string;
+  readonly values: DistinctStrings;
+  readonly raw: DistinctStrings | undefined;
+}
+
+/** Distinct strings in first-seen order: a list, indexed by a Set once it is longer than a handful. */
+class DistinctStrings {
+  readonly items: string[] = [];
+  #index: Set<string> | undefined;
+
+  has(value: string): boolean {
+    if (this.#index !== undefined) return this.#index.has(value);
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) if (items[i] === value) return true;
+    return false;
+  }
+
+  add(value: string): void {
+    this.items.push(value);
+    if (this.#index !== undefined) this.#index.add(value);
+    else if (this.items.length === 8) this.#index = new Set(this.items);
+  }
+}
+
+/** The state of one extraction: the slots found so far. */
+class KeyWalk {
+  readonly #table: KeyTable;
+  readonly #hmac: (message: string) => string;
+  /** By slot number. */
+  readonly #slots: (Slot | undefined)[];
+  /** In first-seen order (the output's key order). */
+  readonly #found: Slot[] = [];
+
+  constructor(table: KeyTable, hmac: (message: string) => string) {
+    this.#table = table;
+    this.#hmac = hmac;
+    this.#slots = new Array(table.slotCount).fill(undefined);
+  }
+
+  keysOf(body: unknown): Record<string, string | string[]> {
+    this.#walk(body, 0);
     const out: Record<string, string | string[]> = {};
-    for (const [name, { values }] of found) out[name] = values.size === 1 ? values.values().next().value! : [...values];
+    for (const { name, values } of this.#found) out[name] = values.items.length === 1 ? values.items[0] : values.items;
     return out;
-  };
+  }
+
+  /** Forgets the call's slots (and with them the identifiers it saw). */
+  clear(): void {
+    if (this.#found.length === 0) return;
+    this.#found.length = 0;
+    this.#slots.fill(undefined);
+  }
+
+  #walk(node: unknown, depth: number): void {
+    if (depth > MAX_DEPTH || node === null) return;
+    if (typeof node === 'string') return this.#walkString(node, depth);
+    if (typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) this.#walk(node[i], depth + 1);
+      return;
+    }
+    this.#walkRecord(node as Record<string, unknown>, depth);
+  }
+
+  #walkRecord(record: Record<string, unknown>, depth: number): void {
+    const table = this.#table;
+    // hasOwnProperty.call, not Object.hasOwn: V8 answers it from the for-in's enum cache (no lookup).
+    for (const key in record) {
+      if (!hasOwnProperty.call(record, key)) continue;
+      const c = table.classify(key);
+      const value = record[key];
+      if (c !== OTHER) this.#addScalars(c, value);
+      // Inline the common leaf cases of walk(value, depth + 1): numbers, booleans, short plain strings.
+      else if (typeof value === 'object') this.#walk(value, depth + 1);
+      else if (typeof value === 'string' && depth < MAX_DEPTH) this.#walkString(value, depth + 1);
+    }
+  }
+
+  #walkString(text: string, depth: number): void {
+    if (!mayBeJson(text)) return;
+    const t = text.trim();
+    if (t.length < MAX_NESTED_JSON) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(t);
+      } catch {
+        return; // not JSON after all: an ordinary string
+      }
+      this.#walk(parsed, depth + 1);
+    }
+  }
+
+  #addScalars(c: KeyClass, value: unknown): void {
+    if (typeof value === 'string') {
+      const t = value.trim();
+      if (t !== '') this.#add(c, t);
+    } else if (typeof value === 'number') {
+      if (Number.isFinite(value)) this.#add(c, String(value));
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (typeof v === 'string' || typeof v === 'number' || isRawNumber(v)) this.#addScalars(c, v);
+      }
+    } else if (isRawNumber(value)) {
+      // A number a double cannot hold, carried as its source text (issue 14.6): recorded as that text.
+      this.#add(c, value.rawJSON);
+    }
+  }
+
+  #add(c: KeyClass, value: string): void {
+    // A dossier code holding 9+ digits in a row may hold an ID number (callers have put the citizen's
+    // number in `maDinhDanhHoSo`): it is recorded as an HMAC under `<field>#hmac`, like a subject.
+    if (!c.subject && hasIdLikeRun(value)) c = c.hashed!;
+    let slot = this.#slots[c.slot];
+    if (slot === undefined) {
+      slot = { name: c.name, values: new DistinctStrings(), raw: c.subject ? new DistinctStrings() : undefined };
+      this.#slots[c.slot] = slot;
+      this.#found.push(slot);
+    }
+    const values = slot.values;
+    if (values.items.length >= MAX_VALUES) return;
+    if (!c.subject) {
+      if (!values.has(value)) values.add(value);
+    } else if (!slot.raw!.has(value)) {
+      // A citizen listed twice (or in an embedded copy) is hashed once.
+      slot.raw!.add(value);
+      const digest = this.#hmac(value);
+      if (!values.has(digest)) values.add(digest);
+    }
+  }
 }
 
 /**
@@ -215,12 +335,6 @@ function hasIdLikeRun(value: string): boolean {
     } else run = 0;
   }
   return false;
-}
-
-/** How a JSON key name classifies for the audit keys: `name` is the output name (`CMND#hmac`, `MaHoSo`). */
-interface KeyClass {
-  readonly subject: boolean;
-  readonly name: string;
 }
 
 /** True when the first non-blank character opens a JSON object or array; trims only strings that start blank. */
@@ -439,3 +553,5 @@ function batchLine(entry: AuditEntry): string {
 function isRawNumber(value: unknown): value is { rawJSON: string } {
   return (JSON as { isRawJSON?: (v: unknown) => boolean }).isRawJSON?.(value) === true;
 }
+
+const { hasOwnProperty } = Object.prototype;

@@ -26,6 +26,8 @@ export interface ExchangeRecord {
   durationMs?: number;
   /** The request body as the upstream received it (parsed routes only), for audit business keys. */
   body?: unknown;
+  /** The audit's business keys of `body`, taken by the `onBody` hook as the body was set (issue 19). */
+  keys?: Record<string, string | string[]>;
   /** The answer as the caller received it (answers read whole and mapped or verified), for audit keys. */
   answer?: unknown;
   validationRejected?: boolean;
@@ -41,6 +43,11 @@ export interface PipelineHooks {
   admit?(route: RouteRuntime): void;
   /** +1 when a request matched a route, -1 when its response closed. */
   onInFlight?(route: string, delta: number): void;
+  /**
+   * Called as soon as `record.body` is set (adapt), while the body just mapped is still in the CPU's
+   * caches: the audit reads its business keys there (`record.keys`), not from a cold body at close.
+   */
+  onBody?(record: ExchangeRecord): void;
 }
 
 /**
@@ -147,6 +154,7 @@ export function newExchangeRecord(requestId: string, method: string, path: strin
     upstreamMs: undefined,
     durationMs: undefined,
     body: undefined,
+    keys: undefined,
     answer: undefined,
     validationRejected: undefined,
     officer: undefined,

@@ -61,6 +61,7 @@ function adaptJson(ex: Exchange): void {
   ex.body = undefined; // what is sent is the adapted value, never the caller's bytes
   describeUtf8Request(call.headers);
   ex.record.body = value;
+  ex.ctx.hooks?.onBody?.(ex.record);
 }
 
 /** A form body parsed, so a credential can write into it. */

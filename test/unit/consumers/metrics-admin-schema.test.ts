@@ -15,7 +15,7 @@ import {
   RouteRateLimitSchema,
   StringMap,
 } from '../../../src/config/consumers-schema.ts';
-import { createMetrics, statusClass } from '../../../src/observability/metrics.ts';
+import { createMetrics, OBSERVATION_BATCH, statusClass } from '../../../src/observability/metrics.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { fakeRequest, makeConfig } from './helpers.ts';
 
@@ -100,6 +100,60 @@ describe('metrics', () => {
     );
     expect(await text(tallied)).to.contain('lgsp_in_flight_requests{route="r1"} 2');
     expect(await text(tallied)).to.contain('lgsp_in_flight_requests{route="r2"} 0');
+  });
+
+  it('durations observed through the queues read as observe() would have written them, at every scrape', async () => {
+    const queued = createMetrics({ defaultMetrics: false });
+    const direct = createMetrics({ defaultMetrics: false });
+    const text = async (m: ReturnType<typeof createMetrics>) =>
+      (await m.registry.metrics())
+        .split('\n')
+        .filter((l) => l.startsWith('lgsp_request_duration_seconds') || l.startsWith('lgsp_upstream_duration_seconds'))
+        .join('\n');
+    // Values on and around the bucket bounds, tiny and huge, fractions whose sum depends on the order of
+    // the additions; series that alternate, repeat past a queue's length, and hold the queues' separator.
+    const values = [0.005, 0.0050000001, 0.1 + 0.2, 1e-9, 0, 60, 60.5, 1e6, 0.3, 2.5, 0.024999, 1 / 3];
+    const series: [string, string, string][] = [
+      ['r1', 'u', '2xx'],
+      ['r1', 'u', '2xx'],
+      ['r2', '(none)', '4xx'],
+      ['a\nb', 'u', '2xx'],
+      ['a', 'b\nu', '2xx'],
+      ['r1', 'u', '5xx'],
+    ];
+    for (let round = 0; round < 3; round++) {
+      // Round 1 passes a queue's length in one series between two scrapes (a full queue is handed over).
+      const calls = round === 1 ? OBSERVATION_BATCH * 2 + 5 : 40;
+      for (let i = 0; i < calls; i++) {
+        const [route, upstream, status] = series[round === 1 ? 0 : i % series.length];
+        const seconds = values[(i * 7 + round) % values.length];
+        queued.observeDuration(route, upstream, status, seconds);
+        direct.duration.observe({ route, upstream, status_class: status }, seconds);
+        if (i % 3 === 0) {
+          queued.observeUpstreamDuration(route, upstream, seconds / 2);
+          direct.upstreamDuration.observe({ route, upstream }, seconds / 2);
+        }
+      }
+      expect(await text(queued)).to.equal(await text(direct));
+    }
+    // A series first seen before another fills its queue is still listed first.
+    queued.observeDuration('late', 'u', '2xx', 0.2);
+    direct.duration.observe({ route: 'late', upstream: 'u', status_class: '2xx' }, 0.2);
+    for (let i = 0; i < OBSERVATION_BATCH; i++) {
+      queued.observeDuration('later', 'u', '2xx', i / 100);
+      direct.duration.observe({ route: 'later', upstream: 'u', status_class: '2xx' }, i / 100);
+    }
+    expect(await text(queued)).to.equal(await text(direct));
+    expect(await text(queued)).to.contain(
+      'lgsp_request_duration_seconds_count{route="r1",upstream="u",status_class="2xx"}',
+    );
+    expect((await queued.duration.get()).values).to.deep.equal((await direct.duration.get()).values);
+    // A value observe() refuses throws at once, as it did, and leaves the series as it was.
+    expect(() => queued.observeDuration('r1', 'u', '2xx', Number.NaN)).to.throw(TypeError);
+    expect(() => direct.duration.observe({ route: 'r1', upstream: 'u', status_class: '2xx' }, Number.NaN)).to.throw(
+      TypeError,
+    );
+    expect(await text(queued)).to.equal(await text(direct));
   });
 
   it('adds process metrics to its own registry when asked', async () => {
