@@ -8,10 +8,10 @@ import type { Type as TypeBox } from 'typebox';
  * Every config shape and plug-in option block is one TypeBox declaration (docs/architecture.md): its
  * JSON Schema is what ajv checks at load, its `Static<>` the type the code reads. The type comes from
  * TypeBox's declarations, erased at compile time (`import type`); the schema is plain data that these
- * few lines write. TypeBox's module graph (~190 ES modules for its type engine, parser and compiler)
- * stayed resident in every gateway to build ~500 small objects once at import: ~3 MB of the V8 heap
- * and ~5 MB of RSS at rest (BENCH-NOTES-rest.md). Only the builders the config uses are here; a new one
- * is added with a case in the test.
+ * few lines write. TypeBox's module graph (373 ES modules: its type engine, parser and compiler) stayed
+ * resident in every gateway to build ~500 small objects once at import: 3 MB of the V8 heap and ~4 MB of
+ * RSS at rest (BENCH-NOTES-rest.md). Only the builders the config uses are here; a new one is added with
+ * a case in the test.
  */
 type Builders = Pick<
   typeof TypeBox,
