@@ -5,18 +5,24 @@
  * its "listening" line, lets it rest `seconds` (default 10: the pages a collection frees are returned to the
  * system by a background thread, a second or so later), reads VmRSS from /proc, and stops it with SIGTERM.
  * `tree`: another checkout to measure (default: this one), for a before/after on the same machine.
+ * `--heap`: also the V8 heap used after two full collections, taken after the RSS reading
+ * (bench/lib/heap-at-rest.mjs, preloaded with `--expose-gc`): steady between runs where RSS is not.
  * Issue 19's target: ≤ 100 MB.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(process.argv[4] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
-const restS = Number(process.argv[2] ?? 10);
-const runs = Number(process.argv[3] ?? 3);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const root = path.resolve(args[2] ?? path.join(here, '..'));
+const restS = Number(args[0] ?? 10);
+const runs = Number(args[1] ?? 3);
+const heap = process.argv.includes('--heap');
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -31,8 +37,17 @@ const rssMb = (pid: number): number => {
   return m ? Number(m[1]) / 1024 : NaN;
 };
 
-async function once(): Promise<{ listening: number; rest: number; settled?: string }> {
+/** The heap report bench/lib/heap-at-rest.mjs writes on SIGUSR2 (bounded wait: 10 s). */
+async function heapAfterGc(pid: number, file: string): Promise<string> {
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
+  const r = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+  return `heap used after a full GC ${r.heapUsed} MB (total ${r.heapTotal}, external ${r.external}), ${r.cjs} CommonJS modules`;
+}
+
+async function once(): Promise<{ listening: number; rest: number; settled?: string; heap?: string }> {
   const audit = mkdtempSync(path.join(os.tmpdir(), 'lgsp-rest-rss-'));
+  const heapFile = path.join(audit, 'heap.json');
   const env = {
     ...process.env,
     PORT: String(await freePort()),
@@ -40,8 +55,10 @@ async function once(): Promise<{ listening: number; rest: number; settled?: stri
     SANDBOX_PORT: String(await freePort()),
     LGSP_AUDIT_DIR: audit,
     LOG_LEVEL: 'info',
+    ...(heap ? { REST_HEAP_FILE: heapFile } : {}),
   };
-  const child = spawn(process.execPath, [path.join(root, 'bin/lgsp-gateway.js'), 'start'], {
+  const preload = heap ? ['--expose-gc', '--import', path.join(here, 'lib/heap-at-rest.mjs')] : [];
+  const child = spawn(process.execPath, [...preload, path.join(root, 'bin/lgsp-gateway.js'), 'start'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -62,7 +79,8 @@ async function once(): Promise<{ listening: number; rest: number; settled?: stri
     const listening = rssMb(child.pid!);
     await new Promise((resolve) => setTimeout(resolve, restS * 1000));
     const settled = /"message":"heap settled after the build"[^\n]*/.exec(out)?.[0];
-    return { listening, rest: rssMb(child.pid!), settled };
+    const rest = rssMb(child.pid!);
+    return { listening, rest, settled, heap: heap ? await heapAfterGc(child.pid!, heapFile) : undefined };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -80,6 +98,7 @@ for (let i = 0; i < runs; i++) {
     `run ${i + 1}: ${r.listening.toFixed(0)} MB when listening, ${r.rest.toFixed(0)} MB after ${restS} s` +
       (r.settled
         ? `  (${r.settled.replace(/.*"ms":(\d+),"rssAfterMb":(\d+),"rssBeforeMb":(\d+).*/, 'settled $3 -> $2 MB in $1 ms')})`
-        : ''),
+        : '') +
+      (r.heap ? `; ${r.heap}` : ''),
   );
 }

@@ -7,7 +7,12 @@ import {
   randomUUID,
 } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { calculateJwkThumbprint, exportJWK, type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
+// jose by its entry points: its index loads all of it (JWE, key generation, remote key sets).
+import type { JWK, JWTHeaderParameters } from 'jose';
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint';
+import { exportJWK } from 'jose/key/export';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import { ConfigPathError } from '../config/config-error.ts';
 import type { Clock, GatewayConfig, SigningKeyConfig, TokenIssuerConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';

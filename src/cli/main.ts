@@ -8,10 +8,6 @@ import { createLogger } from '../logging/logger.ts';
 import { defaultFactories, gatewayLoadOptions } from '../app/default-factories.ts';
 import { buildRuntime, closeRuntime } from '../runtime/runtime.ts';
 import { StartError, startServer } from '../app/server.ts';
-import { runGenKey } from './gen-key.ts';
-import { runReport } from './report.ts';
-import { runDeliveries } from './deliveries.ts';
-import { openConfiguredStore } from './open-store.ts';
 import { systemClock } from '../config/types.ts';
 
 const USAGE = `lgsp-gateway <command>
@@ -95,12 +91,23 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
         return 1;
       }
     }
+    // The other commands' modules are loaded by the command that runs them, not by a started gateway.
     case 'gen-key':
-      return runGenKey(args, io);
-    case 'report':
+      return (await import('./gen-key.ts')).runGenKey(args, io);
+    case 'report': {
+      const [{ runReport }, { openConfiguredStore }] = await Promise.all([
+        import('./report.ts'),
+        import('./open-store.ts'),
+      ]);
       return runReport(args, io, process.env, openConfiguredStore);
-    case 'deliveries':
+    }
+    case 'deliveries': {
+      const [{ runDeliveries }, { openConfiguredStore }] = await Promise.all([
+        import('./deliveries.ts'),
+        import('./open-store.ts'),
+      ]);
       return runDeliveries(args, { ...io, stdin: process.stdin }, { open: openConfiguredStore });
+    }
     case undefined:
     case 'help':
     case '--help':

@@ -1,4 +1,5 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import type { Static, TSchema } from 'typebox';
+import { Type } from '../plugin/schema-type.ts';
 
 /**
  * The config keys of consumers, auth, rate limits, audit, metrics and admin, each written once as a

@@ -1,4 +1,5 @@
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../plugin/schema-type.ts';
 import { SecretRefSchema } from './consumers-schema.ts';
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../plugin/schema-type.ts';
 import { ConfigPathError } from '../config/config-error.ts';
 import { formUrlEncode } from '../logging/secret-masker.ts';
 import type { SecretSource } from '../config/secrets.ts';

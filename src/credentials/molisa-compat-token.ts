@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../config/types.ts';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../plugin/schema-type.ts';
 import { definePlugin } from '../plugin/plugin.ts';
 
 /**

@@ -1,7 +1,9 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { SignJWT, compactVerify, decodeJwt } from 'jose';
+import { compactVerify } from 'jose/jws/compact/verify';
+import { decodeJwt } from 'jose/jwt/decode';
+import { SignJWT } from 'jose/jwt/sign';
 import { answer, postToGateway, type SandboxContext } from './context.ts';
 import { bodyParsers, operationOf, requireBearer } from './platform.ts';
 import { DEMO_IDS, type Citizen, type PopulationIndex } from './population-data.ts';

@@ -1,13 +1,34 @@
 import type { format as DfFormat, isValid as DfIsValid, parse as DfParse } from 'date-fns';
 import { createRequire } from 'node:module';
 
-// date-fns is loaded through `require` (its CommonJS build), not `import`: loading its ES modules (~150
-// files for parse + format) leaves ~85 MB of loader garbage that grows the V8 heap at start, and the
-// heap is not given back (gateway RSS at rest 300 MB instead of ~95 MB; see docs/benchmarks.md).
-const require = createRequire(import.meta.url);
-const { format: dfFormat } = require('date-fns/format') as { format: typeof DfFormat };
-const { isValid: dfIsValid } = require('date-fns/isValid') as { isValid: typeof DfIsValid };
-const { parse: dfParse } = require('date-fns/parse') as { parse: typeof DfParse };
+interface DateFns {
+  readonly format: typeof DfFormat;
+  readonly isValid: typeof DfIsValid;
+  readonly parse: typeof DfParse;
+}
+
+let loadedDateFns: DateFns | undefined;
+
+/**
+ * date-fns, loaded by the first format compiled that needs it (a token other than the numeric ones below,
+ * or a field written twice, which date-fns refuses with its own message): the formats of the shipped
+ * mappings are all numeric, and the gateway then never holds date-fns (~1 MB of V8 heap and ~2.5 MB of
+ * RSS at rest, its 80 modules and its 0.2 MB `exports` map in Node's package.json cache: BENCH-NOTES-rest.md).
+ * A format is compiled when the config loads, so a config that needs date-fns loads it then, never at a
+ * request. Through `require` (its CommonJS build), not `import`: loading its ES modules (~150 files for
+ * parse + format) leaves ~85 MB of loader garbage that grows the V8 heap at start, and the heap is not
+ * given back (gateway RSS at rest 300 MB instead of ~95 MB; see docs/benchmarks.md).
+ */
+function dateFns(): DateFns {
+  if (loadedDateFns) return loadedDateFns;
+  const require = createRequire(import.meta.url);
+  loadedDateFns = {
+    format: (require('date-fns/format') as { format: typeof DfFormat }).format,
+    isValid: (require('date-fns/isValid') as { isValid: typeof DfIsValid }).isValid,
+    parse: (require('date-fns/parse') as { parse: typeof DfParse }).parse,
+  };
+  return loadedDateFns;
+}
 
 /**
  * Date formats for the `date` mapping op. Format strings use date-fns tokens (Unicode TR35: `dd/MM/yyyy`,
@@ -18,7 +39,7 @@ const { parse: dfParse } = require('date-fns/parse') as { parse: typeof DfParse 
  * body with a dozen dates would blow the 100 µs budget of issue 4. Formats made only of the numeric tokens
  * below are compiled at load into closures that read digits by char code; any other format goes through
  * date-fns parse/format (also used at load to reject format strings date-fns does not understand, and in
- * the tests as the reference the fast path must agree with).
+ * the tests as the reference the fast path must agree with), loaded only then (`dateFns`).
  */
 export interface DateParts {
   readonly year: number;
@@ -102,19 +123,31 @@ function tokenize(fmt: string): Token[] | undefined {
   return out;
 }
 
-/** Throws a readable Error when date-fns does not accept `fmt` both ways. */
-function checkWithDateFns(fmt: string): void {
+/**
+ * Throws a readable Error when date-fns does not accept `fmt` both ways. A format of numeric tokens and
+ * literals (`tokens`) with each field once is one date-fns accepts (it writes it and reads it back; a
+ * property test in test/unit/transform/date-format.test.ts holds this against date-fns), so date-fns is
+ * not asked; any other format is checked by date-fns itself, which gives its own reason.
+ */
+function checkFormat(fmt: string, tokens: readonly Token[] | undefined): void {
+  if (tokens && eachFieldOnce(tokens)) return;
+  const { format, isValid, parse } = dateFns();
   const sample = new Date(2021, 11, 12, 12, 22, 34, 567);
-  const text = dfFormat(sample, fmt);
-  const back = dfParse(text, fmt, sample);
-  if (!dfIsValid(back)) throw new Error(`format "${fmt}" cannot read back what it writes`);
+  const text = format(sample, fmt);
+  const back = parse(text, fmt, sample);
+  if (!isValid(back)) throw new Error(`format "${fmt}" cannot read back what it writes`);
+}
+
+function eachFieldOnce(tokens: readonly Token[]): boolean {
+  const fields = tokens.flatMap((t) => (t.t === 'num' ? [t.field] : []));
+  return new Set(fields).size === fields.length;
 }
 
 /** Compiles one input format (or `ISO`) into a strict parser; throws Error on an unusable format. */
 export function compileParser(fmt: string): DateParser {
   if (fmt === 'ISO') return parseIso;
-  checkWithDateFns(fmt);
   const tokens = tokenize(fmt);
+  checkFormat(fmt, tokens);
   if (!tokens) return dateFnsParser(fmt);
   const fields = new Set(tokens.flatMap((t) => (t.t === 'num' ? [t.field] : [])));
   if (!fields.has('year') || !fields.has('month') || !fields.has('day')) {
@@ -254,10 +287,11 @@ const PART_INDEX: Readonly<Record<keyof DateParts, number>> = {
 };
 
 function dateFnsParser(fmt: string): DateParser {
+  const { isValid, parse } = dateFns();
   return (text) => {
     const ref = new Date(2000, 0, 1, 0, 0, 0, 0);
-    const d = dfParse(text, fmt, ref);
-    if (!dfIsValid(d)) return undefined;
+    const d = parse(text, fmt, ref);
+    if (!isValid(d)) return undefined;
     return {
       year: d.getFullYear(),
       month: d.getMonth() + 1,
@@ -442,13 +476,14 @@ export function compileFormatter(fmt: string, offsetMin: number, generate = true
     return (p) =>
       `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(p.day, 2)}T${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}${suffix}`;
   }
-  checkWithDateFns(fmt);
   const tokens = tokenize(fmt);
+  checkFormat(fmt, tokens);
   if (!tokens) {
+    const { format } = dateFns();
     return (p) => {
       const d = new Date(2000, 0, 1, p.hour, p.minute, p.second, p.ms);
       d.setFullYear(p.year, p.month - 1, p.day);
-      return dfFormat(d, fmt);
+      return format(d, fmt);
     };
   }
   // Literal text, or the field (PART_INDEX) padded to its width: no closure per token (issue 19).

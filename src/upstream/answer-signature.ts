@@ -1,15 +1,11 @@
 import { X509Certificate, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type https from 'node:https';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  customFetch,
-  decodeProtectedHeader,
-  jwtVerify,
-  type FetchImplementation,
-  type JWK,
-  type JWTVerifyGetKey,
-} from 'jose';
+// jose by its entry points: its index loads all of it (JWE, signing, key generation).
+import type { FetchImplementation, JWK, JWTVerifyGetKey } from 'jose';
+import { decodeProtectedHeader } from 'jose/decode/protected_header';
+import { createLocalJWKSet } from 'jose/jwks/local';
+import { createRemoteJWKSet, customFetch } from 'jose/jwks/remote';
+import { jwtVerify } from 'jose/jwt/verify';
 import type { Agent as UndiciAgent } from 'undici';
 import { Agent, undiciFetch } from './undici-parts.ts';
 import { ConfigPathError } from '../config/config-error.ts';

@@ -1,4 +1,5 @@
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { SecretRefSchema, StringMap } from '../../config/consumers-schema.ts';
 import { ConfigPathError } from '../../config/config-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { NOTICE_CODES } from '../codes.ts';
 import type { GatewayError } from '../gateway-error.ts';
 

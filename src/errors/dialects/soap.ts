@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import { deliveryFields, failureStatus, summariseDetails, type ErrorRenderer } from './dialect.ts';
 

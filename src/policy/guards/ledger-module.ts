@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { definePlugin } from '../../plugin/plugin.ts';
 import type { GuardDeps, RequestGuard } from './guard.ts';

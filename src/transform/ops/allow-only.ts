@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { FORBIDDEN_KEYS } from '../path.ts';
 import {
   check,

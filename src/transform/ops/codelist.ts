@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { ConfigPathError } from '../../config/config-error.ts';
 import { ALIASES, type CatalogEntry, type CatalogValue } from '../catalogs.ts';
 import { describeEntry, findCollision, indexForm, valuesOf } from '../code-forms.ts';

@@ -1,4 +1,5 @@
-import { Type, type Static, type TObject, type TProperties, type TSchema } from 'typebox';
+import type { Static, TObject, TProperties, TSchema } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { ConfigPathError } from '../../config/config-error.ts';
 import type { FieldError } from '../../errors/gateway-error.ts';
 import { definePlugin, type Plugin } from '../../plugin/plugin.ts';

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { parseJsonText } from '../json-body.ts';
 import { compileFieldStep, defineOp, fieldsOf, fieldOpSchema, reportAt } from './common.ts';
 

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { StringMap } from '../../config/consumers-schema.ts';
 import { FORBIDDEN_KEYS, type ContainerVisitor } from '../path.ts';
 import { compileShapeBuilder, ShapeCache, type ShapeBuilder } from '../shape.ts';

@@ -1,4 +1,5 @@
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { StringMap } from '../../config/consumers-schema.ts';
 import { FORBIDDEN_KEYS } from '../path.ts';
 import { check, compileFieldStep, compileEmptyTest, defineOp, opSchema, passStep, type OpDeps } from './common.ts';

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '../../plugin/schema-type.ts';
 import { hasCombiningMark, trimmed } from '../text.ts';
 import {
   compileContainerStep,

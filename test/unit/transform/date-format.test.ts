@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { format, isValid, parse } from 'date-fns';
 import fc from 'fast-check';
@@ -75,5 +76,107 @@ describe('date formats: compiled parsers agree with date-fns', () => {
   it('refuses formats without a full date or unknown to date-fns', () => {
     expect(() => compileParser('HH:mm')).to.throw(/needs a year/);
     expect(() => compileParser('YYYY-qq-dd')).to.throw();
+  });
+});
+
+/**
+ * date-fns is loaded by the first format that needs it (date-format.ts, `dateFns`): a format of numeric
+ * tokens and literals with each field once is not shown to date-fns at load. That is only sound if
+ * date-fns accepts every such format; these tests hold it against date-fns.
+ */
+describe('date formats: date-fns loaded only for the formats that need it', () => {
+  const sample = new Date(2021, 11, 12, 12, 22, 34, 567);
+  /** What date-format.ts asked date-fns at load before: does it write `fmt` and read it back? */
+  const dateFnsAccepts = (fmt: string): boolean => isValid(parse(format(sample, fmt), fmt, sample));
+
+  const FIELDS: readonly (readonly string[])[] = [
+    ['yyyy'],
+    ['MM', 'M'],
+    ['dd', 'd'],
+    ['HH', 'H'],
+    ['mm', 'm'],
+    ['ss', 's'],
+    ['SSS'],
+  ];
+  const literal = fc.oneof(
+    fc.constantFrom(
+      '/',
+      '-',
+      ':',
+      ' ',
+      '.',
+      ',',
+      '_',
+      '+',
+      '(',
+      ')',
+      '0',
+      '1',
+      '9',
+      'à',
+      'ệ',
+      'Đ',
+      "''",
+      "'T'",
+      "'ngày '",
+      "'at'",
+    ),
+    fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '/', 'ư'), minLength: 1, maxLength: 4 }).map((s) => `'${s}'`),
+  );
+  /** A format of numeric tokens, each field at most once, in any order, with any literals between them. */
+  const numericFormat = fc
+    .tuple(
+      fc.shuffledSubarray([...FIELDS], { minLength: 1 }),
+      fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 7, maxLength: 7 }),
+      fc.array(fc.array(literal, { maxLength: 2 }), { minLength: 8, maxLength: 8 }),
+    )
+    .map(([fields, variant, literals]) => ({
+      fmt:
+        fields.map((f, i) => literals[i].join('') + f[Math.min(variant[i], f.length - 1)]).join('') +
+        literals[7].join(''),
+      hasDate: ['yyyy', 'MM', 'dd'].every((f) => fields.some((field) => field[0] === f)),
+    }));
+
+  it('date-fns accepts every format of numeric tokens with each field once (so it need not be asked)', () => {
+    fc.assert(
+      fc.property(numericFormat, ({ fmt, hasDate }) => {
+        expect(dateFnsAccepts(fmt), fmt).to.equal(true);
+        expect(() => compileFormatter(fmt, 420), fmt).to.not.throw();
+        if (hasDate) expect(() => compileParser(fmt), fmt).to.not.throw();
+        else expect(() => compileParser(fmt), fmt).to.throw(/needs a year/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a field written twice is refused with date-fns’s own reason, as before', () => {
+    for (const fmt of ['dd/MM/yyyy dd', 'yyyyMMddHHmmHH', 'd/M/yyyy M']) {
+      const reason = (() => {
+        try {
+          dateFnsAccepts(fmt);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return 'accepted';
+      })();
+      expect(reason, fmt).to.match(/mustn't contain/);
+      expect(() => compileParser(fmt), fmt).to.throw(reason);
+      expect(() => compileFormatter(fmt, 420), fmt).to.throw(reason);
+    }
+  });
+
+  it('a process compiling only numeric formats never loads date-fns; one with a named month loads it then', () => {
+    const module = new URL('../../../src/transform/date-format.ts', import.meta.url).href;
+    const script = `
+      import { createRequire } from 'node:module';
+      const { compileParser, compileFormatter } = await import(${JSON.stringify(module)});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/date-fns/'));
+      for (const f of ['dd/MM/yyyy', 'dd/MM/yyyy HH:mm:ss', 'yyyyMMddHHmmss', 'd/M/yyyy', 'ISO']) { compileParser(f); compileFormatter(f, 420); }
+      const before = loaded();
+      const named = compileParser('d MMMM yyyy')('12 December 2021');
+      console.log(JSON.stringify({ before, after: loaded(), day: named?.day, month: named?.month }));`;
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.status, out.stderr).to.equal(0);
+    expect(JSON.parse(out.stdout)).to.deep.equal({ before: false, after: true, day: 12, month: 12 });
   });
 });
