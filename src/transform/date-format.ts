@@ -106,15 +106,28 @@ function tokenize(fmt: string): Token[] | undefined {
       out.push({ t: 'num', ...spec });
       i = j;
     } else if (c === "'") {
-      const end = fmt.indexOf("'", i + 1);
-      if (end === i + 1) {
+      if (fmt[i + 1] === "'") {
         out.push({ t: 'lit', text: "'" });
         i += 2;
         continue;
       }
-      if (end < 0) return undefined;
-      out.push({ t: 'lit', text: fmt.slice(i + 1, end) });
-      i = end + 1;
+      // Quoted text up to the next lone quote; inside it `''` is one quote (TR35, as date-fns reads it:
+      // `'l''x'` is l'x). Unterminated: left to date-fns.
+      let text = '';
+      let j = i + 1;
+      for (;;) {
+        const end = fmt.indexOf("'", j);
+        if (end < 0) return undefined;
+        text += fmt.slice(j, end);
+        if (fmt[end + 1] !== "'") {
+          j = end + 1;
+          break;
+        }
+        text += "'";
+        j = end + 2;
+      }
+      out.push({ t: 'lit', text });
+      i = j;
     } else {
       out.push({ t: 'lit', text: c });
       i++;

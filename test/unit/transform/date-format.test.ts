@@ -13,6 +13,11 @@ describe('date formats: compiled parsers agree with date-fns', () => {
     'yyyyMMdd',
     'd/M/yyyy H:m:s',
     "yyyy-MM-dd'T'HH:mm",
+    // Quoted text holding an escaped quote (`''` inside quotes is one quote, as date-fns reads it), and a
+    // quote on its own: the compiled path once wrote `'l''x'` as `lx` where date-fns writes l'x.
+    "dd/MM/yyyy 'l''x' HH:mm",
+    "yyyy''MM''dd HH:mm",
+    "'ng''ày' d/M/yyyy H:m",
   ];
   const dateArb = fc.date({ min: new Date(1900, 0, 1), max: new Date(2099, 11, 31), noInvalidDate: true });
 
