@@ -7,7 +7,7 @@
  * Without the settling, the young generation the traffic meets is whatever size the build's garbage grew
  * it to (64 MB after one build, 32 after a build that allocates less), and the peak RSS at 1,000
  * connections followed that: a smaller young generation at the ramp-up promoted 1-5 KB per GET instead
- * of ~0.2 and peaked 50-100 MB higher (BENCH-NOTES-rest.md). Settled, every build starts from the same state.
+ * of ~0.2 and peaked 50-100 MB higher (docs/benchmarks.md, "Memory at rest"). Settled, every build starts from the same state.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -162,7 +162,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     onBody(record) {
       // Right after the mapping: in the server the same walk costs about 1.5x over the body gone cold by the
-      // time the exchange closes (issue 19, BENCH-NOTES-audit.md).
+      // time the exchange closes (issue 19, docs/benchmarks.md, "What the fourth session's changes bought").
       record.keys = audit.extractKeys(record.body, record.routeConfig);
     },
     ...options.hooks,

@@ -105,7 +105,7 @@ export function extractAuditKeys(body: unknown, options: ExtractOptions): Record
  * carries) is reused call after call and emptied after each: no Map, Set or closure per call (values are
  * kept in short lists, indexed by a Set only past a handful), and nothing of a body (no citizen ID) is
  * kept past its call. The own-key test is `hasOwnProperty.call`, which V8 answers from the for-in's enum
- * cache (`Object.hasOwn` is a lookup per key): ~0.7x of the walk's cost (BENCH-NOTES-audit.md).
+ * cache (`Object.hasOwn` is a lookup per key): ~0.7x of the walk's cost (docs/benchmarks.md, "What the fourth session's changes bought").
  */
 export function compileAuditKeyExtractor(
   options: ExtractOptions,

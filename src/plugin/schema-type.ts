@@ -10,7 +10,7 @@ import type { Type as TypeBox } from 'typebox';
  * TypeBox's declarations, erased at compile time (`import type`); the schema is plain data that these
  * few lines write. TypeBox's module graph (373 ES modules: its type engine, parser and compiler) stayed
  * resident in every gateway to build ~500 small objects once at import: 3 MB of the V8 heap and ~4 MB of
- * RSS at rest (BENCH-NOTES-rest.md). Only the builders the config uses are here; a new one is added with
+ * RSS at rest (docs/benchmarks.md, "Memory at rest"). Only the builders the config uses are here; a new one is added with
  * a case in the test.
  */
 type Builders = Pick<

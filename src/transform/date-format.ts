@@ -13,7 +13,7 @@ let loadedDateFns: DateFns | undefined;
  * date-fns, loaded by the first format compiled that needs it (a token other than the numeric ones below,
  * or a field written twice, which date-fns refuses with its own message): the formats of the shipped
  * mappings are all numeric, and the gateway then never holds date-fns (~1 MB of V8 heap and ~2.5 MB of
- * RSS at rest, its 80 modules and its 0.2 MB `exports` map in Node's package.json cache: BENCH-NOTES-rest.md).
+ * RSS at rest, its 80 modules and its 0.2 MB `exports` map in Node's package.json cache: docs/benchmarks.md, "Memory at rest").
  * A format is compiled when the config loads, so a config that needs date-fns loads it then, never at a
  * request. Through `require` (its CommonJS build), not `import`: loading its ES modules (~150 files for
  * parse + format) leaves ~85 MB of loader garbage that grows the V8 heap at start, and the heap is not
