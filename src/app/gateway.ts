@@ -160,10 +160,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admit(route) {
       audit.admit(route.config);
     },
-    onBody(record) {
+    onBody(record, body) {
       // Right after the mapping: in the server the same walk costs about 1.5x over the body gone cold by the
       // time the exchange closes (issue 19, docs/benchmarks.md, "What the fourth session's changes bought").
-      record.keys = audit.extractKeys(record.body, record.routeConfig);
+      record.keys = audit.extractKeys(body, record.routeConfig);
     },
     ...options.hooks,
   };
@@ -493,8 +493,7 @@ function tlsServerOptions(configDir: string, tls: NonNullable<GatewayConfig['lis
 
 /** Business keys of the request, and the identifiers the answer returned (issue 16.6: whose data came back). */
 function auditKeys(audit: AuditTrail, record: ExchangeRecord): AuditEntry['keys'] {
-  const asked =
-    record.keys ?? (record.body === undefined ? undefined : audit.extractKeys(record.body, record.routeConfig));
+  const asked = record.keys;
   if (record.answer === undefined) return asked;
   const returned = audit.extractAnswerKeys(record.answer, record.routeConfig);
   return Object.keys(returned).length === 0 ? asked : { ...asked, ...returned };

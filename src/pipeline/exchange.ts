@@ -24,9 +24,10 @@ export interface ExchangeRecord {
   bytes: number;
   upstreamMs?: number;
   durationMs?: number;
-  /** The request body as the upstream received it (parsed routes only), for audit business keys. */
-  body?: unknown;
-  /** The audit's business keys of `body`, taken by the `onBody` hook as the body was set (issue 19). */
+  /**
+   * The audit's business keys of the request body as mapped (parsed routes only), before a credential
+   * writes into it: taken by the `onBody` hook (issue 19).
+   */
   keys?: Record<string, string | string[]>;
   /** The answer as the caller received it (answers read whole and mapped or verified), for audit keys. */
   answer?: unknown;
@@ -44,10 +45,10 @@ export interface PipelineHooks {
   /** +1 when a request matched a route, -1 when its response closed. */
   onInFlight?(route: string, delta: number): void;
   /**
-   * Called as soon as `record.body` is set (adapt), while the body just mapped is still in the CPU's
-   * caches: the audit reads its business keys there (`record.keys`), not from a cold body at close.
+   * Called with the request body as soon as it is mapped (adapt), while it is still in the CPU's caches
+   * and before a credential writes into it: the audit takes its business keys there (`record.keys`).
    */
-  onBody?(record: ExchangeRecord): void;
+  onBody?(record: ExchangeRecord, body: unknown): void;
 }
 
 /**
@@ -153,7 +154,6 @@ export function newExchangeRecord(requestId: string, method: string, path: strin
     bytes: 0,
     upstreamMs: undefined,
     durationMs: undefined,
-    body: undefined,
     keys: undefined,
     answer: undefined,
     validationRejected: undefined,

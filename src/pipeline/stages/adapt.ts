@@ -60,8 +60,7 @@ function adaptJson(ex: Exchange): void {
   call.json = value;
   ex.body = undefined; // what is sent is the adapted value, never the caller's bytes
   describeUtf8Request(call.headers);
-  ex.record.body = value;
-  ex.ctx.hooks?.onBody?.(ex.record);
+  ex.ctx.hooks?.onBody?.(ex.record, value);
 }
 
 /** A form body parsed, so a credential can write into it. */
