@@ -9,6 +9,7 @@ import { newExchangeRecord } from '../src/pipeline/exchange.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { isoTimestamp } from '../src/logging/logger.ts';
 import { maskText, maskUrl, maskValue } from '../src/logging/mask.ts';
+import { interleaved } from './lib/interleave.ts';
 
 interface Case {
   readonly name: string;
@@ -27,35 +28,8 @@ function time(fn: (i: number) => unknown): number {
   return (t.user + t.system) / CALLS;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
 function run(c: Case): void {
-  for (let i = 0; i < 3; i++) {
-    time(c.before);
-    time(c.after);
-  }
-  const b: number[] = [];
-  const a: number[] = [];
-  const r: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    let tb: number;
-    let ta: number;
-    if (i % 2 === 0) {
-      tb = time(c.before);
-      ta = time(c.after);
-    } else {
-      ta = time(c.after);
-      tb = time(c.before);
-    }
-    b.push(tb);
-    a.push(ta);
-    r.push(ta / tb);
-  }
-  const min = (xs: number[]) => Math.min(...xs).toFixed(3);
-  console.log(
-    `${c.name}: before ${median(b).toFixed(3)} µs (min ${min(b)}), after ${median(a).toFixed(3)} µs (min ${min(a)}), ` +
-      `after/before ${median(r).toFixed(2)} (rounds ${Math.min(...r).toFixed(2)}-${Math.max(...r).toFixed(2)})`,
-  );
+  interleaved(c.name, { before: () => time(c.before), after: () => time(c.after) }, { rounds });
 }
 
 const base = Date.UTC(2026, 10, 27, 18, 0, 0);

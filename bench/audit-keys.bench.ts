@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { compileAuditKeyExtractor } from '../src/observability/audit.ts';
 import { compileBodyStage, createMappingDeps, createValidatorFactory, loadCatalogs } from '../src/transform/index.ts';
 import { compileReferenceAuditKeyExtractor } from '../test/helpers/reference-audit-extractor.ts';
+import { interleaved } from './lib/interleave.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seed = JSON.parse(readFileSync(join(root, 'test/fixtures/molisa/DongBoDVC.seed.json'), 'utf8')) as Record<
@@ -57,35 +58,9 @@ function time(fn: (b: unknown) => Record<string, unknown>, bodies: unknown[]): n
   const t = process.cpuUsage(t0);
   return (t.user + t.system) / CALLS;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function run(name: string, bodies: unknown[]): void {
-  for (let i = 0; i < 3; i++) {
-    time(before, bodies);
-    time(after, bodies);
-  }
-  const b: number[] = [];
-  const a: number[] = [];
-  const r: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    let tb: number;
-    let ta: number;
-    if (i % 2 === 0) {
-      tb = time(before, bodies);
-      ta = time(after, bodies);
-    } else {
-      ta = time(after, bodies);
-      tb = time(before, bodies);
-    }
-    b.push(tb);
-    a.push(ta);
-    r.push(ta / tb);
-  }
-  const min = (xs: number[]) => Math.min(...xs).toFixed(2);
-  console.log(
-    `${name}: before ${median(b).toFixed(2)} µs (min ${min(b)}), after ${median(a).toFixed(2)} µs (min ${min(a)}), ` +
-      `after/before ${median(r).toFixed(2)} (rounds ${Math.min(...r).toFixed(2)}-${Math.max(...r).toFixed(2)})`,
-  );
+  interleaved(name, { before: () => time(before, bodies), after: () => time(after, bodies) }, { rounds, digits: 2 });
 }
 
 console.log(`body: ${records.length} records, ${text.length} characters; ${rounds} rounds of ${CALLS} bodies`);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { compileBodyStage, createMappingDeps, createValidatorFactory, loadCatalogs } from '../src/transform/index.ts';
+import { interleaved } from './lib/interleave.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seed = JSON.parse(readFileSync(join(root, 'test/fixtures/molisa/DongBoDVC.seed.json'), 'utf8')) as unknown[];
@@ -47,35 +48,11 @@ function time(fn: (i: number) => unknown, between: boolean): number {
   return Number(ns) / 1000 / CALLS;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
 function run(c: Case, between: boolean): void {
-  for (let i = 0; i < 2; i++) {
-    time(c.before, between);
-    time(c.after, between);
-  }
-  const b: number[] = [];
-  const a: number[] = [];
-  const r: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    let tb: number;
-    let ta: number;
-    if (i % 2 === 0) {
-      tb = time(c.before, between);
-      ta = time(c.after, between);
-    } else {
-      ta = time(c.after, between);
-      tb = time(c.before, between);
-    }
-    b.push(tb);
-    a.push(ta);
-    r.push(ta / tb);
-  }
-  const min = (xs: number[]) => Math.min(...xs).toFixed(3);
-  console.log(
-    `${c.name}, ${between ? 'between mappings' : 'in a loop'}: before ${median(b).toFixed(3)} µs (min ${min(b)}), ` +
-      `after ${median(a).toFixed(3)} µs (min ${min(a)}), after/before ${median(r).toFixed(2)} ` +
-      `(rounds ${Math.min(...r).toFixed(2)}-${Math.max(...r).toFixed(2)})`,
+  interleaved(
+    `${c.name}, ${between ? 'between mappings' : 'in a loop'}`,
+    { before: () => time(c.before, between), after: () => time(c.after, between) },
+    { rounds, warmUps: 2 },
   );
 }
 
